@@ -1,0 +1,195 @@
+// How a command reaches the repo: through a running seed's API when there is
+// one (the seed holds the repo), else in process, calling the same handlers
+// on a repo opened for this command.
+
+import fs from 'node:fs/promises'
+import http from 'node:http'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
+import { CairnError } from '../core/errors.ts'
+import type { Context } from './command.ts'
+
+/** An error that happened in the seed, re-raised here with its exit code. */
+export class RemoteError extends CairnError {
+  override readonly exitCode: number
+  constructor (e: WireError) {
+    super(e.message)
+    this.name = e.name
+    this.exitCode = e.exitCode
+  }
+}
+
+export class DaemonUnreachableError extends CairnError {}
+
+export interface CallOptions {
+  onProgress?: (p: unknown) => void
+  onItem?: (i: unknown) => void
+  /** a streamed request body (stdin for add) */
+  body?: NodeJS.ReadableStream
+}
+
+export interface Invoker {
+  /** true when a seed answers */
+  readonly remote: boolean
+  call: (method: string, params: Record<string, unknown>, o?: CallOptions) => Promise<any>
+  bytes: (method: string, params: Record<string, unknown>, signal?: AbortSignal) => AsyncIterable<Uint8Array>
+  close: () => Promise<void>
+}
+
+/** The seed's endpoint from the repo's api file, if its process is alive. */
+export async function findDaemon (repoPath: string): Promise<ApiEndpoint | null> {
+  let text: string
+  try {
+    text = await fs.readFile(path.join(repoPath, API_FILE), 'utf8')
+  } catch {
+    return null
+  }
+  try {
+    const e = JSON.parse(text) as ApiEndpoint
+    process.kill(e.pid, 0) // throws if that process is gone (a seed killed with SIGKILL)
+    return e
+  } catch {
+    return null
+  }
+}
+
+class HttpInvoker implements Invoker {
+  readonly remote = true
+  constructor (private readonly e: ApiEndpoint, private readonly signal: AbortSignal) {}
+
+  private request (method: string, params: Record<string, unknown>, body?: NodeJS.ReadableStream, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const headers: Record<string, string> = { [TOKEN_HEADER]: `Bearer ${this.e.token}` }
+    if (body != null) headers[PARAMS_HEADER] = Buffer.from(JSON.stringify(params)).toString('base64url')
+    else headers['content-type'] = 'application/json'
+    const target = this.e.socket != null
+      ? { socketPath: this.e.socket }
+      : { host: '127.0.0.1', port: Number((this.e.http as string).split(':')[1]), headers: { ...headers, host: this.e.http as string } }
+    return new Promise((resolve, reject) => {
+      const req = http.request({ ...target, method: 'POST', path: API_PREFIX + method, headers: { ...headers, ...(target as { headers?: object }).headers }, signal: signal ?? this.signal }, resolve)
+      req.on('error', err => reject(new DaemonUnreachableError(`cannot reach the seed on this repo: ${err.message}`)))
+      if (body != null) Readable.from(body as AsyncIterable<Uint8Array>).pipe(req)
+      else req.end(JSON.stringify(params))
+    })
+  }
+
+  async call (method: string, params: Record<string, unknown>, o: CallOptions = {}): Promise<unknown> {
+    const res = await this.request(method, params, o.body)
+    let buffered = ''
+    let result: unknown
+    let got = false
+    for await (const chunk of res) {
+      buffered += (chunk as Buffer).toString('utf8')
+      let nl: number
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = JSON.parse(buffered.slice(0, nl)) as WireLine
+        buffered = buffered.slice(nl + 1)
+        if ('progress' in line) o.onProgress?.(line.progress)
+        else if ('item' in line) o.onItem?.(line.item)
+        else if ('error' in line) throw new RemoteError(line.error)
+        else { result = line.result; got = true }
+      }
+    }
+    if (!got) throw new DaemonUnreachableError(`the seed closed the connection during ${method}`)
+    return result
+  }
+
+  async * bytes (method: string, params: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const res = await this.request(method, params, undefined, signal)
+    if (res.headers['content-type'] !== 'application/octet-stream') {
+      let text = ''
+      for await (const c of res) text += (c as Buffer).toString('utf8')
+      const line = JSON.parse(text.trim().split('\n')[0]) as WireLine
+      throw 'error' in line ? new RemoteError(line.error) : new DaemonUnreachableError(`unexpected answer to ${method}`)
+    }
+    for await (const chunk of res) yield chunk as Uint8Array
+    const failure = res.trailers[ERROR_TRAILER]
+    if (failure != null) throw new RemoteError(JSON.parse(Buffer.from(failure, 'base64url').toString('utf8')) as WireError)
+    if (!res.complete) throw new DaemonUnreachableError(`the seed closed the connection during ${method}`)
+  }
+
+  async close (): Promise<void> {}
+}
+
+class LocalInvoker implements Invoker {
+  readonly remote = false
+  private node: Promise<import('../core/net/node.ts').CairnNode> | null = null
+  private handlers: Record<string, import('../core/api/server.ts').Handler> | null = null
+
+  constructor (private readonly repo: import('../storage/repo.ts').Repo, private readonly ctx: Context, private readonly bootstrap: string[]) {}
+
+  private async table (): Promise<Record<string, import('../core/api/server.ts').Handler>> {
+    if (this.handlers != null) return this.handlers
+    const [{ makeHandlers }, { RwLock }] = await Promise.all([import('../core/api/handlers.ts'), import('../core/rwlock.ts')])
+    this.handlers = makeHandlers({
+      repo: this.repo,
+      lock: new RwLock(),
+      // a node for this command alone: dials out, listens nowhere
+      node: async () => {
+        this.node ??= import('../core/net/node.ts').then(async ({ CairnNode }) => await CairnNode.start(this.repo, { listen: [], bootstrap: this.bootstrap }))
+        return await this.node
+      },
+      online: false,
+      provider: null,
+      shutdown: null,
+      startedAt: Date.now(),
+      fetching: new Set(),
+      // fetched blocks are writes: gc must not run meanwhile
+      beforeFetch: async () => { await this.repo.lockForWriting() }
+    })
+    return this.handlers
+  }
+
+  private async handler (method: string): Promise<import('../core/api/server.ts').Handler> {
+    const t = await this.table()
+    if (!Object.hasOwn(t, method)) throw new CairnError(`no operation "${method}"`)
+    return t[method]
+  }
+
+  async call (method: string, params: Record<string, unknown>, o: CallOptions = {}): Promise<unknown> {
+    const h = await this.handler(method)
+    return await (h({
+      params,
+      body: (o.body ?? null) as never,
+      signal: this.ctx.signal,
+      progress: p => o.onProgress?.(p),
+      item: i => o.onItem?.(i)
+    }) as Promise<unknown>)
+  }
+
+  async * bytes (method: string, params: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const h = await this.handler(method)
+    yield * (h({ params, body: null, signal: signal ?? this.ctx.signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>)
+  }
+
+  async close (): Promise<void> {
+    if (this.node != null) await (await this.node).stop()
+    await this.repo.close()
+  }
+}
+
+export interface InvokeOptions {
+  /** the command changes the repo: take the writer lock when running in process */
+  write: boolean
+  /** extra bootstrap peers for a node started for this command */
+  bootstrap?: string[]
+}
+
+/** A seed's API when one runs on the repo; else the repo, opened here. */
+export async function openInvoker (ctx: Context, o: InvokeOptions): Promise<Invoker> {
+  const endpoint = await findDaemon(ctx.repoPath)
+  if (endpoint != null) return new HttpInvoker(endpoint, ctx.signal)
+  const { Repo } = await import('../storage/repo.ts')
+  const repo = await Repo.open(ctx.repoPath, { write: o.write })
+  return new LocalInvoker(repo, ctx, o.bootstrap ?? [])
+}
+
+/** Runs `fn` with an invoker and always closes it. */
+export async function withInvoker<T> (ctx: Context, o: InvokeOptions, fn: (inv: Invoker) => Promise<T>): Promise<T> {
+  const inv = await openInvoker(ctx, o)
+  try {
+    return await fn(inv)
+  } finally {
+    await inv.close()
+  }
+}

@@ -1,0 +1,70 @@
+// What every command module exports, and what it is given to run.
+
+import { Repo, resolveRepoPath } from '../storage/repo.ts'
+import type { FlagSpecs } from './args.ts'
+
+export interface Context {
+  input: string[]
+  flags: Record<string, unknown>
+  json: boolean
+  repoPath: string
+  signal: AbortSignal
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  stdin: NodeJS.ReadStream
+}
+
+export interface Command {
+  name: string
+  summary: string
+  /** Usage / Options / Examples, without the global options */
+  help: string
+  flags: FlagSpecs
+  run: (ctx: Context) => Promise<void>
+}
+
+export function makeContext (input: string[], flags: Record<string, unknown>, signal: AbortSignal): Context {
+  return {
+    input,
+    flags,
+    json: flags.json === true,
+    repoPath: resolveRepoPath(flags.repo as string | undefined),
+    signal,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin
+  }
+}
+
+/** Opens the repo for one command and closes it (and its lock) afterwards. */
+export async function withRepo<T> (ctx: Context, write: boolean, fn: (repo: Repo) => Promise<T>): Promise<T> {
+  const repo = await Repo.open(ctx.repoPath, { write })
+  try {
+    return await fn(repo)
+  } finally {
+    await repo.close()
+  }
+}
+
+/** Writes one line of text, or one JSON object with --json, to stdout. */
+export function emit (ctx: Context, text: string, json: unknown): void {
+  ctx.stdout.write(ctx.json ? JSON.stringify(json) + '\n' : text + '\n')
+}
+
+/** Writes bytes to stdout, waiting when the pipe is full. */
+export async function writeOut (ctx: Context, chunk: Uint8Array): Promise<void> {
+  if (!ctx.stdout.write(chunk)) {
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => { ctx.stdout.off('error', fail); resolve() }
+      const fail = (err: Error): void => { ctx.stdout.off('drain', done); reject(err) }
+      ctx.stdout.once('drain', done)
+      ctx.stdout.once('error', fail)
+    })
+  }
+}
+
+/** A message for people: stderr as text, or a JSON line on stdout with --json. */
+export function report (ctx: Context, text: string, json: unknown): void {
+  if (ctx.json) ctx.stdout.write(JSON.stringify(json) + '\n')
+  else ctx.stderr.write(text + '\n')
+}

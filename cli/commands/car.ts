@@ -1,0 +1,62 @@
+import path from 'node:path'
+import type { CarProgress } from '../../core/car.ts'
+import { parseContentPath } from '../../core/resolve.ts'
+import { UsageError } from '../../core/errors.ts'
+import { withProgress } from '../progress.ts'
+import { emit, report, writeOut, type Command, type Context } from '../command.ts'
+import { withInvoker } from '../client.ts'
+
+export const command: Command = {
+  name: 'car',
+  summary: 'move DAGs offline as CAR v1 files: car export|import',
+  help: `
+Usage
+  $ cairn car export CID [-o FILE]   the DAG under CID as a CAR v1, to FILE or stdout
+  $ cairn car import FILE...         store every block (each checked against its CID)
+                                     and pin the roots; prints 'imported <root-cid>'
+
+Options
+  -o, --output FILE   write the CAR here (atomically) instead of stdout
+
+Examples
+  $ cairn car export bafy... -o site.car
+  $ cairn car import site.car`,
+  flags: {
+    output: { type: 'string', shortFlag: 'o' }
+  },
+  async run (ctx: Context) {
+    const [verb, ...args] = ctx.input
+    if (verb === 'export' && args.length === 1) {
+      const { segments } = parseContentPath(args[0])
+      if (segments.length > 0) throw new UsageError(`car export takes a CID, not a path (got ${args[0]})`)
+      const out = ctx.flags.output as string | undefined
+      await withInvoker(ctx, { write: false }, async inv => {
+        if (out == null) {
+          for await (const chunk of inv.bytes('car.export', { cid: args[0] })) await writeOut(ctx, chunk)
+          return
+        }
+        const r = await withProgress(ctx, 'car export', async progress => await inv.call('car.exportFile', { cid: args[0], output: path.resolve(out) }, {
+          onProgress: e => { const p = e as CarProgress; if (p.type === 'car:bytes') progress.update(p.bytes, p.totalBytes) }
+        })) as { cid: string, output: string, blocks: number, bytes: number }
+        report(ctx, `exported ${r.cid} to ${r.output} (${r.blocks} blocks, ${r.bytes} bytes)`, r)
+      })
+      return
+    }
+    if (verb === 'import' && args.length > 0) {
+      if (ctx.flags.output != null) throw new UsageError('-o goes with car export, not car import')
+      await withInvoker(ctx, { write: true }, async inv => {
+        for (const file of args) {
+          const r = await withProgress(ctx, 'car import', async progress => await inv.call('car.import', { file: path.resolve(file) }, {
+            onProgress: e => { const p = e as CarProgress; if (p.type === 'car:bytes') progress.update(p.bytes, p.totalBytes) }
+          })) as { file: string, blocks: number, roots: Array<{ cid: string, complete: boolean, missing: number }> }
+          for (const root of r.roots) {
+            emit(ctx, `imported ${root.cid}`, { imported: root.cid, file, blocks: r.blocks, complete: root.complete, missing: root.missing })
+            if (!root.complete && !ctx.json) report(ctx, `warning: ${root.missing} block(s) of ${root.cid} are not in ${file}; reading it will fail until they are fetched`, {})
+          }
+        }
+      })
+      return
+    }
+    throw new UsageError('usage: cairn car export CID [-o FILE] | car import FILE...')
+  }
+}

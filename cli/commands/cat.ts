@@ -1,0 +1,39 @@
+import { parseContentPath } from '../../core/resolve.ts'
+import { UsageError } from '../../core/errors.ts'
+import { writeOut, type Command, type Context } from '../command.ts'
+import { withInvoker } from '../client.ts'
+import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
+
+export const command: Command = {
+  name: 'cat',
+  summary: "write a file's bytes to stdout",
+  help: `
+Usage
+  $ cairn cat CID[/path] [options]
+
+Every block is checked against its CID as it is read.
+
+Options
+  --offset N    start at byte N
+  --length N    write at most N bytes
+
+Examples
+  $ cairn cat bafy.../notes.txt
+  $ cairn cat bafy... --offset 1024 --length 64 | xxd
+  $ cairn cat bafy... --peer /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo... > file
+${FETCH_HELP}`,
+  flags: {
+    offset: { type: 'number' },
+    length: { type: 'number' },
+    ...FETCH_FLAGS
+  },
+  async run (ctx: Context) {
+    if (ctx.input.length !== 1) throw new UsageError('cat needs exactly one CID[/path] (see cairn cat --help)')
+    parseContentPath(ctx.input[0]) // a bad CID fails here, before any repo or seed is touched
+    await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
+      for await (const chunk of inv.bytes('cat', { path: ctx.input[0], offset: ctx.flags.offset, length: ctx.flags.length, ...fetchParams(ctx) })) {
+        await writeOut(ctx, chunk)
+      }
+    })
+  }
+}

@@ -1,0 +1,34 @@
+import { parseContentPath } from '../../core/resolve.ts'
+import { UsageError } from '../../core/errors.ts'
+import { emit, type Command, type Context } from '../command.ts'
+import { withInvoker } from '../client.ts'
+import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
+
+export const command: Command = {
+  name: 'ls',
+  summary: 'list the entries of a directory',
+  help: `
+Usage
+  $ cairn ls CID[/path]
+
+Prints '<cid> <size> <name>' per entry; directories show '-' as size
+and their name ends in '/'.
+
+Examples
+  $ cairn ls bafy...
+  $ cairn ls bafy.../docs --json
+${FETCH_HELP}`,
+  flags: { ...FETCH_FLAGS },
+  async run (ctx: Context) {
+    if (ctx.input.length !== 1) throw new UsageError('ls needs exactly one CID[/path] (see cairn ls --help)')
+    parseContentPath(ctx.input[0])
+    await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
+      await inv.call('ls', { path: ctx.input[0], ...fetchParams(ctx) }, {
+        onItem: (i) => {
+          const e = i as { cid: string, size: number | null, name: string, type: string }
+          emit(ctx, `${e.cid} ${e.size ?? '-'} ${e.name}${e.type === 'directory' ? '/' : ''}`, e)
+        }
+      })
+    })
+  }
+}

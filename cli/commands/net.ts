@@ -1,0 +1,171 @@
+// The small network commands: id, peers, connect, provide, findprovs, stats,
+// status, shutdown. Each is one call through the seed (or in process).
+
+import { UsageError } from '../../core/errors.ts'
+import { parseContentPath } from '../../core/resolve.ts'
+import { emit, report, type Command, type Context } from '../command.ts'
+import { withInvoker } from '../client.ts'
+
+function cidArg (ctx: Context, name: string): string {
+  if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
+  const { segments } = parseContentPath(ctx.input[0])
+  if (segments.length > 0) throw new UsageError(`${name} takes a CID, not a path`)
+  return ctx.input[0]
+}
+
+function noArgs (ctx: Context, name: string): void {
+  if (ctx.input.length > 0) throw new UsageError(`${name} takes no arguments (see cairn ${name} --help)`)
+}
+
+export const id: Command = {
+  name: 'id',
+  summary: "this node's peer ID and addresses",
+  help: `
+Usage
+  $ cairn id
+
+With a seed running: its peer ID, addresses and network. Without: the
+repo's peer ID (its key is created on first use).`,
+  flags: {},
+  async run (ctx) {
+    noArgs(ctx, 'id')
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string }
+    emit(ctx, [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}`)].join('\n'), r)
+  }
+}
+
+export const peers: Command = {
+  name: 'peers',
+  summary: 'the peers the seed is connected to',
+  help: `
+Usage
+  $ cairn peers
+
+'<multiaddr>/p2p/<id> <direction> <latency>' per connection (needs a seed).`,
+  flags: {},
+  async run (ctx) {
+    noArgs(ctx, 'peers')
+    const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {})) as Array<{ id: string, address: string, direction: string, latency: number | null }>
+    for (const r of rows) emit(ctx, `${r.address.includes('/p2p/') ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${r.latency}ms`}`, r)
+  }
+}
+
+export const connect: Command = {
+  name: 'connect',
+  summary: 'open a connection to a peer',
+  help: `
+Usage
+  $ cairn connect MULTIADDR
+
+MULTIADDR ends in /p2p/<peer id> (needs a seed).
+
+Examples
+  $ cairn connect /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
+  flags: {},
+  async run (ctx) {
+    if (ctx.input.length !== 1) throw new UsageError('connect needs one multiaddr ending in /p2p/<peer id>')
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('connect', { address: ctx.input[0] })) as { id: string, address: string }
+    emit(ctx, `connected ${r.id}`, r)
+  }
+}
+
+export const provide: Command = {
+  name: 'provide',
+  summary: 'announce a CID in the DHT',
+  help: `
+Usage
+  $ cairn provide CID [--timeout S]
+
+Needs a seed: the record points at it. Seeds also announce what they hold
+on start and on a timer (config provide.strategy, provide.interval).`,
+  flags: { timeout: { type: 'number' } },
+  async run (ctx) {
+    const cid = cidArg(ctx, 'provide')
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('provide', { cid, timeoutMs: timeoutMs(ctx) })) as { cid: string, ms: number }
+    emit(ctx, `provided ${r.cid} in ${r.ms} ms`, r)
+  }
+}
+
+export const findprovs: Command = {
+  name: 'findprovs',
+  summary: 'find peers that provide a CID',
+  help: `
+Usage
+  $ cairn findprovs CID [--max N] [--timeout S] [--bootstrap MA]...
+
+Prints one peer ID per provider as they are found. Uses the seed when one
+runs; else starts a node for the command, bootstrapped from config and
+--bootstrap. Fails when nobody is found within --timeout (default 30 s).
+
+Examples
+  $ cairn findprovs bafy... --max 1 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
+  flags: { max: { type: 'number' }, timeout: { type: 'number' }, bootstrap: { type: 'string', isMultiple: true } },
+  async run (ctx) {
+    const cid = cidArg(ctx, 'findprovs')
+    const max = ctx.flags.max as number | undefined
+    if (max != null && !(Number.isInteger(max) && max >= 1)) throw new UsageError('--max needs a whole number ≥ 1')
+    await withInvoker(ctx, { write: false, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }, async inv => {
+      await inv.call('findprovs', { cid, max, timeoutMs: timeoutMs(ctx) }, {
+        onItem: i => { const p = i as { id: string, addresses: string[], ms: number }; emit(ctx, p.id, p) }
+      })
+    })
+  }
+}
+
+function timeoutMs (ctx: Context): number | undefined {
+  const t = ctx.flags.timeout as number | undefined
+  if (t == null) return undefined
+  if (!(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
+  return Math.round(t * 1000)
+}
+
+export const stats: Command = {
+  name: 'stats',
+  summary: "the seed's counters",
+  help: `
+Usage
+  $ cairn stats
+
+Peers, DHT routing table size, the last provide round (needs a seed).`,
+  flags: {},
+  async run (ctx) {
+    noArgs(ctx, 'stats')
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null }
+    emit(ctx, [
+      `peers          ${String(s.peers)}`,
+      `routing table  ${String(s.routingTable)}`,
+      `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)`,
+      `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
+    ].join('\n'), s)
+  }
+}
+
+export const status: Command = {
+  name: 'status',
+  summary: 'describe the running seed',
+  help: `
+Usage
+  $ cairn status
+
+Exits 1 with one Error line when no seed runs on the repo.`,
+  flags: {},
+  async run (ctx) {
+    noArgs(ctx, 'status')
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {})) as { pid: number, id: string, addresses: string[], peers: number, routingTable: number, uptimeMs: number }
+    emit(ctx, [`seed running (pid ${s.pid}) as ${s.id}`, ...s.addresses.map(a => `  ${a}`), `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`].join('\n'), s)
+  }
+}
+
+export const shutdown: Command = {
+  name: 'shutdown',
+  summary: 'stop the running seed',
+  help: `
+Usage
+  $ cairn shutdown`,
+  flags: {},
+  async run (ctx) {
+    noArgs(ctx, 'shutdown')
+    await withInvoker(ctx, { write: false }, async inv => await inv.call('shutdown', {}))
+    report(ctx, 'the seed is stopping', { stopping: true })
+  }
+}

@@ -1,0 +1,59 @@
+import { UsageError } from '../../core/errors.ts'
+import { emit, report, type Command, type Context } from '../command.ts'
+
+export const command: Command = {
+  name: 'seed',
+  summary: 'run the node: serve and announce content, answer other cairn commands',
+  help: `
+Usage
+  $ cairn seed [options]
+
+Runs until Ctrl-C, SIGTERM or 'cairn shutdown'. Prints 'listening
+<multiaddr>/p2p/<id>' for each address on stdout. While it runs, add, cat,
+get, ls, pin, repo and car go through it, and 'add' announces at once.
+
+Options
+  --listen MA          listen here instead of config addresses.listen (repeatable)
+  --bootstrap MA       also bootstrap from this peer (repeatable)
+  --mdns               find peers on the LAN by multicast DNS
+  --reprovide-interval S
+                       seconds between reprovides (default: config provide.interval)
+
+Examples
+  $ cairn seed
+  $ cairn seed --listen /ip4/0.0.0.0/tcp/4737
+  $ cairn seed --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
+  flags: {
+    listen: { type: 'string', isMultiple: true },
+    bootstrap: { type: 'string', isMultiple: true },
+    mdns: { type: 'boolean' },
+    reprovideInterval: { type: 'number' }
+  },
+  async run (ctx: Context) {
+    if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
+    const interval = ctx.flags.reprovideInterval as number | undefined
+    if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
+    const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
+    const repo = await Repo.open(ctx.repoPath, { write: true })
+    try {
+      const listen = ctx.flags.listen as string[] | undefined
+      const seed = await Seed.start(repo, {
+        listen: listen != null && listen.length > 0 ? listen : undefined,
+        bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
+        mdns: ctx.flags.mdns === true ? true : undefined,
+        reprovideInterval: interval
+      })
+      const addrs = seed.node.addresses()
+      for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
+      report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
+      if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
+      const interrupted = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
+      await Promise.race([interrupted, seed.whenStopped()])
+      report(ctx, 'stopping…', { stopping: true })
+      await seed.stop()
+      report(ctx, 'stopped', { stopped: true })
+    } finally {
+      await repo.close()
+    }
+  }
+}

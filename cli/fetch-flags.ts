@@ -1,0 +1,60 @@
+// Flags and reporting shared by the commands that may fetch: cat, get, ls, pin add.
+
+import { UsageError } from '../core/errors.ts'
+import { formatBytes } from './format.ts'
+import { report, type Context } from './command.ts'
+import type { FlagSpecs } from './argv.ts'
+import type { InvokeOptions } from './client.ts'
+
+export const FETCH_FLAGS = {
+  offline: { type: 'boolean' },
+  peer: { type: 'string', isMultiple: true },
+  timeout: { type: 'number' },
+  bootstrap: { type: 'string', isMultiple: true }
+} satisfies FlagSpecs
+
+export const FETCH_HELP = `
+Fetching (content not in the repo)
+  --offline        never touch the network: fail if a block is missing
+  --peer MA        fetch from this peer directly (repeatable)
+  --timeout S      give up after S seconds without the content (default 120)
+  --bootstrap MA   bootstrap the node started for this command (without a seed)
+
+Blocks are checked against their CIDs and kept as they arrive: run an
+interrupted command again and it fetches only what is still missing.`
+
+export function fetchParams (ctx: Context): { offline: boolean, peers: string[], timeoutMs?: number } {
+  const t = ctx.flags.timeout as number | undefined
+  if (t != null && !(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
+  const peers = (ctx.flags.peer as string[] | undefined) ?? []
+  if (ctx.flags.offline === true && peers.length > 0) throw new UsageError('--offline and --peer contradict each other')
+  return { offline: ctx.flags.offline === true, peers, timeoutMs: t != null ? Math.round(t * 1000) : undefined }
+}
+
+export function fetchInvokeOptions (ctx: Context, write = false): InvokeOptions {
+  return { write, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }
+}
+
+/** Tallies fetch progress events; says at the end who served how much. */
+export class FetchReport {
+  private readonly peers = new Map<string, number>()
+  private total = 0
+
+  /** Feed every progress event here; returns true for fetch events. */
+  see (e: unknown): boolean {
+    const p = e as { type?: string, peer?: string, bytes?: number }
+    if (p.type !== 'fetch:block' || p.peer == null) return p.type === 'fetch:providers'
+    this.peers.set(p.peer, (this.peers.get(p.peer) ?? 0) + (p.bytes ?? 0))
+    this.total += p.bytes ?? 0
+    return true
+  }
+
+  print (ctx: Context): void {
+    if (this.peers.size === 0) return
+    const parts = [...this.peers].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id.slice(-8)} ${Math.round(100 * n / this.total)}%`)
+    report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}`, {
+      fetched: this.total,
+      peers: Object.fromEntries(this.peers)
+    })
+  }
+}

@@ -1,0 +1,96 @@
+// Progress for add, get and car: an Ink bar on stderr when stderr is a
+// terminal, JSON lines on stderr with --json, and nothing otherwise.
+// Updates are throttled to at most FRAMES_PER_SECOND so drawing never slows
+// the transfer.
+
+import type { Context } from './command.ts'
+
+/** at most this many redraws (or JSON progress lines) a second */
+export const FRAMES_PER_SECOND = 10
+/** the rate is measured over roughly this window */
+const RATE_WINDOW_MS = 2000
+
+export interface Progress {
+  update: (bytes: number, total: number | null) => void
+  /** final frame: ok = finished, else stopped (an error follows on stderr) */
+  done: (ok?: boolean) => Promise<void>
+}
+
+const NONE: Progress = { update: () => {}, done: async () => {} }
+
+/**
+ * Runs `fn` with a progress display that is always closed, also when `fn`
+ * throws, so the terminal is left clean for the one error line.
+ */
+export async function withProgress<T> (ctx: Context, label: string, fn: (p: Progress) => Promise<T>): Promise<T> {
+  const p = await createProgress(ctx, label)
+  let ok = false
+  try {
+    const result = await fn(p)
+    ok = true
+    return result
+  } finally {
+    await p.done(ok)
+  }
+}
+
+/** Recent bytes/second from samples over the last RATE_WINDOW_MS. */
+export class RateMeter {
+  private readonly samples: Array<[number, number]> = []
+  add (now: number, bytes: number): void {
+    this.samples.push([now, bytes])
+    while (this.samples.length > 2 && now - this.samples[0][0] > RATE_WINDOW_MS) this.samples.shift()
+  }
+
+  rate (): number {
+    if (this.samples.length < 2) return 0
+    const [t0, b0] = this.samples[0]
+    const [t1, b1] = this.samples[this.samples.length - 1]
+    return t1 > t0 ? (b1 - b0) * 1000 / (t1 - t0) : 0
+  }
+}
+
+export async function createProgress (ctx: Context, label: string): Promise<Progress> {
+  const tty = ctx.stderr.isTTY === true
+  if (!ctx.json && !tty) return NONE
+  const meter = new RateMeter()
+  let bytes = 0
+  let total: number | null = null
+  let dirty = false
+  const started = Date.now()
+  meter.add(started, 0)
+
+  if (ctx.json) {
+    const line = (done: boolean): void => {
+      ctx.stderr.write(JSON.stringify({ progress: label, bytes, total, rate: Math.round(meter.rate()), done }) + '\n')
+    }
+    const timer = setInterval(() => { if (dirty) { dirty = false; line(false) } }, 1000 / FRAMES_PER_SECOND)
+    timer.unref()
+    return {
+      update: (b, t) => { bytes = b; total = t; meter.add(Date.now(), b); dirty = true },
+      done: async (ok = true) => { clearInterval(timer); if (ok) line(true) }
+    }
+  }
+
+  const [{ render }, { createElement }, { ProgressBar }] = await Promise.all([import('ink'), import('react'), import('./ui/ProgressBar.tsx')])
+  const element = (done: boolean) => createElement(ProgressBar, {
+    label,
+    bytes,
+    total,
+    rate: done ? bytes * 1000 / Math.max(1, Date.now() - started) : meter.rate(),
+    done
+  })
+  const ink = render(element(false), { stdout: ctx.stderr, patchConsole: false, exitOnCtrlC: false })
+  const timer = setInterval(() => { if (dirty) { dirty = false; ink.rerender(element(false)) } }, 1000 / FRAMES_PER_SECOND)
+  timer.unref()
+  return {
+    update: (b, t) => { bytes = b; total = t; meter.add(Date.now(), b); dirty = true },
+    done: async (ok = true) => {
+      clearInterval(timer)
+      if (ok) ink.rerender(element(true))
+      else ink.clear()
+      ink.unmount()
+      await ink.waitUntilExit()
+    }
+  }
+}

@@ -1,0 +1,273 @@
+// Every operation the CLI can ask of a repo or a node, as a handler that
+// takes JSON params and returns JSON data. The daemon serves these over its
+// API; without a daemon the CLI calls the very same handlers in process, so
+// both paths behave alike and print alike.
+
+import path from 'node:path'
+import { CID } from 'multiformats/cid'
+import { add, type AddInput } from '../add.ts'
+import { carExport, carExportStream, carImport } from '../car.ts'
+import { cat } from '../cat.ts'
+import { CairnError, UsageError } from '../errors.ts'
+import { get } from '../get.ts'
+import { ls } from '../ls.ts'
+import { repoGc, repoStat, repoVerify } from '../maintenance.ts'
+import { connect, findProviders, idInfo, nodeStats, peers } from '../net/info.ts'
+import { pinAdd, pinLs, pinRm } from '../pin.ts'
+import { PROFILES, type ImportProfile } from '../profiles.ts'
+import { parseContentPath } from '../resolve.ts'
+import { writeFileAtomic } from '../atomic.ts'
+import { Fetcher, FetchingStore } from '../fetch.ts'
+import type { BlockReader } from '../../storage/blocks.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreateIdentity } from '../net/identity.ts'
+import type { CairnNode } from '../net/node.ts'
+import type { Provider } from '../net/provider.ts'
+import type { RwLock } from '../rwlock.ts'
+import type { Repo } from '../../storage/repo.ts'
+import type { CallContext, Handler } from './server.ts'
+
+export interface Services {
+  repo: Repo
+  lock: RwLock
+  /** the daemon's node, or one started for this command (findprovs) */
+  node: () => Promise<CairnNode>
+  /** true in the daemon: its node keeps running after the call */
+  online: boolean
+  provider: Provider | null
+  /** set in the daemon: stops it */
+  shutdown: (() => void) | null
+  startedAt: number
+  /** roots of fetches in progress: gc keeps what they have so far */
+  fetching: Set<CID>
+  /** runs before the first block is fetched (in process: takes the repo's writer lock) */
+  beforeFetch?: () => Promise<void>
+}
+
+/** default bound on a fetch's wait for providers and blocks */
+export const FETCH_TIMEOUT_MS = 120_000
+
+export class NeedsDaemonError extends CairnError {}
+
+const str = (p: Record<string, unknown>, key: string): string => {
+  const v = p[key]
+  if (typeof v !== 'string' || v === '') throw new UsageError(`missing parameter "${key}"`)
+  return v
+}
+const optNum = (p: Record<string, unknown>, key: string): number | undefined => typeof p[key] === 'number' ? p[key] : undefined
+const cidParam = (p: Record<string, unknown>, key = 'cid'): CID => {
+  const target = parseContentPath(str(p, key))
+  if (target.segments.length > 0) throw new UsageError(`expected a CID, not a path (got ${str(p, key)})`)
+  return target.cid
+}
+const absolute = (p: string): string => {
+  if (!path.isAbsolute(p)) throw new UsageError(`the daemon needs absolute paths (got ${p})`)
+  return p
+}
+
+export function makeHandlers (s: Services): Record<string, Handler> {
+  const { repo, lock } = s
+  /**
+   * What cat, get, ls and pin read through: the repo, plus the network for
+   * what it lacks unless `offline` is set. The fetch starts a node (without a
+   * seed) only when a block is actually missing.
+   */
+  const reader = (c: CallContext, root: CID): { store: BlockReader, done: () => void } => {
+    if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
+    let fetcher: Promise<Fetcher> | null = null
+    s.fetching.add(root)
+    const store = new FetchingStore(repo.blocks, async () => {
+      fetcher ??= (async () => {
+        await s.beforeFetch?.()
+        return new Fetcher(await s.node(), root, {
+          peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+          timeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+          signal: c.signal,
+          onProgress: e => c.progress(e)
+        })
+      })()
+      return await fetcher
+    })
+    return {
+      store,
+      done: () => {
+        s.fetching.delete(root)
+        void fetcher?.then(f => { f.close() }, () => {})
+      }
+    }
+  }
+  const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
+    const r = reader(c, root)
+    try { return await fn(r.store) } finally { r.done() }
+  }
+
+  /** the daemon's node; calls that make no sense on a node that stops with the command need one */
+  const online = async (what: string): Promise<CairnNode> => {
+    if (!s.online) throw new NeedsDaemonError(`${what} needs a running seed on this repo (start one with cairn seed)`)
+    return await s.node()
+  }
+  return {
+    async add (c: CallContext) {
+      const p = c.params
+      const profile = (p.profile ?? PROFILES['unixfs-v1-2025']) as ImportProfile
+      const input: AddInput = Array.isArray(p.paths)
+        ? { kind: 'paths', paths: (p.paths as string[]).map(absolute) }
+        : { kind: 'stream', stream: c.body ?? (async function * () {})() }
+      const onlyHash = p.onlyHash === true
+      const result = await lock.shared(async () => await add(onlyHash ? null : repo, input, {
+        recursive: p.recursive === true,
+        wrap: p.wrap === true,
+        hidden: p.hidden === true,
+        pin: p.pin !== false,
+        profile,
+        signal: c.signal,
+        onProgress: e => c.progress(e)
+      }))
+      // a running seed announces new content at once, without holding up add
+      if (!onlyHash && s.provider != null) void s.provider.provideDag(result.root).catch(() => {})
+      return {
+        root: result.root.toString(),
+        pinned: result.pinned,
+        entries: result.entries.map(e => ({ cid: e.cid.toString(), path: e.path, size: e.size }))
+      }
+    },
+
+    cat (c: CallContext) {
+      const target = parseContentPath(str(c.params, 'path'))
+      return (async function * () {
+        const r = reader(c, target.cid)
+        try {
+          yield * cat(r.store, target, { offset: optNum(c.params, 'offset'), length: optNum(c.params, 'length'), signal: c.signal })
+        } finally {
+          r.done()
+        }
+      })()
+    },
+
+    async get (c: CallContext) {
+      const target = parseContentPath(str(c.params, 'path'))
+      const r = await withReader(c, target.cid, async store => await get(store, target, {
+        output: typeof c.params.output === 'string' ? absolute(c.params.output) : undefined,
+        force: c.params.force === true,
+        signal: c.signal,
+        onProgress: e => c.progress(e)
+      }))
+      return { cid: r.cid.toString(), output: r.output, bytes: r.bytes, files: r.files }
+    },
+
+    async ls (c: CallContext) {
+      const target = parseContentPath(str(c.params, 'path'))
+      await withReader(c, target.cid, async store => {
+        for await (const e of ls(store, target, { signal: c.signal })) {
+          c.item({ cid: e.cid.toString(), size: e.size, name: e.name, type: e.type })
+        }
+      })
+      return null
+    },
+
+    async 'pin.add' (c: CallContext) {
+      const cid = cidParam(c.params)
+      // pin add fetches the whole DAG first when the repo lacks some of it
+      const r = await lock.shared(async () => await withReader(c, cid, async store => await pinAdd(repo, cid, { signal: c.signal, store })))
+      if (s.provider != null) void s.provider.provideDag(cid).catch(() => {})
+      return { cid: cid.toString(), ...r }
+    },
+
+    async 'pin.rm' (c: CallContext) {
+      const cid = cidParam(c.params)
+      await lock.shared(async () => { await pinRm(repo, cid) })
+      return { cid: cid.toString() }
+    },
+
+    async 'pin.ls' (c: CallContext) {
+      for await (const p of pinLs(repo)) c.item({ cid: p.cid.toString(), type: p.type, time: p.time })
+      return null
+    },
+
+    async 'repo.stat' () { return await repoStat(repo) },
+
+    async 'repo.gc' (c: CallContext) {
+      return await lock.exclusive(async () => await repoGc(repo, { signal: c.signal, alsoKeep: s.fetching, onRemoved: cid => c.item({ removed: cid.toString() }) }))
+    },
+
+    async 'repo.verify' (c: CallContext) {
+      const r = await repoVerify(repo, { signal: c.signal, onBad: (cid, file, problem) => c.item({ bad: cid.toString(), file, problem }) })
+      return { checked: r.checked, bad: r.bad.length }
+    },
+
+    async 'car.import' (c: CallContext) {
+      const file = absolute(str(c.params, 'file'))
+      const r = await lock.shared(async () => await carImport(repo, file, { signal: c.signal, onProgress: e => c.progress(e) }))
+      for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
+      return {
+        file: r.file,
+        blocks: r.blocks,
+        roots: r.roots.map(root => {
+          const inc = r.incomplete.find(i => i.root.equals(root))
+          return { cid: root.toString(), complete: inc == null, missing: inc?.missing ?? 0 }
+        })
+      }
+    },
+
+    /** the CAR bytes (a byte method); car.exportFile writes a file instead */
+    'car.export' (c: CallContext) {
+      return carExportStream(repo.blocks, cidParam(c.params), { signal: c.signal })
+    },
+
+    async 'car.exportFile' (c: CallContext) {
+      const cid = cidParam(c.params)
+      const dest = absolute(str(c.params, 'output'))
+      let r = { blocks: 0, bytes: 0 }
+      await writeFileAtomic(dest, async fh => {
+        r = await carExport(repo.blocks, cid, async chunk => { await fh.write(chunk) }, { signal: c.signal, onProgress: e => c.progress(e) })
+      })
+      return { cid: cid.toString(), output: dest, blocks: r.blocks, bytes: r.bytes }
+    },
+
+    // the network
+
+    async id () {
+      if (s.online) return idInfo(await s.node())
+      // no seed: who this repo is, without starting a node
+      const key = await loadOrCreateIdentity(repo)
+      const id = peerIdFromPrivateKey(key)
+      return { id: id.toString(), publicKey: Buffer.from(key.publicKey.raw).toString('base64'), addresses: [], network: `${repo.config.network.kind}:${repo.config.network.name}`, online: false }
+    },
+
+    async peers () { return peers(await online('peers')) },
+
+    async connect (c: CallContext) { return await connect(await online('connect'), str(c.params, 'address'), c.signal) },
+
+    async provide (c: CallContext) {
+      const cid = cidParam(c.params)
+      // a record pointing at a node that stops with the command would mislead
+      const node = await online('provide')
+      const t0 = performance.now()
+      await node.libp2p.contentRouting.provide(cid, { signal: AbortSignal.any([c.signal, AbortSignal.timeout(optNum(c.params, 'timeoutMs') ?? 30_000)]) })
+      return { cid: cid.toString(), ms: Math.round(performance.now() - t0) }
+    },
+
+    async findprovs (c: CallContext) {
+      const cid = cidParam(c.params)
+      const node = await s.node()
+      for await (const p of findProviders(node, cid, { timeoutMs: optNum(c.params, 'timeoutMs') ?? 30_000, max: optNum(c.params, 'max'), signal: c.signal })) c.item(p)
+      return null
+    },
+
+    async stats () {
+      const node = await online('stats')
+      return { ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt }
+    },
+
+    async status () {
+      const node = await online('status')
+      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt }
+    },
+
+    async shutdown () {
+      await online('shutdown')
+      if (s.shutdown != null) setImmediate(s.shutdown)
+      return { stopping: true }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// The daemon's API server (see protocol.ts). Local only: a Unix socket, or
+// 127.0.0.1 with a Host check; a request without the token is refused.
+
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import fs from 'node:fs/promises'
+import http from 'node:http'
+import path from 'node:path'
+import { CairnError, RepoError, describeFsError } from '../errors.ts'
+import { API_FILE, API_PREFIX, API_SOCKET, BYTE_METHODS, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError } from './protocol.ts'
+import type { Readable } from 'node:stream'
+
+/** Longest Unix socket path Linux takes (sun_path is 108 bytes with the NUL). */
+const MAX_SOCKET_PATH = 107
+
+export interface CallContext {
+  params: Record<string, unknown>
+  /** the request body when params came in the header (a stream such as stdin) */
+  body: Readable | null
+  signal: AbortSignal
+  progress: (p: unknown) => void
+  item: (i: unknown) => void
+}
+
+export type Handler = (c: CallContext) => Promise<unknown> | AsyncIterable<Uint8Array>
+
+function wireError (err: unknown): WireError {
+  if (err instanceof CairnError) return { name: err.name, message: err.message, exitCode: err.exitCode }
+  return { name: 'Error', message: (err as Error)?.message ?? String(err), exitCode: 1 }
+}
+
+export class ApiServer {
+  private server: http.Server | null = null
+  private endpoint: ApiEndpoint | null = null
+  private readonly controllers = new Set<AbortController>()
+
+  constructor (private readonly repoRoot: string, private readonly handlers: Record<string, Handler>) {}
+
+  /** Listens on `listen` ('unix' or /ip4/127.0.0.1/tcp/N) and writes the api file. */
+  async start (listen: string): Promise<ApiEndpoint> {
+    const token = randomBytes(32).toString('base64url')
+    const server = http.createServer((req, res) => { void this.handle(req, res, token) })
+    this.server = server
+    let socket: string | null = null
+    let httpAddr: string | null = null
+    const socketPath = path.join(this.repoRoot, API_SOCKET)
+    if (listen === 'unix' && socketPath.length <= MAX_SOCKET_PATH) {
+      await fs.rm(socketPath, { force: true }) // left by a daemon that was killed
+      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve) })
+      await fs.chmod(socketPath, 0o600)
+      socket = socketPath
+    } else {
+      // a repo path too long for a socket falls back to loopback TCP
+      const port = listen === 'unix' ? 0 : Number(listen.split('/')[4])
+      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve) })
+      const addr = server.address() as { port: number }
+      httpAddr = `127.0.0.1:${addr.port}`
+    }
+    this.endpoint = { socket, http: httpAddr, token, pid: process.pid }
+    const file = path.join(this.repoRoot, API_FILE)
+    const tmp = `${file}.${process.pid}.tmp`
+    try {
+      await fs.writeFile(tmp, JSON.stringify(this.endpoint) + '\n', { mode: 0o600 })
+      await fs.rename(tmp, file)
+    } catch (err) {
+      throw new RepoError(describeFsError(err, `cannot write ${file}`))
+    }
+    return this.endpoint
+  }
+
+  private refuse (res: http.ServerResponse, status: number, message: string): void {
+    res.writeHead(status, { 'content-type': 'application/x-ndjson' })
+    res.end(JSON.stringify({ error: { name: 'ApiAccessError', message, exitCode: 1 } }) + '\n')
+  }
+
+  private async handle (req: http.IncomingMessage, res: http.ServerResponse, token: string): Promise<void> {
+    // credentials first: a token in the header, and over TCP a loopback Host
+    // (a web page cannot reach us by DNS rebinding) and no browser Origin
+    const given = Buffer.from(String(req.headers[TOKEN_HEADER] ?? '').replace(/^Bearer /, ''))
+    const want = Buffer.from(token)
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return this.refuse(res, 401, 'missing or wrong API token')
+    if (this.endpoint?.http != null) {
+      const host = String(req.headers.host ?? '')
+      const port = this.endpoint.http.split(':')[1]
+      if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return this.refuse(res, 403, `Host ${host} refused`)
+    }
+    if (req.headers.origin != null) return this.refuse(res, 403, 'requests from web pages are refused')
+    if (req.method !== 'POST' || req.url == null || !req.url.startsWith(API_PREFIX)) return this.refuse(res, 404, 'no such API call')
+    const method = req.url.slice(API_PREFIX.length)
+    const handler = Object.hasOwn(this.handlers, method) ? this.handlers[method] : undefined
+    if (handler == null) return this.refuse(res, 404, `no API method "${method}"`)
+
+    const controller = new AbortController()
+    this.controllers.add(controller)
+    res.on('close', () => { if (!res.writableFinished) controller.abort() })
+    try {
+      let params: Record<string, unknown>
+      let body: Readable | null = null
+      const header = req.headers[PARAMS_HEADER]
+      if (typeof header === 'string') {
+        params = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Record<string, unknown>
+        body = req
+      } else {
+        const chunks: Buffer[] = []
+        for await (const c of req) chunks.push(c as Buffer)
+        params = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+      }
+      if (BYTE_METHODS.has(method)) await this.sendBytes(res, handler, params, body, controller.signal)
+      else await this.sendJson(res, handler, params, body, controller.signal)
+    } catch (err) {
+      if (!res.headersSent) {
+        res.writeHead(400, { 'content-type': 'application/x-ndjson' })
+        res.end(JSON.stringify({ error: wireError(err) }) + '\n')
+      }
+    } finally {
+      this.controllers.delete(controller)
+    }
+  }
+
+  private async sendJson (res: http.ServerResponse, handler: Handler, params: Record<string, unknown>, body: Readable | null, signal: AbortSignal): Promise<void> {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    const line = (obj: unknown): void => { res.write(JSON.stringify(obj) + '\n') }
+    try {
+      const result = await (handler({ params, body, signal, progress: p => line({ progress: p }), item: i => line({ item: i }) }) as Promise<unknown>)
+      line({ result: result ?? null })
+    } catch (err) {
+      line({ error: wireError(err) })
+    }
+    res.end()
+  }
+
+  private async sendBytes (res: http.ServerResponse, handler: Handler, params: Record<string, unknown>, body: Readable | null, signal: AbortSignal): Promise<void> {
+    const source = handler({ params, body, signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>
+    const iterator = source[Symbol.asyncIterator]()
+    let first: IteratorResult<Uint8Array>
+    try {
+      first = await iterator.next()
+    } catch (err) {
+      // nothing sent yet: an ordinary JSON error
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-cairn-kind': 'error' })
+      res.end(JSON.stringify({ error: wireError(err) }) + '\n')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', trailer: ERROR_TRAILER })
+    const write = async (chunk: Uint8Array): Promise<void> => {
+      if (!res.write(chunk)) await new Promise(resolve => res.once('drain', resolve))
+    }
+    try {
+      if (first.done !== true) await write(first.value)
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+        if (signal.aborted) return
+        await write(next.value)
+      }
+    } catch (err) {
+      res.addTrailers({ [ERROR_TRAILER]: Buffer.from(JSON.stringify(wireError(err))).toString('base64url') })
+    }
+    res.end()
+  }
+
+  /** Stops listening, aborts calls in flight, removes the api file and socket. */
+  async stop (): Promise<void> {
+    for (const c of this.controllers) c.abort()
+    const server = this.server
+    if (server != null) {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+    await fs.rm(path.join(this.repoRoot, API_FILE), { force: true })
+    if (this.endpoint?.socket != null) await fs.rm(this.endpoint.socket, { force: true })
+  }
+}

@@ -1,0 +1,72 @@
+// The seed: a long-running node that serves blocks, keeps its content
+// announced, and answers the local control API so other cairn commands run
+// through it instead of opening the repo a second time.
+
+import { ApiServer } from './api/server.ts'
+import { makeHandlers } from './api/handlers.ts'
+import { CairnNode, type NodeOptions } from './net/node.ts'
+import { Provider } from './net/provider.ts'
+import { RwLock } from './rwlock.ts'
+import type { ApiEndpoint } from './api/protocol.ts'
+import type { Repo } from '../storage/repo.ts'
+
+export interface SeedOptions extends NodeOptions {
+  /** overrides config provide.interval (seconds) */
+  reprovideInterval?: number
+}
+
+export class Seed {
+  private stopping: Promise<void> | null = null
+  private readonly stopped: Promise<void>
+  private resolveStopped!: () => void
+
+  private constructor (
+    readonly repo: Repo,
+    readonly node: CairnNode,
+    readonly provider: Provider,
+    readonly api: ApiServer,
+    readonly endpoint: ApiEndpoint
+  ) {
+    this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
+  }
+
+  /** Starts node, provider and API on a repo opened for writing (the seed holds its lock). */
+  static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
+    const node = await CairnNode.start(repo, o)
+    const provider = new Provider(node, repo.config.provide.strategy, (o.reprovideInterval ?? repo.config.provide.interval) * 1000)
+    let seed: Seed | null = null
+    const api = new ApiServer(repo.root, makeHandlers({
+      repo,
+      lock: new RwLock(),
+      node: async () => node,
+      online: true,
+      provider,
+      shutdown: () => { void seed?.stop() },
+      startedAt: Date.now(),
+      fetching: new Set()
+    }))
+    let endpoint: ApiEndpoint
+    try {
+      endpoint = await api.start(repo.config.api.listen)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+    seed = new Seed(repo, node, provider, api, endpoint)
+    provider.start()
+    return seed
+  }
+
+  /** Resolves once the seed has stopped (signal, `cairn shutdown`, or stop()). */
+  async whenStopped (): Promise<void> { await this.stopped }
+
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      this.provider.stop()
+      await this.api.stop()
+      await this.node.stop()
+      this.resolveStopped()
+    })()
+    await this.stopping
+  }
+}

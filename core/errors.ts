@@ -1,0 +1,23 @@
+// Errors with a stable `name`; storage's classes plus those of core.
+export * from '../storage/errors.ts'
+import { CairnError } from '../storage/errors.ts'
+
+/** A CID argument that does not parse. */
+export class InvalidCidError extends CairnError {}
+
+/** A path inside a DAG that does not exist. */
+export class PathNotFoundError extends CairnError {}
+
+/** A local input path that is missing, unreadable or of the wrong kind. */
+export class InputError extends CairnError {}
+
+/** The output path exists and --force was not given, or cannot be written. */
+export class OutputError extends CairnError {}
+
+/** Content that would write outside the output path, or is malformed. */
+export class UnsafeContentError extends CairnError {}
+
+/** The operation was interrupted (Ctrl-C, SIGTERM). */
+export class AbortedError extends CairnError {
+  override readonly exitCode = 130
+}

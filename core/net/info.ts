@@ -1,0 +1,110 @@
+// What a running node says about itself and its peers, as plain data: the
+// CLI, the daemon API and the dashboard all read these.
+
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CairnError, UsageError } from '../errors.ts'
+import type { CairnNode } from './node.ts'
+import type { CID } from 'multiformats/cid'
+
+export class NotFoundInNetworkError extends CairnError {}
+export class DialError extends CairnError {}
+
+export interface IdInfo {
+  id: string
+  publicKey: string
+  addresses: string[]
+  network: string
+  dhtProtocol: string
+  agent: string
+}
+
+export function idInfo (node: CairnNode): IdInfo {
+  return {
+    id: node.libp2p.peerId.toString(),
+    publicKey: Buffer.from(node.libp2p.peerId.publicKey?.raw ?? new Uint8Array()).toString('base64'),
+    addresses: node.addresses(),
+    network: `${node.settings.kind}:${node.repo.config.network.name}`,
+    dhtProtocol: node.settings.dhtProtocol,
+    agent: `cairn/${node.helia.info?.version ?? ''}`
+  }
+}
+
+export interface PeerInfoRow {
+  id: string
+  address: string
+  direction: 'inbound' | 'outbound'
+  /** ms, from the last ping; null if not measured */
+  latency: number | null
+  streams: number
+}
+
+export function peers (node: CairnNode): PeerInfoRow[] {
+  return node.libp2p.getConnections().map(c => ({
+    id: c.remotePeer.toString(),
+    address: c.remoteAddr.toString(),
+    direction: c.direction,
+    latency: c.rtt ?? null,
+    streams: c.streams.length
+  }))
+}
+
+export async function connect (node: CairnNode, addr: string, signal?: AbortSignal): Promise<{ id: string, address: string }> {
+  let ma
+  try {
+    ma = multiaddr(addr)
+  } catch {
+    throw new UsageError(`invalid multiaddr "${addr}"`)
+  }
+  if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`${addr} has no /p2p/<peer id> part`)
+  try {
+    const conn = await node.libp2p.dial(ma, { signal: signal ?? AbortSignal.timeout(10_000) })
+    return { id: conn.remotePeer.toString(), address: conn.remoteAddr.toString() }
+  } catch (err) {
+    throw new DialError(`cannot connect to ${addr}: ${(err as Error).message}`)
+  }
+}
+
+export interface ProviderRow { id: string, addresses: string[], ms: number }
+
+/** Providers of `cid` as they are found; throws NotFoundInNetworkError if none within the time limit. */
+export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs: number, max?: number, signal?: AbortSignal }): AsyncGenerator<ProviderRow> {
+  const t0 = performance.now()
+  const signal = o.signal != null ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs)
+  const seen = new Set<string>()
+  try {
+    for await (const p of node.libp2p.contentRouting.findProviders(cid, { signal })) {
+      const id = p.id.toString()
+      if (seen.has(id)) continue
+      seen.add(id)
+      yield { id, addresses: p.multiaddrs.map(a => a.toString()), ms: Math.round(performance.now() - t0) }
+      if (o.max != null && seen.size >= o.max) return
+    }
+  } catch (err) {
+    if (o.signal?.aborted === true) throw err
+    if (seen.size === 0 && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${(err as Error).message}`)
+  }
+  if (seen.size === 0) throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s`)
+}
+
+export interface NodeStats {
+  peers: number
+  /** peers in the DHT routing table */
+  routingTable: number
+}
+
+export function nodeStats (node: CairnNode): NodeStats {
+  const dht = node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
+  return {
+    peers: node.libp2p.getConnections().length,
+    routingTable: dht.routingTable?.size ?? 0
+  }
+}
+
+export function parsePeerId (text: string): string {
+  try {
+    return peerIdFromString(text).toString()
+  } catch {
+    throw new UsageError(`invalid peer ID "${text}"`)
+  }
+}

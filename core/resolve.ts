@@ -1,0 +1,66 @@
+// CID[/path] arguments: parsed here so a bad one gets a clear error before
+// any block is read, then resolved through the UnixFS exporter.
+
+import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import { base36 } from 'multiformats/bases/base36'
+import { CID } from 'multiformats/cid'
+import { BlockNotFoundError, CairnError, InvalidCidError, PathNotFoundError, UnsupportedError } from './errors.ts'
+import type { BlockReader } from '../storage/blocks.ts'
+
+/**
+ * Blocks of a file read ahead of the writer. The exporter's default loads a
+ * whole layer at once (~all of a 1024-link file: hundreds of MiB); a few
+ * blocks keep the disk busy with flat memory.
+ */
+export const READ_AHEAD_BLOCKS = 8
+
+export interface ContentPath {
+  cid: CID
+  /** path segments below the CID, already split and non-empty */
+  segments: string[]
+}
+
+/** Parses 'CID', 'CID/a/b' or '/ipfs/CID/a/b'. */
+export function parseContentPath (arg: string): ContentPath {
+  const text = arg.replace(/^\/ipfs\//, '')
+  const [head, ...rest] = text.split('/')
+  let cid: CID
+  try {
+    cid = head.startsWith('k') ? CID.parse(head, base36) : CID.parse(head)
+  } catch {
+    throw new InvalidCidError(`invalid CID "${head}"`)
+  }
+  const segments = rest.filter(s => s !== '')
+  return { cid, segments }
+}
+
+export function formatContentPath (p: ContentPath): string {
+  return [p.cid.toString(), ...p.segments].join('/')
+}
+
+/** Turns the exporter's errors into ours; passes our own through. */
+export function mapExportError (err: unknown, what: string): unknown {
+  if (err instanceof CairnError) return err
+  const e = err as Error & { code?: string }
+  if (e?.name === 'AbortError') return err
+  if (e?.name === 'NotFoundError' || e?.code === 'ERR_NOT_FOUND') {
+    return new PathNotFoundError(`${what}: no such path in the DAG`)
+  }
+  if (e?.name === 'NoResolverError' || e?.code === 'ERR_NO_RESOLVER') {
+    return new UnsupportedError(`${what}: cairn cannot read this kind of block`)
+  }
+  if (e?.name === 'NoPropError' || e?.code === 'ERR_NO_PROP') {
+    return new PathNotFoundError(`${what}: no such path in the DAG`)
+  }
+  return new CairnError(`${what}: ${e?.message ?? String(err)}`)
+}
+
+export async function resolveEntry (store: BlockReader, p: ContentPath, signal?: AbortSignal): Promise<UnixFSEntry> {
+  const target = formatContentPath(p)
+  try {
+    return await exporter(target === p.cid.toString() ? p.cid : `${p.cid.toString()}/${p.segments.join('/')}`, store, { signal })
+  } catch (err) {
+    if (err instanceof BlockNotFoundError) throw err
+    throw mapExportError(err, target)
+  }
+}

@@ -1,0 +1,173 @@
+// The repo on disk: $CAIRN_REPO, else ~/.cairn.
+//
+//   config.json   validated on load
+//   blocks/       blockstore-fs
+//   datastore/    datastore-fs: pins and metadata
+//   repo.lock     one writer at a time
+
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { FsDatastore } from 'datastore-fs'
+import { Blocks } from './blocks.ts'
+import { DEFAULT_CONFIG, readConfig, writeConfig, type Config } from './config.ts'
+import { CairnError, RepoError, describeFsError } from './errors.ts'
+import { RepoLock } from './lock.ts'
+import { Pins } from './pins.ts'
+import type { CID } from 'multiformats/cid'
+
+export const CONFIG_FILE = 'config.json'
+export const LOCK_FILE = 'repo.lock'
+
+/** --repo wins, then $CAIRN_REPO, then ~/.cairn. */
+export function resolveRepoPath (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? env.CAIRN_REPO
+  return path.resolve(chosen != null && chosen !== '' ? chosen : path.join(os.homedir(), '.cairn'))
+}
+
+export interface OpenOptions {
+  /** take the writer lock (everything that changes the repo) */
+  write: boolean
+}
+
+export class Repo {
+  private constructor (
+    readonly root: string,
+    readonly config: Config,
+    readonly blocks: Blocks,
+    readonly datastore: FsDatastore,
+    readonly pins: Pins,
+    private lock: RepoLock | null
+  ) {}
+
+  /**
+   * Takes the writer lock on a repo opened for reading, when a reader turns
+   * out to need it (a cat or get that fetches missing blocks).
+   */
+  async lockForWriting (): Promise<void> {
+    this.lock ??= await RepoLock.acquire(path.join(this.root, LOCK_FILE), this.root)
+  }
+
+  get configFile (): string { return path.join(this.root, CONFIG_FILE) }
+
+  /** Creates the repo's folders and config.json; fails if one exists. */
+  static async init (root: string): Promise<void> {
+    const configFile = path.join(root, CONFIG_FILE)
+    try {
+      await fs.access(configFile)
+      throw new RepoError(`a repo already exists at ${root}`)
+    } catch (err) {
+      if (err instanceof CairnError) throw err
+    }
+    await Repo.create(root)
+  }
+
+  private static async create (root: string): Promise<void> {
+    try {
+      await fs.mkdir(path.join(root, 'blocks'), { recursive: true })
+      await fs.mkdir(path.join(root, 'datastore'), { recursive: true })
+      const configFile = path.join(root, CONFIG_FILE)
+      try {
+        await fs.access(configFile)
+      } catch {
+        await writeConfig(configFile, DEFAULT_CONFIG)
+      }
+    } catch (err) {
+      throw new RepoError(describeFsError(err, `cannot create the repo at ${root}`))
+    }
+  }
+
+  /** Opens the repo, creating it on first use. */
+  static async open (root: string, options: OpenOptions): Promise<Repo> {
+    let exists = true
+    try {
+      await fs.access(path.join(root, CONFIG_FILE))
+    } catch {
+      exists = false
+    }
+    if (!exists) await Repo.create(root)
+    const config = await readConfig(path.join(root, CONFIG_FILE))
+    const lock = options.write ? await RepoLock.acquire(path.join(root, LOCK_FILE), root) : null
+    try {
+      const blocks = new Blocks(path.join(root, 'blocks'))
+      const datastore = new FsDatastore(path.join(root, 'datastore'))
+      if (options.write) {
+        await blocks.open()
+        try {
+          await datastore.open()
+        } catch (err) {
+          throw new RepoError(describeFsError(err, `cannot open the datastore at ${root}/datastore`))
+        }
+      } else {
+        // the stores' open() demands write access: a reader only needs the folders
+        // (a read-only mount of a repo stays readable)
+        for (const dir of [blocks.dir, path.join(root, 'datastore')]) {
+          try {
+            await fs.access(dir)
+          } catch (err) {
+            throw new RepoError(describeFsError(err, `cannot open ${dir}`))
+          }
+        }
+      }
+      return new Repo(root, config, blocks, datastore, new Pins(datastore), lock)
+    } catch (err) {
+      await lock?.release()
+      throw err
+    }
+  }
+
+  /**
+   * Pins DAGs whose blocks were just written: the blocks are flushed to disk
+   * first, so a pin never points at a block a crash could lose. (The pin
+   * itself is not flushed: losing one to a crash unpins, never corrupts.)
+   */
+  async pinDurably (cids: CID[]): Promise<void> {
+    await this.blocks.sync()
+    for (const cid of cids) await this.pins.add(cid)
+  }
+
+  /** A secret file in the repo (the node's key, the swarm key); null if absent. */
+  async readSecret (name: string): Promise<Uint8Array | null> {
+    try {
+      return await fs.readFile(path.join(this.root, name))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new RepoError(describeFsError(err, `cannot read ${path.join(this.root, name)}`))
+    }
+  }
+
+  /** Writes a secret file, mode 0600, atomically and durably; fails if it exists. */
+  async writeSecret (name: string, bytes: Uint8Array): Promise<void> {
+    const file = path.join(this.root, name)
+    const tmp = `${file}.${process.pid}.tmp`
+    try {
+      const fh = await fs.open(tmp, 'w', 0o600)
+      try {
+        await fh.writeFile(bytes)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await fs.link(tmp, file) // fails if another process wrote it first
+      await fs.rm(tmp)
+    } catch (err) {
+      await fs.rm(tmp, { force: true })
+      throw new RepoError(describeFsError(err, `cannot write ${file}`))
+    }
+  }
+
+  async saveConfig (config: Config): Promise<void> {
+    try {
+      await writeConfig(this.configFile, config)
+    } catch (err) {
+      if (err instanceof CairnError) throw err
+      throw new RepoError(describeFsError(err, `cannot write ${this.configFile}`))
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.blocks.close()
+    await this.datastore.close()
+    await this.lock?.release()
+  }
+}

@@ -1,0 +1,119 @@
+// npm run bench: figures beside baselines measured in the same run on this
+// machine. Medians of RUNS runs. Each import runs in a process of its own.
+// Then the DHT figures of loopback swarms (dht.ts).
+//
+//   BENCH_ONLY=import | dht   runs one part
+
+import { execFileSync, spawn } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { performance } from 'node:perf_hooks'
+import { dhtFigures } from './dht.ts'
+import { printTable, type Row } from './table.ts'
+
+const MIB = 1024 * 1024
+/** size of the test file: big enough that start-up costs vanish */
+const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
+/** runs per figure; the median is reported */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const ONLY = process.env.BENCH_ONLY ?? ''
+if (!['', 'import', 'dht'].includes(ONLY)) throw new Error(`BENCH_ONLY must be "import" or "dht" (got "${ONLY}")`)
+
+const rows: Row[] = []
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const mibs = (bytes: number, s: number): number => bytes / MIB / s
+
+async function runWorker (args: string[]): Promise<{ seconds: number, maxRssMiB: number, cid: string }> {
+  // start each run with no dirty pages left by the one before
+  execFileSync('sync')
+  const child = spawn(process.execPath, [path.join(HERE, 'import-worker.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (b: Buffer) => { out += b.toString() })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  if (code !== 0) throw new Error(`bench worker ${args.join(' ')} exited ${code}`)
+  return JSON.parse(out.trim().split('\n').at(-1) as string)
+}
+
+async function makeFile (file: string): Promise<void> {
+  const fd = fs.openSync(file, 'w')
+  for (let i = 0; i < FILE_MIB; i++) fs.writeSync(fd, randomBytes(MIB))
+  fs.closeSync(fd)
+}
+
+/** sha256 of 256 KiB chunks (hashing only: the chunks are made beforehand). */
+function sha256Rate (): number {
+  const chunk = randomBytes(256 * 1024)
+  const count = FILE_MIB * 4
+  const times: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now()
+    for (let i = 0; i < count; i++) createHash('sha256').update(chunk).digest()
+    times.push((performance.now() - t0) / 1000)
+  }
+  return mibs(count * chunk.byteLength, median(times))
+}
+
+function diskRate (dir: string): number {
+  const buf = randomBytes(MIB)
+  const times: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const f = path.join(dir, `disk-${r}`)
+    const t0 = performance.now()
+    const fd = fs.openSync(f, 'w')
+    for (let i = 0; i < FILE_MIB; i++) fs.writeSync(fd, buf)
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    times.push((performance.now() - t0) / 1000)
+    fs.rmSync(f)
+  }
+  return mibs(FILE_MIB * MIB, median(times))
+}
+
+async function importFigures (file: string, tmp: string, chunk: number, label: string): Promise<void> {
+  const results: Record<'helia' | 'cairn', Array<{ seconds: number, maxRssMiB: number, cid: string }>> = { helia: [], cairn: [] }
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of ['helia', 'cairn'] as const) {
+      const dir = fs.mkdtempSync(path.join(tmp, `${mode}-`))
+      results[mode].push(await runWorker([mode, String(chunk), file, dir]))
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  const h = mibs(FILE_MIB * MIB, median(results.helia.map(x => x.seconds)))
+  const c = mibs(FILE_MIB * MIB, median(results.cairn.map(x => x.seconds)))
+  const same = results.helia[0].cid === results.cairn[0].cid
+  rows.push({ what: `import ${FILE_MIB} MiB, ${label}`, figure: `${c.toFixed(0)} MiB/s`, baseline: `${h.toFixed(0)} MiB/s plain Helia`, ratio: `${(c / h).toFixed(2)}×`, note: same ? 'same root CID' : 'ROOT CIDs DIFFER' })
+  const rc = Math.max(...results.cairn.map(x => x.maxRssMiB))
+  const rh = Math.max(...results.helia.map(x => x.maxRssMiB))
+  rows.push({ what: `  peak RSS, ${label}`, figure: `${rc.toFixed(0)} MiB`, baseline: `${rh.toFixed(0)} MiB plain Helia`, ratio: `${(rc / rh).toFixed(2)}×`, note: 'goal ≤ 150 MiB' })
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
+try {
+  console.log(`cairn bench: Node ${process.versions.node}, ${os.cpus().length} cores, tmp ${tmp}${ONLY !== '' ? `, only ${ONLY}` : ''}`)
+  if (ONLY !== 'dht') {
+    console.log(`import: ${FILE_MIB} MiB random file, median of ${RUNS}`)
+    console.log('durability: cairn flushes blocks with one syncfs before pinning; plain Helia/blockstore-fs never fsyncs')
+    const file = path.join(tmp, 'input.bin')
+    await makeFile(file)
+    const sha = sha256Rate()
+    rows.push({ what: 'sha256 (node:crypto, 256 KiB chunks)', figure: `${sha.toFixed(0)} MiB/s`, baseline: '-', ratio: '-', note: 'raw limit' })
+    const disk = diskRate(tmp)
+    rows.push({ what: `write + fsync ${FILE_MIB} MiB`, figure: `${disk.toFixed(0)} MiB/s`, baseline: '-', ratio: '-', note: 'raw limit' })
+    await importFigures(file, tmp, MIB, 'default profile (1 MiB chunks)')
+    await importFigures(file, tmp, 256 * 1024, '256 KiB chunks')
+    fs.rmSync(file, { force: true })
+  }
+  if (ONLY !== 'import') {
+    const t0 = performance.now()
+    rows.push(...await dhtFigures(tmp))
+    console.log(`DHT part: ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  }
+  printTable(rows)
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true })
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { AMINO_BOOTSTRAP, LOCAL_ALLOW, dhtProtocolFor, networkSettings } from '../../../core/net/network.ts'
+import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { DEFAULT_CONFIG, validateConfig } from '../../../storage/config.ts'
+
+test('local network: own DHT protocol from the name, private addresses kept, LAN and loopback exempt, quick self-queries', () => {
+  const config = validateConfig({ network: { name: 'lab-7' }, bootstrap: ['/ip4/127.0.0.1/tcp/4737/p2p/12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'] })
+  const s = networkSettings(config, ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWR3Vq5hHjy8Wa5A3JgmUVatqNM5BdmnsJs7aVUsGZNcoE'])
+  assert.equal(s.kind, 'local')
+  assert.equal(s.dhtProtocol, '/cairn/lab-7/kad/1.0.0')
+  assert.equal(s.dhtProtocol, dhtProtocolFor('lab-7'))
+  assert.equal(s.peerInfoMapper, passthroughMapper)
+  assert.equal(s.clientMode, false)
+  assert.deepEqual(s.bootstrap.length, 2)
+  assert.ok(!s.bootstrap.some(a => AMINO_BOOTSTRAP.includes(a)), 'a local network never dials the public bootstrap list')
+  assert.deepEqual(s.allow, LOCAL_ALLOW)
+  assert.ok(s.allow.includes('/ip4/127.0.0.0/ipcidr/8'))
+  assert.ok(s.allow.includes('/ip4/192.168.0.0/ipcidr/16'))
+  assert.ok((s.initialQuerySelfInterval ?? Infinity) <= 1000)
+})
+
+test('ipfs network: Amino protocol, public bootstrap list, private addresses dropped, only loopback exempt', () => {
+  const config = validateConfig({ network: { kind: 'ipfs' } })
+  const s = networkSettings(config)
+  assert.equal(s.kind, 'ipfs')
+  assert.equal(s.dhtProtocol, '/ipfs/kad/1.0.0')
+  assert.equal(s.peerInfoMapper, removePrivateAddressesMapper)
+  assert.equal(s.clientMode, undefined)
+  for (const a of AMINO_BOOTSTRAP) assert.ok(s.bootstrap.includes(a))
+  assert.deepEqual(s.allow, ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'])
+  assert.equal(s.initialQuerySelfInterval, undefined)
+})
+
+test('the default config is a local network that listens on loopback only', () => {
+  assert.equal(DEFAULT_CONFIG.network.kind, 'local')
+  assert.ok(DEFAULT_CONFIG.addresses.listen.every(a => a.startsWith('/ip4/127.0.0.1/')))
+  assert.deepEqual(networkSettings(DEFAULT_CONFIG).bootstrap, [])
+})

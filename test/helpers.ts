@@ -1,0 +1,81 @@
+// Shared by the tests: run the built `cairn` as a user would, in temp dirs.
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The project root (tests run from dist/test/…). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const CAIRN = path.join(ROOT, 'cli', 'cairn.js')
+export const FIXTURES = path.join(ROOT, 'fixtures')
+/** The Node the project pins for development and CI. */
+export const PINNED_NODE_MAJOR = 24
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stdoutBytes: Buffer
+  stderr: string
+}
+
+export interface RunOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  stdin?: string | Buffer
+  /** give up (and fail) after this many ms; every wait is bounded */
+  timeoutMs?: number
+  node?: string
+}
+
+/** Runs `node cli/cairn.js ...args` and collects its output. */
+export async function cairn (args: string[], o: RunOptions = {}): Promise<RunResult> {
+  const child = spawn(o.node ?? process.execPath, [CAIRN, ...args], {
+    cwd: o.cwd ?? ROOT,
+    env: { ...process.env, ...o.env },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => err.push(b))
+  child.stdin.on('error', () => {})
+  if (o.stdin != null) child.stdin.end(o.stdin)
+  else child.stdin.end()
+  const timeout = o.timeoutMs ?? 60_000
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => child.on('close', (c, s) => resolve([c, s])))
+  clearTimeout(timer)
+  const stdoutBytes = Buffer.concat(out)
+  return { code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') }
+}
+
+/** A fresh temp dir, removed by the returned cleanup. */
+export async function tempDir (prefix = 'cairn-test-'): Promise<{ dir: string, cleanup: () => Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix))
+  return { dir, cleanup: async () => { await fs.rm(dir, { recursive: true, force: true }) } }
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so CIDs are stable across runs. */
+export function pseudoRandom (size: number, seed = 1): Buffer {
+  const buf = Buffer.alloc(size)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13; x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5; x >>>= 0
+    buf[i] = x & 0xff
+  }
+  return buf
+}
+
+/** Asserts the one-line error contract: exactly one line, starting `Error: `. */
+export function errorLine (r: RunResult): string {
+  const lines = r.stderr.split('\n').filter(l => l !== '')
+  if (lines.length !== 1 || !lines[0].startsWith('Error: ')) {
+    throw new Error(`expected one 'Error: …' line on stderr, got: ${JSON.stringify(r.stderr)}`)
+  }
+  return lines[0]
+}
