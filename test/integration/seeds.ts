@@ -1,0 +1,264 @@
+// Starting and stopping `cairn seed` processes for the multi-process tests,
+// and speaking to a seed's control API directly. Loopback only: every seed
+// listens on 127.0.0.1, every wait is bounded, and every process started
+// here is killed by the time the test process exits.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs/promises'
+import http from 'node:http'
+import net from 'node:net'
+import path from 'node:path'
+import { CAIRN, ROOT, tempDir } from '../helpers.ts'
+
+/** a seed that has not printed its addresses by then counts as failed to start */
+export const READY_TIMEOUT_MS = 60_000
+/** SIGTERM/SIGINT → exit; after this a stop falls back to SIGKILL */
+export const STOP_TIMEOUT_MS = 15_000
+
+export interface Exit { code: number | null, signal: NodeJS.Signals | null }
+
+export interface SeedProcess {
+  readonly repo: string
+  readonly child: ChildProcess
+  readonly pid: number
+  /** the peer ID from the listening lines */
+  readonly id: string
+  /** every 'listening <multiaddr>/p2p/<id>' address, in order */
+  readonly addrs: string[]
+  /** resolves once the process has exited (and been reaped) */
+  readonly exited: Promise<Exit>
+  stdout: () => string
+  stderr: () => string
+  /** sends `signal`, waits up to STOP_TIMEOUT_MS, then SIGKILLs; the exit it saw */
+  stop: (signal?: NodeJS.Signals) => Promise<Exit>
+}
+
+export interface StartOptions {
+  /** default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  bootstrap?: string[]
+  args?: string[]
+  readyTimeoutMs?: number
+}
+
+const live = new Set<ChildProcess>()
+// last resort when a test process dies without its after hooks: no seed outlives it
+process.on('exit', () => {
+  for (const c of live) {
+    try { c.kill('SIGKILL') } catch {}
+  }
+})
+
+/** Starts `cairn seed --repo REPO` on loopback and waits until it has printed its addresses. */
+export async function startSeed (repo: string, o: StartOptions = {}): Promise<SeedProcess> {
+  const listen = o.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  for (const l of listen) if (!l.startsWith('/ip4/127.0.0.1/')) throw new Error(`tests listen on 127.0.0.1 only, not ${l}`)
+  const args = [CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
+  const env = { ...process.env }
+  delete env.CAIRN_REPO
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(child)
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })
+  const exited = new Promise<Exit>(resolve => {
+    child.on('exit', (code, signal) => { live.delete(child); resolve({ code, signal }) })
+  })
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
+    if (child.exitCode == null && child.signalCode == null) child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    try {
+      return await exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const readyTimeout = o.readyTimeoutMs ?? READY_TIMEOUT_MS
+  const ready = (): boolean => /^listening \S+$/m.test(out) && /^seeding /m.test(err)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { cleanup(); reject(new Error(`seed on ${repo} not ready within ${readyTimeout} ms`)) }, readyTimeout)
+      const check = (): void => { if (ready()) { cleanup(); resolve() } }
+      const early = (e: Exit): void => { cleanup(); reject(new Error(`seed on ${repo} exited before it was ready (${e.code ?? e.signal})`)) }
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        child.stdout.off('data', check)
+        child.stderr.off('data', check)
+      }
+      child.stdout.on('data', check)
+      child.stderr.on('data', check)
+      void exited.then(early)
+      check()
+    })
+  } catch (e) {
+    await stop('SIGKILL')
+    throw new Error(`${(e as Error).message}\nstdout: ${out}\nstderr: ${err}`)
+  }
+
+  const addrs = out.split('\n').filter(l => l.startsWith('listening ')).map(l => l.slice('listening '.length))
+  const ids = new Set(addrs.map(a => a.split('/p2p/')[1]))
+  if (ids.size !== 1 || ids.has(undefined as never)) {
+    await stop('SIGKILL')
+    throw new Error(`seed on ${repo}: listening lines without one /p2p/<id>: ${JSON.stringify(addrs)}`)
+  }
+  return {
+    repo,
+    child,
+    pid: child.pid as number,
+    id: [...ids][0],
+    addrs,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    stop
+  }
+}
+
+/** Stops every seed given (SIGTERM, SIGKILL after a bounded wait), all at once. */
+export async function stopAll (seeds: Iterable<SeedProcess | undefined>): Promise<void> {
+  await Promise.all([...seeds].filter(s => s != null).map(async s => await s.stop()))
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in order. */
+export async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i], i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+/**
+ * Polls `probe` every `intervalMs` until it returns something other than
+ * undefined/false, or fails after `timeoutMs` saying what it waited for and
+ * what it last saw.
+ */
+export async function waitFor<T> (what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown = null
+  for (;;) {
+    try {
+      const v = await probe()
+      if (v !== undefined && v !== false) return v
+      last = v
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() >= deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`)
+    await new Promise(resolve => setTimeout(resolve, intervalMs))
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound, then closed). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export interface ApiFile { socket: string | null, http: string | null, token: string, pid: number }
+
+export async function readApiFile (repo: string): Promise<ApiFile> {
+  return JSON.parse(await fs.readFile(path.join(repo, 'api'), 'utf8')) as ApiFile
+}
+
+export interface ApiReply {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+  /** the NDJSON lines of the body, parsed (empty if it is not NDJSON) */
+  lines: Array<Record<string, unknown>>
+}
+
+export interface ApiRequest {
+  /** default: the socket, else the TCP address, from the repo's api file */
+  socketPath?: string
+  port?: number
+  headers?: Record<string, string>
+  body?: string
+  method?: string
+  timeoutMs?: number
+}
+
+/** One raw HTTP request to a seed's control API; headers are exactly the ones given. */
+export async function apiRequest (target: { socketPath: string } | { port: number }, urlPath: string, o: ApiRequest = {}): Promise<ApiReply> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({
+      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: '127.0.0.1', port: target.port }),
+      method: o.method ?? 'POST',
+      path: urlPath,
+      headers: o.headers ?? {},
+      setHost: o.headers?.host == null && o.headers?.Host == null,
+      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000)
+    }, res => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (s: string) => { body += s })
+      res.on('end', () => {
+        const lines: Array<Record<string, unknown>> = []
+        for (const l of body.split('\n')) {
+          if (l === '') continue
+          try { lines.push(JSON.parse(l) as Record<string, unknown>) } catch {}
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, lines })
+      })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(o.body ?? '')
+  })
+}
+
+/** Calls a method of the seed on `repo` with its token, as the CLI does; the `result` (throws on `error`). */
+export async function apiCall (repo: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<any> {
+  const api = await readApiFile(repo)
+  const target = api.socket != null ? { socketPath: api.socket } : { port: Number((api.http as string).split(':')[1]) }
+  const r = await apiRequest(target, `/api/v1/${method}`, {
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', ...(api.http != null ? { host: api.http } : {}) },
+    body: JSON.stringify(params),
+    timeoutMs
+  })
+  const error = r.lines.find(l => 'error' in l)
+  if (r.status !== 200 || error != null) throw new Error(`${method}: HTTP ${r.status} ${JSON.stringify(error ?? r.body)}`)
+  const result = r.lines.find(l => 'result' in l)
+  if (result == null) throw new Error(`${method}: no result in ${JSON.stringify(r.body)}`)
+  return result.result
+}
+
+/**
+ * What a test started: temp dirs and seeds, released together (seeds first,
+ * then the dirs they used). Use one per test and close it in an after hook.
+ */
+export class Resources {
+  private readonly dirs: Array<() => Promise<void>> = []
+  readonly seeds: SeedProcess[] = []
+
+  async dir (prefix = 'cairn-it-'): Promise<string> {
+    const { dir, cleanup } = await tempDir(prefix)
+    this.dirs.push(cleanup)
+    return dir
+  }
+
+  async seed (repo: string, o: StartOptions = {}): Promise<SeedProcess> {
+    const s = await startSeed(repo, o)
+    this.seeds.push(s)
+    return s
+  }
+
+  async close (): Promise<void> {
+    await stopAll(this.seeds)
+    await Promise.all(this.dirs.splice(0).map(async c => await c()))
+  }
+}
