@@ -4,6 +4,7 @@
 
 import fs from 'node:fs'
 import { CairnError, UsageError } from '../storage/errors.ts'
+import { AbortedError } from '../core/errors.ts'
 import { findCommand, GLOBAL_HELP } from './argv.ts'
 import type { Command } from './command.ts'
 
@@ -130,6 +131,10 @@ export async function main (argv: string[]): Promise<number> {
     await command.run(makeContext(input, flags, controller.signal))
     return 0
   } catch (err) {
+    // after Ctrl-C whatever broke first is not the story: say it was interrupted
+    if (controller.signal.aborted && !(err instanceof AbortedError)) {
+      return fail(new AbortedError(`${name} was interrupted (${String((controller.signal.reason as Error)?.message ?? 'signal').replace('interrupted by ', '')}); nothing partial was left at an output path, and blocks fetched so far are kept: run the same command again to resume`))
+    }
     return fail(err)
   } finally {
     process.off('SIGINT', onSignal)
