@@ -10,7 +10,12 @@ if (!(major >= MIN_NODE_MAJOR)) {
 }
 import('../dist/cli/main.js')
   .then(m => m.main(process.argv.slice(2)))
-  .then(code => { process.exitCode = code })
+  .then(code => {
+    process.exitCode = code
+    // the command is done: a handle a library left open must not keep the
+    // process alive (stdout and stderr are synchronous on Linux pipes and files)
+    setTimeout(() => process.exit(code), 500).unref()
+  })
   .catch(err => {
     process.stderr.write('Error: ' + (err && err.message ? err.message : String(err)) + '\n')
     process.exitCode = 1
