@@ -51,7 +51,7 @@ const SUMMARIES: Record<string, string> = {
   stats: "the seed's counters",
   status: 'describe the running seed',
   shutdown: 'stop the running seed',
-  demo: 'a local walkthrough, end to end (npm start)'
+  demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
 }
 
 function version (): string {
