@@ -3,12 +3,13 @@
 // Updates are throttled to at most FRAMES_PER_SECOND so drawing never slows
 // the transfer.
 
+import { RateMeter } from '../core/rate.ts'
 import type { Context } from './command.ts'
+
+export { RateMeter }
 
 /** at most this many redraws (or JSON progress lines) a second */
 export const FRAMES_PER_SECOND = 10
-/** the rate is measured over roughly this window */
-const RATE_WINDOW_MS = 2000
 
 export interface Progress {
   update: (bytes: number, total: number | null) => void
@@ -31,22 +32,6 @@ export async function withProgress<T> (ctx: Context, label: string, fn: (p: Prog
     return result
   } finally {
     await p.done(ok)
-  }
-}
-
-/** Recent bytes/second from samples over the last RATE_WINDOW_MS. */
-export class RateMeter {
-  private readonly samples: Array<[number, number]> = []
-  add (now: number, bytes: number): void {
-    this.samples.push([now, bytes])
-    while (this.samples.length > 2 && now - this.samples[0][0] > RATE_WINDOW_MS) this.samples.shift()
-  }
-
-  rate (): number {
-    if (this.samples.length < 2) return 0
-    const [t0, b0] = this.samples[0]
-    const [t1, b1] = this.samples[this.samples.length - 1]
-    return t1 > t0 ? (b1 - b0) * 1000 / (t1 - t0) : 0
   }
 }
 

@@ -7,6 +7,7 @@ import { makeHandlers } from './api/handlers.ts'
 import { CairnNode, type NodeOptions } from './net/node.ts'
 import { Provider } from './net/provider.ts'
 import { RwLock } from './rwlock.ts'
+import { SeedMonitor } from './monitor.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import type { Repo } from '../storage/repo.ts'
 
@@ -25,7 +26,8 @@ export class Seed {
     readonly node: CairnNode,
     readonly provider: Provider,
     readonly api: ApiServer,
-    readonly endpoint: ApiEndpoint
+    readonly endpoint: ApiEndpoint,
+    readonly monitor: SeedMonitor
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -34,6 +36,9 @@ export class Seed {
   static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
     const node = await CairnNode.start(repo, o)
     const provider = new Provider(node, repo.config.provide.strategy, (o.reprovideInterval ?? repo.config.provide.interval) * 1000)
+    const monitor = new SeedMonitor(node, provider)
+    await monitor.refreshContent()
+    provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
     const api = new ApiServer(repo.root, makeHandlers({
       repo,
@@ -43,7 +48,8 @@ export class Seed {
       provider,
       shutdown: () => { void seed?.stop() },
       startedAt: Date.now(),
-      fetching: new Set()
+      fetching: new Set(),
+      monitor
     }))
     let endpoint: ApiEndpoint
     try {
@@ -52,7 +58,7 @@ export class Seed {
       await node.stop()
       throw err
     }
-    seed = new Seed(repo, node, provider, api, endpoint)
+    seed = new Seed(repo, node, provider, api, endpoint, monitor)
     provider.start()
     return seed
   }

@@ -18,6 +18,10 @@ Options
   --mdns               find peers on the LAN by multicast DNS
   --reprovide-interval S
                        seconds between reprovides (default: config provide.interval)
+  --no-tui             plain log lines instead of the dashboard (also when not a terminal)
+
+On a terminal it shows a live dashboard (peers, transfers, seeded content,
+DHT, log): q or Ctrl-C quits, Tab and the arrows move between panes, ? helps.
 
 Examples
   $ cairn seed
@@ -27,7 +31,8 @@ Examples
     listen: { type: 'string', isMultiple: true },
     bootstrap: { type: 'string', isMultiple: true },
     mdns: { type: 'boolean' },
-    reprovideInterval: { type: 'number' }
+    reprovideInterval: { type: 'number' },
+    tui: { type: 'boolean' }
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
@@ -47,8 +52,15 @@ Examples
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
-      const interrupted = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
-      await Promise.race([interrupted, seed.whenStopped()])
+      const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
+      const tui = ctx.flags.tui !== false && !ctx.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true
+      if (tui) {
+        await dashboard(ctx, seed, stopped)
+      } else {
+        // the same information as plain lines
+        seed.monitor.onLog = line => report(ctx, line, { log: line })
+        await Promise.race([stopped, seed.whenStopped()])
+      }
       report(ctx, 'stopping…', { stopping: true })
       await seed.stop()
       report(ctx, 'stopped', { stopped: true })
@@ -56,4 +68,18 @@ Examples
       await repo.close()
     }
   }
+}
+
+async function dashboard (ctx: Context, seed: import('../../core/daemon.ts').Seed, interrupted: Promise<void>): Promise<void> {
+  const [{ render }, { createElement }, { SeedApp }] = await Promise.all([import('ink'), import('react'), import('../ui/SeedApp.tsx')])
+  let quit: () => void = () => {}
+  const quitting = new Promise<void>(resolve => { quit = resolve })
+  const app = render(createElement(SeedApp, {
+    snapshot: () => seed.monitor.snapshot(),
+    onQuit: () => quit(),
+    onMine: () => seed.monitor.log('mining needs the anchor chain, which cairn does not have yet')
+  }), { stdout: ctx.stdout, stdin: ctx.stdin, exitOnCtrlC: false, patchConsole: false })
+  await Promise.race([quitting, interrupted, seed.whenStopped()])
+  app.unmount()
+  await app.waitUntilExit().catch(() => {})
 }

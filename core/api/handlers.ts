@@ -19,6 +19,7 @@ import { parseContentPath } from '../resolve.ts'
 import { writeFileAtomic } from '../atomic.ts'
 import { Fetcher, FetchingStore } from '../fetch.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
+import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import type { CairnNode } from '../net/node.ts'
@@ -42,6 +43,8 @@ export interface Services {
   fetching: Set<CID>
   /** runs before the first block is fetched (in process: takes the repo's writer lock) */
   beforeFetch?: () => Promise<void>
+  /** the seed's monitor: transfers, content and log for the dashboard */
+  monitor?: SeedMonitor
 }
 
 /** default bound on a fetch's wait for providers and blocks */
@@ -72,33 +75,51 @@ export function makeHandlers (s: Services): Record<string, Handler> {
    * what it lacks unless `offline` is set. The fetch starts a node (without a
    * seed) only when a block is actually missing.
    */
-  const reader = (c: CallContext, root: CID): { store: BlockReader, done: () => void } => {
+  const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
     if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
     let fetcher: Promise<Fetcher> | null = null
+    let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
     s.fetching.add(root)
     const store = new FetchingStore(repo.blocks, async () => {
       fetcher ??= (async () => {
         await s.beforeFetch?.()
+        transfer = s.monitor?.startTransfer(root)
         return new Fetcher(await s.node(), root, {
           peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
           timeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
           signal: c.signal,
-          onProgress: e => c.progress(e)
+          onProgress: e => {
+            if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
+            c.progress(e)
+          }
         })
       })()
       return await fetcher
     })
     return {
       store,
-      done: () => {
+      done: (ok) => {
         s.fetching.delete(root)
+        transfer?.end(ok)
         void fetcher?.then(f => { f.close() }, () => {})
       }
     }
   }
   const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
     const r = reader(c, root)
-    try { return await fn(r.store) } finally { r.done() }
+    let ok = false
+    try {
+      const result = await fn(r.store)
+      ok = true
+      return result
+    } finally {
+      r.done(ok)
+    }
+  }
+  /** content changed: the dashboard's list of seeded roots follows */
+  const changed = (line: string): void => {
+    s.monitor?.log(line)
+    void s.monitor?.refreshContent().catch(() => {})
   }
 
   /** the daemon's node; calls that make no sense on a node that stops with the command need one */
@@ -125,6 +146,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       }))
       // a running seed announces new content at once, without holding up add
       if (!onlyHash && s.provider != null) void s.provider.provideDag(result.root).catch(() => {})
+      if (!onlyHash) changed(`added ${result.root.toString()}`)
       return {
         root: result.root.toString(),
         pinned: result.pinned,
@@ -136,10 +158,12 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       const target = parseContentPath(str(c.params, 'path'))
       return (async function * () {
         const r = reader(c, target.cid)
+        let ok = false
         try {
           yield * cat(r.store, target, { offset: optNum(c.params, 'offset'), length: optNum(c.params, 'length'), signal: c.signal })
+          ok = true
         } finally {
-          r.done()
+          r.done(ok)
         }
       })()
     },
@@ -170,12 +194,14 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       // pin add fetches the whole DAG first when the repo lacks some of it
       const r = await lock.shared(async () => await withReader(c, cid, async store => await pinAdd(repo, cid, { signal: c.signal, store })))
       if (s.provider != null) void s.provider.provideDag(cid).catch(() => {})
+      changed(`pinned ${cid.toString()}`)
       return { cid: cid.toString(), ...r }
     },
 
     async 'pin.rm' (c: CallContext) {
       const cid = cidParam(c.params)
       await lock.shared(async () => { await pinRm(repo, cid) })
+      changed(`unpinned ${cid.toString()}`)
       return { cid: cid.toString() }
     },
 
@@ -199,6 +225,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       const file = absolute(str(c.params, 'file'))
       const r = await lock.shared(async () => await carImport(repo, file, { signal: c.signal, onProgress: e => c.progress(e) }))
       for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
+      changed(`imported ${r.roots.map(x => x.toString()).join(', ')} from ${path.basename(file)}`)
       return {
         file: r.file,
         blocks: r.blocks,

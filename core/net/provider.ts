@@ -31,6 +31,8 @@ export class Provider {
   private timer: NodeJS.Timeout | null = null
   private round: Promise<void> | null = null
   readonly stats: ProvideStats = { provided: 0, failed: 0, lastRound: null, lastRoundMs: null, running: false }
+  /** told when a round ends */
+  onRound: ((s: ProvideStats) => void) | undefined
 
   constructor (private readonly node: CairnNode, private readonly strategy: ProvideStrategy, private readonly intervalMs: number) {}
 
@@ -78,6 +80,7 @@ export class Provider {
       try {
         const r = await this.provideMany(this.targets(signal), signal)
         Object.assign(this.stats, r, { lastRound: Date.now(), lastRoundMs: Date.now() - t0 })
+        this.onRound?.(this.stats)
       } finally {
         this.stats.running = false
         this.round = null

@@ -47,8 +47,11 @@ test('RateMeter measures over its window', () => {
   assert.equal(m.rate(), 0)
   m.add(0, 0)
   m.add(1000, 10 * MIB)
-  assert.equal(m.rate(), 10 * MIB)
+  assert.equal(m.rate(1000), 10 * MIB)
   m.add(5000, 20 * MIB) // the old samples fall out of the 2 s window
   m.add(6000, 30 * MIB)
-  assert.equal(m.rate(), 10 * MIB)
+  assert.equal(m.rate(6000), 10 * MIB)
+  assert.ok(m.rate(60_000) < m.rate(6000) / 10, 'an idle meter decays')
+  m.count(61_000, 5)
+  assert.equal(m.bytes, 30 * MIB + 5)
 })

@@ -1,0 +1,93 @@
+// The seeding dashboard: a pure function of a SeedSnapshot and which pane has
+// focus. The seed command feeds it at most 10 frames a second.
+
+import { Box, Text } from 'ink'
+import { formatBytes, formatDuration } from '../format.ts'
+import { ProgressBar } from './ProgressBar.tsx'
+import type { SeedSnapshot } from '../../core/monitor.ts'
+
+export const PANES = ['peers', 'transfers', 'content', 'dht', 'chain', 'log'] as const
+export type Pane = typeof PANES[number]
+
+const short = (id: string): string => id.length > 14 ? `…${id.slice(-10)}` : id
+const rate = (n: number): string => `${formatBytes(Math.round(n))}/s`
+
+function Panel ({ title, focused, children, width }: { title: string, focused: boolean, children: React.ReactNode, width?: string | number }) {
+  return (
+    <Box flexDirection='column' borderStyle='round' borderColor={focused ? 'cyan' : 'gray'} paddingX={1} width={width} flexGrow={width == null ? 1 : 0}>
+      <Text bold color={focused ? 'cyan' : undefined}>{title}</Text>
+      {children}
+    </Box>
+  )
+}
+
+export interface DashboardProps {
+  snap: SeedSnapshot
+  focus: Pane
+  help: boolean
+  /** rows each list may use (the focused pane gets more) */
+  rows?: number
+}
+
+export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
+  const n = (pane: Pane): number => focus === pane ? rows * 2 : rows
+  if (help) {
+    return (
+      <Box flexDirection='column' borderStyle='round' paddingX={1}>
+        <Text bold>cairn seed — keys</Text>
+        <Text>q, Ctrl-C   stop the seed and quit</Text>
+        <Text>Tab, ←/→    move between panes (the focused pane shows more rows)</Text>
+        <Text>m          toggle mining (needs the anchor chain)</Text>
+        <Text>?          this help (any key closes it)</Text>
+      </Box>
+    )
+  }
+  return (
+    <Box flexDirection='column'>
+      <Box>
+        <Text bold color='green'>cairn seed </Text>
+        <Text>{short(snap.id)}  {snap.network}  up {formatDuration(snap.uptimeMs / 1000)}  served {formatBytes(snap.served.bytes)}</Text>
+        <Text dimColor>   ? help  q quit</Text>
+      </Box>
+      <Text dimColor wrap='truncate-end'>{snap.addresses[0] ?? 'not listening'}</Text>
+      <Box>
+        <Panel title={`Peers (${snap.peers.length})`} focused={focus === 'peers'}>
+          {snap.peers.length === 0 ? <Text dimColor>no peers yet</Text> : null}
+          {snap.peers.slice(0, n('peers')).map(p => (
+            <Text key={p.id} wrap='truncate-end'>{short(p.id)} {p.direction === 'inbound' ? 'in ' : 'out'} {p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`} ↓{rate(p.rateIn)} ↑{rate(p.rateOut)}</Text>
+          ))}
+        </Panel>
+        <Panel title='DHT' focused={focus === 'dht'} width={26}>
+          <Text>routing table {snap.dht.routingTable}</Text>
+          <Text>provided {snap.dht.provided}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Text>
+          <Text dimColor>{snap.dht.running ? 'reproviding…' : snap.dht.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - snap.dht.lastRound) / 1000)} ago`}</Text>
+        </Panel>
+      </Box>
+      <Panel title={`Transfers (${snap.transfers.length})`} focused={focus === 'transfers'}>
+        {snap.transfers.length === 0 ? <Text dimColor>nothing in flight</Text> : null}
+        {snap.transfers.slice(0, n('transfers')).map(t => (
+          <Box key={t.id} flexDirection='column'>
+            <ProgressBar label={`get ${short(t.cid)}`} bytes={t.bytes} total={t.total} rate={t.rate} done={t.done} width={16} />
+            <Text dimColor wrap='truncate-end'>  from {Object.entries(t.peers).map(([p, b]) => `${short(p)} ${formatBytes(b)}`).join(', ') || '…'}</Text>
+          </Box>
+        ))}
+      </Panel>
+      <Box>
+        <Panel title={`Seeded (${snap.content.length})`} focused={focus === 'content'}>
+          {snap.content.length === 0 ? <Text dimColor>nothing pinned</Text> : null}
+          {snap.content.slice(0, n('content')).map(c => (
+            <Text key={c.cid} wrap='truncate-end'>{short(c.cid)} {c.size == null ? '?' : formatBytes(c.size)}</Text>
+          ))}
+        </Panel>
+        <Panel title='Anchor chain' focused={focus === 'chain'} width={26}>
+          <Text dimColor>not built yet</Text>
+        </Panel>
+      </Box>
+      <Panel title='Log' focused={focus === 'log'}>
+        {snap.log.slice(-n('log')).map((l, i) => (
+          <Text key={`${l.time}-${i}`} wrap='truncate-end'><Text dimColor>{new Date(l.time).toISOString().slice(11, 19)} </Text>{l.line}</Text>
+        ))}
+      </Panel>
+    </Box>
+  )
+}

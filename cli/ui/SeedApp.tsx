@@ -1,0 +1,40 @@
+// The live seeding dashboard: redraws from the monitor at most
+// FRAMES_PER_SECOND times a second and handles the keys.
+
+import { useEffect, useState } from 'react'
+import { useApp, useInput, useStdout } from 'ink'
+import { Dashboard, PANES, type Pane } from './Dashboard.tsx'
+import { FRAMES_PER_SECOND } from '../progress.ts'
+import type { SeedSnapshot } from '../../core/monitor.ts'
+
+export interface SeedAppProps {
+  snapshot: () => SeedSnapshot
+  onQuit: () => void
+  onMine: () => void
+}
+
+export function SeedApp ({ snapshot, onQuit, onMine }: SeedAppProps) {
+  const [snap, setSnap] = useState(snapshot)
+  const [focus, setFocus] = useState<Pane>('peers')
+  const [help, setHelp] = useState(false)
+  const { exit } = useApp()
+  const { stdout } = useStdout()
+
+  useEffect(() => {
+    const t = setInterval(() => setSnap(snapshot()), 1000 / FRAMES_PER_SECOND)
+    return () => clearInterval(t)
+  }, [snapshot])
+
+  useInput((input, key) => {
+    if (help) { setHelp(false); return }
+    if (input === 'q' || (key.ctrl && input === 'c')) { onQuit(); exit(); return }
+    if (input === '?') { setHelp(true); return }
+    if (input === 'm') { onMine(); return }
+    const step = key.tab || key.rightArrow || key.downArrow ? 1 : key.leftArrow || key.upArrow || (key.shift && key.tab) ? -1 : 0
+    if (step !== 0) setFocus(f => PANES[(PANES.indexOf(f) + step + PANES.length) % PANES.length])
+  })
+
+  // an 80×24 terminal gets 3 rows per list; taller ones more
+  const rows = Math.max(2, Math.floor((((stdout as { rows?: number }).rows ?? 24) - 18) / 3) + 2)
+  return <Dashboard snap={snap} focus={focus} help={help} rows={rows} />
+}

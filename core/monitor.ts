@@ -1,0 +1,155 @@
+// What a running seed is doing, as plain data: peers and their rates,
+// transfers in flight, seeded content, the DHT, and a log. The dashboard,
+// the plain log lines of `seed --no-tui`, and `cairn status` all read it.
+
+import * as dagPb from '@ipld/dag-pb'
+import { RateMeter } from './rate.ts'
+import type { CairnNode } from './net/node.ts'
+import type { Provider } from './net/provider.ts'
+import type { CID } from 'multiformats/cid'
+
+/** log lines kept */
+const LOG_LINES = 200
+
+export interface PeerRow {
+  id: string
+  address: string
+  direction: string
+  latencyMs: number | null
+  bytesIn: number
+  bytesOut: number
+  rateIn: number
+  rateOut: number
+}
+
+export interface TransferRow {
+  id: number
+  kind: 'fetch'
+  cid: string
+  bytes: number
+  total: number | null
+  rate: number
+  /** peer → bytes it served for this transfer */
+  peers: Record<string, number>
+  done: boolean
+}
+
+export interface ContentRow { cid: string, size: number | null }
+
+export interface SeedSnapshot {
+  id: string
+  addresses: string[]
+  network: string
+  uptimeMs: number
+  peers: PeerRow[]
+  transfers: TransferRow[]
+  content: ContentRow[]
+  dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
+  served: { blocks: number, bytes: number }
+  log: Array<{ time: number, line: string }>
+}
+
+interface PeerMeters { in: RateMeter, out: RateMeter }
+
+export class SeedMonitor {
+  private readonly meters = new Map<string, PeerMeters>()
+  private readonly transfers = new Map<number, TransferRow & { meter: RateMeter, ended: number | null }>()
+  private nextTransfer = 1
+  private readonly lines: Array<{ time: number, line: string }> = []
+  private content: ContentRow[] = []
+  private readonly started = Date.now()
+  /** told of every new log line (plain output without the dashboard) */
+  onLog: ((line: string) => void) | undefined
+
+  constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
+    node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
+    node.libp2p.addEventListener('peer:connect', evt => { this.log(`peer connected ${evt.detail.toString()}`) })
+    node.libp2p.addEventListener('peer:disconnect', evt => { this.log(`peer left ${evt.detail.toString()}`) })
+  }
+
+  private metersOf (peer: string): PeerMeters {
+    let m = this.meters.get(peer)
+    if (m == null) {
+      m = { in: new RateMeter(), out: new RateMeter() }
+      this.meters.set(peer, m)
+    }
+    return m
+  }
+
+  log (line: string): void {
+    this.lines.push({ time: Date.now(), line })
+    if (this.lines.length > LOG_LINES) this.lines.shift()
+    this.onLog?.(line)
+  }
+
+  /** A fetch begins; returns a handle to report its progress. */
+  startTransfer (cid: CID): { block: (peer: string, bytes: number) => void, end: (ok: boolean) => void } {
+    const id = this.nextTransfer++
+    const row = { id, kind: 'fetch' as const, cid: cid.toString(), bytes: 0, total: null, rate: 0, peers: {} as Record<string, number>, done: false, meter: new RateMeter(), ended: null as number | null }
+    this.transfers.set(id, row)
+    return {
+      block: (peer, bytes) => {
+        const now = Date.now()
+        row.bytes += bytes
+        row.meter.add(now, row.bytes)
+        row.peers[peer] = (row.peers[peer] ?? 0) + bytes
+        this.metersOf(peer).in.count(now, bytes)
+      },
+      end: (ok) => {
+        row.done = true
+        row.ended = Date.now()
+        if (row.bytes > 0 || !ok) this.log(`${ok ? 'fetched' : 'fetch stopped:'} ${row.cid} (${row.bytes} bytes from ${Object.keys(row.peers).length} peer(s))`)
+      }
+    }
+  }
+
+  /** Re-reads the pinned roots and their sizes (on start and after each change). */
+  async refreshContent (): Promise<void> {
+    const rows: ContentRow[] = []
+    for await (const pin of this.node.repo.pins.ls()) {
+      let size: number | null = null
+      try {
+        const bytes = await this.node.repo.blocks.getBytes(pin.cid)
+        // the root's links carry the size of everything below them
+        size = pin.cid.code === dagPb.code ? dagPb.decode(bytes).Links.reduce((s, l) => s + (l.Tsize ?? 0), bytes.byteLength) : bytes.byteLength
+      } catch { /* a root not (yet) in the repo */ }
+      rows.push({ cid: pin.cid.toString(), size })
+    }
+    this.content = rows
+  }
+
+  snapshot (): SeedSnapshot {
+    const now = Date.now()
+    const conns = this.node.libp2p.getConnections()
+    const peers: PeerRow[] = conns.map(c => {
+      const id = c.remotePeer.toString()
+      const m = this.meters.get(id)
+      return {
+        id,
+        address: c.remoteAddr.toString(),
+        direction: c.direction,
+        latencyMs: c.rtt ?? null,
+        bytesIn: m?.in.bytes ?? 0,
+        bytesOut: m?.out.bytes ?? 0,
+        rateIn: m?.in.rate(now) ?? 0,
+        rateOut: m?.out.rate(now) ?? 0
+      }
+    })
+    // finished transfers stay on screen for a few seconds
+    for (const [id, t] of this.transfers) if (t.ended != null && now - t.ended > 5000) this.transfers.delete(id)
+    const dht = this.node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
+    const ps = this.provider?.stats
+    return {
+      id: this.node.libp2p.peerId.toString(),
+      addresses: this.node.addresses(),
+      network: `${this.node.settings.kind}:${this.node.repo.config.network.name}`,
+      uptimeMs: now - this.started,
+      peers,
+      transfers: [...this.transfers.values()].map(({ meter, ended, ...t }) => ({ ...t, rate: t.done ? 0 : meter.rate(now) })),
+      content: this.content,
+      dht: { routingTable: dht.routingTable?.size ?? 0, provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
+      served: { ...this.node.served },
+      log: this.lines.slice(-50)
+    }
+  }
+}
