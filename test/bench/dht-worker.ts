@@ -4,6 +4,7 @@
 //
 //   start   {dirs, network, bootstrap}  → [{peerId, addrs}]
 //   tables  {}                          → [{routingTable, peers}]
+//   cpu     {}                          → ms of CPU this process has used
 //   provide {node, cid}                 → {ms, records}
 //   find    {node, cid, provider, timeoutMs} → {found, ms, queried, depth, local}
 //   stop    {}                          → null, then the process exits
@@ -18,10 +19,14 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { CairnNode } from '../../core/net/node.ts'
 import { nodeStats } from '../../core/net/info.ts'
+import { PROVIDE_TIMEOUT_MS } from '../../core/net/provider.ts'
 import { Repo } from '../../storage/repo.ts'
 import type { PeerId } from '@libp2p/interface'
 
 interface Request { id: number, op: string, [k: string]: unknown }
+
+/** BENCH_DHT_DEBUG=2: every query event of the timed calls on stderr */
+const DEBUG = process.env.BENCH_DHT_DEBUG === '2'
 
 /** the nodes, in the order `start` was given their dirs: the controller addresses them by index */
 const nodes: CairnNode[] = []
@@ -69,10 +74,10 @@ async function provide (i: number, cidText: string): Promise<{ ms: number, recor
   const onProgress = (e: ProgressEvent): void => {
     // sendMessage reports a PEER_RESPONSE once the ADD_PROVIDER message is written
     if (e.detail?.name === 'PEER_RESPONSE' && e.detail.messageName === 'ADD_PROVIDER') records++
-    if (process.env.BENCH_DHT_DEBUG != null && e.detail?.name != null) process.stderr.write(`provide +${(performance.now() - t0).toFixed(1)} ${e.detail?.name} ${e.detail?.messageName ?? ''} ${(e.detail?.to ?? e.detail?.from)?.toString().slice(-6) ?? ''}\n`)
+    if (DEBUG && e.detail?.name != null) process.stderr.write(`provide +${(performance.now() - t0).toFixed(1)} ${e.detail?.name} ${e.detail?.messageName ?? ''} ${(e.detail?.to ?? e.detail?.from)?.toString().slice(-6) ?? ''}\n`)
   }
   const t0 = performance.now()
-  await nodes[i].libp2p.contentRouting.provide(cid, { signal: AbortSignal.timeout(30_000), onProgress: onProgress as never })
+  await nodes[i].libp2p.contentRouting.provide(cid, { signal: AbortSignal.timeout(PROVIDE_TIMEOUT_MS), onProgress: onProgress as never })
   return { ms: performance.now() - t0, records }
 }
 
@@ -101,7 +106,7 @@ async function find (i: number, cidText: string, providerText: string, timeoutMs
   let answered: { depth: number | null, local: boolean } | null = null
   const onProgress = (e: ProgressEvent): void => {
     const d = e.detail
-    if (process.env.BENCH_DHT_DEBUG != null && d?.name != null) process.stderr.write(`find +${(performance.now() - t0).toFixed(1)} ${d.name} ${d.messageName ?? ''} ${(d.to ?? d.from)?.toString().slice(-6) ?? ''}\n`)
+    if (DEBUG && d?.name != null) process.stderr.write(`find +${(performance.now() - t0).toFixed(1)} ${d.name} ${d.messageName ?? ''} ${(d.to ?? d.from)?.toString().slice(-6) ?? ''}\n`)
     if (d == null || answered != null) return
     if (d.name === 'SEND_QUERY') {
       queried++
@@ -144,6 +149,7 @@ async function handle (m: Request): Promise<unknown> {
   switch (m.op) {
     case 'start': return await start(m.dirs as string[], m.network as string, m.bootstrap as string[])
     case 'tables': return tables()
+    case 'cpu': { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
     case 'provide': return await provide(m.node as number, m.cid as string)
     case 'find': return await find(m.node as number, m.cid as string, m.provider as string, m.timeoutMs as number)
     case 'stop': await stop(); return null
