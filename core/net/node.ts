@@ -17,6 +17,8 @@ import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
 import { CairnError } from '../errors.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
+import { TableFiller } from './table-filler.ts'
+import { MemoryDatastore } from 'datastore-core'
 import { BLOCK_PROTOCOL, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
@@ -49,7 +51,8 @@ export class CairnNode {
     readonly repo: Repo,
     readonly helia: Helia & { libp2p: Libp2p<Services> },
     readonly settings: NetworkSettings,
-    readonly keeper: BootstrapKeeper
+    readonly keeper: BootstrapKeeper,
+    readonly filler: TableFiller
   ) {}
 
   /** blocks served over /cairn/blocks since start */
@@ -75,6 +78,11 @@ export class CairnNode {
       holdGcLock: false
     }), {
       privateKey,
+      // peer records and other nodes' provider records in memory, as Kubo's
+      // peer store: in the repo's datastore-fs every DHT message cost file
+      // reads and writes (measured: provide 2.6 s → 0.55 s, first provider
+      // 364 → 23 ms on a 20-node loopback swarm)
+      datastore: new MemoryDatastore(),
       addresses: { listen },
       transports: [tcp()],
       connectionEncrypters: [noise()],
@@ -102,11 +110,12 @@ export class CairnNode {
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap))
+    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
     await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString())
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
     node.keeper.start()
+    node.filler.start()
     return node
   }
 
@@ -117,6 +126,7 @@ export class CairnNode {
 
   async stop (): Promise<void> {
     this.keeper.stop()
+    this.filler.stop()
     await this.helia.stop()
   }
 }
