@@ -122,17 +122,27 @@ export async function stopAll (seeds: Iterable<SeedProcess | undefined>): Promis
   await Promise.all([...seeds].filter(s => s != null).map(async s => await s.stop()))
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in order. */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results in
+ * order. After a failure it starts no more, waits for those in flight (so a
+ * caller's cleanup sees everything started) and throws the first error.
+ */
 export async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
+  let failure: { error: unknown } | null = null
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && failure == null) {
       const i = next++
-      results[i] = await fn(items[i], i)
+      try {
+        results[i] = await fn(items[i], i)
+      } catch (error) {
+        failure ??= { error }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failure != null) throw (failure as { error: unknown }).error
   return results
 }
 
