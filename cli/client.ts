@@ -4,6 +4,7 @@
 
 import fs from 'node:fs/promises'
 import http from 'node:http'
+import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
@@ -45,13 +46,26 @@ export async function findDaemon (repoPath: string): Promise<ApiEndpoint | null>
   } catch {
     return null
   }
+  let e: ApiEndpoint
   try {
-    const e = JSON.parse(text) as ApiEndpoint
+    e = JSON.parse(text) as ApiEndpoint
     process.kill(e.pid, 0) // throws if that process is gone (a seed killed with SIGKILL)
-    return e
   } catch {
     return null
   }
+  // the pid may since belong to another process: only a seed that answers counts
+  return await answers(e) ? e : null
+}
+
+/** Whether something accepts connections at the endpoint (bounded: 2 s). */
+async function answers (e: ApiEndpoint): Promise<boolean> {
+  return await new Promise(resolve => {
+    const socket = e.socket != null ? net.connect(e.socket) : net.connect(Number((e.http as string).split(':')[1]), '127.0.0.1')
+    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
+    socket.setTimeout(2000, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
 }
 
 class HttpInvoker implements Invoker {

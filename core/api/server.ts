@@ -45,7 +45,13 @@ export class ApiServer {
     const socketPath = path.join(this.repoRoot, API_SOCKET)
     if (listen === 'unix' && socketPath.length <= MAX_SOCKET_PATH) {
       await fs.rm(socketPath, { force: true }) // left by a daemon that was killed
-      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve) })
+      // created 0600 from the start (umask), not chmod-ed afterwards
+      const umask = process.umask(0o177)
+      try {
+        await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve) })
+      } finally {
+        process.umask(umask)
+      }
       await fs.chmod(socketPath, 0o600)
       socket = socketPath
     } else {

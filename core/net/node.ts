@@ -95,7 +95,10 @@ export class CairnNode {
       },
       services: {
         identify: identify(),
-        ping: ping(),
+        // kad-dht pings new contacts through this service; with the default
+        // one outbound stream, the connection monitor's own ping found it
+        // taken and dropped the connection ~10 s after it opened
+        ping: ping({ maxOutboundStreams: 4 }),
         dht: kadDHT({
           protocol: settings.dhtProtocol,
           clientMode: settings.clientMode,
