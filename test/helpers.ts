@@ -79,3 +79,27 @@ export function errorLine (r: RunResult): string {
   }
   return lines[0]
 }
+
+/** `cairn --repo REPO ...args` */
+export const run = async (repo: string, ...args: string[]): Promise<RunResult> => await cairn(['--repo', repo, ...args])
+
+/** Asserts exit 0, showing stderr when not. */
+export function ok (r: RunResult, what: string): void {
+  if (r.code !== 0) throw new Error(`${what}: exit ${String(r.code)}, stderr: ${r.stderr}`)
+}
+
+/** Asserts a non-zero exit with the one-line error; returns that line. */
+export function failed (r: RunResult, what: string): string {
+  if (r.code === 0) throw new Error(`${what} should fail; stdout: ${r.stdout.slice(0, 300)}`)
+  return errorLine(r)
+}
+
+/** Runs `fn` in a fresh temp dir, removed afterwards. */
+export async function withTemp (prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir(prefix)
+  try {
+    await fn(dir)
+  } finally {
+    await cleanup()
+  }
+}

@@ -16,7 +16,7 @@ import { CarBlockIterator, CarIndexer } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
-import { cairn, errorLine, FIXTURES, pseudoRandom, tempDir, type RunResult } from '../helpers.ts'
+import { cairn, FIXTURES, pseudoRandom, type RunResult, run, ok, failed, withTemp } from '../helpers.ts'
 
 const GC = path.join(FIXTURES, 'car', 'gateway-conformance')
 const DIR_WITH_FILES = path.join(GC, 'path_gateway_unixfs', 'dir-with-files.car')
@@ -151,25 +151,10 @@ function sizeOf (n: Node): number | null {
 // ---------------------------------------------------------------------------
 // Running cairn
 
-const run = async (repo: string, ...args: string[]): Promise<RunResult> => await cairn(['--repo', repo, ...args])
 
-function ok (r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what}: exit ${String(r.code)}, stderr: ${r.stderr}`)
-}
 
-function failed (r: RunResult, what: string): string {
-  assert.notEqual(r.code, 0, `${what} should fail; stdout: ${r.stdout.slice(0, 300)}`)
-  return errorLine(r)
-}
 
-async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = await tempDir('cairn-car-test-')
-  try {
-    await fn(dir)
-  } finally {
-    await cleanup()
-  }
-}
+const inTemp = async (fn: (dir: string) => Promise<void>): Promise<void> => { await withTemp('cairn-car-test-', fn) }
 
 async function importCar (repo: string, file: string): Promise<RunResult> {
   const r = await run(repo, 'car', 'import', file)
@@ -238,7 +223,7 @@ async function listAll (dir: string): Promise<string[]> {
 
 describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency: 2 }, () => {
   it('a plain directory of small and multi-block files (dir-with-files.car)', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(DIR_WITH_FILES)
       assert.deepEqual(importedRoots(await importCar(repo, DIR_WITH_FILES)), [root.toString()])
@@ -275,7 +260,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a HAMT-sharded directory of 1000 multi-block files', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(HAMT)
       assert.equal(root.toString(), 'bafybeidbclfqleg2uojchspzd4bob56dqetqjsj27gy2cq3klkkgxtpn4i')
@@ -304,7 +289,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a symlink: get writes a symlink with its target, not the file it points at', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(SYMLINK)
       assert.deepEqual(importedRoots(await importCar(repo, SYMLINK)), [root.toString()])
@@ -330,7 +315,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a symlink on its own: get CID/bar writes a symlink at the output path', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root } = await fixtureTree(SYMLINK)
       await importCar(repo, SYMLINK)
@@ -345,7 +330,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('unicode names (dir_listing/fixtures.car)', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(DIR_LISTING)
       // from the recipe in the conformance suite
@@ -370,7 +355,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a percent-encoded file name is a literal name, not decoded', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(PERCENT)
       assert.deepEqual(importedRoots(await importCar(repo, PERCENT)), [root.toString()])
@@ -395,7 +380,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a CIDv0 tree (redirects_file/redirects.car)', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(REDIRECTS)
       assert.equal(root.version, 0, 'the fixture root is a CIDv0')
@@ -412,7 +397,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
   })
 
   it('a CIDv0 tree with CIDv1 and sha2-512 entries (subdomain_gateway/fixtures.car)', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(SUBDOMAIN)
       assert.equal(root.version, 0, 'the fixture root is a CIDv0')
@@ -441,7 +426,7 @@ describe('car import, then get / cat / ls of Kubo-made fixtures', { concurrency:
 describe('car export', { concurrency: 2 }, () => {
   for (const [label, file] of [['dir-with-files', DIR_WITH_FILES], ['the HAMT directory', HAMT], ['symlink.car (CIDv0)', SYMLINK], ['subdomain fixtures (CIDv0, sha2-512 leaf)', SUBDOMAIN]] as const) {
     it(`round-trips ${label}: export, import into a fresh repo, same root, listing and bytes`, async () => {
-      await withTemp(async dir => {
+      await inTemp(async dir => {
         const a = path.join(dir, 'a')
         const b = path.join(dir, 'b')
         const { root, tree, reachable } = await fixtureTree(file)
@@ -483,7 +468,7 @@ describe('car export', { concurrency: 2 }, () => {
   }
 
   it('of a DAG with a missing block fails and writes no CAR file', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { roots } = await readCar(MISSING_BLOCK)
       await importCar(repo, MISSING_BLOCK)
@@ -515,7 +500,7 @@ describe('a CAR with a missing block (file-3k-and-3-blocks-missing-block.car)', 
   }
 
   it('imports with a warning (exit 0); get -o then fails leaving nothing; cat fails', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const { repo, root, first, missing } = await setup(dir)
       const entries = await lsJson(repo, root.toString())
       assert.deepEqual(entries.map(e => e.size), [3072])
@@ -533,7 +518,7 @@ describe('a CAR with a missing block (file-3k-and-3-blocks-missing-block.car)', 
   })
 
   it('a byte range that avoids the missing block is readable (as the conformance suite requires)', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const { repo, root, first, third } = await setup(dir)
       const before = await run(repo, 'cat', root.toString(), '--offset', '997', '--length', '4')
       ok(before, 'cat a range before the missing block')
@@ -547,7 +532,7 @@ describe('a CAR with a missing block (file-3k-and-3-blocks-missing-block.car)', 
 
 describe('an entry named ../foo (path_gateway_tar/outside-root.car)', () => {
   it('get writes nothing outside the output path and nothing at it', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const { root, tree } = await fixtureTree(OUTSIDE_ROOT)
       assert.ok((tree as { entries: Map<string, Node> }).entries.has('../foo'), 'the fixture has an entry named ../foo')
@@ -583,7 +568,7 @@ async function alteredCar (dest: string): Promise<CID> {
 
 describe('a broken CAR', () => {
   it('gives one Error line and non-zero exit, pins nothing from it, and leaves repo verify clean', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       // something pinned before, which must stay the only pin
       const [kept] = importedRoots(await importCar(repo, SYMLINK))

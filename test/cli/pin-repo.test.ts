@@ -14,7 +14,7 @@ import { describe, it } from 'node:test'
 import { CarBlockIterator } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
-import { cairn, errorLine, FIXTURES, pseudoRandom, tempDir, type RunResult } from '../helpers.ts'
+import { FIXTURES, pseudoRandom, run, ok, failed, withTemp } from '../helpers.ts'
 
 const GC = path.join(FIXTURES, 'car', 'gateway-conformance')
 const DIR_WITH_FILES = path.join(GC, 'path_gateway_unixfs', 'dir-with-files.car')
@@ -25,25 +25,10 @@ const MiB = 1024 * 1024
 const RAW = 0x55
 const SHA2_256 = 0x12
 
-const run = async (repo: string, ...args: string[]): Promise<RunResult> => await cairn(['--repo', repo, ...args])
 
-function ok (r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what}: exit ${String(r.code)}, stderr: ${r.stderr}`)
-}
 
-function failed (r: RunResult, what: string): string {
-  assert.notEqual(r.code, 0, `${what} should fail; stdout: ${r.stdout.slice(0, 300)}`)
-  return errorLine(r)
-}
 
-async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = await tempDir('cairn-pin-test-')
-  try {
-    await fn(dir)
-  } finally {
-    await cleanup()
-  }
-}
+const inTemp = async (fn: (dir: string) => Promise<void>): Promise<void> => { await withTemp('cairn-pin-test-', fn) }
 
 /** `add -Q`: the root CID, as printed. */
 async function addQ (repo: string, ...args: string[]): Promise<string> {
@@ -120,7 +105,7 @@ async function flipByte (file: string, offset: number): Promise<void> {
 
 describe('pins', { concurrency: 2 }, () => {
   it('pin ls lists what add and car import pinned, and nothing added with --no-pin', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const file = path.join(dir, 'one.txt')
       await fs.writeFile(file, 'one file\n')
@@ -150,7 +135,7 @@ describe('pins', { concurrency: 2 }, () => {
   })
 
   it('pin rm then repo gc removes the unpinned DAG and keeps every block of every pinned DAG', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const fixture = await carBlocks(DIR_WITH_FILES)
       const symlinkFixture = await carBlocks(SYMLINK)
@@ -210,7 +195,7 @@ describe('pins', { concurrency: 2 }, () => {
   })
 
   it('pin add of a complete DAG works; of a DAG with a missing block fails with one Error line', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const tree = path.join(dir, 'tree')
       await fs.mkdir(tree)
@@ -249,7 +234,7 @@ describe('pins', { concurrency: 2 }, () => {
 
 describe('repo verify and corrupt blocks', { concurrency: 2 }, () => {
   it('repo verify is clean on a fresh repo and after adding content', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       ok(await run(repo, 'init'), 'init')
       const fresh = await run(repo, 'repo', 'verify')
@@ -261,7 +246,7 @@ describe('repo verify and corrupt blocks', { concurrency: 2 }, () => {
   })
 
   it('after a flipped byte: verify names the file, and cat / get / ls never return the bad bytes', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const tree = path.join(dir, 'tree')
       await fs.mkdir(tree)
@@ -311,7 +296,7 @@ describe('repo verify and corrupt blocks', { concurrency: 2 }, () => {
   })
 
   it('a corrupt single-block file: cat outputs nothing at all', async () => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const bytes = Buffer.from('the only block of this file\n')
       const f = path.join(dir, 'one.txt')

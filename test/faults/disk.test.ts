@@ -10,21 +10,13 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, it, type TestContext } from 'node:test'
 import { CID } from 'multiformats/cid'
-import { cairn, errorLine, FIXTURES, pseudoRandom, tempDir, type RunResult } from '../helpers.ts'
+import { FIXTURES, pseudoRandom, run, ok, failed, withTemp } from '../helpers.ts'
 
 const execFileP = promisify(execFile)
 const MiB = 1024 * 1024
 
-const run = async (repo: string, ...args: string[]): Promise<RunResult> => await cairn(['--repo', repo, ...args])
 
-function ok (r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what}: exit ${String(r.code)}, stderr: ${r.stderr}`)
-}
 
-function failed (r: RunResult, what: string): string {
-  assert.notEqual(r.code, 0, `${what} should fail; stdout: ${r.stdout.slice(0, 300)}`)
-  return errorLine(r)
-}
 
 async function addQ (repo: string, ...args: string[]): Promise<string> {
   const r = await run(repo, 'add', '-Q', ...args)
@@ -97,18 +89,11 @@ async function withReadOnly (t: TestContext, dir: string, fn: () => Promise<void
   return true
 }
 
-async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = await tempDir('cairn-disk-test-')
-  try {
-    await fn(dir)
-  } finally {
-    await cleanup()
-  }
-}
+const inTemp = async (fn: (dir: string) => Promise<void>): Promise<void> => { await withTemp('cairn-disk-test-', fn) }
 
 describe('a full disk', { concurrency: 2 }, () => {
   it('add into a repo on a full tmpfs fails with one no-space Error line, pins nothing; after freeing space the repo is clean and a re-add works', async (t) => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const input = path.join(dir, 'big.bin')
       const bytes = pseudoRandom(4 * MiB, 21)
       await fs.writeFile(input, bytes)
@@ -138,7 +123,7 @@ describe('a full disk', { concurrency: 2 }, () => {
   })
 
   it('add of a file bigger than the whole tmpfs (2 MiB) fails the same way', async (t) => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const input = path.join(dir, 'big.bin')
       await fs.writeFile(input, pseudoRandom(3 * MiB, 22))
       await withTmpfs(t, dir, '2m', async mnt => {
@@ -161,7 +146,7 @@ describe('a full disk', { concurrency: 2 }, () => {
   })
 
   it('get -o onto a full tmpfs fails with one Error line and leaves no partial output', async (t) => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const repo = path.join(dir, 'repo')
       const tree = path.join(dir, 'tree')
       await fs.mkdir(tree)
@@ -205,7 +190,7 @@ describe('a read-only repo (read-only bind mount)', { concurrency: 2 }, () => {
   }
 
   it('add fails with one clear read-only Error line; after unmounting, repo verify is clean and nothing was pinned', async (t) => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const { repo, file, tree, newFile } = await setup(dir)
       const mounted = await withReadOnly(t, repo, async () => {
         const r = await run(repo, 'add', newFile)
@@ -221,7 +206,7 @@ describe('a read-only repo (read-only bind mount)', { concurrency: 2 }, () => {
   })
 
   it('cat and ls of existing content still work', async (t) => {
-    await withTemp(async dir => {
+    await inTemp(async dir => {
       const { repo, file, fileBytes, tree } = await setup(dir)
       await withReadOnly(t, repo, async () => {
         const c = await run(repo, 'cat', file)
