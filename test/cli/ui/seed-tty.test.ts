@@ -28,7 +28,8 @@ test('seed on a terminal: dashboard at 80×24, ? for help, q quits cleanly', { s
     const added = await cairn(['add', '-Q', '--repo', repo, 'fixtures/hello.txt'])
     assert.equal(added.code, 0, added.stderr)
     const marker = path.join(dir, 'exit')
-    const cmd = `'${process.execPath}' '${CAIRN}' seed --repo '${repo}' --listen /ip4/127.0.0.1/tcp/0; echo $? > '${marker}'; sleep 30`
+    // CI=true (as CI sets it) makes Ink draw only the last frame: a person's terminal has no CI
+    const cmd = `env -u CI '${process.execPath}' '${CAIRN}' seed --repo '${repo}' --listen /ip4/127.0.0.1/tcp/0; echo $? > '${marker}'; sleep 30`
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', cmd])
     const screen = await screenUntil(session, /Peers \(\d+\)/, 'dashboard')
     assert.match(screen, /cairn seed …\w+ {2}local:cairn/)
