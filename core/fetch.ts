@@ -205,8 +205,6 @@ async function raceSignal<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
   }
 }
 
-type Reader = Pick<Blocks, 'getBytes' | 'put' | 'has'>
-
 /**
  * The repo's blocks, with what is missing fetched and stored on the way: the
  * store cat, get, ls and pin read through when the network may be used.
@@ -233,9 +231,4 @@ export class FetchingStore {
   }
 
   async has (cid: CID): Promise<boolean> { return await this.blocks.has(cid) }
-
-  async put (cid: CID, bytes: Uint8Array): Promise<CID> { return await this.blocks.put(cid, bytes) }
-
-  pathOf (cid: CID): string { return this.blocks.pathOf(cid) }
 }
-export type { Reader }

@@ -2,7 +2,6 @@
 // CLI, the daemon API and the dashboard all read these.
 
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { CairnError, UsageError } from '../errors.ts'
 import type { CairnNode } from './node.ts'
 import type { CID } from 'multiformats/cid'
@@ -98,13 +97,5 @@ export function nodeStats (node: CairnNode): NodeStats {
   return {
     peers: node.libp2p.getConnections().length,
     routingTable: dht.routingTable?.size ?? 0
-  }
-}
-
-export function parsePeerId (text: string): string {
-  try {
-    return peerIdFromString(text).toString()
-  } catch {
-    throw new UsageError(`invalid peer ID "${text}"`)
   }
 }
