@@ -8,12 +8,16 @@ import { CairnNode, type NodeOptions } from './net/node.ts'
 import { Provider } from './net/provider.ts'
 import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
+import { MetricsServer } from './metrics.ts'
+import { UsageError } from './errors.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import type { Repo } from '../storage/repo.ts'
 
 export interface SeedOptions extends NodeOptions {
   /** overrides config provide.interval (seconds) */
   reprovideInterval?: number
+  /** serve Prometheus metrics here */
+  metrics?: { host: string, port: number }
 }
 
 export class Seed {
@@ -27,7 +31,10 @@ export class Seed {
     readonly provider: Provider,
     readonly api: ApiServer,
     readonly endpoint: ApiEndpoint,
-    readonly monitor: SeedMonitor
+    readonly monitor: SeedMonitor,
+    readonly metrics: MetricsServer | null,
+    /** where the metrics server listens, HOST:PORT */
+    readonly metricsAddress: string | null
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -58,7 +65,19 @@ export class Seed {
       await node.stop()
       throw err
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor)
+    let metrics: MetricsServer | null = null
+    let metricsAddress: string | null = null
+    if (o.metrics != null) {
+      metrics = new MetricsServer(monitor)
+      try {
+        metricsAddress = await metrics.start(o.metrics.host, o.metrics.port)
+      } catch (err) {
+        await api.stop()
+        await node.stop()
+        throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
+      }
+    }
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress)
     provider.start()
     return seed
   }
@@ -69,6 +88,7 @@ export class Seed {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.provider.stop()
+      await this.metrics?.stop()
       await this.api.stop()
       await this.node.stop()
       this.resolveStopped()

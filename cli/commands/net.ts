@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
+import { formatBytes } from '../format.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -126,7 +127,9 @@ export const stats: Command = {
 Usage
   $ cairn stats
 
-Peers, DHT routing table size, the last provide round (needs a seed).`,
+Peers, DHT routing table size, the last provide round, blocks served and
+block bytes exchanged with connected peers (needs a seed). 'seed --metrics'
+serves the same and more in the Prometheus format.`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'stats')
@@ -135,6 +138,8 @@ Peers, DHT routing table size, the last provide round (needs a seed).`,
       `peers          ${String(s.peers)}`,
       `routing table  ${String(s.routingTable)}`,
       `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)`,
+      `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,
+      `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} with connected peers`,
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }

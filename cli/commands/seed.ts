@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.ts'
+import { parseMetricsAddress } from '../../core/metrics.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 
 export const command: Command = {
@@ -18,6 +19,8 @@ Options
   --mdns               find peers on the LAN by multicast DNS
   --reprovide-interval S
                        seconds between reprovides (default: config provide.interval)
+  --metrics [HOST:]PORT
+                       serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
 On a terminal it shows a live dashboard (peers, transfers, seeded content,
@@ -32,6 +35,7 @@ Examples
     bootstrap: { type: 'string', isMultiple: true },
     mdns: { type: 'boolean' },
     reprovideInterval: { type: 'number' },
+    metrics: { type: 'string' },
     tui: { type: 'boolean' }
   },
   async run (ctx: Context) {
@@ -46,11 +50,13 @@ Examples
         listen: listen != null && listen.length > 0 ? listen : undefined,
         bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
         mdns: ctx.flags.mdns === true ? true : undefined,
-        reprovideInterval: interval
+        reprovideInterval: interval,
+        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined
       })
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
+      if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
       const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
       const tui = ctx.flags.tui !== false && !ctx.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true

@@ -283,7 +283,15 @@ export function makeHandlers (s: Services): Record<string, Handler> {
 
     async stats () {
       const node = await online('stats')
-      return { ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt }
+      const snap = s.monitor?.snapshot()
+      return {
+        ...nodeStats(node),
+        provide: s.provider?.stats ?? null,
+        uptimeMs: Date.now() - s.startedAt,
+        served: snap?.served ?? null,
+        bytesIn: snap?.peers.reduce((a, p) => a + p.bytesIn, 0) ?? null,
+        bytesOut: snap?.peers.reduce((a, p) => a + p.bytesOut, 0) ?? null
+      }
     },
 
     async status () {

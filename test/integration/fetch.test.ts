@@ -189,3 +189,27 @@ describe('interop with a stock Helia node over /ipfs/bitswap', { timeout: 120_00
     }
   })
 })
+
+describe('seed --metrics', { timeout: 90_000 }, () => {
+  test('serves Prometheus counters on loopback that move when blocks are served', async () => {
+    const s = await startSeed(path.join(dir, 'metrics'), { args: ['--metrics', '127.0.0.1:0'] })
+    seeds.push(s)
+    const url = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.stderr())?.[1]
+    assert.ok(url != null, s.stderr())
+    const before = await (await fetch(url)).text()
+    assert.match(before, /^cairn_served_bytes_total 0$/m)
+    const file = await writeInput('metrics.bin', 2 * MIB, 17)
+    const cid = await addTo(s, file)
+    const r = await cairn(['get', cid, '-o', path.join(dir, 'metrics-out.bin'), '--repo', path.join(dir, 'metrics-fetcher'), '--peer', s.addrs[0]], { timeoutMs: 60_000 })
+    assert.equal(r.code, 0, r.stderr)
+    const after = await (await fetch(url)).text()
+    const served = Number(/^cairn_served_bytes_total (\d+)$/m.exec(after)?.[1])
+    assert.ok(served >= 2 * MIB, `served ${served} bytes`)
+    assert.match(after, /^cairn_seeded_roots 1$/m)
+    const stats = await cairn(['stats', '--json', '--repo', s.repo])
+    assert.equal(stats.code, 0, stats.stderr)
+    assert.ok((JSON.parse(stats.stdout) as { served: { bytes: number } }).served.bytes >= 2 * MIB)
+    const notFound = await fetch(url.replace('/metrics', '/other'))
+    assert.equal(notFound.status, 404)
+  })
+})

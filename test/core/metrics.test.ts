@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { parseMetricsAddress, prometheusText } from '../../core/metrics.ts'
+import type { SeedSnapshot } from '../../core/monitor.ts'
+
+test('metrics address: a bare port is loopback; HOST:PORT as given; nonsense refused', () => {
+  assert.deepEqual(parseMetricsAddress('9464'), { host: '127.0.0.1', port: 9464 })
+  assert.deepEqual(parseMetricsAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 })
+  assert.deepEqual(parseMetricsAddress('[::1]:9464'), { host: '::1', port: 9464 })
+  assert.throws(() => parseMetricsAddress('localhost'), /--metrics needs PORT or HOST:PORT/)
+  assert.throws(() => parseMetricsAddress('1:99999'), /--metrics/)
+})
+
+test('the snapshot in the Prometheus text format', () => {
+  const snap: SeedSnapshot = {
+    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1500,
+    peers: [{ id: 'peer"A', address: '/ip4/127.0.0.1/tcp/1', direction: 'inbound', latencyMs: 1, bytesIn: 10, bytesOut: 2048, rateIn: 0.4, rateOut: 99.6 }],
+    transfers: [{ id: 1, kind: 'fetch', cid: 'bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
+    content: [{ cid: 'bafy', size: 12 }],
+    dht: { routingTable: 7, provided: 3, failed: 1, lastRound: null, running: false },
+    served: { blocks: 4, bytes: 4096 },
+    log: []
+  }
+  const text = prometheusText(snap)
+  assert.match(text, /^# HELP cairn_uptime_seconds .+\n# TYPE cairn_uptime_seconds gauge\ncairn_uptime_seconds 1\.5$/m)
+  assert.match(text, /^cairn_peers 1$/m)
+  assert.match(text, /^cairn_dht_routing_table_peers 7$/m)
+  assert.match(text, /^cairn_served_bytes_total 4096$/m)
+  assert.match(text, /^# TYPE cairn_served_blocks_total counter$/m)
+  assert.match(text, /^cairn_peer_bytes_total\{peer="peer\\"A",direction="out"\} 2048$/m)
+  assert.match(text, /^cairn_peer_rate_bytes_per_second\{peer="peer\\"A",direction="out"\} 100$/m)
+  assert.match(text, /^cairn_fetches_in_flight 1$/m)
+  assert.match(text, /^cairn_seeded_roots 1$/m)
+  // every sample line is NAME{labels} VALUE with a number
+  for (const line of text.trim().split('\n').filter(l => !l.startsWith('#'))) assert.match(line, /^[a-z_]+(\{.*\})? -?\d+(\.\d+)?$/)
+})
