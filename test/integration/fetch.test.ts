@@ -9,7 +9,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { CAIRN, ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, type SeedProcess } from './seeds.ts'
+import { startSeed, stopAll, waitFor, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
 const seeds: SeedProcess[] = []
@@ -194,8 +194,8 @@ describe('seed --metrics', { timeout: 90_000 }, () => {
   test('serves Prometheus counters on loopback that move when blocks are served', async () => {
     const s = await startSeed(path.join(dir, 'metrics'), { args: ['--metrics', '127.0.0.1:0'] })
     seeds.push(s)
-    const url = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.stderr())?.[1]
-    assert.ok(url != null, s.stderr())
+    // printed just after the line startSeed waits for
+    const url = await waitFor('the metrics line', async () => /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.stderr())?.[1], 10_000, 50)
     const before = await (await fetch(url)).text()
     assert.match(before, /^cairn_served_bytes_total 0$/m)
     const file = await writeInput('metrics.bin', 2 * MIB, 17)
