@@ -107,6 +107,8 @@ export async function main (argv: string[]): Promise<number> {
   const load = COMMANDS[name]
   if (load == null) return fail(new UsageError(`unknown command "${name}" (see cairn --help)`))
 
+  // a promise nobody awaited failed: still one Error line, not a stack trace
+  process.on('unhandledRejection', err => { process.exit(fail(err)) })
   const controller = new AbortController()
   let interrupts = 0
   const onSignal = (sig: NodeJS.Signals): void => {

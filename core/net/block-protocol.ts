@@ -104,6 +104,9 @@ export class BlockChannel {
   async request (cid: CID): Promise<Uint8Array | null> {
     if (this.closed != null) throw this.closed
     const answer = new Promise<Uint8Array | null>((resolve, reject) => this.pending.push({ cid, resolve, reject }))
+    // the channel may fail while we wait to send: that rejection is ours to
+    // report below, not an unhandled one that ends the process
+    answer.catch(() => {})
     if (!this.stream.send(lp.encode.single(cid.bytes))) await this.stream.onDrain()
     return await answer
   }

@@ -92,17 +92,25 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
     const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
     let killed = false
+    const other: string[] = []
     try {
       // kill the first seeder once a tenth of the file has arrived
       for await (const line of createInterface({ input: child.stderr })) {
-        const p = JSON.parse(line) as { progress?: string, bytes?: number }
+        let p: { progress?: string, bytes?: number }
+        try {
+          p = JSON.parse(line) as typeof p
+        } catch {
+          other.push(line) // not a progress line: shown if the fetch fails
+          continue
+        }
         if (!killed && p.progress === 'get' && (p.bytes ?? 0) > 4.8 * MIB) {
           await two[0].stop('SIGKILL')
           killed = true
         }
       }
       assert.ok(killed, 'the seeder was killed during the download')
-      assert.equal(await exited, 0, stdout)
+      assert.equal(await exited, 0, `${stdout}\n${other.join('\n')}`)
+      assert.deepEqual(other, [], 'with --json, stderr holds only JSON lines')
       assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     } finally {
       child.kill('SIGKILL')
