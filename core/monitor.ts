@@ -4,6 +4,7 @@
 
 import * as dagPb from '@ipld/dag-pb'
 import { RateMeter } from './rate.ts'
+import { routingTableSize } from './net/table-filler.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
@@ -137,7 +138,6 @@ export class SeedMonitor {
     })
     // finished transfers stay on screen for a few seconds
     for (const [id, t] of this.transfers) if (t.ended != null && now - t.ended > 5000) this.transfers.delete(id)
-    const dht = this.node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
     const ps = this.provider?.stats
     return {
       id: this.node.libp2p.peerId.toString(),
@@ -147,7 +147,7 @@ export class SeedMonitor {
       peers,
       transfers: [...this.transfers.values()].map(({ meter, ended, ...t }) => ({ ...t, rate: t.done ? 0 : meter.rate(now) })),
       content: this.content,
-      dht: { routingTable: dht.routingTable?.size ?? 0, provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
+      dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
       log: this.lines.slice(-50)
     }

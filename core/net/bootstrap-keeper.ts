@@ -6,6 +6,7 @@
 // fewer than `minConnections`.
 
 import { multiaddr } from '@multiformats/multiaddr'
+import { BackoffTimer } from './backoff-timer.ts'
 import type { Libp2p } from '@libp2p/interface'
 
 /** below this many connections the node counts as under-connected */
@@ -17,9 +18,7 @@ const MAX_INTERVAL_MS = 30_000
 const DIAL_TIMEOUT_MS = 5_000
 
 export class BootstrapKeeper {
-  private timer: NodeJS.Timeout | null = null
-  private interval = FIRST_INTERVAL_MS
-  private stopped = false
+  private readonly timer = new BackoffTimer(async () => { await this.check() }, FIRST_INTERVAL_MS, MAX_INTERVAL_MS)
   private readonly addrs
 
   constructor (private readonly libp2p: Libp2p, bootstrap: string[], private readonly minConnections = MIN_CONNECTIONS) {
@@ -30,26 +29,15 @@ export class BootstrapKeeper {
     if (this.addrs.length === 0) return
     // losing a connection restarts the fast checks
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
-    this.schedule()
+    this.timer.schedule()
   }
 
   stop (): void {
-    this.stopped = true
-    if (this.timer != null) clearTimeout(this.timer)
+    this.timer.stop()
     this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
   }
 
-  private readonly onDisconnect = (): void => {
-    this.interval = FIRST_INTERVAL_MS
-    this.schedule()
-  }
-
-  private schedule (): void {
-    if (this.stopped) return
-    if (this.timer != null) clearTimeout(this.timer)
-    this.timer = setTimeout(() => { void this.check() }, this.interval)
-    this.timer.unref()
-  }
+  private readonly onDisconnect = (): void => { this.timer.reset() }
 
   /** One round: dial the bootstrap peers we lack if under-connected. */
   async check (): Promise<number> {
@@ -66,8 +54,6 @@ export class BootstrapKeeper {
         dialled++
       }))
     }
-    this.interval = Math.min(this.interval * 2, MAX_INTERVAL_MS)
-    this.schedule()
     return dialled
   }
 }

@@ -3,6 +3,7 @@
 
 import { multiaddr } from '@multiformats/multiaddr'
 import { CairnError, UsageError } from '../errors.ts'
+import { routingTableSize } from './table-filler.ts'
 import type { CairnNode } from './node.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -93,9 +94,8 @@ export interface NodeStats {
 }
 
 export function nodeStats (node: CairnNode): NodeStats {
-  const dht = node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
   return {
     peers: node.libp2p.getConnections().length,
-    routingTable: dht.routingTable?.size ?? 0
+    routingTable: routingTableSize(node.libp2p.services.dht)
   }
 }

@@ -6,6 +6,7 @@
 // connections, this refreshes it with backoff: 1 s, 2 s, 4 s … 30 s, and
 // starts over when a new peer connects.
 
+import { BackoffTimer } from './backoff-timer.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -16,45 +17,34 @@ const MAX_MS = 30_000
 /** one refresh's time limit */
 const REFRESH_TIMEOUT_MS = 10_000
 
+/** Peers in kad-dht's routing table (kad-dht keeps the table on an undeclared field). */
+export function routingTableSize (dht: unknown): number {
+  return (dht as { routingTable?: { size?: number } }).routingTable?.size ?? 0
+}
+
 export class TableFiller {
-  private timer: NodeJS.Timeout | null = null
-  private delay = FIRST_MS
+  private readonly timer = new BackoffTimer(async () => { await this.tick() }, FIRST_MS, MAX_MS)
   private running = false
-  private stopped = false
 
   constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
 
-  private size (): number {
-    return (this.dht as unknown as { routingTable?: { size?: number } }).routingTable?.size ?? 0
-  }
-
   start (): void {
     this.libp2p.addEventListener('peer:connect', this.onConnect)
-    this.schedule()
+    this.timer.schedule()
   }
 
   stop (): void {
-    this.stopped = true
-    if (this.timer != null) clearTimeout(this.timer)
+    this.timer.stop()
     this.libp2p.removeEventListener('peer:connect', this.onConnect)
   }
 
   private readonly onConnect = (): void => {
-    if (this.size() >= TARGET) return
-    this.delay = FIRST_MS
-    this.schedule()
-  }
-
-  private schedule (): void {
-    if (this.stopped) return
-    if (this.timer != null) clearTimeout(this.timer)
-    this.timer = setTimeout(() => { void this.tick() }, this.delay)
-    this.timer.unref()
+    if (routingTableSize(this.dht) < TARGET) this.timer.reset()
   }
 
   private async tick (): Promise<void> {
-    if (this.stopped || this.running) return
-    if (this.size() >= TARGET || this.libp2p.getConnections().length === 0) return
+    if (this.running) return
+    if (routingTableSize(this.dht) >= TARGET || this.libp2p.getConnections().length === 0) return
     this.running = true
     try {
       await this.dht.refreshRoutingTable({ signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS) })
@@ -63,7 +53,5 @@ export class TableFiller {
     } finally {
       this.running = false
     }
-    this.delay = Math.min(this.delay * 2, MAX_MS)
-    this.schedule()
   }
 }
