@@ -17,11 +17,12 @@ export const FETCH_HELP = `
 Fetching (content not in the repo)
   --offline        never touch the network: fail if a block is missing
   --peer MA        fetch from this peer directly (repeatable)
-  --timeout S      give up after S seconds without the content (default 120)
+  --timeout S      give up when no block arrives for S seconds (default 120)
   --bootstrap MA   bootstrap the node started for this command (without a seed)
 
-Blocks are checked against their CIDs and kept as they arrive: run an
-interrupted command again and it fetches only what is still missing.`
+Blocks come from every provider at once, each checked against its CID and
+kept as it arrives: run an interrupted command again and it fetches only
+what is still missing.`
 
 export function fetchParams (ctx: Context): { offline: boolean, peers: string[], timeoutMs?: number } {
   const t = ctx.flags.timeout as number | undefined
@@ -39,10 +40,22 @@ export function fetchInvokeOptions (ctx: Context, write = false): InvokeOptions 
 export class FetchReport {
   private readonly peers = new Map<string, number>()
   private total = 0
+  private duplicates = 0
+  private duplicateBytes = 0
+  private readonly dropped: Array<{ peer: string, reason: string }> = []
 
   /** Feed every progress event here; returns true for fetch events. */
   see (e: unknown): boolean {
-    const p = e as { type?: string, peer?: string, bytes?: number }
+    const p = e as { type?: string, peer?: string, bytes?: number, reason?: string }
+    if (p.type === 'fetch:duplicate') {
+      this.duplicates++
+      this.duplicateBytes += p.bytes ?? 0
+      return true
+    }
+    if (p.type === 'fetch:dropped') {
+      this.dropped.push({ peer: p.peer ?? '', reason: p.reason ?? '' })
+      return true
+    }
     if (p.type !== 'fetch:block' || p.peer == null) return p.type === 'fetch:providers'
     this.peers.set(p.peer, (this.peers.get(p.peer) ?? 0) + (p.bytes ?? 0))
     this.total += p.bytes ?? 0
@@ -52,9 +65,16 @@ export class FetchReport {
   print (ctx: Context): void {
     if (this.peers.size === 0) return
     const parts = [...this.peers].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id.slice(-8)} ${Math.round(100 * n / this.total)}%`)
-    report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}`, {
+    const extra = [
+      this.duplicates > 0 ? `${this.duplicates} duplicate block(s), ${formatBytes(this.duplicateBytes)}` : '',
+      this.dropped.length > 0 ? `dropped ${this.dropped.map(d => `${d.peer.slice(-8)} (${d.reason})`).join(', ')}` : ''
+    ].filter(x => x !== '')
+    report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}${extra.length > 0 ? `; ${extra.join('; ')}` : ''}`, {
       fetched: this.total,
-      peers: Object.fromEntries(this.peers)
+      peers: Object.fromEntries(this.peers),
+      duplicates: this.duplicates,
+      duplicateBytes: this.duplicateBytes,
+      dropped: this.dropped
     })
   }
 }

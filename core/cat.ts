@@ -20,6 +20,8 @@ export async function * cat (store: BlockReader, p: ContentPath, o: CatOptions =
   if (entry.type === 'object') throw new OutputError(`${what} is a dag-cbor/dag-json object, not a file`)
   if (entry.type === 'file' && entry.unixfs.type === 'symlink') throw new OutputError(`${what} is a symlink, not a file`)
   if (o.length === 0) return
+  // a whole file: fetch every missing block ahead of the reader
+  if (o.offset == null && o.length == null) store.prefetch?.(entry.cid)
   try {
     yield * entryBytes(store, entry, {
       offset: o.offset != null ? BigInt(o.offset) : undefined,

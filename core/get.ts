@@ -59,6 +59,7 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
   }
   const root = await resolveEntry(store, p, o.signal)
   if (root.type === 'object') throw new OutputError(`${what} is a dag-cbor/dag-json object, not a UnixFS file or directory`)
+  store.prefetch?.(root.cid)
 
   const parent = path.dirname(output)
   const tmp = path.join(parent, `.${path.basename(output)}.cairn-${randomBytes(4).toString('hex')}.tmp`)

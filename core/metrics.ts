@@ -32,6 +32,7 @@ export function prometheusText (s: SeedSnapshot): string {
   metric('cairn_provide_failures', 'gauge', 'Provides that failed in the last round.', [[{}, s.dht.failed]])
   metric('cairn_served_blocks_total', 'counter', 'Blocks served to peers over /cairn/blocks.', [[{}, s.served.blocks]])
   metric('cairn_served_bytes_total', 'counter', 'Bytes served to peers over /cairn/blocks.', [[{}, s.served.bytes]])
+  metric('cairn_rate_limit_bytes_per_second', 'gauge', 'Upload and download caps (0 = none).', [[{ direction: 'up' }, s.limits.upload], [{ direction: 'down' }, s.limits.download]])
   metric('cairn_peer_bytes_total', 'counter', 'Block bytes exchanged with each connected peer.', s.peers.flatMap(p => [
     [{ peer: p.id, direction: 'in' }, p.bytesIn] as [Record<string, string>, number],
     [{ peer: p.id, direction: 'out' }, p.bytesOut] as [Record<string, string>, number]

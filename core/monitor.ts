@@ -47,6 +47,8 @@ export interface SeedSnapshot {
   content: ContentRow[]
   dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
   served: { blocks: number, bytes: number }
+  /** bytes per second; 0 = no cap */
+  limits: { upload: number, download: number }
   log: Array<{ time: number, line: string }>
 }
 
@@ -149,6 +151,7 @@ export class SeedMonitor {
       content: this.content,
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
+      limits: { upload: this.node.upload.limit, download: this.node.download.limit },
       log: this.lines.slice(-50)
     }
   }

@@ -14,6 +14,7 @@ export class IncompleteDagError extends CairnError {}
 /** Pins a DAG; `store` may fetch what the repo lacks (then every block ends up in the repo). */
 export async function pinAdd (repo: Repo, cid: CID, o: { signal?: AbortSignal, store?: BlockReader } = {}): Promise<{ blocks: number, bytes: number }> {
   let firstMissing: CID | null = null
+  o.store?.prefetch?.(cid)
   const stats = await walkDag(o.store ?? repo.blocks, cid, { signal: o.signal, allowMissing: true, onMissing: c => { firstMissing ??= c } })
   if (stats.missing > 0) {
     throw new IncompleteDagError(`cannot pin ${cid.toString()}: ${stats.missing} block(s) of it are not in the repo (first: ${(firstMissing as CID | null)?.toString()})`)

@@ -28,3 +28,82 @@ export class RateMeter {
     return end > t0 ? (b1 - b0) * 1000 / Math.max(end - t0, RATE_WINDOW_MS / 4) : 0
   }
 }
+
+/** the bucket holds at most this much time's worth of tokens: bursts stay short */
+const BURST_MS = 100
+
+/**
+ * A token bucket shared by everything it limits (all uploads of a seed, or
+ * all downloads). `take` may run the bucket into debt, so a block larger
+ * than the burst still passes; later takers wait the debt off. Waiters are
+ * served first come, first served, which is what makes it fair across peers.
+ */
+export class RateLimiter {
+  private tokens: number
+  private last: number
+  private readonly waiters: Array<{ bytes: number, resolve: () => void, reject: (e: unknown) => void, signal?: AbortSignal, onAbort?: () => void }> = []
+  private timer: NodeJS.Timeout | null = null
+
+  /** `rate` in bytes per second; 0 = unlimited */
+  constructor (private rate: number, private readonly now: () => number = () => performance.now()) {
+    this.last = now()
+    this.tokens = this.burst
+  }
+
+  get limit (): number { return this.rate }
+
+  /** Changes the rate at once (0 = unlimited). */
+  setRate (rate: number): void {
+    this.rate = rate
+    this.tokens = Math.min(this.tokens, this.burst)
+    this.drain()
+  }
+
+  private get burst (): number { return this.rate * BURST_MS / 1000 }
+
+  private refill (): void {
+    const t = this.now()
+    this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.rate / 1000)
+    this.last = t
+  }
+
+  /** Waits until `bytes` may pass. */
+  async take (bytes: number, signal?: AbortSignal): Promise<void> {
+    if (this.rate === 0) return
+    signal?.throwIfAborted()
+    this.refill()
+    if (this.waiters.length === 0 && this.tokens >= 0) {
+      this.tokens -= bytes
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const w: RateLimiter['waiters'][number] = { bytes, resolve, reject, signal }
+      if (signal != null) {
+        w.onAbort = () => {
+          const i = this.waiters.indexOf(w)
+          if (i >= 0) this.waiters.splice(i, 1)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', w.onAbort, { once: true })
+      }
+      this.waiters.push(w)
+      this.drain()
+    })
+  }
+
+  private drain (): void {
+    if (this.timer != null) return
+    this.refill()
+    while (this.waiters.length > 0 && (this.rate === 0 || this.tokens >= 0)) {
+      const w = this.waiters.shift() as RateLimiter['waiters'][number]
+      if (w.onAbort != null) w.signal?.removeEventListener('abort', w.onAbort)
+      if (this.rate !== 0) this.tokens -= w.bytes
+      w.resolve()
+    }
+    if (this.waiters.length > 0) {
+      // the debt is paid off at `rate`: wake when it is
+      const ms = Math.max(1, Math.ceil(-this.tokens * 1000 / this.rate))
+      this.timer = setTimeout(() => { this.timer = null; this.drain() }, ms)
+    }
+  }
+}

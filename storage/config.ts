@@ -3,6 +3,7 @@
 
 import fs from 'node:fs/promises'
 import { ConfigError, describeFsError } from './errors.ts'
+import { RATE_FORMAT, parseRate } from './units.ts'
 
 /** Profiles a repo may default to; the table lives in core/profiles.ts. */
 export const PROFILE_NAMES = ['unixfs-v1-2025', 'kubo-v0', 'kubo-v1'] as const
@@ -38,6 +39,12 @@ export interface Config {
     /** 'unix' (a socket in the repo, mode 0600) or a loopback multiaddr /ip4/127.0.0.1/tcp/N */
     listen: string
   }
+  transfer: {
+    /** RATE: upload cap for everything a seed serves; 0 = none */
+    maxUpload: string | number
+    /** RATE: download cap for fetches through the seed or a command's own node; 0 = none */
+    maxDownload: string | number
+  }
 }
 
 /** Built-in defaults: config.json overrides them, flags override both. */
@@ -51,7 +58,8 @@ export const DEFAULT_CONFIG: Config = {
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
   connections: { max: 300 },
-  api: { listen: 'unix' }
+  api: { listen: 'unix' },
+  transfer: { maxUpload: 0, maxDownload: 0 }
 }
 
 interface Field {
@@ -74,6 +82,8 @@ const FIELDS: Record<string, Field> = {
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
+  'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
+  'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }
 

@@ -127,19 +127,23 @@ export const stats: Command = {
 Usage
   $ cairn stats
 
-Peers, DHT routing table size, the last provide round, blocks served and
-block bytes exchanged with connected peers (needs a seed). 'seed --metrics'
+Peers, DHT routing table size, the last provide round, blocks served,
+block bytes exchanged with connected peers and the upload/download caps
+(needs a seed; set them with seed --max-upload/--max-download or config
+transfer.maxUpload/maxDownload). 'seed --metrics'
 serves the same and more in the Prometheus format.`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'stats')
-    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null }
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null, limits?: { upload: number, download: number } }
+    const rate = (r: number | undefined): string => r == null || r === 0 ? 'none' : `${formatBytes(r)}/s`
     emit(ctx, [
       `peers          ${String(s.peers)}`,
       `routing table  ${String(s.routingTable)}`,
       `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)`,
       `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} with connected peers`,
+      `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }

@@ -1,6 +1,16 @@
 import { UsageError } from '../../core/errors.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
+import { formatBytes } from '../format.ts'
+import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
+
+function rateFlag (ctx: Context, key: string, flag: string): number | undefined {
+  const v = ctx.flags[key] as string | undefined
+  if (v == null) return undefined
+  const rate = parseRate(v)
+  if (rate == null) throw new UsageError(`${flag} needs ${RATE_FORMAT} (got ${JSON.stringify(v)})`)
+  return rate
+}
 
 export const command: Command = {
   name: 'seed',
@@ -19,6 +29,8 @@ Options
   --mdns               find peers on the LAN by multicast DNS
   --reprovide-interval S
                        seconds between reprovides (default: config provide.interval)
+  --max-upload RATE    cap what this seed sends to all peers together, e.g. 16MiB (default: config transfer.maxUpload, 0 = none)
+  --max-download RATE  cap what fetches through this seed receive (default: config transfer.maxDownload)
   --metrics [HOST:]PORT
                        serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
@@ -29,6 +41,7 @@ DHT, log): q or Ctrl-C quits, Tab and the arrows move between panes, ? helps.
 Examples
   $ cairn seed
   $ cairn seed --listen /ip4/0.0.0.0/tcp/4737
+  $ cairn seed --max-upload 16MiB
   $ cairn seed --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
   flags: {
     listen: { type: 'string', isMultiple: true },
@@ -36,12 +49,16 @@ Examples
     mdns: { type: 'boolean' },
     reprovideInterval: { type: 'number' },
     metrics: { type: 'string' },
+    maxUpload: { type: 'string' },
+    maxDownload: { type: 'string' },
     tui: { type: 'boolean' }
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
     const interval = ctx.flags.reprovideInterval as number | undefined
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
+    const maxUpload = rateFlag(ctx, 'maxUpload', '--max-upload')
+    const maxDownload = rateFlag(ctx, 'maxDownload', '--max-download')
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
@@ -51,11 +68,15 @@ Examples
         bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
         mdns: ctx.flags.mdns === true ? true : undefined,
         reprovideInterval: interval,
+        maxUpload,
+        maxDownload,
         metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined
       })
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
+      const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
+      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatBytes(r as number)}/s`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
       const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))

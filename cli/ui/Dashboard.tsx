@@ -29,6 +29,12 @@ export interface DashboardProps {
   rows?: number
 }
 
+/** the upload/download caps, when set */
+function capsText (l: SeedSnapshot['limits']): string {
+  const parts = [l.upload > 0 ? `↑ ≤ ${formatBytes(l.upload)}/s` : '', l.download > 0 ? `↓ ≤ ${formatBytes(l.download)}/s` : ''].filter(x => x !== '')
+  return parts.length > 0 ? `  caps ${parts.join('  ')}` : ''
+}
+
 export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
   const n = (pane: Pane): number => focus === pane ? rows * 2 : rows
   if (help) {
@@ -63,7 +69,7 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
           <Text dimColor>{snap.dht.running ? 'reproviding…' : snap.dht.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - snap.dht.lastRound) / 1000)} ago`}</Text>
         </Panel>
       </Box>
-      <Panel title={`Transfers (${snap.transfers.length})`} focused={focus === 'transfers'}>
+      <Panel title={`Transfers (${snap.transfers.length})${capsText(snap.limits)}`} focused={focus === 'transfers'}>
         {snap.transfers.length === 0 ? <Text dimColor>nothing in flight</Text> : null}
         {snap.transfers.slice(0, n('transfers')).map(t => (
           <Box key={t.id} flexDirection='column'>

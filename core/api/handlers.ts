@@ -17,7 +17,7 @@ import { pinAdd, pinLs, pinRm } from '../pin.ts'
 import { PROFILES, type ImportProfile } from '../profiles.ts'
 import { parseContentPath } from '../resolve.ts'
 import { writeFileAtomic } from '../atomic.ts'
-import { Fetcher, FetchingStore } from '../fetch.ts'
+import { Swarm, FetchingStore } from '../fetch.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -77,16 +77,16 @@ export function makeHandlers (s: Services): Record<string, Handler> {
    */
   const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
     if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
-    let fetcher: Promise<Fetcher> | null = null
+    let fetcher: Promise<Swarm> | null = null
     let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
     s.fetching.add(root)
     const store = new FetchingStore(repo.blocks, async () => {
       fetcher ??= (async () => {
         await s.beforeFetch?.()
         transfer = s.monitor?.startTransfer(root)
-        return new Fetcher(await s.node(), root, {
+        return new Swarm(await s.node(), repo.blocks, root, {
           peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
-          timeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+          idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
           signal: c.signal,
           onProgress: e => {
             if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
@@ -289,6 +289,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,
         served: snap?.served ?? null,
+        limits: { upload: node.upload.limit, download: node.download.limit },
         bytesIn: snap?.peers.reduce((a, p) => a + p.bytesIn, 0) ?? null,
         bytesOut: snap?.peers.reduce((a, p) => a + p.bytesOut, 0) ?? null
       }

@@ -19,6 +19,10 @@ import { CairnError } from '../errors.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
 import { MemoryDatastore } from 'datastore-core'
+import { RateLimiter } from '../rate.ts'
+import { noiseCrypto } from './noise-crypto.ts'
+import { parseRate } from '../../storage/units.ts'
+import type { BlockReader } from '../../storage/blocks.ts'
 import { BLOCK_PROTOCOL, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
@@ -37,6 +41,10 @@ export interface NodeOptions {
   /** added to config bootstrap */
   bootstrap?: string[]
   mdns?: boolean
+  /** bytes per second; overrides config transfer.maxUpload (0 = no cap) */
+  maxUpload?: number
+  /** bytes per second; overrides config transfer.maxDownload (0 = no cap) */
+  maxDownload?: number
 }
 
 /** block streams one peer may hold open to us at once */
@@ -49,6 +57,10 @@ export class NodeStartError extends CairnError {}
 export class CairnNode {
   private constructor (
     readonly repo: Repo,
+    /** every block this node sends, over /cairn/blocks or bitswap */
+    readonly upload: RateLimiter,
+    /** every block this node's fetches receive */
+    readonly download: RateLimiter,
     readonly helia: Helia & { libp2p: Libp2p<Services> },
     readonly settings: NetworkSettings,
     readonly keeper: BootstrapKeeper,
@@ -71,8 +83,17 @@ export class CairnNode {
     if (settings.bootstrap.length > 0) discovery.push(bootstrap({ list: settings.bootstrap, timeout: 0 }))
     if (o.mdns ?? repo.config.network.mdns) discovery.push(mdns())
 
+    const upload = new RateLimiter(o.maxUpload ?? parseRate(repo.config.transfer.maxUpload) ?? 0)
+    const download = new RateLimiter(o.maxDownload ?? parseRate(repo.config.transfer.maxDownload) ?? 0)
+    // what bitswap serves from passes the upload cap too; our own reads use repo.blocks
+    const served: BlockReader = Object.create(repo.blocks)
+    served.get = async function * (cid, options) {
+      const bytes = await repo.blocks.getBytes(cid, options)
+      await upload.take(bytes.byteLength, options?.signal)
+      yield bytes
+    }
     const helia = withBitswap(withLibp2pLight(createHeliaLight({
-      blockstore: repo.blocks as never,
+      blockstore: served as never,
       datastore: repo.datastore,
       // our blocks verify themselves on read; Helia need not keep its own GC lock
       holdGcLock: false
@@ -85,7 +106,7 @@ export class CairnNode {
       datastore: new MemoryDatastore(),
       addresses: { listen },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
       peerDiscovery: discovery,
@@ -113,9 +134,9 @@ export class CairnNode {
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
+    const node = new CairnNode(repo, upload, download, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
     await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString())
+      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
     node.keeper.start()
     node.filler.start()

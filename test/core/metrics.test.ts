@@ -19,6 +19,7 @@ test('the snapshot in the Prometheus text format', () => {
     content: [{ cid: 'bafy', size: 12 }],
     dht: { routingTable: 7, provided: 3, failed: 1, lastRound: null, running: false },
     served: { blocks: 4, bytes: 4096 },
+    limits: { upload: 16 * 1024 * 1024, download: 0 },
     log: []
   }
   const text = prometheusText(snap)
@@ -26,6 +27,8 @@ test('the snapshot in the Prometheus text format', () => {
   assert.match(text, /^cairn_peers 1$/m)
   assert.match(text, /^cairn_dht_routing_table_peers 7$/m)
   assert.match(text, /^cairn_served_bytes_total 4096$/m)
+  assert.match(text, /^cairn_rate_limit_bytes_per_second\{direction="up"\} 16777216$/m)
+  assert.match(text, /^cairn_rate_limit_bytes_per_second\{direction="down"\} 0$/m)
   assert.match(text, /^# TYPE cairn_served_blocks_total counter$/m)
   assert.match(text, /^cairn_peer_bytes_total\{peer="peer\\"A",direction="out"\} 2048$/m)
   assert.match(text, /^cairn_peer_rate_bytes_per_second\{peer="peer\\"A",direction="out"\} 100$/m)

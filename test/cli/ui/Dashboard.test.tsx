@@ -20,6 +20,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     content: [],
     dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
     served: { blocks: 0, bytes: 0 },
+    limits: { upload: 0, download: 0 },
     log: [],
     ...over
   }
@@ -32,6 +33,15 @@ test('header: peer ID, network, uptime, served bytes and the keys', () => {
   assert.match(f, /\? help {2}q quit/)
   assert.match(f, /\/ip4\/127\.0\.0\.1\/tcp\/4737\/p2p\//)
   unmount()
+})
+
+test('transfers panel: upload and download caps when set, nothing when not', () => {
+  const capped = render(<Dashboard snap={snap({ limits: { upload: 16 * MIB, download: 2 * MIB } })} focus='peers' help={false} />)
+  assert.match(capped.lastFrame() ?? '', /Transfers \(0\) {2}caps ↑ ≤ 16\.0 MiB\/s {2}↓ ≤ 2\.00 MiB\/s/)
+  capped.unmount()
+  const free = render(<Dashboard snap={snap()} focus='peers' help={false} />)
+  assert.doesNotMatch(free.lastFrame() ?? '', /caps/)
+  free.unmount()
 })
 
 test('peers panel: count, direction, latency and rates', () => {

@@ -1,0 +1,445 @@
+// The swarm scheduler: pulls a DAG from every provider at once. Once the
+// root is known it walks the DAG ahead of the reader, queueing every missing
+// block in reading order, and keeps a window of wants in flight on each
+// provider, sized by that provider's measured rate and latency (lane.ts).
+// Blocks are checked against their CIDs and written to the repo as they
+// arrive; the reader reads them back from disk in order, so memory holds
+// only what is in flight. A provider that refuses a block is skipped for it;
+// one that stalls, sends wrong bytes or leaves loses its wants to the
+// others. When nothing is left to ask for, idle providers are also asked
+// for the oldest blocks still in flight elsewhere (endgame), and the other
+// copies are cancelled when the first arrives.
+//
+// Written here, not taken from Helia: its session path stalled on a leaf
+// until a 300 s timeout and took ~97% of blocks from one of three seeders
+// (STACK.md); bitswap's message pattern moved 17-32 MiB/s where a stream of
+// our own moves several times that (docs/bench.md).
+
+import { performance } from 'node:perf_hooks'
+import { multiaddr } from '@multiformats/multiaddr'
+import { digestMatches, type Blocks } from '../../storage/blocks.ts'
+import { BlockChannel, type Answer } from '../net/block-protocol.ts'
+import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
+import { blockKey, linksOf } from '../dag.ts'
+import { Lane, MAX_WINDOW, type Asker } from './lane.ts'
+import { WantQueue, type Want } from './want-queue.ts'
+import type { CairnNode } from '../net/node.ts'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export class NoProvidersError extends CairnError {}
+export class FetchTimeoutError extends CairnError {}
+/** A provider that misbehaved: wrong bytes, a broken frame, a stall. */
+export class PeerFaultError extends CairnError {}
+
+/** providers looked for in the DHT, at most */
+const MAX_DHT_PROVIDERS = 20
+/** a provider with wants in flight that answers nothing for this long is dropped and its wants go elsewhere */
+export const STALL_MS = 5000
+/** a block the reader waits for, in flight this long on one peer, is asked of a second one */
+const URGENT_COPY_MS = 750
+/** copies of one block in flight at once (endgame and urgent re-asks) */
+const MAX_COPIES = 2
+/** bytes in flight over all providers: bounds the fetcher's memory */
+const MAX_TOTAL_IN_FLIGHT = 96 * 1024 * 1024
+/** how often stalls, time-outs and urgent re-asks are checked */
+const TICK_MS = 250
+/** one bitswap want's limit: bitswap has no "don't have" we can rely on */
+const BITSWAP_WANT_MS = 30_000
+/** block size assumed before any has arrived (the default chunk) */
+const FIRST_BLOCK_GUESS = 1024 * 1024
+/** codecs whose blocks cannot link: the walk need not read them */
+const LEAF_CODECS = new Set([0x55, 0x51, 0x0200])
+
+export type FetchProgress =
+  | { type: 'fetch:providers', providers: number }
+  | { type: 'fetch:block', peer: string, bytes: number }
+  | { type: 'fetch:duplicate', peer: string, bytes: number }
+  | { type: 'fetch:dropped', peer: string, reason: string }
+
+export interface SwarmOptions {
+  /** multiaddrs to fetch from directly (--peer); no DHT lookup then */
+  peers?: string[]
+  /** give up when no block has arrived for this long */
+  idleTimeoutMs: number
+  signal?: AbortSignal
+  onProgress?: (e: FetchProgress) => void
+}
+
+interface Bitswap {
+  want: (cid: CID, o: { signal: AbortSignal, maxProviders: number, onProgress?: (e: { type: string, detail: unknown }) => void }) => Promise<Uint8Array>
+}
+
+/** Per-peer tallies for the closing report. */
+export interface PeerTally { blocks: number, bytes: number }
+
+interface StoredWant extends Want {
+  stored: boolean
+  failed: Error | null
+  /** walk its links once it arrives */
+  expand: boolean
+}
+
+export class Swarm {
+  private readonly lanes = new Map<string, Lane>()
+  private readonly opening = new Set<string>()
+  private readonly wants = new Map<string, StoredWant>()
+  private readonly queue = new WantQueue()
+  private readonly expanded = new Set<string>()
+  readonly served = new Map<string, PeerTally>()
+  duplicates = 0
+  duplicateBytes = 0
+  private avgBlock = FIRST_BLOCK_GUESS
+  private started = false
+  private discoveryDone = false
+  private closed: Error | null = null
+  private lastProgress = performance.now()
+  private timer: NodeJS.Timeout | null = null
+  private readonly signal: AbortSignal
+  private readonly stop = new AbortController()
+
+  constructor (private readonly node: CairnNode, private readonly blocks: Blocks, private readonly root: CID, private readonly o: SwarmOptions) {
+    this.signal = o.signal != null ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal
+  }
+
+  private start (): void {
+    if (this.started) return
+    this.started = true
+    this.timer = setInterval(() => { this.tick() }, TICK_MS)
+    this.timer.unref()
+    this.o.signal?.addEventListener('abort', () => { this.failAll(new AbortedError('fetch interrupted; the blocks received are kept: run the same command again to resume')) }, { once: true })
+    void this.discover().catch(err => { this.failAll(err) })
+  }
+
+  /** Providers: --peer addresses, connected peers at once, then the DHT in the background. */
+  private async discover (): Promise<void> {
+    const direct = this.o.peers ?? []
+    for (const addr of direct) {
+      const conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.signal })
+      this.addPeer(conn.remotePeer)
+    }
+    for (const c of this.node.libp2p.getConnections()) this.addPeer(c.remotePeer)
+    if (direct.length === 0 && (this.lanes.size + this.opening.size > 0 || this.node.settings.bootstrap.length > 0)) {
+      let found = 0
+      try {
+        for await (const p of this.node.libp2p.contentRouting.findProviders(this.root, { signal: this.signal })) {
+          this.addPeer(p.id)
+          if (++found >= MAX_DHT_PROVIDERS) break
+        }
+      } catch {
+        // a lookup that ends without providers leaves the connected peers
+      }
+    }
+    this.discoveryDone = true
+    this.o.onProgress?.({ type: 'fetch:providers', providers: this.lanes.size + this.opening.size })
+    this.checkUnreachable()
+  }
+
+  private addPeer (id: PeerId): void {
+    const key = id.toString()
+    if (this.lanes.has(key) || this.opening.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null) return
+    this.opening.add(key)
+    void (async () => {
+      let lane: Lane
+      try {
+        // asking for the protocol is the test: identify may not have told us yet
+        const channel = await BlockChannel.open(this.node.libp2p, id, this.signal, MAX_WINDOW)
+        lane = new Lane(key, { ask: async cid => await channel.request(cid), cancel: cid => { channel.cancel(cid) }, close: err => { channel.close(err) } }, 'cairn', performance.now())
+      } catch {
+        lane = this.bitswapLane()
+      }
+      this.opening.delete(key)
+      if (this.closed != null) { lane.asker.close(); return }
+      if (!this.lanes.has(lane.key)) this.lanes.set(lane.key, lane)
+      this.o.onProgress?.({ type: 'fetch:providers', providers: this.lanes.size + this.opening.size })
+      this.pump()
+      this.checkUnreachable()
+    })()
+  }
+
+  /** One lane for every IPFS peer that does not speak /cairn/blocks: bitswap's want list reaches them all. */
+  private bitswapLane (): Lane {
+    const existing = this.lanes.get('bitswap')
+    if (existing != null) return existing
+    const brokers = (this.node.helia as unknown as { blockBrokers: Array<{ name: string, bitswap?: Bitswap }> }).blockBrokers
+    const bitswap = brokers.find(x => x.name === 'bitswap')?.bitswap
+    const wants = new Map<string, AbortController>()
+    const asker: Asker & { from: Map<string, string> } = {
+      from: new Map(),
+      ask: async (cid: CID): Promise<Answer> => {
+        if (bitswap == null) return { status: 'dont-have' }
+        const ac = new AbortController()
+        wants.set(blockKey(cid), ac)
+        try {
+          const bytes = await bitswap.want(cid, {
+            signal: AbortSignal.any([this.signal, ac.signal, AbortSignal.timeout(BITSWAP_WANT_MS)]),
+            maxProviders: 0,
+            onProgress: e => { if (e.type === 'bitswap:block') asker.from.set(blockKey(cid), (e.detail as { sender: PeerId }).sender.toString()) }
+          })
+          return { status: 'have', bytes }
+        } catch {
+          return ac.signal.aborted ? { status: 'cancelled' } : { status: 'dont-have' }
+        } finally {
+          wants.delete(blockKey(cid))
+        }
+      },
+      cancel: cid => { wants.get(blockKey(cid))?.abort() },
+      close: () => { for (const ac of wants.values()) ac.abort() }
+    }
+    return new Lane('bitswap', asker, 'bitswap', performance.now())
+  }
+
+  private wantOf (cid: CID, path: number[]): StoredWant {
+    const key = blockKey(cid)
+    let w = this.wants.get(key)
+    if (w == null) {
+      w = { cid, key, path, urgent: false, refusedBy: new Set(), inFlight: new Map(), done: false, queued: false, waiters: [], stored: false, failed: null, expand: false }
+      this.wants.set(key, w)
+    }
+    return w
+  }
+
+  /** Whether this fetch stored `cid` itself, verified, moments ago. */
+  stored (cid: CID): boolean { return this.wants.get(blockKey(cid))?.stored === true }
+
+  /** One block, now: the reader waits for it. */
+  async fetch (cid: CID): Promise<Uint8Array> {
+    if (this.lanes.size === 0 && this.opening.size === 0 && (this.o.peers ?? []).length === 0 && this.node.settings.bootstrap.length === 0 && this.node.libp2p.getConnections().length === 0) {
+      throw new NoProvidersError(`block ${cid.toString()} of ${this.root.toString()} is not in the repo, and there is no peer to ask: add bootstrap peers (cairn config set bootstrap …), or pass --peer or --bootstrap`)
+    }
+    this.start()
+    if (this.closed != null) throw this.closed
+    const w = this.wantOf(cid, [])
+    if (w.failed != null) throw w.failed
+    if (w.stored) return await this.blocks.getBytes(cid)
+    const got = new Promise<Uint8Array>((resolve, reject) => w.waiters.push({ resolve, reject }))
+    this.queue.promote(w)
+    if (!w.done && !w.queued && w.inFlight.size === 0) this.queue.push(w)
+    this.pump()
+    this.checkUnreachable()
+    return await got
+  }
+
+  /** Starts fetching everything under `cid` that the repo lacks, in reading order. */
+  prefetch (cid: CID): void {
+    this.start()
+    void this.expand([{ cid, path: [] }]).catch(err => { this.failAll(err) })
+  }
+
+  /** Walks the blocks the repo has; queues those it lacks, to be walked when they arrive. */
+  private async expand (stack: Array<{ cid: CID, path: number[] }>): Promise<void> {
+    while (stack.length > 0 && this.closed == null) {
+      const { cid, path } = stack.pop() as { cid: CID, path: number[] }
+      const key = blockKey(cid)
+      if (this.expanded.has(key)) continue
+      this.expanded.add(key)
+      let bytes: Uint8Array | null = null
+      if (await this.blocks.has(cid)) {
+        if (LEAF_CODECS.has(cid.code)) continue
+        try { bytes = await this.blocks.getBytes(cid) } catch { /* corrupt on disk: fetch it again */ }
+      }
+      if (bytes == null) {
+        const w = this.wantOf(cid, path)
+        if (w.path.length === 0 && path.length > 0) w.path = path
+        w.expand = !LEAF_CODECS.has(cid.code)
+        if (w.stored && w.expand) {
+          bytes = await this.blocks.getBytes(cid)
+        } else {
+          this.queue.push(w)
+          continue
+        }
+      }
+      const links = linksOf(cid, bytes)
+      for (let i = links.length - 1; i >= 0; i--) stack.push({ cid: links[i], path: [...path, i] })
+    }
+    this.pump()
+  }
+
+  private get inFlightBytes (): number {
+    let n = 0
+    for (const l of this.lanes.values()) n += l.inFlightBytes
+    return n
+  }
+
+  /** Fills every lane's window: fastest lanes first, so they get the blocks the reader needs soonest. */
+  private pump (): void {
+    if (this.closed != null) return
+    const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate() - a.meter.rate())
+    let total = this.inFlightBytes
+    for (const lane of lanes) {
+      while (lane.hasRoom(this.avgBlock) && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
+        const w = (this.queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) as StoredWant | null) ?? this.endgame(lane)
+        if (w == null) break
+        this.send(lane, w)
+        total += this.avgBlock
+      }
+    }
+  }
+
+  /** Nothing left to ask: the oldest block in flight elsewhere, if it may have another copy. */
+  private endgame (lane: Lane): StoredWant | null {
+    if (this.queue.size > 0) return null
+    let best: StoredWant | null = null
+    let bestAt = Infinity
+    for (const other of this.lanes.values()) {
+      if (other === lane) continue
+      for (const f of other.inFlight.values()) {
+        const w = this.wants.get(blockKey(f.cid))
+        if (w == null || w.done || w.inFlight.has(lane.key) || w.refusedBy.has(lane.key) || w.inFlight.size >= MAX_COPIES) continue
+        if (f.sentAt < bestAt) { best = w; bestAt = f.sentAt }
+      }
+    }
+    return best
+  }
+
+  private send (lane: Lane, w: StoredWant): void {
+    const sentAt = performance.now()
+    w.inFlight.set(lane.key, sentAt)
+    lane.inFlight.set(w.key, { cid: w.cid, sentAt, bytesGuess: this.avgBlock })
+    lane.asker.ask(w.cid).then(
+      async a => { await this.answered(lane, w, a, sentAt) },
+      err => { this.dropLane(lane, err as Error) }
+    ).catch(err => { this.failAll(err) })
+  }
+
+  private async answered (lane: Lane, w: StoredWant, a: Answer, sentAt: number): Promise<void> {
+    if (lane.dead != null || this.closed != null) return
+    const now = performance.now()
+    if (a.status === 'have') {
+      if (!digestMatches(w.cid, a.bytes)) {
+        this.dropLane(lane, new PeerFaultError(`sent bytes that do not match ${w.cid.toString()}`))
+        return
+      }
+      const n = a.bytes.byteLength
+      lane.answered(now, sentAt, n, this.avgBlock)
+      this.avgBlock = Math.round(this.avgBlock * 0.9 + n * 0.1)
+      this.lastProgress = now
+      const from = lane.kind === 'bitswap' ? ((lane.asker as Asker & { from: Map<string, string> }).from.get(w.key) ?? 'bitswap') : lane.key
+      if (w.done) {
+        this.duplicates++
+        this.duplicateBytes += n
+        this.o.onProgress?.({ type: 'fetch:duplicate', peer: from, bytes: n })
+      } else {
+        w.done = true
+        for (const other of w.inFlight.keys()) if (other !== lane.key) this.lanes.get(other)?.asker.cancel(w.cid)
+        this.tally(from, n)
+        try {
+          await this.blocks.put(w.cid, a.bytes, { threadPool: true })
+          // the download cap holds this lane's slot until the bytes are paid for
+          await this.node.download.take(n, this.signal)
+        } catch (err) {
+          this.failAll(err as Error)
+          return
+        }
+        w.stored = true
+        for (const x of w.waiters.splice(0)) x.resolve(a.bytes)
+        if (w.expand) void this.expand(linksOf(w.cid, a.bytes).map((cid, i) => ({ cid, path: [...w.path, i] })).reverse()).catch(err => { this.failAll(err) })
+      }
+    } else if (a.status === 'dont-have') {
+      lane.answered(now, sentAt, null, this.avgBlock)
+      w.refusedBy.add(lane.key)
+    } else {
+      lane.answers++
+      lane.lastAnswerAt = now
+    }
+    lane.inFlight.delete(w.key)
+    w.inFlight.delete(lane.key)
+    if (!w.done && w.inFlight.size === 0) this.queue.push(w)
+    this.checkUnreachable()
+    this.pump()
+  }
+
+  /** A lane that failed: its wants go back in the queue for the others. */
+  private dropLane (lane: Lane, err: Error): void {
+    if (lane.dead != null) return
+    lane.dead = err
+    lane.asker.close(err)
+    if (err instanceof PeerFaultError || this.closed == null) this.o.onProgress?.({ type: 'fetch:dropped', peer: lane.key, reason: err.message })
+    if (process.env.CAIRN_DEBUG != null) process.stderr.write(`swarm: dropped ${lane.key}: ${err.message}\n`)
+    for (const f of lane.inFlight.values()) {
+      const w = this.wants.get(blockKey(f.cid))
+      if (w == null) continue
+      w.inFlight.delete(lane.key)
+      if (!w.done && w.inFlight.size === 0) this.queue.push(w)
+    }
+    lane.inFlight.clear()
+    this.checkUnreachable()
+    this.pump()
+  }
+
+  private tick (): void {
+    if (this.closed != null) return
+    const now = performance.now()
+    for (const lane of this.lanes.values()) {
+      if (lane.dead == null && lane.inFlight.size > 0 && now - lane.lastAnswerAt > STALL_MS) {
+        this.dropLane(lane, new PeerFaultError(`answered nothing for ${STALL_MS / 1000} s`))
+      }
+    }
+    // a block the reader waits for, stuck on one peer: ask another too
+    for (const lane of this.lanes.values()) {
+      for (const f of lane.inFlight.values()) {
+        const w = this.wants.get(blockKey(f.cid))
+        if (w == null || w.done || w.waiters.length === 0 || w.inFlight.size >= MAX_COPIES || now - f.sentAt < URGENT_COPY_MS) continue
+        const other = [...this.lanes.values()].find(l => l.dead == null && l !== lane && !w.inFlight.has(l.key) && !w.refusedBy.has(l.key) && l.blocks > 0)
+        if (other != null) this.send(other, w)
+      }
+    }
+    const waiting = this.queue.size > 0 || [...this.lanes.values()].some(l => l.inFlight.size > 0) || [...this.wants.values()].some(w => w.waiters.length > 0)
+    if (!waiting) this.lastProgress = now
+    else if (now - this.lastProgress > this.o.idleTimeoutMs) {
+      const lanes = [...this.lanes.values()].filter(l => l.dead == null).length
+      this.failAll(lanes === 0 && this.lanes.size === 0
+        ? new NoProvidersError(`no provider of ${this.root.toString()} found within ${this.o.idleTimeoutMs / 1000} s`)
+        : new FetchTimeoutError(`no block of ${this.root.toString()} arrived for ${this.o.idleTimeoutMs / 1000} s (${lanes} provider(s) left)`))
+      return
+    }
+    this.pump()
+  }
+
+  /** Fails the wants that no provider can serve any more. */
+  private checkUnreachable (): void {
+    if (!this.discoveryDone || this.opening.size > 0 || this.closed != null) return
+    const live = [...this.lanes.values()].filter(l => l.dead == null)
+    if (live.length === 0) {
+      if (this.lanes.size === 0 && this.node.settings.bootstrap.length === 0 && (this.o.peers ?? []).length === 0) {
+        this.failAll(new NoProvidersError(`${this.root.toString()} is not in the repo, and there is no peer to ask: add bootstrap peers (cairn config set bootstrap …), or pass --peer or --bootstrap`))
+      } else if (this.lanes.size === 0) {
+        this.failAll(new NoProvidersError(`no provider of ${this.root.toString()} found`))
+      } else {
+        this.failAll(new FetchTimeoutError(`every provider of ${this.root.toString()} failed: ${[...this.lanes.values()].map(l => `${l.key.slice(-8)}: ${l.dead?.message ?? ''}`).join('; ')}`))
+      }
+      return
+    }
+    for (const w of this.wants.values()) {
+      if (w.done || w.failed != null || w.inFlight.size > 0) continue
+      if (live.every(l => w.refusedBy.has(l.key))) {
+        w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)
+        for (const x of w.waiters.splice(0)) x.reject(w.failed)
+      }
+    }
+  }
+
+  private tally (peer: string, bytes: number): void {
+    const t = this.served.get(peer) ?? { blocks: 0, bytes: 0 }
+    t.blocks++
+    t.bytes += bytes
+    this.served.set(peer, t)
+    this.o.onProgress?.({ type: 'fetch:block', peer, bytes })
+  }
+
+  private failAll (err: Error): void {
+    if (this.closed != null) return
+    this.closed = err
+    for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(err)
+    this.close()
+  }
+
+  /** Stops the timer and closes every block stream; pending waits fail. */
+  close (): void {
+    this.closed ??= new AbortedError('fetch closed')
+    if (this.timer != null) clearInterval(this.timer)
+    this.stop.abort()
+    for (const lane of this.lanes.values()) lane.asker.close()
+    for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(this.closed)
+  }
+}

@@ -1,0 +1,31 @@
+// RATE values: bytes per second with an optional unit, as the command line
+// contract says ("16MiB", "500KiB", "2MB", "1048576"); 0 means no limit.
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 1024,
+  KB: 1000,
+  KIB: 1024,
+  M: 1024 ** 2,
+  MB: 1000 ** 2,
+  MIB: 1024 ** 2,
+  G: 1024 ** 3,
+  GB: 1000 ** 3,
+  GIB: 1024 ** 3
+}
+
+/** what a RATE looks like, for error messages */
+export const RATE_FORMAT = 'bytes per second with an optional unit, such as 16MiB, 500KiB or 0 (no limit)'
+
+/** Bytes per second, or null when `v` is not a RATE. Accepts numbers too (config files). */
+export function parseRate (v: unknown): number | null {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null
+  if (typeof v !== 'string') return null
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*?)(?:\/s)?\s*$/i.exec(v)
+  if (m == null) return null
+  const unit = UNITS[m[2].toUpperCase()]
+  if (unit == null) return null
+  const n = Math.round(Number(m[1]) * unit)
+  return Number.isSafeInteger(n) ? n : null
+}
