@@ -6,7 +6,7 @@ import type { Answer } from '../net/block-protocol.ts'
 import type { CID } from 'multiformats/cid'
 
 /** wants in flight on a lane before its rate is known */
-export const INITIAL_WINDOW = 16
+export const INITIAL_WINDOW = 8
 /** never fewer than this in flight on a working lane: a round trip per block is what made 1-at-a-time slow (26 MiB/s) */
 export const MIN_WINDOW = 4
 /** never more wants than this on one lane (the server queues up to 512) */
@@ -32,6 +32,8 @@ export class Lane {
   window = INITIAL_WINDOW
   /** the lowest round trip seen: the peer's latency without our queue */
   baseLatencyMs = Infinity
+  /** a smoothed round trip, queueing included: how late an answer may be before it looks stuck */
+  latencyMs = 0
   readonly meter = new RateMeter()
   /** answers seen (any kind) and when the last came */
   answers = 0
@@ -65,6 +67,7 @@ export class Lane {
     this.lastAnswerAt = now
     // the quickest round trip is the one that waited behind nothing
     this.baseLatencyMs = Math.min(this.baseLatencyMs, Math.max(1, now - sentAt))
+    this.latencyMs = this.answers === 1 ? now - sentAt : this.latencyMs * 0.8 + (now - sentAt) * 0.2
     if (bytes == null) { this.refusals++; return }
     this.blocks++
     this.bytes += bytes

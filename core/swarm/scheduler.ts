@@ -40,6 +40,12 @@ export const STALL_MS = 5000
 const URGENT_COPY_MS = 750
 /** copies of one block in flight at once (endgame and urgent re-asks) */
 const MAX_COPIES = 2
+/** an endgame copy is only sent for a block this much later than its peer's usual round trip */
+const ENDGAME_LATE_FACTOR = 2
+/** ... and never sooner than this after it was first sent */
+const ENDGAME_MIN_AGE_MS = 200
+/** an idle lane takes endgame copies only while it has fewer than this in flight */
+const ENDGAME_LANE_SLOTS = 4
 /** bytes in flight over all providers: bounds the fetcher's memory */
 const MAX_TOTAL_IN_FLIGHT = 96 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
@@ -278,12 +284,16 @@ export class Swarm {
 
   /** Nothing left to ask: the oldest block in flight elsewhere, if it may have another copy. */
   private endgame (lane: Lane): StoredWant | null {
-    if (this.queue.size > 0) return null
+    if (this.queue.size > 0 || lane.inFlight.size >= ENDGAME_LANE_SLOTS) return null
     let best: StoredWant | null = null
     let bestAt = Infinity
+    const now = performance.now()
     for (const other of this.lanes.values()) {
       if (other === lane) continue
+      // a copy of a block about to arrive is only a duplicate: ask again only for late ones
+      const late = now - Math.max(ENDGAME_MIN_AGE_MS, ENDGAME_LATE_FACTOR * other.latencyMs)
       for (const f of other.inFlight.values()) {
+        if (f.sentAt > late) continue
         const w = this.wants.get(blockKey(f.cid))
         if (w == null || w.done || w.inFlight.has(lane.key) || w.refusedBy.has(lane.key) || w.inFlight.size >= MAX_COPIES) continue
         if (f.sentAt < bestAt) { best = w; bestAt = f.sentAt }

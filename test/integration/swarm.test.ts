@@ -1,0 +1,136 @@
+// The swarm engine across real processes on 127.0.0.1: blocks come from
+// every provider, a provider that never answers is routed around,
+// duplicate deliveries stay bounded, and capped seeders each carry a share.
+// Figures (rates, memory) are measured by `npm run bench`, not here.
+
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, test } from 'node:test'
+import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
+import { startSeed, stopAll, type SeedProcess } from './seeds.ts'
+
+const MIB = 1024 * 1024
+const seeds: SeedProcess[] = []
+const others: ChildProcess[] = []
+let dir = ''
+let cleanup: () => Promise<void> = async () => {}
+
+before(async () => { ({ dir, cleanup } = await tempDir('cairn-swarm-')) })
+after(async () => {
+  for (const c of others) c.kill('SIGKILL')
+  await stopAll(seeds)
+  await cleanup()
+})
+
+async function seed (name: string, args: string[] = []): Promise<SeedProcess> {
+  const s = await startSeed(path.join(dir, name), { args })
+  seeds.push(s)
+  return s
+}
+
+async function addTo (s: SeedProcess, file: string, extra: string[] = []): Promise<string> {
+  const r = await cairn(['add', '-Q', '--repo', s.repo, ...extra, file])
+  assert.equal(r.code, 0, r.stderr)
+  return r.stdout.trim()
+}
+
+interface Report { fetched: number, peers: Record<string, number>, duplicates: number, duplicateBytes: number, dropped: Array<{ peer: string, reason: string }> }
+
+function fetchReport (stdout: string): Report {
+  for (const line of stdout.split('\n').filter(l => l !== '')) {
+    const o = JSON.parse(line) as Partial<Report>
+    if (o.fetched != null) return o as Report
+  }
+  throw new Error(`no fetch report in ${stdout}`)
+}
+
+/** The silent provider in a process of its own; its address once it listens. */
+async function silentPeer (): Promise<{ addr: string, wants: () => number }> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'silent-peer.js')
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  others.push(child)
+  let wants = 0
+  const lines = createInterface({ input: child.stdout })
+  const addr = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the silent peer did not start within 30 s')), 30_000)
+    lines.on('line', l => {
+      const o = JSON.parse(l) as { listening?: string, wants?: number }
+      if (o.listening != null) { clearTimeout(t); resolve(o.listening) }
+      if (o.wants != null) wants = o.wants
+    })
+  })
+  return { addr, wants: () => wants }
+}
+
+describe('swarm', () => {
+  test('three seeders and a silent provider: blocks from every seeder, the silent one routed around, duplicates bounded', async (t) => {
+    const file = path.join(dir, 'swarm.bin')
+    const size = 40 * MIB
+    await fs.writeFile(file, pseudoRandom(size, 21))
+    const three = await Promise.all(['a', 'b', 'c'].map(async n => await seed(n)))
+    const silent = await silentPeer()
+    // 256 KiB chunks: 160 blocks to spread
+    const cids = await Promise.all(three.map(async s => await addTo(s, file, ['--chunker', 'size-262144'])))
+    assert.equal(new Set(cids).size, 1)
+    const out = path.join(dir, 'swarm-out.bin')
+    const r = await cairn(['get', cids[0], '-o', out, '--json', '--repo', path.join(dir, 'f'), '--peer', silent.addr, ...three.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
+    const report = fetchReport(r.stdout)
+    for (const s of three) assert.ok((report.peers[s.id] ?? 0) > 0, `seeder ${s.id} served nothing: ${JSON.stringify(report.peers)}`)
+    // every block counted once: the file's leaves plus its root node
+    const total = Object.values(report.peers).reduce((a, b) => a + b, 0)
+    assert.ok(total >= size && total < size + 64 * 1024, `counted ${total} bytes for a ${size}-byte file`)
+    const silentId = silent.addr.split('/p2p/')[1]
+    assert.equal(report.peers[silentId] ?? 0, 0)
+    assert.ok(silent.wants() > 0, 'the silent provider was asked')
+    t.diagnostic(`shares ${JSON.stringify(report.peers)}; ${report.duplicates} duplicate block(s); dropped ${JSON.stringify(report.dropped)}`)
+    assert.ok(report.duplicateBytes <= size / 10, `duplicates: ${report.duplicates} blocks, ${report.duplicateBytes} bytes`)
+    const verify = await cairn(['repo', 'verify', '--repo', path.join(dir, 'f')])
+    assert.equal(verify.code, 0, verify.stderr)
+  })
+
+  test('a provider that only ever stalls, alone with one honest seeder: dropped after a stall, the fetch completes', async () => {
+    const file = path.join(dir, 'stall.bin')
+    await fs.writeFile(file, pseudoRandom(8 * MIB, 22))
+    const honest = await seed('h')
+    const silent = await silentPeer()
+    const cid = await addTo(honest, file, ['--chunker', 'size-262144'])
+    const out = path.join(dir, 'stall-out.bin')
+    // the silent peer first: it gets the first wants, and must lose them
+    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(dir, 'g'), '--peer', silent.addr, '--peer', honest.addrs[0]], { timeoutMs: 120_000 })
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
+    const report = fetchReport(r.stdout)
+    assert.ok(report.peers[honest.id] >= 8 * MIB, JSON.stringify(report))
+    assert.equal(Object.keys(report.peers).length, 1, 'only the honest seeder delivered')
+    assert.ok(silent.wants() > 0, 'the silent provider was asked')
+  })
+
+  test('two seeders capped at 4 MiB/s: each serves at least a fifth, and stats show the cap', async () => {
+    const file = path.join(dir, 'capped.bin')
+    const size = 12 * MIB
+    await fs.writeFile(file, pseudoRandom(size, 23))
+    const two = await Promise.all(['c1', 'c2'].map(async n => await seed(n, ['--max-upload', '4MiB'])))
+    const cid = (await Promise.all(two.map(async s => await addTo(s, file, ['--chunker', 'size-262144']))))[0]
+    const stats = await cairn(['stats', '--repo', two[0].repo])
+    assert.equal(stats.code, 0, stats.stderr)
+    assert.match(stats.stdout, /limits +upload 4\.00 MiB\/s, download none/)
+    const out = path.join(dir, 'capped-out.bin')
+    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(dir, 'h'), ...two.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
+    const report = fetchReport(r.stdout)
+    for (const s of two) assert.ok((report.peers[s.id] ?? 0) >= size / 5, `shares: ${JSON.stringify(report.peers)}`)
+  })
+
+  test('a bad --max-upload is one clear error', async () => {
+    const r = await cairn(['seed', '--repo', path.join(dir, 'bad'), '--max-upload', 'fast', '--no-tui'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /^Error: --max-upload needs bytes per second with an optional unit/)
+  })
+})
