@@ -20,7 +20,7 @@ import { CID } from 'multiformats/cid'
 import type { RateLimiter } from '../rate.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 export const BLOCK_PROTOCOL = '/cairn/blocks/1.1.0'
 /** a frame: at most a 2 MiB block (cairn's largest chunk is 1 MiB), its status byte and room to spare */
@@ -97,7 +97,7 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
         await new Promise<void>(resolve => { wake = resolve })
         continue
       }
-      let reply: Uint8Array
+      let reply: Uint8Array | Uint8ArrayList
       if (q.cancelled) {
         reply = Uint8Array.of(CANCELLED)
       } else {
@@ -111,7 +111,8 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
           reply = Uint8Array.of(DONT_HAVE)
         } else {
           await o.limiter?.take(bytes.byteLength)
-          reply = Buffer.concat([Uint8Array.of(HAVE), bytes])
+          // the status byte and the block as two parts: no copy of the block
+          reply = new Uint8ArrayList(Uint8Array.of(HAVE), bytes)
           o.stats.blocks++
           o.stats.bytes += bytes.byteLength
           o.onServed?.(o.peer ?? '', bytes.byteLength)

@@ -12,7 +12,7 @@ export const MIN_WINDOW = 4
 /** never more wants than this on one lane (the server queues up to 512) */
 export const MAX_WINDOW = 128
 /** never more bytes than this in flight on one lane: bounds the fetcher's memory */
-export const MAX_LANE_BYTES = 48 * 1024 * 1024
+export const MAX_LANE_BYTES = 32 * 1024 * 1024
 /**
  * Queueing each lane should carry beyond its base latency: enough that the
  * peer never idles between answers, short enough that a slow peer does not

@@ -47,7 +47,7 @@ const ENDGAME_MIN_AGE_MS = 200
 /** an idle lane takes endgame copies only while it has fewer than this in flight */
 const ENDGAME_LANE_SLOTS = 4
 /** bytes in flight over all providers: bounds the fetcher's memory */
-const MAX_TOTAL_IN_FLIGHT = 96 * 1024 * 1024
+const MAX_TOTAL_IN_FLIGHT = 64 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** one bitswap want's limit: bitswap has no "don't have" we can rely on */
