@@ -4,6 +4,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { CairnError, UsageError } from '../errors.ts'
 import { routingTableSize } from './table-filler.ts'
+import { CAIRN_VERSION } from '../version.ts'
 import type { CairnNode } from './node.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -26,7 +27,7 @@ export function idInfo (node: CairnNode): IdInfo {
     addresses: node.addresses(),
     network: `${node.settings.kind}:${node.repo.config.network.name}`,
     dhtProtocol: node.settings.dhtProtocol,
-    agent: `cairn/${node.helia.info?.version ?? ''}`
+    agent: `cairn/${CAIRN_VERSION}`
   }
 }
 

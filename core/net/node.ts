@@ -1,10 +1,9 @@
 // The cairn node: libp2p (TCP, Noise, Yamux, identify, ping, kad-dht,
-// bootstrap, optional mDNS and private swarm key) under a light Helia with
-// bitswap over the repo's block store. Composed explicitly: a stock
-// createHelia() would dial public bootstrap peers and delegated routers.
+// bootstrap, optional mDNS and private swarm key) with bitswap and
+// /cairn/blocks over the repo's block store. Composed explicitly: a stock
+// createHelia() would dial public bootstrap peers and delegated routers
+// (and Helia itself is not needed: bitswap-host.ts).
 
-import { withBitswap } from '@helia/bitswap'
-import { withLibp2pLight } from '@helia/libp2p'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, type KadDHT } from '@libp2p/kad-dht'
@@ -14,7 +13,8 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
-import { createHeliaLight } from 'helia'
+import { createLibp2p } from 'libp2p'
+import { startBitswap, type BitswapService } from './bitswap-host.ts'
 import { CairnError } from '../errors.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
@@ -30,7 +30,6 @@ import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
-import type { Helia } from 'helia'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -61,7 +60,9 @@ export class CairnNode {
     readonly upload: RateLimiter,
     /** every block this node's fetches receive */
     readonly download: RateLimiter,
-    readonly helia: Helia & { libp2p: Libp2p<Services> },
+    readonly libp2p: Libp2p<Services>,
+    /** bitswap for every IPFS peer, serving the repo and fetching from non-cairn peers */
+    readonly bitswap: BitswapService,
     readonly settings: NetworkSettings,
     readonly keeper: BootstrapKeeper,
     readonly filler: TableFiller
@@ -71,8 +72,6 @@ export class CairnNode {
   readonly served: ServeStats = { blocks: 0, bytes: 0 }
   /** told of every block served (the dashboard's per-peer rates) */
   onServed: ((peer: string, bytes: number) => void) | undefined
-
-  get libp2p (): Libp2p<Services> { return this.helia.libp2p }
 
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
     const settings = networkSettings(repo.config, o.bootstrap)
@@ -92,12 +91,7 @@ export class CairnNode {
       await upload.take(bytes.byteLength, options?.signal)
       yield bytes
     }
-    const helia = withBitswap(withLibp2pLight(createHeliaLight({
-      blockstore: served as never,
-      datastore: repo.datastore,
-      // our blocks verify themselves on read; Helia need not keep its own GC lock
-      holdGcLock: false
-    }), {
+    const options = {
       privateKey,
       // peer records and other nodes' provider records in memory, as Kubo's
       // peer store: in the repo's datastore-fs every DHT message cost file
@@ -128,14 +122,22 @@ export class CairnNode {
           querySelfInterval: settings.querySelfInterval
         })
       }
-    }))
+    }
+    let libp2p: Libp2p<Services>
+    let bitswap: BitswapService
     try {
-      await helia.start()
+      libp2p = await createLibp2p(options)
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, upload, download, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
-    await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
+    try {
+      bitswap = await startBitswap(libp2p as Libp2p, served)
+    } catch (err) {
+      await libp2p.stop()
+      throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
+    }
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht))
+    await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
     node.keeper.start()
@@ -151,6 +153,7 @@ export class CairnNode {
   async stop (): Promise<void> {
     this.keeper.stop()
     this.filler.stop()
-    await this.helia.stop()
+    await this.bitswap.stop()
+    await this.libp2p.stop()
   }
 }

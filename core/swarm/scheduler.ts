@@ -167,8 +167,7 @@ export class Swarm {
   private bitswapLane (): Lane {
     const existing = this.lanes.get('bitswap')
     if (existing != null) return existing
-    const brokers = (this.node.helia as unknown as { blockBrokers: Array<{ name: string, bitswap?: Bitswap }> }).blockBrokers
-    const bitswap = brokers.find(x => x.name === 'bitswap')?.bitswap
+    const bitswap: Bitswap | null = this.node.bitswap.bitswap
     const wants = new Map<string, AbortController>()
     const asker: Asker & { from: Map<string, string> } = {
       from: new Map(),
