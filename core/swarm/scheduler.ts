@@ -36,6 +36,8 @@ export class PeerFaultError extends CairnError {}
 const MAX_DHT_PROVIDERS = 20
 /** a provider with wants in flight that answers nothing for this long is dropped and its wants go elsewhere */
 export const STALL_MS = 5000
+/** ... or for the time this many blocks take at the peer's own measured rate, if longer */
+const STALL_BLOCKS = 4
 /** a block the reader waits for, in flight this long on one peer, is asked of a second one */
 const URGENT_COPY_MS = 750
 /** copies of one block in flight at once (endgame and urgent re-asks) */
@@ -379,9 +381,15 @@ export class Swarm {
   private tick (): void {
     if (this.closed != null) return
     const now = performance.now()
-    for (const lane of this.lanes.values()) {
-      if (lane.dead == null && lane.inFlight.size > 0 && now - lane.lastAnswerAt > STALL_MS) {
-        this.dropLane(lane, new PeerFaultError(`answered nothing for ${STALL_MS / 1000} s`))
+    const live = [...this.lanes.values()].filter(l => l.dead == null)
+    for (const lane of live) {
+      if (lane.inFlight.size === 0) continue
+      // a slow link (a low upload cap) is not a stall: allow a few blocks' time at its own rate
+      const rate = lane.meter.rate()
+      const limit = Math.max(STALL_MS, rate > 0 ? STALL_BLOCKS * this.avgBlock / rate * 1000 : 0)
+      // the last provider is never dropped for slowness: the idle timeout decides then
+      if (now - lane.lastAnswerAt > limit && live.some(l => l !== lane && l.dead == null)) {
+        this.dropLane(lane, new PeerFaultError(`answered nothing for ${Math.round(limit / 1000)} s`))
       }
     }
     // a block the reader waits for, stuck on one peer: ask another too
