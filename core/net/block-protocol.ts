@@ -129,6 +129,37 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
 
 export class ChannelClosedError extends Error {}
 
+/**
+ * One open block stream per peer, kept between fetches: a daemon's second
+ * `cat` from the same provider skips opening a stream (a round trip and a
+ * protocol negotiation) before its first want. Closed streams are dropped.
+ */
+export class ChannelPool {
+  private readonly open = new Map<string, Promise<BlockChannel>>()
+
+  constructor (private readonly libp2p: Libp2p) {}
+
+  async get (peer: PeerId, signal: AbortSignal, window: number): Promise<BlockChannel> {
+    const key = peer.toString()
+    const existing = this.open.get(key)
+    if (existing != null) {
+      const c = await existing.catch(() => null)
+      if (c != null && !c.isClosed) return c
+      if (this.open.get(key) === existing) this.open.delete(key)
+    }
+    const opening = BlockChannel.open(this.libp2p, peer, signal, window)
+    this.open.set(key, opening)
+    opening.catch(() => { if (this.open.get(key) === opening) this.open.delete(key) })
+    return await opening
+  }
+
+  /** Closes every stream (the node is stopping). */
+  closeAll (): void {
+    for (const c of this.open.values()) void c.then(ch => { ch.close() }, () => {})
+    this.open.clear()
+  }
+}
+
 export type Answer =
   | { status: 'have', bytes: Uint8Array }
   | { status: 'dont-have' }

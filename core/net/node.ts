@@ -23,7 +23,7 @@ import { RateLimiter } from '../rate.ts'
 import { noiseCrypto } from './noise-crypto.ts'
 import { parseRate } from '../../storage/units.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
-import { BLOCK_PROTOCOL, serveBlocks, type ServeStats } from './block-protocol.ts'
+import { BLOCK_PROTOCOL, ChannelPool, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -66,7 +66,12 @@ export class CairnNode {
     readonly settings: NetworkSettings,
     readonly keeper: BootstrapKeeper,
     readonly filler: TableFiller
-  ) {}
+  ) {
+    this.channels = new ChannelPool(libp2p as Libp2p)
+  }
+
+  /** block streams to other peers, kept between fetches */
+  readonly channels: ChannelPool
 
   /** blocks served over /cairn/blocks since start */
   readonly served: ServeStats = { blocks: 0, bytes: 0 }
@@ -153,6 +158,7 @@ export class CairnNode {
   async stop (): Promise<void> {
     this.keeper.stop()
     this.filler.stop()
+    this.channels.closeAll()
     await this.bitswap.stop()
     await this.libp2p.stop()
   }

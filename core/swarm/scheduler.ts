@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks'
 import { multiaddr } from '@multiformats/multiaddr'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
-import { BlockChannel, type Answer } from '../net/block-protocol.ts'
+import type { Answer } from '../net/block-protocol.ts'
 import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
 import { blockKey, linksOf } from '../dag.ts'
 import { Lane, MAX_WINDOW, type Asker } from './lane.ts'
@@ -151,8 +151,9 @@ export class Swarm {
       let lane: Lane
       try {
         // asking for the protocol is the test: identify may not have told us yet
-        const channel = await BlockChannel.open(this.node.libp2p, id, this.signal, MAX_WINDOW)
-        lane = new Lane(key, { ask: async cid => await channel.request(cid), cancel: cid => { channel.cancel(cid) }, close: err => { channel.close(err) } }, 'cairn', performance.now())
+        const channel = await this.node.channels.get(id, this.signal, MAX_WINDOW)
+        // the stream outlives this fetch unless the peer misbehaved on it
+        lane = new Lane(key, { ask: async cid => await channel.request(cid), cancel: cid => { channel.cancel(cid) }, close: err => { if (err != null) channel.close(err) } }, 'cairn', performance.now())
       } catch {
         lane = this.bitswapLane()
       }
@@ -456,7 +457,11 @@ export class Swarm {
     this.closed ??= new AbortedError('fetch closed')
     if (this.timer != null) clearInterval(this.timer)
     this.stop.abort()
-    for (const lane of this.lanes.values()) lane.asker.close()
+    for (const lane of this.lanes.values()) {
+      // block streams outlive the fetch: take back what it still asked for
+      if (lane.dead == null) for (const f of lane.inFlight.values()) lane.asker.cancel(f.cid)
+      lane.asker.close()
+    }
     for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(this.closed)
   }
 }

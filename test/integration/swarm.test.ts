@@ -128,6 +128,22 @@ describe('swarm', () => {
     for (const s of two) assert.ok((report.peers[s.id] ?? 0) >= size / 5, `shares: ${JSON.stringify(report.peers)}`)
   })
 
+  test('a daemon fetches one file after another from the same provider over its kept block stream', async () => {
+    const provider = await seed('p')
+    const daemon = await seed('d')
+    const conn = await cairn(['connect', provider.addrs[0], '--repo', daemon.repo])
+    assert.equal(conn.code, 0, conn.stderr)
+    for (let i = 0; i < 3; i++) {
+      const bytes = pseudoRandom(3 * MIB + i, 30 + i)
+      const file = path.join(dir, `kept-${i}.bin`)
+      await fs.writeFile(file, bytes)
+      const cid = await addTo(provider, file)
+      const r = await cairn(['cat', cid, '--repo', daemon.repo], { timeoutMs: 60_000 })
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(r.stdoutBytes.equals(bytes), `file ${i} came back whole`)
+    }
+  })
+
   test('a bad --max-upload is one clear error', async () => {
     const r = await cairn(['seed', '--repo', path.join(dir, 'bad'), '--max-upload', 'fast', '--no-tui'])
     assert.equal(r.code, 2)
