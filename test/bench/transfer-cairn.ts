@@ -50,10 +50,9 @@ export async function seed (repo: string, extra: string[] = []): Promise<SeedPro
     return await startSeed(repo, { args: ['--no-tui', ...extra] })
   } catch (err) {
     const msg = (err as Error).message
-    const flag = extra.find(a => a.startsWith('--'))
-    if (flag != null && /exited before it was ready/.test(msg) && new RegExp(`unknown (flag|option)[^\\n]*${flag.slice(2)}|${flag}`, 'i').test(msg.split('stderr:')[1] ?? '')) {
-      throw new UnsupportedFlagError(`seed ${flag} unsupported: ${(msg.split('stderr:')[1] ?? '').trim().split('\n')[0]}`)
-    }
+    const stderr = msg.split('\nstderr: ')[1] ?? ''
+    const flag = extra.find(a => a.startsWith('--') && new RegExp(`unknown (flag|option) ${a}\\b`, 'i').test(stderr))
+    if (flag != null) throw new UnsupportedFlagError(`seed ${flag} unsupported (${stderr.trim().split('\n')[0]})`)
     throw err
   }
 }

@@ -1,7 +1,7 @@
 // Transfer figures for `npm run bench` (issue 6): cairn fetching from cairn
 // seeds, every process separate, over 127.0.0.1, beside baselines measured
 // in the same run: raw TCP and a raw libp2p stream (TCP + Noise + Yamux)
-// between two processes, and plain Helia bitswap (transfer-worker.ts).
+// between two processes, and plain Helia bitswap (transfer-baselines.ts).
 // cairn is driven only through its CLI (transfer-cairn.ts): `add` into
 // seeder repos (untimed), `cairn seed`, then `get` into a fresh repo on disk,
 // timed from spawn to exit. Output is written to disk.
@@ -17,7 +17,6 @@
 //   BENCH_TTFB_RUNS=5        fresh CIDs per TTFB figure
 //   BENCH_CAPPED_N=1,2,3,4   seeder counts of the capped case
 
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -25,10 +24,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
-import { Worker, killStarted, runWorker } from './processes.ts'
+import { cairnOk, killStarted } from './processes.ts'
+import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, type Ctx } from './transfer-baselines.ts'
 import { printTable, type Row } from './table.ts'
 import { MIB, UnsupportedFlagError, importInto, seed, seedPeakMiB, sha256File, shares, timedGet, ttfbApi, ttfbCli, versionSeconds, type GetRun } from './transfer-cairn.ts'
-import { cairnOk } from './processes.ts'
 
 const env = (k: string, d: number): number => process.env[k] != null && process.env[k] !== '' ? Number(process.env[k]) : d
 const FILE_MIB = env('BENCH_TRANSFER_MIB', 512)
@@ -53,8 +52,6 @@ const RAW_CHUNK = 256 * 1024
 const CHUNK_256K = 'size-262144'
 /** a cairn get may take this long per MiB (plus a minute) before the bench kills it */
 const GET_TIMEOUT_MS = (mib: number): number => 60_000 + mib * 1000
-/** a raw baseline run (both processes) is killed after this */
-const RAW_TIMEOUT_MS = 120_000
 
 /** goals from issue 6 */
 const GOAL_VS_STREAM = 0.6
@@ -65,16 +62,6 @@ const GOAL_SHARE = 0.2
 const GOAL_TTFB_MS = 100
 const GOAL_RSS_MIB = 300
 const GOAL_RSS_SPREAD = 0.1
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const rate = (mib: number, s: number): number => mib / s
-const f0 = (x: number): string => x.toFixed(0)
-const f2 = (x: number): string => x.toFixed(2)
-const pct = (x: number): string => `${(100 * x).toFixed(0)}%`
 
 /** A random file of `mib` MiB, written in 1 MiB pieces. */
 function makeFile (file: string, mib: number): void {
@@ -98,98 +85,6 @@ export function transferConditions (): string[] {
   ]
 }
 
-interface Ctx { tmp: string, log: (s: string) => void, rows: Row[], seeds: SeedProcess[], workers: Worker[] }
-
-/** Raw TCP and the raw libp2p stream: RUNS runs each; MiB/s medians. */
-async function rawLimits (c: Ctx): Promise<{ tcp: number, stream: number }> {
-  const bytes = FILE_MIB * MIB
-  const once = async (recvMode: string, sendMode: string, target: (first: Record<string, unknown>) => string): Promise<number> => {
-    const recv = new Worker(recvMode, [String(bytes)])
-    c.workers.push(recv)
-    try {
-      const first = await recv.line<Record<string, unknown>>(0, 30_000)
-      const r = await runWorker<{ seconds: number }>(sendMode, [target(first), String(bytes), String(RAW_CHUNK)], RAW_TIMEOUT_MS)
-      return r.seconds
-    } finally {
-      await recv.stop()
-    }
-  }
-  const tcp: number[] = []
-  const stream: number[] = []
-  for (let r = 0; r < RUNS; r++) {
-    tcp.push(await once('tcp-recv', 'tcp-send', f => String(f.port)))
-    stream.push(await once('libp2p-recv', 'libp2p-send', f => String(f.addr)))
-  }
-  const t = rate(FILE_MIB, median(tcp))
-  const s = rate(FILE_MIB, median(stream))
-  c.rows.push({ what: `raw TCP, ${FILE_MIB} MiB`, figure: `${f0(t)} MiB/s`, baseline: '-', ratio: '-', note: `raw limit: net sockets between two processes, ${RAW_CHUNK / 1024} KiB writes honouring backpressure, receiver counts bytes (memory only)` })
-  c.rows.push({ what: `raw libp2p stream, ${FILE_MIB} MiB`, figure: `${f0(s)} MiB/s`, baseline: '-', ratio: '-', note: `raw limit: one stream, TCP + Noise + Yamux, a bare libp2p node per process, ${RAW_CHUNK / 1024} KiB stream.send()s waiting on onDrain; issue 6 says ≈ 185 MiB/s here, STACK.md 311` })
-  c.log(`raw: TCP ${f0(t)} MiB/s, libp2p stream ${f0(s)} MiB/s`)
-  return { tcp: t, stream: s }
-}
-
-interface HeliaResult { seconds?: number, timedOut?: boolean, bytes: number, peers: Record<string, number>, peakRssMiB: number }
-
-/** Plain Helia bitswap: RUNS runs 1 → 1, one run 3 → 1; MiB/s (a stalled run counts at its time-out). */
-async function heliaBaseline (c: Ctx, file: string): Promise<number> {
-  const startSeeders = async (n: number): Promise<Array<{ w: Worker, addr: string, cid: string }>> => {
-    const out = []
-    for (let i = 0; i < n; i++) {
-      const dir = fs.mkdtempSync(path.join(c.tmp, 'hs-'))
-      const w = new Worker('helia-seed', [file, dir, String(MIB)])
-      c.workers.push(w)
-      const first = await w.line<{ addr: string, cid: string }>(0, 300_000)
-      out.push({ w, ...first })
-    }
-    return out
-  }
-  const fetchOnce = async (cid: string, addrs: string[]): Promise<HeliaResult> => {
-    const dir = fs.mkdtempSync(path.join(c.tmp, 'hf-'))
-    execFileSync('sync')
-    try {
-      // killed a while after its own time-out, should it not stop by itself
-      return await runWorker<HeliaResult>('helia-fetch', [cid, path.join(dir, 'out'), dir, String(HELIA_TIMEOUT_MS), ...addrs], HELIA_TIMEOUT_MS + 60_000)
-        .catch((err: Error) => ({ timedOut: true, bytes: 0, peers: {}, peakRssMiB: 0, error: err.message }))
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  }
-  const secs = (r: HeliaResult): number => r.timedOut === true ? HELIA_TIMEOUT_MS / 1000 : r.seconds as number
-  const one = await startSeeders(1)
-  const runs: HeliaResult[] = []
-  for (let r = 0; r < RUNS; r++) {
-    runs.push(await fetchOnce(one[0].cid, [one[0].addr]))
-    c.log(`helia 1→1 run ${r + 1}: ${runs[r].timedOut === true ? `stalled (${runs[r].bytes} bytes by ${HELIA_TIMEOUT_MS / 1000} s)` : `${runs[r].seconds?.toFixed(1)} s`}`)
-  }
-  await one[0].w.stop()
-  const seederRss = one[0].w.last<{ peakRssMiB?: number }>()?.peakRssMiB
-  const stalled = runs.filter(r => r.timedOut === true).length
-  const h = rate(FILE_MIB, median(runs.map(secs)))
-  c.rows.push({
-    what: `plain Helia bitswap 1→1, ${FILE_MIB} MiB`,
-    figure: `${f2(h)} MiB/s`,
-    baseline: '-',
-    ratio: '-',
-    note: `baseline: Helia 7 light + bitswap, blockstore-fs on disk, unixfs cat written to a file (no fsync), 1 MiB chunks; ${stalled}/${RUNS} runs stalled (counted at their ${HELIA_TIMEOUT_MS / 1000} s time-out); ` +
-      `peak RSS fetcher ${f0(Math.max(...runs.map(r => r.peakRssMiB)))} MiB, seeder ${seederRss != null ? f0(seederRss) : '?'} MiB; STACK.md 17–32 MiB/s`
-  })
-  const three = await startSeeders(3)
-  const r3 = await fetchOnce(three[0].cid, three.map(s => s.addr))
-  await Promise.all(three.map(async s => { await s.w.stop() }))
-  const ids = three.map(s => s.addr.split('/p2p/')[1])
-  const blocks = Object.values(r3.peers).reduce((a, b) => a + b, 0)
-  c.rows.push({
-    what: `plain Helia bitswap 3→1, ${FILE_MIB} MiB`,
-    figure: `${f2(rate(FILE_MIB, secs(r3)))} MiB/s`,
-    baseline: '-',
-    ratio: '-',
-    note: `one run${r3.timedOut === true ? `, STALLED (counted at ${HELIA_TIMEOUT_MS / 1000} s)` : ''}; ` +
-      (blocks > 0 ? `blocks per seeder ${ids.map(id => pct((r3.peers[id] ?? 0) / blocks)).join(' / ')} (bitswap:block events)` : 'blocks per seeder unknown (cat passed on no bitswap:block events)') +
-      '; STACK.md 13.9 MiB/s, ~97% from one seeder'
-  })
-  return h
-}
-
 /** Runs `get` `n` times; logs each. */
 async function gets (c: Ctx, label: string, n: number, cid: string, peers: string[], mib: number, timeoutMs: number, hashWant: string | null): Promise<GetRun[]> {
   const out: GetRun[] = []
@@ -202,6 +97,21 @@ async function gets (c: Ctx, label: string, n: number, cid: string, peers: strin
   return out
 }
 
+/**
+ * Runs one case; a case that throws leaves a FAILED row and the bench goes
+ * on with the next (its processes are stopped in transferFigures' finally).
+ */
+async function guard<T> (c: Ctx, what: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn()
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400)
+    c.log(`${what}: FAILED ${msg}`)
+    c.rows.push({ what, figure: 'FAILED', baseline: '-', ratio: '-', note: msg })
+    return null
+  }
+}
+
 const failures = (runs: GetRun[]): string => {
   const bad = runs.filter(r => !r.ok || r.error !== '')
   return bad.length > 0 ? `; ${bad.length} run(s) FAILED: ${bad[0].error}` : ''
@@ -212,7 +122,12 @@ export async function transferFigures (tmp: string, log: (s: string) => void = s
   const c: Ctx = { tmp: fs.mkdtempSync(path.join(tmp, 'tr-')), log, rows: [], seeds: [], workers: [] }
   const t0 = performance.now()
   try {
-    return await measure(c)
+    await measure(c)
+  } catch (err) {
+    // set-up failed (files, imports, the first seed): the rows so far, and why
+    const msg = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400)
+    log(`transfer: FAILED ${msg}`)
+    c.rows.push({ what: 'transfer part', figure: 'FAILED', baseline: '-', ratio: '-', note: msg })
   } finally {
     await stopAll(c.seeds)
     await Promise.allSettled(c.workers.map(async w => { await w.stop() }))
@@ -220,9 +135,18 @@ export async function transferFigures (tmp: string, log: (s: string) => void = s
     fs.rmSync(c.tmp, { recursive: true, force: true })
     log(`transfer part: ${f0((performance.now() - t0) / 1000)} s`)
   }
+  return c.rows
 }
 
-async function measure (c: Ctx): Promise<Row[]> {
+/** MiB/s of the median successful run, or null when none succeeded. */
+function medianRate (runs: GetRun[], mib: number): number | null {
+  const ok = okSeconds(runs)
+  return ok.length > 0 ? rate(mib, median(ok)) : null
+}
+const show = (x: number | null, unit = 'MiB/s', digits = 0): string => x != null ? `${x.toFixed(digits)} ${unit}` : 'all runs failed'
+const ratio = (a: number | null, b: number | null, suffix = '×'): string => a != null && b != null && b > 0 ? `${f2(a / b)}${suffix}` : '-'
+
+async function measure (c: Ctx): Promise<void> {
   const { tmp, log, rows } = c
   const file = path.join(tmp, `in-${FILE_MIB}.bin`)
   const small = path.join(tmp, `in-${SMALL_MIB}.bin`)
@@ -232,8 +156,10 @@ async function measure (c: Ctx): Promise<Row[]> {
   const shaSmall = sha256File(small)
   log(`transfer: files of ${FILE_MIB} and ${SMALL_MIB} MiB made`)
 
-  const raw = await rawLimits(c)
-  const helia = await heliaBaseline(c, file)
+  const base = { fileMib: FILE_MIB, runs: RUNS, rawChunk: RAW_CHUNK, heliaTimeoutMs: HELIA_TIMEOUT_MS }
+  const raw = await guard(c, 'raw limits', async () => await rawLimits(c, base))
+  const stream = raw?.stream ?? null
+  const helia = await guard(c, 'plain Helia bitswap', async () => await heliaBaseline(c, base, file))
 
   // seeder repos: S1 holds everything the 1→1 cases need; S2..S4 what the multi-seeder cases need
   const repo = (n: string): string => path.join(tmp, n)
@@ -249,38 +175,37 @@ async function measure (c: Ctx): Promise<Row[]> {
   const s1 = await seed(repo('s1'))
   c.seeds.push(s1)
   const tinyRuns = await gets(c, 'cairn 1 KiB', Math.max(RUNS, 3), cidTiny, [s1.addrs[0]], 0, 60_000, null)
-  const fixed = median(okSeconds(tinyRuns))
+  const fixed = okSeconds(tinyRuns).length > 0 ? median(okSeconds(tinyRuns)) : 0
   const startup = `start-up: cairn --version ${f0(version * 1000)} ms; a whole get of a 1 KiB file ${f0(fixed * 1000)} ms (node start, dial, 1 block, flush)`
 
   // 1 → 1, default profile
   const main = await gets(c, `cairn 1→1 ${FILE_MIB} MiB`, RUNS, cid, [s1.addrs[0]], FILE_MIB, GET_TIMEOUT_MS(FILE_MIB), sha)
   const seederPeak = seedPeakMiB(s1)
-  const mainS = okSeconds(main)
-  const c11 = mainS.length > 0 ? rate(FILE_MIB, median(mainS)) : 0
-  const c11net = mainS.length > 0 ? rate(FILE_MIB, median(mainS) - fixed) : 0
+  const c11 = medianRate(main, FILE_MIB)
+  const c11net = okSeconds(main).length > 0 ? rate(FILE_MIB, median(okSeconds(main)) - fixed) : null
   rows.push({
     what: `cairn 1→1, ${FILE_MIB} MiB, default profile (1 MiB chunks)`,
-    figure: `${f0(c11)} MiB/s`,
-    baseline: `${f0(raw.stream)} MiB/s raw libp2p stream`,
-    ratio: `${f2(c11 / raw.stream)}×`,
-    note: `goal ≥ ${GOAL_VS_STREAM}×; get process spawn to exit into a fresh repo, output on disk; ${f0(c11net)} MiB/s without the 1 KiB get's fixed cost; ${startup}; output sha256 checked${failures(main)}`
+    figure: show(c11),
+    baseline: `${show(stream)} raw libp2p stream`,
+    ratio: ratio(c11, stream),
+    note: `goal ≥ ${GOAL_VS_STREAM}×; get process spawn to exit into a fresh repo, output on disk; ${show(c11net)} without the 1 KiB get's fixed cost; ${startup}; output sha256 checked${failures(main)}`
   })
   rows.push({
     what: '  the same vs plain Helia',
-    figure: `${f0(c11)} MiB/s`,
-    baseline: `${f2(helia)} MiB/s plain Helia`,
-    ratio: `${f2(c11 / helia)}×`,
+    figure: show(c11),
+    baseline: `${show(helia, 'MiB/s', 2)} plain Helia`,
+    ratio: ratio(c11, helia),
     note: `goal ≥ ${GOAL_VS_HELIA}×`
   })
 
   // 1 → 1, 256 KiB chunks
   const r256 = await gets(c, `cairn 1→1 ${FILE_MIB} MiB 256 KiB`, RUNS, cid256, [s1.addrs[0]], FILE_MIB, GET_TIMEOUT_MS(FILE_MIB), sha)
-  const c256 = okSeconds(r256).length > 0 ? rate(FILE_MIB, median(okSeconds(r256))) : 0
+  const c256 = medianRate(r256, FILE_MIB)
   rows.push({
     what: `cairn 1→1, ${FILE_MIB} MiB, 256 KiB chunks`,
-    figure: `${f0(c256)} MiB/s`,
-    baseline: `${f0(raw.stream)} MiB/s raw libp2p stream`,
-    ratio: `${f2(c256 / raw.stream)}×`,
+    figure: show(c256),
+    baseline: `${show(stream)} raw libp2p stream`,
+    ratio: ratio(c256, stream),
     note: `goal ≥ ${GOAL_VS_STREAM_256K}×; add --chunker ${CHUNK_256K}; output sha256 checked${failures(r256)}`
   })
 
@@ -299,28 +224,29 @@ async function measure (c: Ctx): Promise<Row[]> {
   })
 
   // TTFB of cat through a daemon already connected to the provider
-  await ttfb(c, s1, startup)
+  await guard(c, 'TTFB cat via the daemon', async () => { await ttfb(c, s1, startup) })
 
   // 3 uncapped seeders → 1
-  const more = [await importInto(repo('s2'), file), await importInto(repo('s3'), file)]
-  if (more.some(x => x !== cid)) throw new Error(`the seeders' root CIDs differ: ${cid} ${more.join(' ')}`)
-  const three = [s1, await seed(repo('s2')), await seed(repo('s3'))]
-  c.seeds.push(...three.slice(1))
-  const r3 = await gets(c, `cairn 3→1 ${FILE_MIB} MiB`, RUNS, cid, three.map(s => s.addrs[0]), FILE_MIB, GET_TIMEOUT_MS(FILE_MIB), sha)
-  const c31 = okSeconds(r3).length > 0 ? rate(FILE_MIB, median(okSeconds(r3))) : 0
-  const sh3 = r3.filter(r => r.ok).map(r => shares(r.peers, three.map(s => s.id)))
-  rows.push({
-    what: `cairn 3→1 uncapped, ${FILE_MIB} MiB`,
-    figure: `${f0(c31)} MiB/s`,
-    baseline: `${f0(c11)} MiB/s cairn 1→1`,
-    ratio: `${f2(c31 / c11)}×`,
-    note: `goal ≥ 1×; bytes per seeder ${sh3.map(s => s.map(pct).join('/')).join(', ')} (per run, from get --json); 4 processes on ${os.cpus().length} cores${failures(r3)}`
+  await guard(c, `cairn 3→1 uncapped, ${FILE_MIB} MiB`, async () => {
+    const more = [await importInto(repo('s2'), file), await importInto(repo('s3'), file)]
+    if (more.some(x => x !== cid)) throw new Error(`the seeders' root CIDs differ: ${cid} ${more.join(' ')}`)
+    const three = [s1, await seed(repo('s2')), await seed(repo('s3'))]
+    c.seeds.push(...three.slice(1))
+    const r3 = await gets(c, `cairn 3→1 ${FILE_MIB} MiB`, RUNS, cid, three.map(s => s.addrs[0]), FILE_MIB, GET_TIMEOUT_MS(FILE_MIB), sha)
+    const c31 = medianRate(r3, FILE_MIB)
+    const sh3 = r3.filter(r => r.ok).map(r => shares(r.peers, three.map(s => s.id)))
+    rows.push({
+      what: `cairn 3→1 uncapped, ${FILE_MIB} MiB`,
+      figure: show(c31),
+      baseline: `${show(c11)} cairn 1→1`,
+      ratio: ratio(c31, c11),
+      note: `goal ≥ 1×; bytes per seeder ${sh3.map(s => s.map(pct).join('/')).join(', ')} (per run, from get --json); 4 processes on ${os.cpus().length} cores${failures(r3)}`
+    })
   })
-  await stopAll(three)
+  await stopAll(c.seeds)
 
-  await capped(c, [repo('s1'), repo('s2'), repo('s3'), repo('s4')], small, cidSmall, shaSmall)
-  await rssRows(c, main, seederPeak, s1)
-  return rows
+  await guard(c, `cairn N seeders capped at ${CAP_MIB_S} MiB/s → 1`, async () => { await capped(c, [repo('s1'), repo('s2'), repo('s3'), repo('s4')], small, cidSmall, shaSmall) })
+  await guard(c, 'peak RSS', async () => { await rssRows(c, main, seederPeak, s1) })
 }
 
 /** N seeders capped at CAP_MIB_S each → 1 fetcher, N in CAPPED_N; the small file. */
@@ -344,23 +270,29 @@ async function capped (c: Ctx, repos: string[], small: string, cidSmall: string,
     c.log(`capped: ${err.message}`)
     return
   }
+  try {
+    await cappedRuns(c, seeds, cidSmall, shaSmall)
+  } finally {
+    await stopAll(seeds)
+  }
+}
+
+async function cappedRuns (c: Ctx, seeds: SeedProcess[], cidSmall: string, shaSmall: string): Promise<void> {
   for (const n of CAPPED_N) {
     const use = seeds.slice(0, n)
     const runs = await gets(c, `cairn ${n} capped → 1 ${SMALL_MIB} MiB`, RUNS, cidSmall, use.map(s => s.addrs[0]), SMALL_MIB, GET_TIMEOUT_MS(SMALL_MIB * 4), shaSmall)
-    const secs = okSeconds(runs)
-    const got = secs.length > 0 ? rate(SMALL_MIB, median(secs)) : 0
+    const got = medianRate(runs, SMALL_MIB)
     const goal = GOAL_CAPPED * n * CAP_MIB_S
     const sh = runs.filter(r => r.ok).map(r => shares(r.peers, use.map(s => s.id)))
     const minShare = sh.length > 0 ? Math.min(...sh.flat()) : 0
     c.rows.push({
       what: `cairn ${n} seeder${n > 1 ? 's' : ''} capped at ${CAP_MIB_S} MiB/s → 1, ${SMALL_MIB} MiB`,
-      figure: `${f2(got)} MiB/s`,
+      figure: show(got, 'MiB/s', 1),
       baseline: `${f2(goal)} MiB/s goal`,
-      ratio: `${f2(got / (n * CAP_MIB_S))}× of N×${CAP_MIB_S}`,
+      ratio: ratio(got, n * CAP_MIB_S, `× of N×${CAP_MIB_S}`),
       note: `goal ≥ ${GOAL_CAPPED} × ${n} × ${CAP_MIB_S} MiB/s, each seeder ≥ ${pct(GOAL_SHARE)} of bytes (smallest here ${pct(minShare)}); seed --max-upload ${CAP_MIB_S}MiB; per seeder ${sh.map(s => s.map(pct).join('/')).join(', ')}${failures(runs)}`
     })
   }
-  await stopAll(seeds)
 }
 
 /** Time to first byte of cat through a daemon connected to the provider: the CLI, and the API directly. */
@@ -435,7 +367,7 @@ async function rssRows (c: Ctx, main: GetRun[], seederPeak: number | null, s1: S
       figure: `${a != null ? f0(a) : '?'}${big != null ? ` / ${b != null ? f0(b) : '?'}` : ''} MiB`,
       baseline: `${GOAL_RSS_MIB} MiB goal`,
       ratio: spread != null ? `${f2(spread)}× between sizes` : '-',
-      note: `goal ≤ ${GOAL_RSS_MIB} MiB and within ${pct(GOAL_RSS_SPREAD)} between sizes; ${how}` + (who === 'fetcher' && big != null ? `; the ${BIG_MIB} MiB get: ${big.note}` : '')
+      note: `goal ≤ ${GOAL_RSS_MIB} MiB and within ${pct(GOAL_RSS_SPREAD)} between sizes${big == null ? ' (no second size: BENCH_BIG_MIB=0)' : ''}; ${how}` + (who === 'fetcher' && big != null ? `; the ${BIG_MIB} MiB get: ${big.note}` : '')
     }
   }
   c.rows.push(row('fetcher', fetchPeak, big?.fetch ?? null, `cairn get: the largest VmRSS polled every 50 ms (or VmHWM at the last poll) over the 1→1 runs`))
