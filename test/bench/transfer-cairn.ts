@@ -16,6 +16,8 @@ import { cairnOk, rssOf, timedCairn } from './processes.ts'
 export const MIB = 1024 * 1024
 /** bounds an untimed import (a 2 GiB file on a busy disk) */
 const IMPORT_TIMEOUT_MS = 600_000
+/** a get is killed this long after its own --timeout, should it not stop by itself */
+const KILL_GRACE_MS = 15_000
 /** bounds a TTFB request: reaching the first byte and reading the rest */
 const TTFB_TIMEOUT_MS = 60_000
 
@@ -77,8 +79,8 @@ export interface GetRun {
 }
 
 /**
- * Times `cairn --repo F get CID -o OUT --peer MA... --json` into a fresh repo
- * F on disk, from spawn to exit; removes F and OUT afterwards.
+ * Times `cairn --repo F get CID -o OUT --peer MA... --json --timeout S` into
+ * a fresh repo F on disk, from spawn to exit; removes F and OUT afterwards.
  */
 export async function timedGet (cid: string, peers: string[], dir: string, timeoutMs: number, hash = false): Promise<GetRun> {
   const repo = fs.mkdtempSync(path.join(dir, 'f-'))
@@ -86,7 +88,9 @@ export async function timedGet (cid: string, peers: string[], dir: string, timeo
   // no dirty pages of the run before: each get's flush pays for its own writes only
   execFileSync('sync')
   try {
-    const r = await timedCairn(['--repo', repo, 'get', cid, '-o', out, '--json', ...peers.flatMap(p => ['--peer', p])], { timeoutMs })
+    // get's --timeout bounds the whole fetch (120 s by default): give it the bench's own bound
+    const args = ['--repo', repo, 'get', cid, '-o', out, '--json', '--timeout', String(Math.ceil(timeoutMs / 1000)), ...peers.flatMap(p => ['--peer', p])]
+    const r = await timedCairn(args, { timeoutMs: timeoutMs + KILL_GRACE_MS })
     const ok = r.code === 0
     let served: Record<string, number> = {}
     for (const line of r.stdout.split('\n')) {
@@ -95,7 +99,7 @@ export async function timedGet (cid: string, peers: string[], dir: string, timeo
         if (o.peers != null) served = o.peers
       } catch {}
     }
-    const error = ok ? '' : r.timedOut ? `no exit within ${timeoutMs / 1000} s` : `exit ${r.code ?? r.signal}: ${lastLine(r.stderr)}`
+    const error = ok ? '' : r.timedOut ? `killed: no exit within ${(timeoutMs + KILL_GRACE_MS) / 1000} s` : `exit ${r.code ?? r.signal}: ${lastLine(r.stderr)}`
     return { ok, timedOut: r.timedOut, seconds: r.seconds, maxRssMiB: r.maxRssMiB, hwmMiB: r.hwmMiB, peers: served, sha256: ok && hash ? sha256File(out) : null, error }
   } finally {
     fs.rmSync(repo, { recursive: true, force: true })

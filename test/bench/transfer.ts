@@ -81,7 +81,8 @@ export function transferConditions (): string[] {
     `  chunks: cairn default profile 1 MiB (unixfs-v1-2025), and ${CHUNK_256K}; plain Helia 1 MiB; raw senders write ${RAW_CHUNK / 1024} KiB pieces`,
     '  output on disk: cairn get writes blocks to a fresh repo and the file beside it; plain Helia writes blockstore-fs blocks and the cat output to a file; raw receivers only count bytes',
     '  fsync: cairn get writes each fetched block to a temp file and renames it (no fsync per block), writes the output under a temp name, then one syncfs(2) of its file system (repo included) before the rename; get pins nothing. ' +
-      'Plain Helia (blockstore-fs, output file) never fsyncs. `sync` runs before every timed fetch'
+      'Plain Helia (blockstore-fs, output file) never fsyncs. `sync` runs before every timed fetch',
+    '  get --timeout (a bound on the whole fetch, 120 s by default) is set to the bench\'s own bound for each case: 60 s + 1 s per MiB, stall check ' + `${STALL_TIMEOUT_MS / 1000} s`
   ]
 }
 
@@ -219,7 +220,7 @@ async function measure (c: Ctx): Promise<void> {
     figure: `${stalled.length} stalls in ${STALL_RUNS} runs`,
     baseline: '-',
     ratio: '-',
-    note: `goal: no stall in 10 consecutive runs; a run stalls when it fails, passes ${STALL_TIMEOUT_MS / 1000} s (killed) or takes > ${STALL_FACTOR}× the median; ` +
+    note: `goal: no stall in 10 consecutive runs; a run stalls when it fails, hits get --timeout ${STALL_TIMEOUT_MS / 1000} or takes > ${STALL_FACTOR}× the median; ` +
       `min / median / max ${Math.min(...stallS).toFixed(2)} / ${med.toFixed(2)} / ${Math.max(...stallS).toFixed(2)} s; ${SMALL_MIB} MiB file to keep ${STALL_RUNS} runs affordable${failures(stall)}`
   })
 
@@ -246,6 +247,9 @@ async function measure (c: Ctx): Promise<void> {
   await stopAll(c.seeds)
 
   await guard(c, `cairn N seeders capped at ${CAP_MIB_S} MiB/s → 1`, async () => { await capped(c, [repo('s1'), repo('s2'), repo('s3'), repo('s4')], small, cidSmall, shaSmall) })
+  // room on the disk for the big file's three copies (input, seeder repo, fetcher repo + output)
+  for (const n of ['s1', 's2', 's3', 's4']) fs.rmSync(repo(n), { recursive: true, force: true })
+  fs.rmSync(file, { force: true })
   await guard(c, 'peak RSS', async () => { await rssRows(c, main, seederPeak, s1) })
 }
 
