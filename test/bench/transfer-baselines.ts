@@ -67,7 +67,25 @@ export async function rawLimits (c: Ctx, o: BaselineSettings): Promise<{ tcp: nu
   return { tcp: t, stream: s }
 }
 
-interface HeliaResult { seconds?: number, timedOut?: boolean, bytes: number, peers: Record<string, number>, peakRssMiB: number }
+interface HeliaResult {
+  seconds?: number
+  timedOut?: boolean
+  /** the worker failed (or was killed) rather than timing out itself */
+  error?: string
+  /** bytes written to the output */
+  bytes: number
+  /** blocks received per peer (bitswap:block events) */
+  peers: Record<string, number>
+  peakRssMiB: number
+}
+
+/** How one plain Helia run ended, for the log. */
+function heliaOutcome (r: HeliaResult, timeoutMs: number): string {
+  const blocks = Object.values(r.peers).reduce((a, b) => a + b, 0)
+  if (r.error != null) return `FAILED (counted at ${timeoutMs / 1000} s): ${r.error.replace(/\s+/g, ' ').slice(0, 300)}`
+  if (r.timedOut === true) return `stalled: ${blocks} blocks received, ${r.bytes} bytes written by its ${timeoutMs / 1000} s time-out`
+  return `${r.seconds?.toFixed(1)} s`
+}
 
 /** Plain Helia bitswap: o.runs runs 1 → 1, one run 3 → 1; MiB/s (a stalled run counts at its time-out). */
 export async function heliaBaseline (c: Ctx, o: BaselineSettings, file: string): Promise<number> {
@@ -98,23 +116,26 @@ export async function heliaBaseline (c: Ctx, o: BaselineSettings, file: string):
   const runs: HeliaResult[] = []
   for (let r = 0; r < o.runs; r++) {
     runs.push(await fetchOnce(one[0].cid, [one[0].addr]))
-    c.log(`helia 1→1 run ${r + 1}: ${runs[r].timedOut === true ? `stalled (${runs[r].bytes} bytes by ${o.heliaTimeoutMs / 1000} s)` : `${runs[r].seconds?.toFixed(1)} s`}`)
+    c.log(`helia 1→1 run ${r + 1}: ${heliaOutcome(runs[r], o.heliaTimeoutMs)}`)
   }
   const seederRss = rssOf(one[0].w.pid)?.hwm
-  const stalled = runs.filter(r => r.timedOut === true).length
+  const stalled = runs.filter(r => r.timedOut === true && r.error == null).length
+  const failed = runs.filter(r => r.error != null)
   const h = rate(o.fileMib, median(runs.map(secs)))
   c.rows.push({
     what: `plain Helia bitswap 1→1, ${o.fileMib} MiB`,
     figure: `${f2(h)} MiB/s`,
     baseline: '-',
     ratio: '-',
-    note: `baseline: Helia 7 light + bitswap, blockstore-fs on disk, unixfs cat written to a file (no fsync), 1 MiB chunks; ${stalled}/${o.runs} runs stalled (counted at their ${o.heliaTimeoutMs / 1000} s time-out); ` +
+    note: `baseline: Helia 7 light + bitswap, blockstore-fs on disk, unixfs cat written to a file (no fsync), 1 MiB chunks; ${stalled}/${o.runs} runs stalled (counted at their ${o.heliaTimeoutMs / 1000} s time-out)` +
+      (failed.length > 0 ? `, ${failed.length} FAILED (counted the same): ${(failed[0].error as string).slice(0, 200)}` : '') + '; ' +
       `peak RSS fetcher ${f0(Math.max(...runs.map(r => r.peakRssMiB)))} MiB, seeder ${seederRss != null ? f0(seederRss) : '?'} MiB; STACK.md 17–32 MiB/s`
   })
   // the 1→1 seeder and two more
   const three = [...one, ...await startSeeders(2)]
   const r3 = await fetchOnce(three[0].cid, three.map(s => s.addr))
   await Promise.all(three.map(async s => { await s.w.stop() }))
+  c.log(`helia 3→1: ${heliaOutcome(r3, o.heliaTimeoutMs)}`)
   const ids = three.map(s => s.addr.split('/p2p/')[1])
   const blocks = Object.values(r3.peers).reduce((a, b) => a + b, 0)
   c.rows.push({
@@ -122,7 +143,7 @@ export async function heliaBaseline (c: Ctx, o: BaselineSettings, file: string):
     figure: `${f2(rate(o.fileMib, secs(r3)))} MiB/s`,
     baseline: '-',
     ratio: '-',
-    note: `one run${r3.timedOut === true ? `, STALLED (counted at ${o.heliaTimeoutMs / 1000} s)` : ''}; ` +
+    note: `one run${r3.error != null ? `, FAILED (counted at ${o.heliaTimeoutMs / 1000} s)` : r3.timedOut === true ? `, STALLED (counted at ${o.heliaTimeoutMs / 1000} s)` : ''}; ` +
       (blocks > 0 ? `blocks per seeder ${ids.map(id => pct((r3.peers[id] ?? 0) / blocks)).join(' / ')} (bitswap:block events)` : 'blocks per seeder unknown (cat passed on no bitswap:block events)') +
       '; STACK.md 13.9 MiB/s, ~97% from one seeder'
   })
