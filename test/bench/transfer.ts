@@ -92,7 +92,7 @@ async function gets (c: Ctx, label: string, n: number, cid: string, peers: strin
   for (let r = 0; r < n; r++) {
     const g = await timedGet(cid, peers, c.tmp, timeoutMs, hashWant != null && r === 0)
     if (g.sha256 != null && g.sha256 !== hashWant) g.error = `OUTPUT DIFFERS from the input (sha256 ${g.sha256.slice(0, 12)}…)`
-    c.log(`${label} run ${r + 1}/${n}: ${g.ok ? `${g.seconds.toFixed(2)} s, ${f0(rate(mib, g.seconds))} MiB/s, get RSS ≤ ${f0(g.maxRssMiB)} MiB` : `FAILED ${g.error}`}${g.ok && g.error !== '' ? ` ${g.error}` : ''}`)
+    c.log(`${label} run ${r + 1}/${n}: ${g.ok ? `${g.seconds.toFixed(2)} s${mib > 0 ? `, ${f0(rate(mib, g.seconds))} MiB/s` : ''}, get RSS ≤ ${f0(g.maxRssMiB)} MiB` : `FAILED ${g.error}`}${g.ok && g.error !== '' ? ` ${g.error}` : ''}`)
     out.push(g)
   }
   return out
