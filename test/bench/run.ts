@@ -1,8 +1,19 @@
 // npm run bench: figures beside baselines measured in the same run on this
 // machine. Medians of RUNS runs. Each import runs in a process of its own.
-// Then the DHT figures of loopback swarms (dht.ts).
+// Then the DHT figures of loopback swarms (dht.ts), then the transfer
+// figures (transfer.ts: raw TCP, raw libp2p stream, plain Helia bitswap and
+// cairn get from 1, 3 and N capped seeds, TTFB of cat, peak RSS), each
+// process separate, over 127.0.0.1, output on disk.
 //
-//   BENCH_ONLY=import | dht   runs one part
+//   BENCH_ONLY=import | dht | transfer   runs one part
+//   BENCH_RUNS=3              runs per figure (all parts)
+//   BENCH_FILE_MIB=256        the import part's file
+//   BENCH_DHT_*               see dht.ts
+//   BENCH_TRANSFER_MIB=512    the transfer part's main file
+//   BENCH_BIG_MIB=2048        the second file of the peak RSS comparison (0 skips it)
+//   BENCH_STALL_RUNS=10       consecutive 1→1 runs of the stall check
+//   BENCH_TRANSFER_SMALL_MIB=128, BENCH_HELIA_TIMEOUT_S=120, BENCH_STALL_TIMEOUT_S=60,
+//   BENCH_TTFB_RUNS=5, BENCH_CAPPED_N=1,2,3,4   see transfer.ts
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -12,6 +23,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
+import { transferConditions, transferFigures } from './transfer.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -21,7 +33,9 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-if (!['', 'import', 'dht'].includes(ONLY)) throw new Error(`BENCH_ONLY must be "import" or "dht" (got "${ONLY}")`)
+const PARTS = ['import', 'dht', 'transfer']
+if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
+const want = (part: string): boolean => ONLY === '' || ONLY === part
 
 const rows: Row[] = []
 
@@ -95,7 +109,7 @@ async function importFigures (file: string, tmp: string, chunk: number, label: s
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
 try {
   console.log(`cairn bench: Node ${process.versions.node}, ${os.cpus().length} cores, tmp ${tmp}${ONLY !== '' ? `, only ${ONLY}` : ''}`)
-  if (ONLY !== 'dht') {
+  if (want('import')) {
     console.log(`import: ${FILE_MIB} MiB random file, median of ${RUNS}`)
     console.log('durability: cairn flushes blocks with one syncfs before pinning; plain Helia/blockstore-fs never fsyncs')
     const file = path.join(tmp, 'input.bin')
@@ -108,10 +122,14 @@ try {
     await importFigures(file, tmp, 256 * 1024, '256 KiB chunks')
     fs.rmSync(file, { force: true })
   }
-  if (ONLY !== 'import') {
+  if (want('dht')) {
     const t0 = performance.now()
     rows.push(...await dhtFigures(tmp))
     console.log(`DHT part: ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  }
+  if (want('transfer')) {
+    for (const line of transferConditions()) console.log(line)
+    rows.push(...await transferFigures(tmp))
   }
   printTable(rows)
 } finally {
