@@ -34,6 +34,7 @@ export class Lane {
   baseLatencyMs = Infinity
   /** a smoothed round trip, queueing included: how late an answer may be before it looks stuck */
   latencyMs = 0
+  /** bytes delivered; fed and read with performance.now() times */
   readonly meter = new RateMeter()
   /** answers seen (any kind) and when the last came */
   answers = 0

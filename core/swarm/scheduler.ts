@@ -272,7 +272,8 @@ export class Swarm {
   /** Fills every lane's window: fastest lanes first, so they get the blocks the reader needs soonest. */
   private pump (): void {
     if (this.closed != null) return
-    const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate() - a.meter.rate())
+    const now = performance.now()
+    const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate(now) - a.meter.rate(now))
     let total = this.inFlightBytes
     for (const lane of lanes) {
       while (lane.hasRoom(this.avgBlock) && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
@@ -382,11 +383,14 @@ export class Swarm {
   private tick (): void {
     if (this.closed != null) return
     const now = performance.now()
+    if (process.env.CAIRN_DEBUG != null) {
+      for (const l of this.lanes.values()) process.stderr.write(`swarm: ${l.key.slice(-8)} window ${l.window} in flight ${l.inFlight.size} rate ${(l.meter.rate(performance.now()) / 1048576).toFixed(1)} MiB/s base rtt ${l.baseLatencyMs.toFixed(1)} ms rtt ${l.latencyMs.toFixed(1)} ms queue ${this.queue.size}\n`)
+    }
     const live = [...this.lanes.values()].filter(l => l.dead == null)
     for (const lane of live) {
       if (lane.inFlight.size === 0) continue
       // a slow link (a low upload cap) is not a stall: allow a few blocks' time at its own rate
-      const rate = lane.meter.rate()
+      const rate = lane.meter.rate(now)
       const limit = Math.max(STALL_MS, rate > 0 ? STALL_BLOCKS * this.avgBlock / rate * 1000 : 0)
       // the last provider is never dropped for slowness: the idle timeout decides then
       if (now - lane.lastAnswerAt > limit && live.some(l => l !== lane && l.dead == null)) {
