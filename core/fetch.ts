@@ -21,6 +21,8 @@ export class FetchingStore {
   private readonly prefetches: CID[] = []
 
   async getBytes (cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
+    const fresh = this.active?.takeFresh(cid)
+    if (fresh != null) return fresh
     try {
       // what the swarm just stored it hashed on arrival: reading it back needs no second hash
       return await this.blocks.getBytes(cid, { ...options, verified: this.active?.stored(cid) === true })

@@ -46,14 +46,6 @@ export interface BlockReader {
   prefetch?: (cid: CID) => void
 }
 
-export interface PutOptions {
-  /**
-   * write on libuv's thread pool instead of the calling thread: for blocks
-   * arriving from the network, where the main thread is busy decrypting
-   */
-  threadPool?: boolean
-}
-
 export interface ReadOptions {
   /**
    * the caller itself checked these bytes against the CID when it wrote
@@ -97,7 +89,7 @@ export class Blocks implements BlockStore {
    * between concurrent writers of the same block; this one creates each shard
    * directory once and gives every write its own temp name. Same layout.
    */
-  async put (cid: CID, bytes: Uint8Array, options?: AbortOptions & PutOptions): Promise<CID> {
+  async put (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<CID> {
     if (cid.multihash.code === IDENTITY) return cid // the CID is the data
     options?.signal?.throwIfAborted()
     const file = this.pathOf(cid)
@@ -111,13 +103,8 @@ export class Blocks implements BlockStore {
       // synchronous on purpose: a block is at most 1 MiB and lands in the page
       // cache; blocking syscalls measured as fast as thread-pool round trips
       // here, with less CPU and memory churn (docs/bench.md)
-      if (options?.threadPool === true) {
-        await fsp.writeFile(tmp, bytes)
-        await fsp.rename(tmp, file)
-      } else {
-        fs.writeFileSync(tmp, bytes)
-        fs.renameSync(tmp, file)
-      }
+      fs.writeFileSync(tmp, bytes)
+      fs.renameSync(tmp, file)
     } catch (err) {
       await fsp.rm(tmp, { force: true }).catch(() => {})
       throw new RepoError(describeFsError(err, `cannot write block ${cid.toString()}`))

@@ -54,6 +54,8 @@ const MAX_TOTAL_IN_FLIGHT = 64 * 1024 * 1024
 const TICK_MS = 250
 /** one bitswap want's limit: bitswap has no "don't have" we can rely on */
 const BITSWAP_WANT_MS = 30_000
+/** stored blocks kept in memory for the reader, at most: beyond it the reader reads them back from disk */
+const FRESH_MAX = 32 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
 /** codecs whose blocks cannot link: the walk need not read them */
@@ -98,6 +100,8 @@ export class Swarm {
   duplicates = 0
   duplicateBytes = 0
   private avgBlock = FIRST_BLOCK_GUESS
+  private readonly fresh = new Map<string, Uint8Array>()
+  private freshBytes = 0
   private started = false
   private discoveryDone = false
   private closed: Error | null = null
@@ -205,6 +209,16 @@ export class Swarm {
       this.wants.set(key, w)
     }
     return w
+  }
+
+  /** The bytes of a block this fetch stored moments ago, if it still holds them (once). */
+  takeFresh (cid: CID): Uint8Array | null {
+    const key = blockKey(cid)
+    const bytes = this.fresh.get(key)
+    if (bytes == null) return null
+    this.fresh.delete(key)
+    this.freshBytes -= bytes.byteLength
+    return bytes
   }
 
   /** Whether this fetch stored `cid` itself, verified, moments ago. */
@@ -337,7 +351,7 @@ export class Swarm {
         for (const other of w.inFlight.keys()) if (other !== lane.key) this.lanes.get(other)?.asker.cancel(w.cid)
         this.tally(from, n)
         try {
-          await this.blocks.put(w.cid, a.bytes, { threadPool: true })
+          await this.blocks.put(w.cid, a.bytes)
           // the download cap holds this lane's slot until the bytes are paid for
           await this.node.download.take(n, this.signal)
         } catch (err) {
@@ -345,6 +359,11 @@ export class Swarm {
           return
         }
         w.stored = true
+        // kept for the reader, which is usually just behind: it need not read the block back from disk
+        if (w.waiters.length === 0 && this.freshBytes + n <= FRESH_MAX) {
+          this.fresh.set(w.key, a.bytes)
+          this.freshBytes += n
+        }
         for (const x of w.waiters.splice(0)) x.resolve(a.bytes)
         if (w.expand) void this.expand(linksOf(w.cid, a.bytes).map((cid, i) => ({ cid, path: [...w.path, i] })).reverse()).catch(err => { this.failAll(err) })
       }
@@ -467,5 +486,7 @@ export class Swarm {
       lane.asker.close()
     }
     for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(this.closed)
+    this.fresh.clear()
+    this.freshBytes = 0
   }
 }
