@@ -70,6 +70,18 @@ export class SeedMonitor {
     node.libp2p.addEventListener('peer:disconnect', evt => { this.log(`peer left ${evt.detail.toString()}`) })
   }
 
+  /** Block bytes in and out since start, with every peer ever seen (not only those connected now), and current rates. */
+  bandwidth (now = Date.now()): { totalIn: number, totalOut: number, rateIn: number, rateOut: number } {
+    const bw = { totalIn: 0, totalOut: 0, rateIn: 0, rateOut: 0 }
+    for (const m of this.meters.values()) {
+      bw.totalIn += m.in.bytes
+      bw.totalOut += m.out.bytes
+      bw.rateIn += m.in.rate(now)
+      bw.rateOut += m.out.rate(now)
+    }
+    return bw
+  }
+
   private metersOf (peer: string): PeerMeters {
     let m = this.meters.get(peer)
     if (m == null) {

@@ -126,23 +126,34 @@ export const stats: Command = {
   help: `
 Usage
   $ cairn stats
+  $ cairn stats bw     block bytes in and out since start, and current rates
 
 Peers, DHT routing table size, the last provide round, blocks served,
-block bytes exchanged with connected peers and the upload/download caps
+block bytes exchanged since start and the upload/download caps
 (needs a seed; set them with seed --max-upload/--max-download or config
 transfer.maxUpload/maxDownload). 'seed --metrics'
 serves the same and more in the Prometheus format.`,
   flags: {},
   async run (ctx) {
-    noArgs(ctx, 'stats')
+    if (ctx.input.length > 1 || (ctx.input.length === 1 && ctx.input[0] !== 'bw')) throw new UsageError('stats takes no argument or "bw" (see cairn stats --help)')
     const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null, limits?: { upload: number, download: number } }
     const rate = (r: number | undefined): string => r == null || r === 0 ? 'none' : `${formatBytes(r)}/s`
+    if (ctx.input[0] === 'bw') {
+      const bw = { totalIn: Number(s.bytesIn ?? 0), totalOut: Number(s.bytesOut ?? 0), rateIn: Number(s.rateIn ?? 0), rateOut: Number(s.rateOut ?? 0) }
+      emit(ctx, [
+        `total in   ${formatBytes(bw.totalIn)}`,
+        `total out  ${formatBytes(bw.totalOut)}`,
+        `rate in    ${formatBytes(bw.rateIn)}/s`,
+        `rate out   ${formatBytes(bw.rateOut)}/s`
+      ].join('\n'), bw)
+      return
+    }
     emit(ctx, [
       `peers          ${String(s.peers)}`,
       `routing table  ${String(s.routingTable)}`,
       `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)`,
       `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,
-      `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} with connected peers`,
+      `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)

@@ -284,14 +284,17 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     async stats () {
       const node = await online('stats')
       const snap = s.monitor?.snapshot()
+      const bw = s.monitor?.bandwidth()
       return {
         ...nodeStats(node),
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,
         served: snap?.served ?? null,
         limits: { upload: node.upload.limit, download: node.download.limit },
-        bytesIn: snap?.peers.reduce((a, p) => a + p.bytesIn, 0) ?? null,
-        bytesOut: snap?.peers.reduce((a, p) => a + p.bytesOut, 0) ?? null
+        bytesIn: bw?.totalIn ?? null,
+        bytesOut: bw?.totalOut ?? null,
+        rateIn: bw?.rateIn ?? null,
+        rateOut: bw?.rateOut ?? null
       }
     },
 

@@ -126,6 +126,13 @@ describe('swarm', () => {
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     const report = fetchReport(r.stdout)
     for (const s of two) assert.ok((report.peers[s.id] ?? 0) >= size / 5, `shares: ${JSON.stringify(report.peers)}`)
+    // what a seeder counts as sent is what the fetcher counted as received from it
+    const bw = await cairn(['stats', 'bw', '--json', '--repo', two[0].repo])
+    assert.equal(bw.code, 0, bw.stderr)
+    const b = JSON.parse(bw.stdout) as { totalIn: number, totalOut: number, rateIn: number, rateOut: number }
+    assert.ok(b.totalOut >= report.peers[two[0].id], `stats bw: ${bw.stdout}`)
+    const bad = await cairn(['stats', 'bandwidth', '--repo', two[0].repo])
+    assert.equal(bad.code, 2)
   })
 
   test('a daemon fetches one file after another from the same provider over its kept block stream', async () => {
