@@ -9,8 +9,12 @@ import type { CID } from 'multiformats/cid'
 
 export { Swarm, NoProvidersError, FetchTimeoutError, type FetchProgress, type PeerTally } from './swarm/scheduler.ts'
 
-/** leaves a reader keeps in flight: they come from disk once the swarm has stored them */
-const READ_AHEAD = 32
+/**
+ * leaves a reader keeps in flight: the swarm already runs ahead on the
+ * network, so the reader needs only enough to hide disk reads; each one is
+ * a block held in memory
+ */
+const READ_AHEAD = 8
 
 export class FetchingStore {
   readonly readAhead = READ_AHEAD

@@ -49,13 +49,13 @@ const ENDGAME_MIN_AGE_MS = 200
 /** an idle lane takes endgame copies only while it has fewer than this in flight */
 const ENDGAME_LANE_SLOTS = 4
 /** bytes in flight over all providers: bounds the fetcher's memory */
-const MAX_TOTAL_IN_FLIGHT = 64 * 1024 * 1024
+const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** one bitswap want's limit: bitswap has no "don't have" we can rely on */
 const BITSWAP_WANT_MS = 30_000
 /** stored blocks kept in memory for the reader, at most: beyond it the reader reads them back from disk */
-const FRESH_MAX = 32 * 1024 * 1024
+const FRESH_MAX = 16 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
 /** codecs whose blocks cannot link: the walk need not read them */
