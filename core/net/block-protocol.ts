@@ -68,7 +68,8 @@ export class BlockChannel {
   }
 
   static async open (libp2p: Libp2p, peer: PeerId, signal: AbortSignal, window: number): Promise<BlockChannel> {
-    const stream = await libp2p.dialProtocol(peer, BLOCK_PROTOCOL, { signal })
+    // relayed connections too: a peer behind a NAT may be reachable no other way
+    const stream = await libp2p.dialProtocol(peer, BLOCK_PROTOCOL, { signal, runOnLimitedConnection: true })
     // answers to every outstanding request may sit unread for a moment
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, window * MAX_FRAME)
     return new BlockChannel(peer, stream)

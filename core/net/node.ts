@@ -1,5 +1,6 @@
 // The cairn node: libp2p (TCP, Noise, Yamux, identify, ping, kad-dht,
-// bootstrap, optional mDNS and private swarm key) under a light Helia with
+// bootstrap, optional mDNS and private swarm key, and the NAT parts of
+// core/net/nat.ts: circuit relay, AutoNAT, UPnP, DCUtR) under a light Helia with
 // bitswap over the repo's block store. Composed explicitly: a stock
 // createHelia() would dial public bootstrap peers and delegated routers.
 
@@ -22,6 +23,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { BLOCK_PROTOCOL, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
+import { applyPublicRanges, natServices, natSettings, relayTransport, type NatOptions, type NatSettings, type NatWatcher } from './nat.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
@@ -31,7 +33,7 @@ import type { Helia } from 'helia'
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
 
-export interface NodeOptions {
+export interface NodeOptions extends NatOptions {
   /** overrides config addresses.listen */
   listen?: string[]
   /** added to config bootstrap */
@@ -42,7 +44,7 @@ export interface NodeOptions {
 /** block streams one peer may hold open to us at once */
 const MAX_BLOCK_STREAMS_PER_PEER = 4
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher }
 
 export class NodeStartError extends CairnError {}
 
@@ -51,6 +53,7 @@ export class CairnNode {
     readonly repo: Repo,
     readonly helia: Helia & { libp2p: Libp2p<Services> },
     readonly settings: NetworkSettings,
+    readonly nat: NatSettings,
     readonly keeper: BootstrapKeeper,
     readonly filler: TableFiller
   ) {}
@@ -64,6 +67,8 @@ export class CairnNode {
 
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
     const settings = networkSettings(repo.config, o.bootstrap)
+    const nat = natSettings(repo.config, o)
+    applyPublicRanges(nat)
     const privateKey = await loadOrCreateIdentity(repo)
     const swarmKey = await repo.readSecret(SWARM_KEY_FILE)
     const listen = o.listen ?? repo.config.addresses.listen
@@ -71,6 +76,8 @@ export class CairnNode {
     if (settings.bootstrap.length > 0) discovery.push(bootstrap({ list: settings.bootstrap, timeout: 0 }))
     if (o.mdns ?? repo.config.network.mdns) discovery.push(mdns())
 
+    // bitswap answers over relayed (limited) connections too: a peer behind a
+    // NAT may be reachable no other way
     const helia = withBitswap(withLibp2pLight(createHeliaLight({
       blockstore: repo.blocks as never,
       datastore: repo.datastore,
@@ -84,7 +91,7 @@ export class CairnNode {
       // 364 → 23 ms on a 20-node loopback swarm)
       datastore: new MemoryDatastore(),
       addresses: { listen },
-      transports: [tcp()],
+      transports: [tcp(), relayTransport()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
@@ -105,26 +112,34 @@ export class CairnNode {
           peerInfoMapper: settings.peerInfoMapper,
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
           querySelfInterval: settings.querySelfInterval
-        })
+        }),
+        ...natServices(nat)
       }
-    }))
+    }), { runOnLimitedConnections: true })
     try {
       await helia.start()
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
+    const node = new CairnNode(repo, helia as never, settings, nat, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
     await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString())
-    }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
+    }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
     return node
   }
 
-  /** Listen addresses with our peer ID, as others dial them. */
+  /**
+   * Addresses with our peer ID, as others dial them: those we listen on
+   * (a public one before AutoNAT has confirmed it too: libp2p announces
+   * only confirmed ones), then relayed and other confirmed ones.
+   */
   addresses (): string[] {
-    return this.libp2p.getMultiaddrs().map(a => a.toString())
+    const id = this.libp2p.peerId.toString()
+    const rows = this.libp2p.services.nat.addresses().filter(a => a.type === 'transport' || a.verified)
+    rows.sort((a, b) => Number(a.relayed) - Number(b.relayed))
+    return [...new Set(rows.map(a => a.address.endsWith(`/p2p/${id}`) ? a.address : `${a.address}/p2p/${id}`))]
   }
 
   async stop (): Promise<void> {
