@@ -3,7 +3,6 @@
 // the NatWatcher, which tells reachability and reserves a relay slot when the
 // node learns nobody outside can dial it. docs/network.md explains the choices.
 
-import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { uPnPNAT } from '@libp2p/upnp-nat'
@@ -11,9 +10,10 @@ import { isLoopback, isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { setPublicRanges, publicRangesActive } from './public-ranges.ts'
 import { CairnError } from '../errors.ts'
+import { askDialback, DIALBACK_PROTOCOL, DIALBACK_TIMEOUT_MS, MAX_DIALBACK_ADDRS, serveDialback } from './dialback.ts'
 import type { Config } from '../../storage/config.ts'
-import type { ComponentLogger, Connection, Libp2pEvents, TypedEventTarget } from '@libp2p/interface'
-import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
+import type { ComponentLogger, Connection, Libp2pEvents, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 
 export class PublicRangesError extends CairnError {}
 
@@ -22,9 +22,18 @@ export class PublicRangesError extends CairnError {}
  * per relayed connection, go-libp2p's numbers, made for hole-punch
  * signalling) end a block transfer after the first block. A cairn relay
  * exists to move blocks for peers that cannot be reached any other way, so
- * it applies no per-connection data or time limit; what bounds its cost is
- * the number of reservations and of relayed streams.
+ * its limits are far above any transfer: 1 TiB and 24 h per relayed
+ * connection. They are kept rather than switched off because a connection
+ * with limits is what libp2p calls "limited": protocols that did not opt in
+ * (the DHT, AutoNAT) stay off relayed connections, and ours opt in. Without
+ * limits AutoNAT ran over the relayed connection, "verified" the relayed
+ * address by dialling the relay, and closed that shared connection, taking
+ * the relayed connection down with it. What bounds a relay's cost is the
+ * number of reservations and relayed streams below.
  */
+export const RELAY_DATA_LIMIT = 1n << 40n
+/** ms (the server's unit; libp2p's client reads the same number as seconds, so it sees even more) */
+export const RELAY_DURATION_LIMIT_MS = 24 * 60 * 60 * 1000
 export const RELAY_MAX_RESERVATIONS = 128
 /** relayed connections (hop streams) open at once through our relay */
 export const RELAY_MAX_HOP_STREAMS = 256
@@ -33,8 +42,12 @@ export const RELAY_RESERVATION_TTL_MS = 2 * 60 * 60 * 1000
 
 /** how long a node talking to public peers waits for AutoNAT before it calls itself unreachable */
 export const REACHABILITY_GRACE_MS = 10_000
-/** between reachability checks, and between tries to reserve on a configured relay */
+/** between looks at our addresses and connections */
 const WATCH_INTERVAL_MS = 2_000
+/** an address checked by dial-back is checked again after this */
+const RECHECK_MS = 10 * 60_000
+/** peers asked to dial back in one round */
+const DIALBACK_PEERS = 2
 /** a configured relay that refused us is tried again after this */
 const RELAY_RETRY_MS = 10_000
 
@@ -91,11 +104,12 @@ export function natServices (s: NatSettings): Record<string, (components: any) =
       reservations: {
         maxReservations: RELAY_MAX_RESERVATIONS,
         reservationTtl: RELAY_RESERVATION_TTL_MS,
-        applyDefaultLimit: false
+        applyDefaultLimit: true,
+        defaultDataLimit: RELAY_DATA_LIMIT,
+        defaultDurationLimit: RELAY_DURATION_LIMIT_MS
       }
     })
   }
-  if (s.autonat) services.autonat = autoNAT()
   if (s.upnp) services.upnp = uPnPNAT({ portMappingDescription: 'cairn' })
   if (s.dcutr) services.dcutr = dcutr()
   return services
@@ -106,6 +120,8 @@ export function relayTransport (): ReturnType<typeof circuitRelayTransport> {
 }
 
 export interface NatWatcherComponents {
+  registrar: Registrar
+  peerStore: PeerStore
   addressManager: AddressManager
   transportManager: TransportManager
   connectionManager: ConnectionManager
@@ -125,6 +141,9 @@ export interface AddressRow {
 /** Watches our addresses: reachability, relays in use, and the automatic relay reservation. */
 export class NatWatcher {
   private timer: NodeJS.Timeout | null = null
+  /** dial-back results: address → whether a peer reached us there, and when */
+  private readonly checked = new Map<string, { ok: boolean, at: number }>()
+  private checking = false
   private publicPeerSince: number | null = null
   private searching = false
   private readonly relayTried = new Map<string, number>()
@@ -135,17 +154,23 @@ export class NatWatcher {
 
   constructor (private readonly components: NatWatcherComponents, readonly settings: NatSettings) {}
 
-  start (): void {
+  async start (): Promise<void> {
     this.stopped = false
+    if (this.settings.autonat) {
+      await this.components.registrar.handle(DIALBACK_PROTOCOL, (stream, connection) => {
+        void serveDialback(stream, connection, this.components.connectionManager, !isDirect(connection))
+      }, { maxInboundStreams: 1, runOnLimitedConnection: false })
+    }
     this.timer = setInterval(() => { this.tick() }, WATCH_INTERVAL_MS)
     this.timer.unref()
     this.tick()
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     this.stopped = true
     if (this.timer != null) clearInterval(this.timer)
     this.timer = null
+    if (this.settings.autonat) await this.components.registrar.unhandle(DIALBACK_PROTOCOL).catch(() => {})
   }
 
   /** Every address with its state, relayed ones included. */
@@ -172,18 +197,56 @@ export class NatWatcher {
     return [...ids]
   }
 
+  /** Our direct addresses on public IPs (listened on, seen by peers, or mapped by UPnP). */
+  private publicCandidates (): Array<{ multiaddr: Multiaddr, verified: boolean }> {
+    return this.components.addressManager.getAddressesWithMetadata()
+      .filter(a => !a.multiaddr.toString().includes('/p2p-circuit') && isPublicAddress(a.multiaddr))
+  }
+
   /**
    * public: a public, direct address of ours is confirmed dialable.
-   * private: we talk to peers on public addresses, none confirmed any
-   * direct address of ours within REACHABILITY_GRACE_MS (AutoNAT's dial-backs
-   * failed, or nobody could try).
+   * private: every public address we have failed a dial-back, or we talk to
+   * public peers and have no public address at all (for REACHABILITY_GRACE_MS).
    * unknown: no evidence either way (only loopback or LAN peers, or too early).
    */
   reachability (now = Date.now()): Reachability {
-    const direct = this.components.addressManager.getAddressesWithMetadata().filter(a => !a.multiaddr.toString().includes('/p2p-circuit') && isPublicAddress(a.multiaddr))
+    const direct = this.publicCandidates()
     if (direct.some(a => a.verified)) return 'public'
-    if (this.publicPeerSince != null && now - this.publicPeerSince >= REACHABILITY_GRACE_MS) return 'private'
+    if (direct.length > 0 && direct.every(a => this.checked.get(a.multiaddr.toString())?.ok === false)) return 'private'
+    if (direct.length === 0 && this.publicPeerSince != null && now - this.publicPeerSince >= REACHABILITY_GRACE_MS) return 'private'
     return 'unknown'
+  }
+
+  /** Asks up to DIALBACK_PEERS public peers to dial our unchecked public addresses. */
+  private async checkReachability (): Promise<void> {
+    const now = Date.now()
+    const due = this.publicCandidates().map(a => a.multiaddr.toString())
+      .filter(a => { const c = this.checked.get(a); return c == null || now - c.at > RECHECK_MS })
+      .slice(0, MAX_DIALBACK_ADDRS)
+    if (due.length === 0) return
+    const servers: Connection[] = []
+    for (const c of this.components.connectionManager.getConnections()) {
+      if (servers.length >= DIALBACK_PEERS || !isDirect(c) || !isPublicAddress(c.remoteAddr)) continue
+      const peer = await this.components.peerStore.get(c.remotePeer).catch(() => null)
+      if (peer?.protocols.includes(DIALBACK_PROTOCOL) === true) servers.push(c)
+    }
+    if (servers.length === 0) return
+    const ok = new Set<string>()
+    const answered = new Set<string>()
+    for (const c of servers) {
+      try {
+        for (const r of await askDialback(c, due, AbortSignal.timeout(DIALBACK_TIMEOUT_MS * (MAX_DIALBACK_ADDRS + 1)))) {
+          answered.add(r.addr)
+          if (r.ok) ok.add(r.addr)
+        }
+      } catch {
+        // that peer could not answer: another round asks again
+      }
+    }
+    for (const a of answered) {
+      this.checked.set(a, { ok: ok.has(a), at: Date.now() })
+      if (ok.has(a)) this.components.addressManager.confirmObservedAddr(multiaddr(a))
+    }
   }
 
   private tick (): void {
@@ -191,6 +254,10 @@ export class NatWatcher {
     const talksToPublic = this.components.connectionManager.getConnections().some(c => isDirect(c) && isPublicAddress(c.remoteAddr))
     if (!talksToPublic) this.publicPeerSince = null
     else this.publicPeerSince ??= Date.now()
+    if (this.settings.autonat && !this.checking) {
+      this.checking = true
+      void this.checkReachability().finally(() => { this.checking = false })
+    }
     const r = this.reachability()
     if (r !== this.last) {
       this.last = r
