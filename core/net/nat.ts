@@ -12,7 +12,7 @@ import { setPublicRanges, publicRangesActive } from './public-ranges.ts'
 import { CairnError } from '../errors.ts'
 import { askDialback, DIALBACK_PROTOCOL, DIALBACK_TIMEOUT_MS, MAX_DIALBACK_ADDRS, serveDialback } from './dialback.ts'
 import type { Config } from '../../storage/config.ts'
-import type { ComponentLogger, Connection, Libp2pEvents, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2p, Libp2pEvents, PeerId, PeerStore, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 
 export class PublicRangesError extends CairnError {}
@@ -316,4 +316,18 @@ export function isPublicAddress (ma: Multiaddr): boolean {
 /** A connection that goes straight to the peer, not through a relay. */
 export function isDirect (c: Connection): boolean {
   return c.limits == null && !c.remoteAddr.toString().includes('/p2p-circuit')
+}
+
+/**
+ * A stream to `peer` for `protocol` on a connection we already have (direct
+ * first, else relayed), or on a new one. libp2p's dialProtocol never reuses a
+ * limited (relayed) connection: it dials again, and the second relayed
+ * connection to the same peer is refused as a duplicate, so a fetch from a
+ * peer reachable only through a relay failed when it opened its block stream.
+ */
+export async function streamTo (libp2p: Libp2p, peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> {
+  const open = libp2p.getConnections(peer).filter(c => c.status === 'open')
+  const conn = open.find(isDirect) ?? open[0]
+  if (conn != null) return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
+  return await libp2p.dialProtocol(peer, protocol, { signal, runOnLimitedConnection: true })
 }
