@@ -106,7 +106,7 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     assert.match(back, /unreachable/i)
   })
 
-  test('the public seeder learns it is reachable (AutoNAT through the relay)', async () => {
+  test('the public seeder learns it is reachable (a dial-back from the relay)', async () => {
     const id = await waitFor('the seeder to be public', async () => {
       const r = await apiCall(seeder.repo, 'id') as IdReply
       return r.reachability === 'public' ? r : undefined
