@@ -157,6 +157,17 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     // the NATed seeder saw the fetcher as a relayed peer
     const peers = await apiCall(natted.repo, 'peers') as PeerReply[]
     assert.ok(peers.every(p => p.relayed === p.address.includes('/p2p-circuit')))
+
+    // what a user sees: cairn id and stats through the seed's API
+    const idText = await cairn(['id', '--repo', natted.repo])
+    ok(idText, 'id')
+    assert.match(idText.stdout, /^reachable private$/m)
+    assert.match(idText.stdout, new RegExp(`^relay {5}${relay.id}$`, 'm'))
+    assert.match(idText.stdout, new RegExp(`^address {3}${relayAddr}/p2p-circuit/p2p/${natted.id} \\(relayed\\)$`, 'm'))
+    const statsText = await cairn(['stats', '--repo', natted.repo])
+    ok(statsText, 'stats')
+    assert.match(statsText.stdout, /^peers +\d+ \(\d+ direct, \d+ relayed\)$/m)
+    assert.match(statsText.stdout, new RegExp(`^reachable +private, relay ${relay.id}$`, 'm'))
   })
 
   test('two NATed peers: DCUtR over TCP cannot punch through (docs/network.md says why); they stay on the relay', async (t) => {
