@@ -154,6 +154,11 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     const relayed = id.addresses.find(a => a.includes('/p2p-circuit/')) as string
     const got = await getIn(fetcherNs, f.cid, ['--peer', relayed])
     assert.ok(got.bytes.equals(f.bytes), 'the fetched bytes differ')
+    // found through the DHT too: the provider record carries the relayed address
+    const g = await addFile(natted, 1024 * 1024 + 9, 16)
+    const viaDht = await getIn(fetcherNs, g.cid, ['--bootstrap', relayAddr])
+    assert.ok(viaDht.bytes.equals(g.bytes), 'the bytes fetched through the DHT differ')
+
     // the NATed seeder saw the fetcher as a relayed peer
     const peers = await apiCall(natted.repo, 'peers') as PeerReply[]
     assert.ok(peers.every(p => p.relayed === p.address.includes('/p2p-circuit')))
