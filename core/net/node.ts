@@ -1,6 +1,7 @@
 // The cairn node: libp2p (TCP, Noise, Yamux, identify, ping, kad-dht,
 // bootstrap, optional mDNS and private swarm key, and the NAT parts of
-// core/net/nat.ts: circuit relay, AutoNAT, UPnP, DCUtR) under a light Helia with
+// core/net/nat.ts: circuit relay, a dial-back reachability check, UPnP,
+// DCUtR) under a light Helia with
 // bitswap over the repo's block store. Composed explicitly: a stock
 // createHelia() would dial public bootstrap peers and delegated routers.
 
