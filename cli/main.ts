@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import { CairnError, UsageError } from '../storage/errors.ts'
 import { AbortedError } from '../core/errors.ts'
+import { installPublicRangesHook } from '../core/net/public-ranges.ts'
 import { findCommand, GLOBAL_HELP } from './argv.ts'
 import type { Command } from './command.ts'
 
@@ -123,6 +124,8 @@ export async function main (argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(0)
   })
 
+  // before any command imports libp2p: network.publicRanges works through it
+  installPublicRangesHook()
   try {
     const [{ command }, { parseFlags }, { makeContext }] = await Promise.all([load(), import('./args.ts'), import('./command.ts')])
     const { input, flags } = parseFlags(rest, command.flags, name)

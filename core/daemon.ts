@@ -20,6 +20,9 @@ export interface SeedOptions extends NodeOptions {
   metrics?: { host: string, port: number }
 }
 
+/** at start, how long a seed waits for its configured relays before it prints its addresses */
+const RELAY_WAIT_MS = 15_000
+
 export class Seed {
   private stopping: Promise<void> | null = null
   private readonly stopped: Promise<void>
@@ -44,6 +47,11 @@ export class Seed {
     const node = await CairnNode.start(repo, o)
     const provider = new Provider(node, repo.config.provide.strategy, (o.reprovideInterval ?? repo.config.provide.interval) * 1000)
     const monitor = new SeedMonitor(node, provider)
+    node.libp2p.services.nat.onLog = line => { monitor.log(line) }
+    // so the addresses printed at start include the relayed ones
+    if (node.nat.relays.length > 0 && !(await node.libp2p.services.nat.waitForRelays(RELAY_WAIT_MS))) {
+      monitor.log(`no reservation on every configured relay within ${RELAY_WAIT_MS / 1000} s; still trying`)
+    }
     await monitor.refreshContent()
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null

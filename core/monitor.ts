@@ -5,6 +5,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import { RateMeter } from './rate.ts'
 import { routingTableSize } from './net/table-filler.ts'
+import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
@@ -21,6 +22,8 @@ export interface PeerRow {
   bytesOut: number
   rateIn: number
   rateOut: number
+  /** through a relay rather than straight to the peer */
+  relayed?: boolean
 }
 
 export interface TransferRow {
@@ -50,6 +53,8 @@ export interface SeedSnapshot {
   /** bytes per second; 0 = no cap */
   limits: { upload: number, download: number }
   log: Array<{ time: number, line: string }>
+  /** NAT state: reachability and the relays we hold a slot on */
+  nat?: { reachability: Reachability, relays: string[] }
 }
 
 interface PeerMeters { in: RateMeter, out: RateMeter }
@@ -147,7 +152,8 @@ export class SeedMonitor {
         bytesIn: m?.in.bytes ?? 0,
         bytesOut: m?.out.bytes ?? 0,
         rateIn: m?.in.rate(now) ?? 0,
-        rateOut: m?.out.rate(now) ?? 0
+        rateOut: m?.out.rate(now) ?? 0,
+        relayed: !isDirect(c)
       }
     })
     // finished transfers stay on screen for a few seconds
@@ -164,7 +170,8 @@ export class SeedMonitor {
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
-      log: this.lines.slice(-50)
+      log: this.lines.slice(-50),
+      nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
     }
   }
 }

@@ -2,6 +2,7 @@
 // that names the key and the problem; defaults fill what is missing.
 
 import fs from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { ConfigError, describeFsError } from './errors.ts'
 import { RATE_FORMAT, parseRate } from './units.ts'
 
@@ -17,6 +18,11 @@ export interface Config {
     kind: 'local' | 'ipfs'
     /** find peers on the LAN by multicast DNS */
     mdns: boolean
+    /**
+     * CIDR ranges libp2p treats as public although its built-in list calls
+     * them private (the documentation ranges used by the NAT tests)
+     */
+    publicRanges: string[]
   }
   addresses: {
     listen: string[]
@@ -35,6 +41,20 @@ export interface Config {
     /** connections kept before pruning */
     max: number
   }
+  nat: {
+    /** offer circuit relay v2 to other peers (seed --relay-service) */
+    relayService: boolean
+    /** relays to reserve a slot on, multiaddrs ending in /p2p/<id> (seed --relay) */
+    relays: string[]
+    /** find and use a relay by itself once the node learns it is unreachable */
+    autoRelay: boolean
+    /** ask peers to dial our addresses back (AutoNAT) to learn whether we are reachable */
+    autonat: boolean
+    /** ask the home router to open a port (UPnP IGD) */
+    upnp: boolean
+    /** upgrade relayed connections to direct ones by hole punching (DCUtR) */
+    dcutr: boolean
+  }
   api: {
     /** 'unix' (a socket in the repo, mode 0600) or a loopback multiaddr /ip4/127.0.0.1/tcp/N */
     listen: string
@@ -49,7 +69,7 @@ export interface Config {
 
 /** Built-in defaults: config.json overrides them, flags override both. */
 export const DEFAULT_CONFIG: Config = {
-  network: { name: 'cairn', kind: 'local', mdns: false },
+  network: { name: 'cairn', kind: 'local', mdns: false, publicRanges: [] },
   // a stable default port, so a seed's address survives restarts; loopback
   // until the user opens it (docs/design.md)
   addresses: { listen: ['/ip4/127.0.0.1/tcp/4737'] },
@@ -58,6 +78,9 @@ export const DEFAULT_CONFIG: Config = {
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
   connections: { max: 300 },
+  // UPnP off by default: it multicasts SSDP searches on the LAN, which a
+  // tool first run on a laptop should not do unasked (docs/network.md)
+  nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
   transfer: { maxUpload: 0, maxDownload: 0 }
 }
@@ -70,6 +93,18 @@ interface Field {
 
 const isMultiaddr = (v: unknown): boolean => typeof v === 'string' && /^\/[a-z0-9]+\/[^\s]*$/i.test(v)
 const stringList = (item: (v: unknown) => boolean) => (v: unknown): boolean => Array.isArray(v) && v.every(item)
+const isBoolean = (v: unknown): boolean => typeof v === 'boolean'
+const isPeerMultiaddr = (v: unknown): boolean => isMultiaddr(v) && /\/p2p\/[A-Za-z0-9]+$/.test(v as string)
+
+/** An IPv4 or IPv6 CIDR such as "198.51.100.0/24" or "2001:db8::/32". */
+export function isCidr (v: unknown): boolean {
+  if (typeof v !== 'string') return false
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(v)
+  if (m == null) return false
+  const family = isIP(m[1])
+  const bits = Number(m[2])
+  return (family === 4 && bits <= 32) || (family === 6 && bits <= 128)
+}
 
 /** The schema: dotted key → rule. Every leaf of Config appears here. */
 const FIELDS: Record<string, Field> = {
@@ -77,7 +112,14 @@ const FIELDS: Record<string, Field> = {
   'network.kind': { expect: '"local" or "ipfs"', check: v => v === 'local' || v === 'ipfs' },
   'addresses.listen': { expect: 'a list of multiaddrs such as "/ip4/127.0.0.1/tcp/4737"', check: stringList(isMultiaddr) },
   bootstrap: { expect: 'a list of multiaddrs ending in /p2p/<peer id>', check: stringList(isMultiaddr) },
-  'network.mdns': { expect: 'true or false', check: v => typeof v === 'boolean' },
+  'network.mdns': { expect: 'true or false', check: isBoolean },
+  'network.publicRanges': { expect: 'a list of CIDR ranges such as "198.51.100.0/24"', check: stringList(isCidr) },
+  'nat.relayService': { expect: 'true or false', check: isBoolean },
+  'nat.relays': { expect: 'a list of relay multiaddrs ending in /p2p/<peer id>', check: stringList(isPeerMultiaddr) },
+  'nat.autoRelay': { expect: 'true or false', check: isBoolean },
+  'nat.autonat': { expect: 'true or false', check: isBoolean },
+  'nat.upnp': { expect: 'true or false', check: isBoolean },
+  'nat.dcutr': { expect: 'true or false', check: isBoolean },
   'provide.strategy': { expect: '"all", "pinned" or "roots"', check: v => v === 'all' || v === 'pinned' || v === 'roots' },
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },

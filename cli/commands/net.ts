@@ -25,14 +25,28 @@ export const id: Command = {
 Usage
   $ cairn id
 
-With a seed running: its peer ID, addresses and network. Without: the
-repo's peer ID (its key is created on first use).`,
+With a seed running: its peer ID, addresses (relayed ones end in
+/p2p-circuit/p2p/<id>; "unconfirmed" means AutoNAT has not yet seen it
+dialable), network, reachability (public, private or unknown), the relays it
+holds a slot on, and the NAT features on. Without: the repo's peer ID (its
+key is created on first use).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'id')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string }
-    emit(ctx, [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}`)].join('\n'), r)
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string, reachability?: string, relays?: string[], nat?: string[], addressStates?: Array<{ address: string, verified: boolean, type: string, relayed: boolean }> }
+    const lines = [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}${addressNote(a, r.addressStates)}`)]
+    if (r.reachability != null) {
+      lines.push(`reachable ${r.reachability}`, `relay     ${(r.relays ?? []).length > 0 ? (r.relays ?? []).join(', ') : 'none'}`, `nat       ${(r.nat ?? []).join(' ') || 'off'}`)
+    }
+    emit(ctx, lines.join('\n'), r)
   }
+}
+
+/** ' (relayed)', ' (unconfirmed)' or '' for an address line of `cairn id`. */
+function addressNote (address: string, states: Array<{ address: string, verified: boolean, relayed: boolean }> | undefined): string {
+  if (address.includes('/p2p-circuit')) return ' (relayed)'
+  const row = states?.find(a => address === a.address || address.startsWith(`${a.address}/p2p/`))
+  return row != null && !row.verified ? ' (unconfirmed)' : ''
 }
 
 export const peers: Command = {
@@ -42,12 +56,13 @@ export const peers: Command = {
 Usage
   $ cairn peers
 
-'<multiaddr>/p2p/<id> <direction> <latency>' per connection (needs a seed).`,
+'<multiaddr>/p2p/<id> <direction> <latency> <direct|relayed>' per
+connection (needs a seed).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'peers')
-    const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {})) as Array<{ id: string, address: string, direction: string, latency: number | null }>
-    for (const r of rows) emit(ctx, `${r.address.includes('/p2p/') ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${r.latency}ms`}`, r)
+    const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {})) as Array<{ id: string, address: string, direction: string, latency: number | null, relayed?: boolean }>
+    for (const r of rows) emit(ctx, `${r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${r.latency}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
   }
 }
 
@@ -128,10 +143,11 @@ Usage
   $ cairn stats
   $ cairn stats bw     block bytes in and out since start, and current rates
 
-Peers, DHT routing table size, the last provide round, blocks served,
-block bytes exchanged since start and the upload/download caps
-(needs a seed; set them with seed --max-upload/--max-download or config
-transfer.maxUpload/maxDownload). 'seed --metrics'
+Peers (direct and relayed), reachability and relays in use, DHT routing
+table size, the last provide round, blocks served, block bytes exchanged
+since start and the upload/download caps (needs a seed; set them with seed
+--max-upload/--max-download or config transfer.maxUpload/maxDownload).
+'seed --metrics'
 serves the same and more in the Prometheus format.`,
   flags: {},
   async run (ctx) {
@@ -149,7 +165,8 @@ serves the same and more in the Prometheus format.`,
       return
     }
     emit(ctx, [
-      `peers          ${String(s.peers)}`,
+      `peers          ${String(s.peers)} (${String(s.direct ?? s.peers)} direct, ${String(s.relayed ?? 0)} relayed)`,
+      `reachable      ${String(s.reachability ?? 'unknown')}${(s.relays as string[] | undefined ?? []).length > 0 ? `, relay ${(s.relays as string[]).join(', ')}` : ''}`,
       `routing table  ${String(s.routingTable)}`,
       `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)`,
       `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,

@@ -27,6 +27,9 @@ Options
   --listen MA          listen here instead of config addresses.listen (repeatable)
   --bootstrap MA       also bootstrap from this peer (repeatable)
   --mdns               find peers on the LAN by multicast DNS
+  --relay-service      relay for peers behind NATs (config nat.relayService)
+  --relay MA           reserve a slot on this relay, /…/p2p/<relay id> (repeatable;
+                       added to config nat.relays): peers reach us through it
   --reprovide-interval S
                        seconds between reprovides (default: config provide.interval)
   --max-upload RATE    cap what this seed sends to all peers together, e.g. 16MiB (default: config transfer.maxUpload, 0 = none)
@@ -42,11 +45,15 @@ Examples
   $ cairn seed
   $ cairn seed --listen /ip4/0.0.0.0/tcp/4737
   $ cairn seed --max-upload 16MiB
-  $ cairn seed --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
+  $ cairn seed --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...
+  $ cairn seed --listen /ip4/0.0.0.0/tcp/4737 --relay-service
+  $ cairn seed --relay /ip4/198.51.100.2/tcp/4737/p2p/12D3Koo...`,
   flags: {
     listen: { type: 'string', isMultiple: true },
     bootstrap: { type: 'string', isMultiple: true },
     mdns: { type: 'boolean' },
+    relayService: { type: 'boolean' },
+    relay: { type: 'string', isMultiple: true },
     reprovideInterval: { type: 'number' },
     metrics: { type: 'string' },
     maxUpload: { type: 'string' },
@@ -56,6 +63,8 @@ Examples
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
     const interval = ctx.flags.reprovideInterval as number | undefined
+    const relays = (ctx.flags.relay as string[] | undefined) ?? []
+    for (const r of relays) if (!/^\/\S+\/p2p\/[A-Za-z0-9]+$/.test(r)) throw new UsageError(`--relay needs a multiaddr ending in /p2p/<relay peer id>, not "${r}"`)
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
     const maxUpload = rateFlag(ctx, 'maxUpload', '--max-upload')
     const maxDownload = rateFlag(ctx, 'maxDownload', '--max-download')
@@ -67,6 +76,8 @@ Examples
         listen: listen != null && listen.length > 0 ? listen : undefined,
         bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
         mdns: ctx.flags.mdns === true ? true : undefined,
+        relayService: ctx.flags.relayService as boolean | undefined,
+        relays,
         reprovideInterval: interval,
         maxUpload,
         maxDownload,

@@ -37,6 +37,7 @@ function capsText (l: SeedSnapshot['limits']): string {
 
 export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
   const n = (pane: Pane): number => focus === pane ? rows * 2 : rows
+  const relayedCount = snap.peers.filter(p => p.relayed === true).length
   if (help) {
     return (
       <Box flexDirection='column' borderStyle='round' paddingX={1}>
@@ -56,11 +57,14 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
         <Text dimColor>   ? help  q quit</Text>
       </Box>
       <Text dimColor wrap='truncate-end'>{snap.addresses[0] ?? 'not listening'}</Text>
+      {snap.nat != null
+        ? <Text wrap='truncate-end'>reachable <Text color={snap.nat.reachability === 'public' ? 'green' : snap.nat.reachability === 'private' ? 'yellow' : undefined}>{snap.nat.reachability}</Text>  relay {snap.nat.relays.length > 0 ? snap.nat.relays.map(short).join(', ') : 'none'}</Text>
+        : null}
       <Box>
-        <Panel title={`Peers (${snap.peers.length})`} focused={focus === 'peers'}>
+        <Panel title={`Peers (${snap.peers.length}${relayedCount > 0 ? `, ${relayedCount} relayed` : ''})`} focused={focus === 'peers'}>
           {snap.peers.length === 0 ? <Text dimColor>no peers yet</Text> : null}
           {snap.peers.slice(0, n('peers')).map(p => (
-            <Text key={p.id} wrap='truncate-end'>{short(p.id)} {p.direction === 'inbound' ? 'in ' : 'out'} {p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`} ↓{rate(p.rateIn)} ↑{rate(p.rateOut)}</Text>
+            <Text key={p.id} wrap='truncate-end'>{short(p.id)} {p.direction === 'inbound' ? 'in ' : 'out'} {p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`} ↓{rate(p.rateIn)} ↑{rate(p.rateOut)}{p.relayed === true ? ' via relay' : ''}</Text>
           ))}
         </Panel>
         <Panel title='DHT' focused={focus === 'dht'} width={26}>

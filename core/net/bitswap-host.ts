@@ -28,8 +28,8 @@ interface Mixin { start: (host: unknown) => Promise<void> }
 
 const HASHERS = new Map<number, unknown>([[sha256.code, sha256], [sha512.code, sha512], [identity.code, identity]])
 
-/** Starts bitswap on `libp2p`, serving from `blockstore`. */
-export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader): Promise<BitswapService> {
+/** Starts bitswap on `libp2p`, serving from `blockstore`; `options` are @helia/bitswap's own. */
+export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, options: Record<string, unknown> = {}): Promise<BitswapService> {
   let broker: Broker | null = null
   let mixin: Mixin | null = null
   const host = {
@@ -50,7 +50,7 @@ export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader): Pr
     addBlockBroker: (b: Broker) => { broker = b },
     addMixin: (m: Mixin) => { mixin = m }
   }
-  withBitswap(host as never)
+  withBitswap(host as never, options)
   if (mixin == null) throw new Error('@helia/bitswap did not register itself')
   await (mixin as Mixin).start(host)
   const started = broker as Broker | null

@@ -18,6 +18,7 @@
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import type { RateLimiter } from '../rate.ts'
+import { streamTo } from './nat.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -178,8 +179,9 @@ export class BlockChannel {
 
   /** `window`: the most wants this channel will ever have outstanding. */
   static async open (libp2p: Libp2p, peer: PeerId, signal: AbortSignal, window: number): Promise<BlockChannel> {
-    const stream = await libp2p.dialProtocol(peer, BLOCK_PROTOCOL, { signal })
-    // answers to every outstanding want may sit unread for a moment
+    // on a connection we have, relayed ones too: a peer behind a NAT may be reachable no other way
+    const stream = await streamTo(libp2p, peer, BLOCK_PROTOCOL, signal)
+    // answers to every outstanding request may sit unread for a moment
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, window * MAX_FRAME)
     return new BlockChannel(peer, stream)
   }

@@ -5,6 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CairnError, UsageError } from '../errors.ts'
 import { routingTableSize } from './table-filler.ts'
 import { CAIRN_VERSION } from '../version.ts'
+import { isDirect, type AddressRow, type Reachability } from './nat.ts'
 import type { CairnNode } from './node.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -18,6 +19,20 @@ export interface IdInfo {
   network: string
   dhtProtocol: string
   agent: string
+  /** public, private (nobody outside can dial us) or unknown */
+  reachability: Reachability
+  /** relay peer IDs we hold a reservation on */
+  relays: string[]
+  /** every address with its state (verified, transport/observed/ip-mapping, relayed) */
+  addressStates: AddressRow[]
+  /** NAT features on: relay-service, auto-relay, autonat, upnp, dcutr */
+  nat: string[]
+}
+
+/** The NAT features switched on, as words for `cairn id` and the dashboard. */
+export function natFeatures (node: CairnNode): string[] {
+  const n = node.nat
+  return [n.relayService && 'relay-service', n.autoRelay && 'auto-relay', n.autonat && 'autonat', n.upnp && 'upnp', n.dcutr && 'dcutr'].filter(f => f !== false)
 }
 
 export function idInfo (node: CairnNode): IdInfo {
@@ -27,7 +42,11 @@ export function idInfo (node: CairnNode): IdInfo {
     addresses: node.addresses(),
     network: `${node.settings.kind}:${node.repo.config.network.name}`,
     dhtProtocol: node.settings.dhtProtocol,
-    agent: `cairn/${CAIRN_VERSION}`
+    agent: `cairn/${CAIRN_VERSION}`,
+    reachability: node.libp2p.services.nat.reachability(),
+    relays: node.libp2p.services.nat.relays(),
+    addressStates: node.libp2p.services.nat.addresses(),
+    nat: natFeatures(node)
   }
 }
 
@@ -38,6 +57,8 @@ export interface PeerInfoRow {
   /** ms, from the last ping; null if not measured */
   latency: number | null
   streams: number
+  /** through a relay (a circuit address) rather than straight to the peer */
+  relayed: boolean
 }
 
 export function peers (node: CairnNode): PeerInfoRow[] {
@@ -46,7 +67,8 @@ export function peers (node: CairnNode): PeerInfoRow[] {
     address: c.remoteAddr.toString(),
     direction: c.direction,
     latency: c.rtt ?? null,
-    streams: c.streams.length
+    streams: c.streams.length,
+    relayed: !isDirect(c)
   }))
 }
 
@@ -92,11 +114,21 @@ export interface NodeStats {
   peers: number
   /** peers in the DHT routing table */
   routingTable: number
+  /** connections straight to the peer / through a relay */
+  direct: number
+  relayed: number
+  reachability: Reachability
+  relays: string[]
 }
 
 export function nodeStats (node: CairnNode): NodeStats {
+  const conns = node.libp2p.getConnections()
   return {
-    peers: node.libp2p.getConnections().length,
-    routingTable: routingTableSize(node.libp2p.services.dht)
+    peers: conns.length,
+    routingTable: routingTableSize(node.libp2p.services.dht),
+    direct: conns.filter(isDirect).length,
+    relayed: conns.filter(c => !isDirect(c)).length,
+    reachability: node.libp2p.services.nat.reachability(),
+    relays: node.libp2p.services.nat.relays()
   }
 }

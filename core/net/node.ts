@@ -1,6 +1,7 @@
 // The cairn node: libp2p (TCP, Noise, Yamux, identify, ping, kad-dht,
-// bootstrap, optional mDNS and private swarm key) with bitswap and
-// /cairn/blocks over the repo's block store. Composed explicitly: a stock
+// bootstrap, optional mDNS and private swarm key, and the NAT parts of
+// core/net/nat.ts: circuit relay, a dial-back reachability check, UPnP,
+// DCUtR) with bitswap and /cairn/blocks over the repo's block store. Composed explicitly: a stock
 // createHelia() would dial public bootstrap peers and delegated routers
 // (and Helia itself is not needed: bitswap-host.ts).
 
@@ -26,6 +27,7 @@ import type { BlockReader } from '../../storage/blocks.ts'
 import { BLOCK_PROTOCOL, ChannelPool, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
+import { applyPublicRanges, natServices, natSettings, relayTransport, type NatOptions, type NatSettings, type NatWatcher } from './nat.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
@@ -34,7 +36,7 @@ import type { Ping } from '@libp2p/ping'
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
 
-export interface NodeOptions {
+export interface NodeOptions extends NatOptions {
   /** overrides config addresses.listen */
   listen?: string[]
   /** added to config bootstrap */
@@ -49,7 +51,7 @@ export interface NodeOptions {
 /** block streams one peer may hold open to us at once */
 const MAX_BLOCK_STREAMS_PER_PEER = 4
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher }
 
 export class NodeStartError extends CairnError {}
 
@@ -64,6 +66,7 @@ export class CairnNode {
     /** bitswap for every IPFS peer, serving the repo and fetching from non-cairn peers */
     readonly bitswap: BitswapService,
     readonly settings: NetworkSettings,
+    readonly nat: NatSettings,
     readonly keeper: BootstrapKeeper,
     readonly filler: TableFiller
   ) {
@@ -80,6 +83,8 @@ export class CairnNode {
 
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
     const settings = networkSettings(repo.config, o.bootstrap)
+    const nat = natSettings(repo.config, o)
+    applyPublicRanges(nat)
     const privateKey = await loadOrCreateIdentity(repo)
     const swarmKey = await repo.readSecret(SWARM_KEY_FILE)
     const listen = o.listen ?? repo.config.addresses.listen
@@ -104,7 +109,7 @@ export class CairnNode {
       // 364 → 23 ms on a 20-node loopback swarm)
       datastore: new MemoryDatastore(),
       addresses: { listen },
-      transports: [tcp()],
+      transports: [tcp(), relayTransport()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
@@ -125,34 +130,44 @@ export class CairnNode {
           peerInfoMapper: settings.peerInfoMapper,
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
           querySelfInterval: settings.querySelfInterval
-        })
+        }),
+        ...natServices(nat)
       }
     }
     let libp2p: Libp2p<Services>
     let bitswap: BitswapService
     try {
-      libp2p = await createLibp2p(options)
+      libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
     try {
-      bitswap = await startBitswap(libp2p as Libp2p, served)
+      // bitswap answers over relayed (limited) connections too: a peer behind a
+      // NAT may be reachable no other way
+      bitswap = await startBitswap(libp2p as Libp2p, served, { runOnLimitedConnections: true })
     } catch (err) {
       await libp2p.stop()
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht))
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht))
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload })
-    }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
+    }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
     return node
   }
 
-  /** Listen addresses with our peer ID, as others dial them. */
+  /**
+   * Addresses with our peer ID, as others dial them: those we listen on
+   * (a public one before AutoNAT has confirmed it too: libp2p announces
+   * only confirmed ones), then relayed and other confirmed ones.
+   */
   addresses (): string[] {
-    return this.libp2p.getMultiaddrs().map(a => a.toString())
+    const id = this.libp2p.peerId.toString()
+    const rows = this.libp2p.services.nat.addresses().filter(a => a.type === 'transport' || a.verified)
+    rows.sort((a, b) => Number(a.relayed) - Number(b.relayed))
+    return [...new Set(rows.map(a => a.address.endsWith(`/p2p/${id}`) ? a.address : `${a.address}/p2p/${id}`))]
   }
 
   async stop (): Promise<void> {

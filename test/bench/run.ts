@@ -6,6 +6,7 @@
 // process separate, over 127.0.0.1, output on disk.
 //
 //   BENCH_ONLY=import | dht | transfer   runs one part
+//   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
 //   BENCH_DHT_*               see dht.ts
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
 import { transferConditions, transferFigures } from './transfer.ts'
+import { relayFigures } from './relay.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -33,9 +35,9 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer']
+const PARTS = ['import', 'dht', 'transfer', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
-const want = (part: string): boolean => ONLY === '' || ONLY === part
+const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
 const rows: Row[] = []
 
@@ -109,6 +111,7 @@ async function importFigures (file: string, tmp: string, chunk: number, label: s
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
 try {
   console.log(`cairn bench: Node ${process.versions.node}, ${os.cpus().length} cores, tmp ${tmp}${ONLY !== '' ? `, only ${ONLY}` : ''}`)
+  if (want('relay')) rows.push(...await relayFigures(tmp))
   if (want('import')) {
     console.log(`import: ${FILE_MIB} MiB random file, median of ${RUNS}`)
     console.log('durability: cairn flushes blocks with one syncfs before pinning; plain Helia/blockstore-fs never fsyncs')

@@ -122,7 +122,7 @@ describe('cairn seed', { timeout: 300_000 }, () => {
     await waitConnected(repo, s2.id)
     await waitConnected(repo2, s.id)
     // '<multiaddr>/p2p/<id> <direction> <latency>' (waited for: see the connection-stability test)
-    const line = new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${s.id} (inbound|outbound) (\\d+ms|-)$`)
+    const line = new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${s.id} (inbound|outbound) (\\d+ms|-) direct$`)
     let shown = ''
     await waitFor('a peers line for the first seed', async () => {
       const r = await run(repo2, 'peers')

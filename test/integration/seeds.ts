@@ -39,7 +39,12 @@ export interface StartOptions {
   bootstrap?: string[]
   args?: string[]
   readyTimeoutMs?: number
+  /** run inside this network namespace (root; the NAT tests): listen addresses are then documentation-range ones */
+  netns?: string
 }
+
+/** the documentation ranges, the only addresses tests may use besides loopback */
+const DOC_RANGE = /^\/ip4\/(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+\//
 
 const live = new Set<ChildProcess>()
 // last resort when a test process dies without its after hooks: no seed outlives it
@@ -52,11 +57,16 @@ process.on('exit', () => {
 /** Starts `cairn seed --repo REPO` on loopback and waits until it has printed its addresses. */
 export async function startSeed (repo: string, o: StartOptions = {}): Promise<SeedProcess> {
   const listen = o.listen ?? ['/ip4/127.0.0.1/tcp/0']
-  for (const l of listen) if (!l.startsWith('/ip4/127.0.0.1/')) throw new Error(`tests listen on 127.0.0.1 only, not ${l}`)
+  for (const l of listen) {
+    if (o.netns == null ? !l.startsWith('/ip4/127.0.0.1/') : !DOC_RANGE.test(l)) throw new Error(`tests listen on 127.0.0.1 (or documentation ranges in a namespace) only, not ${l}`)
+  }
   const args = [CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
   const env = { ...process.env }
   delete env.CAIRN_REPO
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // `ip netns exec` execs node in place: the pid is node's
+  const child = o.netns == null
+    ? spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('ip', ['netns', 'exec', o.netns, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   let out = ''
   let err = ''
@@ -99,7 +109,8 @@ export async function startSeed (repo: string, o: StartOptions = {}): Promise<Se
   }
 
   const addrs = out.split('\n').filter(l => l.startsWith('listening ')).map(l => l.slice('listening '.length))
-  const ids = new Set(addrs.map(a => a.split('/p2p/')[1]))
+  // the peer ID is the last /p2p/ part (a relayed address names the relay first)
+  const ids = new Set(addrs.map(a => a.split('/p2p/').slice(1).pop() as string))
   if (ids.size !== 1 || ids.has(undefined as never)) {
     await stop('SIGKILL')
     throw new Error(`seed on ${repo}: listening lines without one /p2p/<id>: ${JSON.stringify(addrs)}`)

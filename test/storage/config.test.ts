@@ -82,13 +82,29 @@ describe('validateConfig', () => {
     ['addresses.listen', { addresses: { listen: ['not a multiaddr'] } }, /"addresses\.listen" must be a list of multiaddrs/],
     ['bootstrap', { bootstrap: [42] }, /"bootstrap" must be a list of multiaddrs/],
     ['import.profile', { import: { profile: 'kubo-v9' } }, /"import\.profile" must be "unixfs-v1-2025", "kubo-v0", "kubo-v1" \(got "kubo-v9"\)/],
-    ['network', { network: 'cairn' }, /"network" must be an object/]
+    ['network', { network: 'cairn' }, /"network" must be an object/],
+    ['network.publicRanges', { network: { publicRanges: ['198.51.100.0'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],
+    ['network.publicRanges', { network: { publicRanges: ['198.51.100.0/33'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],
+    ['network.publicRanges', { network: { publicRanges: ['example.com/24'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],
+    ['nat.relays', { nat: { relays: ['/ip4/198.51.100.2/tcp/4737'] } }, /"nat\.relays" must be a list of relay multiaddrs ending in \/p2p\/<peer id>/],
+    ['nat.relayService', { nat: { relayService: 'yes' } }, /"nat\.relayService" must be true or false \(got "yes"\)/],
+    ['nat.upnp', { nat: { upnp: 1 } }, /"nat\.upnp" must be true or false/],
+    ['nat', { nat: { turbo: true } }, /unknown key "nat\.turbo"/]
   ]
   for (const [key, raw, re] of badValues) {
     test(`a bad value for ${key} names the key and what is allowed (${JSON.stringify(raw)})`, () => {
       assert.match(configError(() => validateConfig(raw)), re)
     })
   }
+
+  test('the NAT settings and public ranges: defaults, and values given win', () => {
+    assert.deepEqual(DEFAULT_CONFIG.nat, { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true })
+    assert.deepEqual(DEFAULT_CONFIG.network.publicRanges, [])
+    const relay = '/ip4/198.51.100.2/tcp/4737/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
+    const c = validateConfig({ network: { publicRanges: ['198.51.100.0/24', '2001:db8::/32'] }, nat: { relayService: true, relays: [relay], upnp: true } })
+    assert.deepEqual(c.network.publicRanges, ['198.51.100.0/24', '2001:db8::/32'])
+    assert.deepEqual(c.nat, { relayService: true, relays: [relay], autoRelay: true, autonat: true, upnp: true, dcutr: true })
+  })
 
   test('a config that is not a JSON object is refused', () => {
     for (const raw of [null, [], 42, 'text']) {

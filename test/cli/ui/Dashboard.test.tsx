@@ -59,6 +59,23 @@ test('peers panel: count, direction, latency and rates', () => {
   unmount()
 })
 
+test('NAT: reachability, the relay in use, and relayed peers marked', () => {
+  const s = snap({
+    nat: { reachability: 'private', relays: [PEER_B] },
+    peers: [
+      { id: PEER_A, address: `/ip4/198.51.100.2/tcp/4737/p2p/${PEER_B}/p2p-circuit`, direction: 'inbound', latencyMs: 9, bytesIn: 0, bytesOut: 0, rateIn: 0, rateOut: MIB, relayed: true },
+      { id: PEER_B, address: '/ip4/198.51.100.2/tcp/4737', direction: 'outbound', latencyMs: 1, bytesIn: 0, bytesOut: 0, rateIn: 0, rateOut: 0, relayed: false }
+    ]
+  })
+  const { lastFrame, unmount } = render(<Dashboard snap={s} focus='peers' help={false} />)
+  const f = lastFrame() ?? ''
+  assert.match(f, /reachable private {2}relay …aVUsGZNcoE/)
+  assert.match(f, /Peers \(2, 1 relayed\)/)
+  assert.match(f, /…CxwX5s5DuR in {4}9ms ↓0 B\/s ↑1\.00 MiB\/s via relay/)
+  assert.doesNotMatch(f, /…aVUsGZNcoE out .* via relay/)
+  unmount()
+})
+
 test('transfers panel: a progress bar per fetch and who serves it', () => {
   const s = snap({ transfers: [{ id: 1, kind: 'fetch', cid: 'bafybeia6de72amk4mmbgztfivouknolzmzmxtymfcez7tlejdjcrtv7vqu', bytes: 8 * MIB, total: 16 * MIB, rate: 4 * MIB, peers: { [PEER_A]: 6 * MIB, [PEER_B]: 2 * MIB }, done: false }] })
   const { lastFrame, unmount } = render(<Dashboard snap={s} focus='transfers' help={false} />)
