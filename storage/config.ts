@@ -2,6 +2,7 @@
 // that names the key and the problem; defaults fill what is missing.
 
 import fs from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { ConfigError, describeFsError } from './errors.ts'
 
 /** Profiles a repo may default to; the table lives in core/profiles.ts. */
@@ -33,6 +34,16 @@ export interface Config {
   connections: {
     /** connections kept before pruning */
     max: number
+    /** inbound connections from one IP address, at most (Sybil peers are cheap behind one address) */
+    maxPerIP: number
+  }
+  security: {
+    /** peer IDs and IP ranges always let in; with trustedOnly, the only ones */
+    allow: string[]
+    /** peer IDs and IP ranges never let in nor dialled */
+    deny: string[]
+    /** only `allow` peers may connect, in or out */
+    trustedOnly: boolean
   }
   api: {
     /** 'unix' (a socket in the repo, mode 0600) or a loopback multiaddr /ip4/127.0.0.1/tcp/N */
@@ -50,7 +61,9 @@ export const DEFAULT_CONFIG: Config = {
   import: { profile: 'unixfs-v1-2025' },
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
-  connections: { max: 300 },
+  // 64 per IP: room for a 50-node swarm on one test host or a busy NAT, not for a Sybil farm
+  connections: { max: 300, maxPerIP: 64 },
+  security: { allow: [], deny: [], trustedOnly: false },
   api: { listen: 'unix' }
 }
 
@@ -61,6 +74,14 @@ interface Field {
 }
 
 const isMultiaddr = (v: unknown): boolean => typeof v === 'string' && /^\/[a-z0-9]+\/[^\s]*$/i.test(v)
+/** A peer ID (base58 or CID form) or an IP address with an optional /PREFIX; core parses it fully. */
+export function isPeerOrRange (v: unknown): boolean {
+  if (typeof v !== 'string') return false
+  const [addr, prefix, ...rest] = v.split('/')
+  const family = isIP(addr)
+  if (family !== 0) return rest.length === 0 && (prefix == null || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))
+  return /^(12D3KooW|Qm)[1-9A-HJ-NP-Za-km-z]{40,50}$|^b[a-z2-7]{50,70}$|^k[0-9a-z]{50,70}$/.test(v)
+}
 const stringList = (item: (v: unknown) => boolean) => (v: unknown): boolean => Array.isArray(v) && v.every(item)
 
 /** The schema: dotted key → rule. Every leaf of Config appears here. */
@@ -73,6 +94,10 @@ const FIELDS: Record<string, Field> = {
   'provide.strategy': { expect: '"all", "pinned" or "roots"', check: v => v === 'all' || v === 'pinned' || v === 'roots' },
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'connections.maxPerIP': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
+  'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
+  'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }
