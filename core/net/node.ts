@@ -15,18 +15,20 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
-import { CairnError } from '../errors.ts'
+import { CairnError, ConfigError } from '../errors.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
 import { MemoryDatastore } from 'datastore-core'
 import { BLOCK_PROTOCOL, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
+import { PeerGuard, type BitswapEngine } from './peer-guard.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Helia } from 'helia'
+import type { CID } from 'multiformats/cid'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -37,6 +39,11 @@ export interface NodeOptions {
   /** added to config bootstrap */
   bootstrap?: string[]
   mdns?: boolean
+  /** added to config security.allow / security.deny (seed --allow / --deny) */
+  allow?: string[]
+  deny?: string[]
+  /** overrides config security.trustedOnly */
+  trustedOnly?: boolean
 }
 
 /** block streams one peer may hold open to us at once */
@@ -52,7 +59,9 @@ export class CairnNode {
     readonly helia: Helia & { libp2p: Libp2p<Services> },
     readonly settings: NetworkSettings,
     readonly keeper: BootstrapKeeper,
-    readonly filler: TableFiller
+    readonly filler: TableFiller,
+    /** admission (allow/deny, per-IP limit) and misbehaviour bans */
+    readonly guard: PeerGuard
   ) {}
 
   /** blocks served over /cairn/blocks since start */
@@ -62,6 +71,14 @@ export class CairnNode {
 
   get libp2p (): Libp2p<Services> { return this.helia.libp2p }
 
+  /** Helia's bitswap engine (Helia keeps its block brokers private) */
+  get bitswap (): BitswapEngine & { want: (cid: CID, o: { signal: AbortSignal, maxProviders: number, onProgress?: (e: { type: string, detail: unknown }) => void }) => Promise<Uint8Array> } {
+    const brokers = (this.helia as unknown as { blockBrokers: Array<{ name: string, bitswap?: unknown }> }).blockBrokers
+    const b = brokers.find(x => x.name === 'bitswap')?.bitswap
+    if (b == null) throw new CairnError('the node has no bitswap')
+    return b as never
+  }
+
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
     const settings = networkSettings(repo.config, o.bootstrap)
     const privateKey = await loadOrCreateIdentity(repo)
@@ -70,6 +87,16 @@ export class CairnNode {
     const discovery = []
     if (settings.bootstrap.length > 0) discovery.push(bootstrap({ list: settings.bootstrap, timeout: 0 }))
     if (o.mdns ?? repo.config.network.mdns) discovery.push(mdns())
+    const security = repo.config.security
+    const guard = new PeerGuard({
+      allow: [...security.allow, ...(o.allow ?? [])],
+      deny: [...security.deny, ...(o.deny ?? [])],
+      trustedOnly: o.trustedOnly ?? security.trustedOnly,
+      maxConnectionsPerIP: repo.config.connections.maxPerIP
+    })
+    if ((o.trustedOnly ?? security.trustedOnly) && security.allow.length + (o.allow ?? []).length === 0) {
+      throw new ConfigError('trusted-peers-only mode needs at least one allowed peer ID or address range (security.allow or --allow)')
+    }
 
     const helia = withBitswap(withLibp2pLight(createHeliaLight({
       blockstore: repo.blocks as never,
@@ -89,6 +116,7 @@ export class CairnNode {
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
       peerDiscovery: discovery,
+      connectionGater: guard.gater(),
       connectionManager: {
         maxConnections: repo.config.connections.max,
         allow: settings.allow
@@ -113,7 +141,9 @@ export class CairnNode {
     } catch (err) {
       throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht))
+    guard.attach(helia.libp2p as Libp2p)
+    const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht), guard)
+    guard.watchBitswap(node.bitswap)
     await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString())
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
