@@ -38,11 +38,17 @@ export function fetchInvokeOptions (ctx: Context, write = false): InvokeOptions 
 /** Tallies fetch progress events; says at the end who served how much. */
 export class FetchReport {
   private readonly peers = new Map<string, number>()
+  /** peers banned for misbehaving during the fetch, and why */
+  private readonly banned = new Map<string, string>()
   private total = 0
 
   /** Feed every progress event here; returns true for fetch events. */
   see (e: unknown): boolean {
-    const p = e as { type?: string, peer?: string, bytes?: number }
+    const p = e as { type?: string, peer?: string, bytes?: number, offence?: string }
+    if (p.type === 'fetch:banned' && p.peer != null) {
+      this.banned.set(p.peer, p.offence ?? 'misbehaved')
+      return true
+    }
     if (p.type !== 'fetch:block' || p.peer == null) return p.type === 'fetch:providers'
     this.peers.set(p.peer, (this.peers.get(p.peer) ?? 0) + (p.bytes ?? 0))
     this.total += p.bytes ?? 0
@@ -50,11 +56,13 @@ export class FetchReport {
   }
 
   print (ctx: Context): void {
-    if (this.peers.size === 0) return
+    if (this.peers.size === 0 && this.banned.size === 0) return
     const parts = [...this.peers].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id.slice(-8)} ${Math.round(100 * n / this.total)}%`)
-    report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}`, {
+    const bans = [...this.banned].map(([id, why]) => `${id.slice(-8)} (${why})`)
+    report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}${bans.length > 0 ? `; banned ${bans.join(', ')}` : ''}`, {
       fetched: this.total,
-      peers: Object.fromEntries(this.peers)
+      peers: Object.fromEntries(this.peers),
+      banned: Object.fromEntries(this.banned)
     })
   }
 }

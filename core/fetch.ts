@@ -12,7 +12,7 @@
 
 import { multiaddr } from '@multiformats/multiaddr'
 import { digestMatches } from '../storage/blocks.ts'
-import { BlockChannel } from './net/block-protocol.ts'
+import { BlockChannel, ProtocolViolationError } from './net/block-protocol.ts'
 import { AbortedError, BlockNotFoundError, CairnError } from './errors.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Blocks } from '../storage/blocks.ts'
@@ -32,6 +32,7 @@ const CHANNEL_WINDOW = 32
 export type FetchProgress =
   | { type: 'fetch:providers', providers: number }
   | { type: 'fetch:block', peer: string, bytes: number }
+  | { type: 'fetch:banned', peer: string, offence: string }
 
 export interface FetchOptions {
   /** multiaddrs to fetch from directly (--peer) */
@@ -61,9 +62,16 @@ export class Fetcher {
   readonly served = new Map<string, PeerTally>()
   private finding: Promise<void> | null = null
   private readonly deadline: AbortSignal
+  private readonly unwatch: () => void
 
   constructor (private readonly node: CairnNode, private readonly root: CID, private readonly o: FetchOptions) {
     this.deadline = o.signal != null ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs)
+    // a peer banned for misbehaving (here or on bitswap) is asked nothing more
+    this.unwatch = node.guard.onBan(e => {
+      const p = this.providers.get(e.peer)
+      if (p != null) p.broken = true
+      o.onProgress?.({ type: 'fetch:banned', peer: e.peer, offence: e.offence })
+    })
   }
 
   private get bitswap (): Bitswap {
@@ -76,7 +84,7 @@ export class Fetcher {
 
   private add (id: PeerId): void {
     const key = id.toString()
-    if (this.providers.has(key) || key === this.node.libp2p.peerId.toString()) return
+    if (this.providers.has(key) || key === this.node.libp2p.peerId.toString() || this.node.guard.isBanned(key)) return
     this.providers.set(key, { id, channel: null, broken: false })
   }
 
@@ -155,12 +163,19 @@ export class Fetcher {
         const got = next.channel != null
           ? { block: await raceSignal(next.channel.request(cid), signal), from: key }
           : await this.viaBitswap(cid, signal)
-        if (got.block == null || !digestMatches(cid, got.block)) continue
+        if (got.block == null) continue
+        if (!digestMatches(cid, got.block)) {
+          // an honest cairn seed hashes every block it reads: wrong bytes are a lie
+          this.node.guard.report(got.from ?? key, 'wrong-block')
+          next.p.broken = true
+          continue
+        }
         this.tally(got.from ?? key, got.block.byteLength)
         return got.block
       } catch (err) {
         if (process.env.CAIRN_DEBUG != null) process.stderr.write(`fetch ${cid.toString()} from ${key}: ${(err as Error).message} (outstanding ${next.channel?.outstanding})\n`)
         if (this.o.signal?.aborted === true) throw this.stopError(cid)
+        if (err instanceof ProtocolViolationError) this.node.guard.report(key, err.offence)
         // timed out or the peer left: stop asking it, ask the next
         if (next.channel != null) {
           next.p.broken = true
@@ -188,6 +203,7 @@ export class Fetcher {
 
   /** Closes the block streams. */
   close (): void {
+    this.unwatch()
     for (const p of this.providers.values()) void p.channel?.then(c => c?.close())
   }
 }

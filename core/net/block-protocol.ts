@@ -56,6 +56,14 @@ export async function serveBlocks (stream: Stream, store: BlockReader, stats: Se
 
 export class ChannelClosedError extends Error {}
 
+/** The peer broke the protocol (a frame too long to be a block, an answer never asked for): reported to the peer guard. */
+export class ProtocolViolationError extends ChannelClosedError {
+  constructor (message: string, readonly offence: 'bad-frame' | 'unsolicited-answer') { super(message) }
+}
+
+/** it-length-prefixed's errors for a length prefix beyond the limit or unreadable */
+const FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+
 interface Pending { cid: CID, resolve: (b: Uint8Array | null) => void, reject: (e: Error) => void }
 
 /** The client side: one stream to one peer, requests answered in order. */
@@ -81,7 +89,7 @@ export class BlockChannel {
     try {
       for await (const frame of lp.decode(this.stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_FRAME })) {
         const p = this.pending.shift()
-        if (p == null) throw new ChannelClosedError('an answer nobody asked for')
+        if (p == null) throw new ProtocolViolationError(`${this.peer.toString()} sent an answer nobody asked for`, 'unsolicited-answer')
         const bytes = frame.subarray()
         if (bytes[0] === HAVE) {
           p.resolve(bytes.subarray(1)) // the caller checks it against the CID
@@ -91,7 +99,8 @@ export class BlockChannel {
       }
       this.fail(new ChannelClosedError(`${this.peer.toString()} closed the block stream`))
     } catch (err) {
-      this.fail(err as Error)
+      const e = err as Error
+      this.fail(FRAME_ERRORS.has(e.name) ? new ProtocolViolationError(`${this.peer.toString()} sent a bad frame: ${e.message}`, 'bad-frame') : e)
     }
   }
 
