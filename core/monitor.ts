@@ -47,6 +47,8 @@ export interface SeedSnapshot {
   content: ContentRow[]
   dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
   served: { blocks: number, bytes: number }
+  /** the peer guard: offences reported, peers banned, connections refused */
+  guard: { offences: number, bans: number, refused: number }
   log: Array<{ time: number, line: string }>
 }
 
@@ -149,6 +151,7 @@ export class SeedMonitor {
       content: this.content,
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
+      guard: { ...this.node.guard.stats },
       log: this.lines.slice(-50)
     }
   }

@@ -20,6 +20,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     content: [],
     dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
     served: { blocks: 0, bytes: 0 },
+    guard: { offences: 0, bans: 0, refused: 0 },
     log: [],
     ...over
   }
