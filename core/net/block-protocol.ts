@@ -24,12 +24,21 @@ export const MAX_FRAME = 2 * 1024 * 1024 + 64
 /** a request frame is a CID: small */
 const MAX_REQUEST = 256
 const HAVE = 0
+/** it-length-prefixed's errors for a length prefix beyond the limit or unreadable */
+const FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 const DONT_HAVE = 1
+
+/**
+ * an answer the peer has not started reading by then ends the stream: a
+ * client that asks and never reads would otherwise hold a block of our
+ * memory per stream forever (honest clients read as fast as the link allows)
+ */
+export const SEND_STALL_TIMEOUT_MS = 30_000
 
 export interface ServeStats { blocks: number, bytes: number }
 
-/** The server side: answers every request on a stream in order. */
-export async function serveBlocks (stream: Stream, store: BlockReader, stats: ServeStats, onServed?: (peer: string, bytes: number) => void, peer = ''): Promise<void> {
+/** The server side: answers every request on a stream in order. `onViolation` hears of a peer breaking the protocol. */
+export async function serveBlocks (stream: Stream, store: BlockReader, stats: ServeStats, onServed?: (peer: string, bytes: number) => void, peer = '', onViolation?: (offence: 'bad-frame' | 'stalled-reader') => void): Promise<void> {
   try {
     for await (const frame of lp.decode(stream, { maxDataLength: MAX_REQUEST })) {
       let reply: Uint8Array
@@ -46,10 +55,18 @@ export async function serveBlocks (stream: Stream, store: BlockReader, stats: Se
         // a bad CID, or a block that fails its hash on disk: never served
         reply = Uint8Array.of(DONT_HAVE)
       }
-      if (!stream.send(lp.encode.single(reply))) await stream.onDrain()
+      if (!stream.send(lp.encode.single(reply))) {
+        try {
+          await stream.onDrain({ signal: AbortSignal.timeout(SEND_STALL_TIMEOUT_MS) })
+        } catch (err) {
+          if ((err as Error).name === 'TimeoutError') onViolation?.('stalled-reader')
+          throw err
+        }
+      }
     }
     await stream.close()
   } catch (err) {
+    if (FRAME_ERRORS.has((err as Error).name)) onViolation?.('bad-frame')
     stream.abort(err as Error)
   }
 }
@@ -60,9 +77,6 @@ export class ChannelClosedError extends Error {}
 export class ProtocolViolationError extends ChannelClosedError {
   constructor (message: string, readonly offence: 'bad-frame' | 'unsolicited-answer') { super(message) }
 }
-
-/** it-length-prefixed's errors for a length prefix beyond the limit or unreadable */
-const FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
 interface Pending { cid: CID, resolve: (b: Uint8Array | null) => void, reject: (e: Error) => void }
 

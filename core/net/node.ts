@@ -145,7 +145,7 @@ export class CairnNode {
     const node = new CairnNode(repo, helia as never, settings, new BootstrapKeeper(helia.libp2p as Libp2p, settings.bootstrap), new TableFiller(helia.libp2p as Libp2p, helia.libp2p.services.dht), guard)
     guard.watchBitswap(node.bitswap)
     await helia.libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString())
+      void serveBlocks(stream, repo.blocks, node.served, node.onServed, connection.remotePeer.toString(), offence => guard.report(connection.remotePeer, offence))
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER })
     node.keeper.start()
     node.filler.start()
