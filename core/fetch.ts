@@ -21,6 +21,8 @@ import type { CID } from 'multiformats/cid'
 
 export class NoProvidersError extends CairnError {}
 export class FetchTimeoutError extends CairnError {}
+/** A --peer address that cannot be dialled (refused by our own allow/deny settings, or by the peer). */
+export class PeerDialError extends CairnError {}
 
 /** one block request's time limit before the next provider is asked */
 export const BLOCK_TIMEOUT_MS = 15_000
@@ -91,7 +93,15 @@ export class Fetcher {
   /** Finds providers once: --peer addresses, connected peers, the DHT. */
   private async findProviders (): Promise<void> {
     for (const addr of this.o.peers ?? []) {
-      const conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.deadline })
+      let conn
+      try {
+        conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.deadline })
+      } catch (err) {
+        if (this.o.signal?.aborted === true) throw err
+        const e = err as Error
+        if (e.name === 'DialDeniedError') throw new PeerDialError(`not dialling ${addr}: this repo's security settings (security.deny, security.trustedOnly) refuse it`)
+        throw new PeerDialError(`cannot connect to ${addr}: ${e.message} (a peer that refuses us, by its deny list or trusted-only mode, just closes the connection)`)
+      }
       this.add(conn.remotePeer)
     }
     for (const c of this.node.libp2p.getConnections()) this.add(c.remotePeer)
