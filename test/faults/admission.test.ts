@@ -83,7 +83,8 @@ describe('allow and deny lists', { concurrency: 3, timeout: 120_000 }, () => {
     const h = await hostile()
     assert.match((await h.ask({ dial: s.addr })).dial, /^refused/, 'a stranger is refused')
     ok(await getFrom(s.addr, s.cid, fetcher), 'the trusted fetcher')
-    assert.match(failed(await getFrom(s.addr, s.cid, path.join(dir, 'untrusted-fetcher')), 'an untrusted fetcher'), /cannot connect to/)
+    assert.match(failed(await getFrom(s.addr, s.cid, path.join(dir, 'untrusted-fetcher')), 'an untrusted fetcher'), /cannot connect to|none of the 1 provider/)
+    // (refused after the handshake: the dial may see the connection for a moment before the seed closes it)
   })
 
   test('bad allow/deny values and trusted-only without an allow list are refused with one Error line', async () => {
