@@ -13,7 +13,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { digestMatches } from '../storage/blocks.ts'
 import { BlockChannel, ProtocolViolationError } from './net/block-protocol.ts'
-import { AbortedError, BlockNotFoundError, CairnError } from './errors.ts'
+import { AbortedError, BlockNotFoundError, CairnError, CorruptBlockError } from './errors.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Blocks } from '../storage/blocks.ts'
 import type { PeerId } from '@libp2p/interface'
@@ -242,12 +242,22 @@ export class FetchingStore {
   constructor (private readonly blocks: Blocks, private readonly fetcher: () => Promise<Fetcher>) {}
 
   async getBytes (cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
+    let corrupt: CorruptBlockError | null = null
     try {
       return await this.blocks.getBytes(cid, options)
     } catch (err) {
-      if (!(err instanceof BlockNotFoundError)) throw err
+      // a block corrupted on disk counts as missing: fetched again, and the good copy replaces it
+      if (err instanceof CorruptBlockError) corrupt = err
+      else if (!(err instanceof BlockNotFoundError)) throw err
     }
-    const bytes = await (await this.fetcher()).fetch(cid)
+    let bytes: Uint8Array
+    try {
+      bytes = await (await this.fetcher()).fetch(cid)
+    } catch (err) {
+      // nobody to fetch a good copy from: the corruption is the news
+      if (corrupt != null && err instanceof NoProvidersError) throw corrupt
+      throw err
+    }
     await this.blocks.put(cid, bytes, options)
     return bytes
   }
