@@ -171,13 +171,18 @@ export async function readConfig (file: string): Promise<Config> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(DEFAULT_CONFIG)
     throw new ConfigError(describeFsError(err, file))
   }
+  return parseConfigText(text, file)
+}
+
+/** config.json's text (from `source`) to a validated Config: what readConfig does after reading the file. */
+export function parseConfigText (text: string, source = 'config.json'): Config {
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`)
+    throw new ConfigError(`${source}: not valid JSON (${(err as Error).message})`)
   }
-  return validateConfig(raw, file)
+  return validateConfig(raw, source)
 }
 
 /** Writes config.json atomically (temp file, fsync, rename). */
