@@ -48,6 +48,11 @@ export interface NodeOptions {
 
 /** block streams one peer may hold open to us at once */
 const MAX_BLOCK_STREAMS_PER_PEER = 4
+/**
+ * bitswap streams one connection may hold open to us: @helia/bitswap's code
+ * allows 1024 (its docs say 32); an honest peer uses one or two at a time
+ */
+const MAX_BITSWAP_STREAMS_PER_PEER = 32
 
 export type Services = { dht: KadDHT, identify: Identify, ping: Ping }
 
@@ -135,7 +140,7 @@ export class CairnNode {
           querySelfInterval: settings.querySelfInterval
         })
       }
-    }))
+    }), { maxInboundStreams: MAX_BITSWAP_STREAMS_PER_PEER })
     try {
       await helia.start()
     } catch (err) {
