@@ -153,12 +153,15 @@ describe('hostile clients against a seed', { concurrency: 1, timeout: 180_000 },
     assert.match(answer.badFrame.redial, /^refused/)
   })
 
-  test('slow loris on the seed: at most 4 block streams per peer; an honest fetch still completes while they are held', async () => {
+  test('slow loris on the seed: at most 4 block streams and 32 bitswap streams per peer; an honest fetch still completes while they are held', async () => {
     const h = await hostile({})
     const answer = await h.ask({ loris: honest.addrs[0] })
     assert.equal(answer.error, undefined, answer.error)
     assert.ok(answer.loris.opened <= 4, JSON.stringify(answer))
     assert.ok(answer.loris.refused >= 4, JSON.stringify(answer))
+    const bs = await (await hostile({})).ask({ bitswapLoris: honest.addrs[0] })
+    assert.equal(bs.error, undefined, bs.error)
+    assert.ok(bs.bitswapLoris.opened <= 32 && bs.bitswapLoris.refused >= 16, `bitswap streams: ${JSON.stringify(bs)}`)
     const r = await cairn(['get', cid, '-o', path.join(dir, 'during-loris.bin'), '--repo', path.join(dir, 'fetch-during-loris'), '--peer', honest.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
     ok(r, 'an honest fetch while the loris streams are open')
     assert.ok((await fs.readFile(path.join(dir, 'during-loris.bin'))).equals(await fs.readFile(file)))

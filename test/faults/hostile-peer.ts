@@ -15,6 +15,7 @@
 // Lines on stdin are attacks on a peer, one JSON answer line each:
 //   {"flood": MA}      bitswap wantlists of FLOOD_WANTS random CIDs, until cut off
 //   {"loris": MA}      opens /cairn/blocks streams and sends one byte of a length prefix on each
+//   {"bitswapLoris": MA} the same with BITSWAP_LORIS_STREAMS bitswap streams
 //   {"badFrame": MA}   a /cairn/blocks request frame far longer than any CID
 //   {"dial": MA}       just connects (does the peer let us in?)
 // It prints {"listening": "<multiaddr>/p2p/<id>"} first, and {"error": …} for a failed command.
@@ -46,6 +47,7 @@ const FLOOD_WANTS = 2000
 const FLOOD_MESSAGES = 50
 const TRICKLE_MS = 500
 const LORIS_STREAMS = 8
+const BITSWAP_LORIS_STREAMS = 48
 
 interface Config { blocks?: string, bitswap?: string, repo?: string }
 const config = JSON.parse(process.argv[2] ?? '{}') as Config
@@ -163,6 +165,28 @@ async function redial (ma: string): Promise<string> {
   }
 }
 
+/**
+ * Opens `n` streams of `protocol` and sends one byte of a length prefix that
+ * never ends on each; after a moment, how many the peer still holds open
+ * (protocol negotiation may be lazy: a stream refused is reset a little later).
+ */
+async function holdStreams (peer: Parameters<typeof node.dialProtocol>[0], protocol: string, n: number): Promise<{ opened: number, refused: number }> {
+  const streams: Stream[] = []
+  let refused = 0
+  for (let i = 0; i < n; i++) {
+    try {
+      const s = await node.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(5000) })
+      s.send(Uint8Array.of(0x80))
+      streams.push(s)
+    } catch {
+      refused++
+    }
+  }
+  await sleep(1500)
+  const opened = streams.filter(s => s.status === 'open' && s.readStatus !== 'closed').length
+  return { opened, refused: n - opened }
+}
+
 for await (const line of createInterface({ input: process.stdin })) {
   try {
     const cmd = JSON.parse(line) as Record<string, string>
@@ -184,18 +208,10 @@ for await (const line of createInterface({ input: process.stdin })) {
       say({ flood: { sent, cutOff: await cutOff(peerId, 10_000), redial: await redial(cmd.flood) } })
     } else if (cmd.loris != null) {
       const conn = await node.dial(multiaddr(cmd.loris))
-      let opened = 0
-      let refused = 0
-      for (let i = 0; i < LORIS_STREAMS; i++) {
-        try {
-          const s = await node.dialProtocol(conn.remotePeer, BLOCK_PROTOCOL, { signal: AbortSignal.timeout(5000) })
-          s.send(Uint8Array.of(0x80)) // the first byte of a length prefix that never ends
-          opened++
-        } catch {
-          refused++
-        }
-      }
-      say({ loris: { opened, refused } })
+      say({ loris: await holdStreams(conn.remotePeer, BLOCK_PROTOCOL, LORIS_STREAMS) })
+    } else if (cmd.bitswapLoris != null) {
+      const conn = await node.dial(multiaddr(cmd.bitswapLoris))
+      say({ bitswapLoris: await holdStreams(conn.remotePeer, BITSWAP, BITSWAP_LORIS_STREAMS) })
     } else if (cmd.badFrame != null) {
       const conn = await node.dial(multiaddr(cmd.badFrame))
       const s = await node.dialProtocol(conn.remotePeer, BLOCK_PROTOCOL)
