@@ -31,10 +31,14 @@ export const BAN_MS = 10 * 60_000
 export const RECENT_WANT_MS = 60_000
 /** recently wanted blocks remembered, at most (memory bound) */
 const MAX_RECENT_WANTS = 8192
-/** wants one peer may send us in one bitswap message (Helia keeps at most 1024 per peer) */
-export const MAX_WANTS_PER_MESSAGE = 1024
-/** wants one peer may send us within WANT_WINDOW_MS before it counts as a flood */
-export const MAX_WANTS_PER_WINDOW = 8192
+/**
+ * wants one peer may send us in one bitswap message: 4× what Helia keeps per
+ * peer (1024), because an honest Helia reading a 1024-link layer at once
+ * sends about that many in its full want list
+ */
+export const MAX_WANTS_PER_MESSAGE = 4096
+/** wants one peer may send us within WANT_WINDOW_MS (~3,300 a second) before it counts as a flood */
+export const MAX_WANTS_PER_WINDOW = 32_768
 const WANT_WINDOW_MS = 10_000
 /** peers whose scores are remembered, at most (memory bound against Sybil churn) */
 const MAX_TRACKED_PEERS = 4096
@@ -243,7 +247,8 @@ export class PeerGuard {
     })
     engine.network.addEventListener('bitswap:message', (evt) => {
       const { peer, message } = evt.detail
-      const wants = message.wantlist?.entries?.length ?? 0
+      // cancels are not wants: a peer cancelling what it got is no flood
+      const wants = (message.wantlist?.entries ?? []).filter(e => e.cancel !== true).length
       if (wants === 0) return
       const key = peer.toString()
       const now = Date.now()
@@ -266,6 +271,6 @@ export interface BitswapEngine {
     addEventListener: (type: 'block', fn: (evt: CustomEvent<{ cid: CID, sender: PeerId }>) => void) => void
   }
   network: {
-    addEventListener: (type: 'bitswap:message', fn: (evt: CustomEvent<{ peer: PeerId, message: { wantlist?: { entries?: unknown[] } } }>) => void) => void
+    addEventListener: (type: 'bitswap:message', fn: (evt: CustomEvent<{ peer: PeerId, message: { wantlist?: { entries?: Array<{ cancel?: boolean }> } } }>) => void) => void
   }
 }

@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { BAN_SCORE, MAX_WANTS_PER_MESSAGE, OFFENCES, PeerGuard, parseRule, type BitswapEngine, type GuardPolicy } from '../../../core/net/peer-guard.ts'
+import { BAN_SCORE, MAX_WANTS_PER_MESSAGE, MAX_WANTS_PER_WINDOW, OFFENCES, PeerGuard, parseRule, type BitswapEngine, type GuardPolicy } from '../../../core/net/peer-guard.ts'
 import { ConfigError } from '../../../storage/errors.ts'
 import { isPeerOrRange, validateConfig } from '../../../storage/config.ts'
 import type { Libp2p, MultiaddrConnection, PeerId } from '@libp2p/interface'
@@ -144,14 +144,14 @@ describe('scores and bans', () => {
 
 describe('the bitswap watch', () => {
   /** A fake engine: the guard only listens to these two event targets. */
-  function fakeEngine (wanted: Set<string>): { engine: BitswapEngine, block: (cid: CID, sender: PeerId) => void, message: (peer: PeerId, wants: number) => void } {
+  function fakeEngine (wanted: Set<string>): { engine: BitswapEngine, block: (cid: CID, sender: PeerId) => void, message: (peer: PeerId, wants: number, cancel?: boolean) => void } {
     const wantList = new EventTarget() as EventTarget & { has: (c: CID) => boolean }
     wantList.has = (c: CID) => wanted.has(Buffer.from(c.multihash.bytes).toString('base64'))
     const network = new EventTarget()
     return {
       engine: { wantList, network } as unknown as BitswapEngine,
       block: (cid, sender) => wantList.dispatchEvent(new CustomEvent('block', { detail: { cid, sender } })),
-      message: (peer, wants) => network.dispatchEvent(new CustomEvent('bitswap:message', { detail: { peer, message: { wantlist: { entries: new Array(wants).fill({}) } } } }))
+      message: (peer, wants, cancel = false) => network.dispatchEvent(new CustomEvent('bitswap:message', { detail: { peer, message: { wantlist: { entries: new Array(wants).fill({ cancel }) } } } }))
     }
   }
   const cidOf = async (s: string): Promise<CID> => CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(s)))
@@ -181,5 +181,22 @@ describe('the bitswap watch', () => {
     assert.equal(guard.isBanned(p), false)
     f.message(p, MAX_WANTS_PER_MESSAGE + 1)
     assert.equal(guard.isBanned(p), true)
+  })
+
+  test('many moderate wantlists within 10 s are a flood too; cancels do not count', async () => {
+    const p = await newPeer()
+    const q = await newPeer()
+    const guard = new PeerGuard(policy())
+    const f = fakeEngine(new Set())
+    guard.watchBitswap(f.engine)
+    for (let i = 0; i < 20; i++) f.message(q, MAX_WANTS_PER_MESSAGE, true)
+    assert.equal(guard.isBanned(q), false, 'cancels are not wants')
+    let sent = 0
+    while (!guard.isBanned(p) && sent <= MAX_WANTS_PER_WINDOW) {
+      f.message(p, 2000)
+      sent += 2000
+    }
+    assert.ok(guard.isBanned(p))
+    assert.ok(sent > MAX_WANTS_PER_WINDOW && sent <= MAX_WANTS_PER_WINDOW + 2000, `banned after ${sent} wants`)
   })
 })
