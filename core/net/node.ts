@@ -15,7 +15,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
-import { CairnError, ConfigError } from '../errors.ts'
+import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
 import { MemoryDatastore } from 'datastore-core'
@@ -24,6 +24,7 @@ import { loadOrCreateIdentity } from './identity.ts'
 import { PeerGuard, type BitswapEngine } from './peer-guard.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
 import type { Repo } from '../../storage/repo.ts'
+import type { Blocks } from '../../storage/blocks.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
@@ -57,6 +58,34 @@ const MAX_BITSWAP_STREAMS_PER_PEER = 32
 export type Services = { dht: KadDHT, identify: Identify, ping: Ping }
 
 export class NodeStartError extends CairnError {}
+
+/** the error name Helia's bitswap treats as "don't have" */
+class NotFoundError extends Error { override name = 'NotFoundError' }
+
+/**
+ * The repo's blocks as Helia sees them: a block that fails its hash on disk
+ * (or vanished since `has`) is "not found". Bitswap answers that with
+ * don't-have; any other error made it drop every want in the batch, so one
+ * bad block stopped a peer's whole download from this seed.
+ */
+function missingWhenBad (blocks: Blocks): Blocks {
+  return new Proxy(blocks, {
+    get (target, prop) {
+      if (prop === 'get') {
+        return async function * (cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+          try {
+            yield await target.getBytes(cid, options)
+          } catch (err) {
+            if (err instanceof CorruptBlockError || err instanceof BlockNotFoundError) throw new NotFoundError(err.message)
+            throw err
+          }
+        }
+      }
+      const v = Reflect.get(target, prop, target) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+}
 
 export class CairnNode {
   private constructor (
@@ -104,7 +133,7 @@ export class CairnNode {
     }
 
     const helia = withBitswap(withLibp2pLight(createHeliaLight({
-      blockstore: repo.blocks as never,
+      blockstore: missingWhenBad(repo.blocks) as never,
       datastore: repo.datastore,
       // our blocks verify themselves on read; Helia need not keep its own GC lock
       holdGcLock: false
