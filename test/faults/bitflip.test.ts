@@ -10,7 +10,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { cairn, errorLine, failed, ok, pseudoRandom, run, tempDir } from '../helpers.ts'
 import { Resources, type SeedProcess } from '../integration/seeds.ts'
-import { fetchReport, verifyClean } from './peers.ts'
+import { fetchReport, startHostile, verifyClean } from './peers.ts'
 
 const MIB = 1024 * 1024
 const res = new Resources()
@@ -91,6 +91,21 @@ describe('a flipped bit in a seed\'s blocks/', { concurrency: 1, timeout: 180_00
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     await verifyClean(repo)
     assert.ok((fetchReport(r.stdout).peers[good.id] ?? 0) > 0, 'the honest seed served')
+  })
+
+  test('over bitswap too, the seed sends no bytes for the bad block (and sends the good ones)', async () => {
+    const v = await run(bad.repo, 'repo', 'verify', '--json')
+    const badCid = (v.stdout.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { bad?: string }).find(l => l.bad != null))?.bad
+    assert.ok(badCid != null, v.stdout)
+    const h = await startHostile({})
+    try {
+      const answer = await h.ask({ want: bad.addrs[0], cids: [badCid, cid] })
+      assert.equal(answer.error, undefined, answer.error)
+      assert.deepEqual(answer.want.good, [cid], `only the root arrived: ${JSON.stringify(answer)}`)
+      assert.equal(answer.want.wrong, 0, 'no bytes that fail their hash were sent')
+    } finally {
+      await h.stop()
+    }
   })
 
   test('offline, reading the damaged content names the corrupt block', async () => {

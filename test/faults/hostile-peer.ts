@@ -18,9 +18,11 @@
 //   {"bitswapLoris": MA} the same with BITSWAP_LORIS_STREAMS bitswap streams
 //   {"badFrame": MA}   a /cairn/blocks request frame far longer than any CID
 //   {"dial": MA}       just connects (does the peer let us in?)
+//   {"want": MA, "cids": [...]}  an honest bitswap want; answers which CIDs arrived with bytes that match
+//                      and which arrived with bytes that do not
 // It prints {"listening": "<multiaddr>/p2p/<id>"} first, and {"error": …} for a failed command.
 
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
@@ -48,6 +50,8 @@ const FLOOD_MESSAGES = 50
 const TRICKLE_MS = 500
 const LORIS_STREAMS = 8
 const BITSWAP_LORIS_STREAMS = 48
+/** how long the `want` command waits for blocks */
+const WANT_WAIT_MS = 4000
 
 interface Config { blocks?: string, bitswap?: string, repo?: string }
 const config = JSON.parse(process.argv[2] ?? '{}') as Config
@@ -55,7 +59,7 @@ const store = config.repo != null ? new Blocks(path.join(config.repo, 'blocks'))
 
 // @helia/bitswap does not export its protobuf codec; load it by path
 const pb = await import(pathToFileURL(path.join(ROOT, 'node_modules', '@helia', 'bitswap', 'dist', 'src', 'pb', 'message.js')).href) as {
-  BitswapMessage: { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => { wantlist?: { entries: Array<{ cid: Uint8Array, cancel?: boolean }> } } }
+  BitswapMessage: { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => { wantlist?: { entries: Array<{ cid: Uint8Array, cancel?: boolean }> }, blocks: Array<{ prefix: Uint8Array, data: Uint8Array }> } }
 }
 
 const say = (o: unknown): void => { process.stdout.write(JSON.stringify(o) + '\n') }
@@ -117,10 +121,14 @@ if (config.blocks != null) {
   }, { maxInboundStreams: 64 })
 }
 
+/** bytes of every bitswap block received (the `want` command looks here) */
+const received: Uint8Array[] = []
+
 await node.handle(BITSWAP, (stream, connection) => {
   void (async () => {
     for await (const frame of lp.decode(stream, { maxDataLength: 4 * 1024 * 1024 })) {
       const msg = pb.BitswapMessage.decode(frame.subarray())
+      for (const b of msg.blocks) received.push(b.data)
       if (config.bitswap !== 'wrong') continue
       const blocks = []
       for (const e of msg.wantlist?.entries ?? []) {
@@ -192,6 +200,17 @@ for await (const line of createInterface({ input: process.stdin })) {
     const cmd = JSON.parse(line) as Record<string, string>
     if (cmd.dial != null) {
       say({ dial: await redial(cmd.dial) })
+    } else if (cmd.want != null) {
+      const conn = await node.dial(multiaddr(cmd.want))
+      const cids = (cmd.cids as unknown as string[]).map(c => CID.parse(c))
+      const stream = await node.dialProtocol(conn.remotePeer, BITSWAP)
+      const entries = cids.map(c => ({ cid: c.bytes, priority: 1, sendDontHave: true }))
+      await send(stream, lp.encode.single(pb.BitswapMessage.encode({ wantlist: { entries, full: false }, blocks: [], blockPresences: [], pendingBytes: 0 })))
+      await sleep(WANT_WAIT_MS)
+      const digests = received.map(d => createHash('sha256').update(d).digest('hex'))
+      const wanted = cids.map(c => Buffer.from(c.multihash.digest).toString('hex'))
+      const good = cids.filter((_c, i) => digests.includes(wanted[i])).map(c => c.toString())
+      say({ want: { good, blocks: received.length, wrong: digests.filter(d => !wanted.includes(d)).length } })
     } else if (cmd.flood != null) {
       const conn = await node.dial(multiaddr(cmd.flood))
       const peerId = conn.remotePeer.toString()
@@ -199,13 +218,13 @@ for await (const line of createInterface({ input: process.stdin })) {
       try {
         const stream = await node.dialProtocol(conn.remotePeer, BITSWAP)
         for (let m = 0; m < FLOOD_MESSAGES && conn.status === 'open'; m++) {
-          const entries = Array.from({ length: FLOOD_WANTS }, () => ({ cid: CID.createV1(0x55, sha256.digest(randomBytes(32)) as never).bytes, priority: 1, wantType: 0, sendDontHave: true }))
+          const entries = Array.from({ length: FLOOD_WANTS }, () => ({ cid: CID.createV1(0x55, sha256.digest(randomBytes(32)) as never).bytes, priority: 1, sendDontHave: true }))
           await send(stream, lp.encode.single(pb.BitswapMessage.encode({ wantlist: { entries, full: false }, blocks: [], blockPresences: [], pendingBytes: 0 })))
           sent += FLOOD_WANTS
           await sleep(50)
         }
       } catch {}
-      say({ flood: { sent, cutOff: await cutOff(peerId, 10_000), redial: await redial(cmd.flood) } })
+      say({ flood: { sent, cutOff: await cutOff(peerId, 30_000), redial: await redial(cmd.flood) } })
     } else if (cmd.loris != null) {
       const conn = await node.dial(multiaddr(cmd.loris))
       say({ loris: await holdStreams(conn.remotePeer, BLOCK_PROTOCOL, LORIS_STREAMS) })
@@ -216,7 +235,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       const conn = await node.dial(multiaddr(cmd.badFrame))
       const s = await node.dialProtocol(conn.remotePeer, BLOCK_PROTOCOL)
       s.send(Buffer.concat([varint(1024 * 1024), randomBytes(4096)]))
-      say({ badFrame: { cutOff: await cutOff(conn.remotePeer.toString(), 10_000), redial: await redial(cmd.badFrame) } })
+      say({ badFrame: { cutOff: await cutOff(conn.remotePeer.toString(), 30_000), redial: await redial(cmd.badFrame) } })
     }
   } catch (err) {
     say({ error: (err as Error).message })
