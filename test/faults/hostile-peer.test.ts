@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import { ROOT, cairn, ok, pseudoRandom, tempDir } from '../helpers.ts'
 import { Resources, waitFor, type SeedProcess } from '../integration/seeds.ts'
 import { RSS_LIMIT_MIB, cairnMeasured, fetchReport, hwmOf, startHostile, verifyClean, type Hostile } from './peers.ts'
@@ -47,7 +47,7 @@ async function hostile (config: object): Promise<Hostile> {
 }
 
 /** get CID from the hostile peer and `others`, the hostile one named first; checks what must always hold. */
-async function getPast (h: Hostile, name: string, others: string[]): Promise<ReturnType<typeof fetchReport>> {
+async function getPast (t: TestContext, h: Hostile, name: string, others: string[]): Promise<ReturnType<typeof fetchReport>> {
   const repo = path.join(dir, `fetch-${name}`)
   const out = path.join(dir, `out-${name}.bin`)
   const r = await cairnMeasured(['get', cid, '-o', out, '--json', '--repo', repo, '--timeout', '90', '--peer', h.addr, ...others.flatMap(o => ['--peer', o])], dir, { timeoutMs: 150_000 })
@@ -57,6 +57,7 @@ async function getPast (h: Hostile, name: string, others: string[]): Promise<Ret
   const report = fetchReport(r.stdout)
   assert.equal(report.peers[h.id] ?? 0, 0, `the ${name} peer is credited with no bytes`)
   assert.ok(r.hwmMiB <= RSS_LIMIT_MIB, `fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
+  t.diagnostic(`fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
   return report
 }
 
@@ -68,15 +69,15 @@ describe('hostile peers on /cairn/blocks: the fetch completes from the honest se
     ['an answer before any request', { blocks: 'unasked' }, 'unsolicited-answer']
   ]
   for (const [what, config, offence] of cases) {
-    test(`${what}: the liar is banned for ${offence}`, async () => {
+    test(`${what}: the liar is banned for ${offence}`, async t => {
       const h = await hostile({ ...config, repo: (config as { repoFromHonest?: boolean }).repoFromHonest === true ? honest.repo : undefined })
-      const report = await getPast(h, offence + Object.values(config)[0], [honest.addrs[0]])
+      const report = await getPast(t, h, offence + Object.values(config)[0], [honest.addrs[0]])
       assert.equal(report.banned[h.id], offence, `banned: ${JSON.stringify(report.banned)}`)
       assert.ok((report.peers[honest.id] ?? 0) > 0)
     })
   }
 
-  test('slow loris (answers one byte every 500 ms, or never): its requests time out and go to the honest seed', { timeout: 180_000 }, async () => {
+  test('slow loris (answers one byte every 500 ms, or never): its requests time out and go to the honest seed', { timeout: 180_000 }, async t => {
     const [trickle, silent] = await Promise.all([hostile({ blocks: 'trickle' }), hostile({ blocks: 'silent' })])
     // both stall; the honest seed, named last, ends up serving everything
     const repo = path.join(dir, 'fetch-loris')
@@ -88,11 +89,12 @@ describe('hostile peers on /cairn/blocks: the fetch completes from the honest se
     const report = fetchReport(r.stdout)
     assert.deepEqual(Object.keys(report.peers).filter(p => (report.peers[p] ?? 0) > 0), [honest.id])
     assert.ok(r.hwmMiB <= RSS_LIMIT_MIB, `fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
+    t.diagnostic(`fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
   })
 })
 
 describe('hostile peers on bitswap', { concurrency: 2, timeout: 180_000 }, () => {
-  test('wrong bytes for wanted CIDs (bitswap 1.2: blocks nobody asked for): counted, the sender banned, the fetch completes from a stock Helia node', async () => {
+  test('wrong bytes for wanted CIDs (bitswap 1.2: blocks nobody asked for): counted, the sender banned, the fetch completes from a stock Helia node', async t => {
     const helia = spawn(process.execPath, [path.join(ROOT, 'dist', 'test', 'integration', 'helia-peer.js')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
     try {
       const lines = createInterface({ input: helia.stdout })[Symbol.asyncIterator]()
@@ -112,14 +114,15 @@ describe('hostile peers on bitswap', { concurrency: 2, timeout: 180_000 }, () =>
       assert.equal(report.banned[h.id], 'unsolicited-block', JSON.stringify(report))
       assert.equal(report.peers[h.id] ?? 0, 0)
       assert.ok(r.hwmMiB <= RSS_LIMIT_MIB, `fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
+      t.diagnostic(`fetcher peak RSS ${r.hwmMiB.toFixed(0)} MiB`)
     } finally {
       helia.kill('SIGKILL')
     }
   })
 
-  test('a peer pushing blocks nobody asked for is banned; nothing it sent is stored', async () => {
+  test('a peer pushing blocks nobody asked for is banned; nothing it sent is stored', async t => {
     const h = await hostile({ bitswap: 'push' })
-    const report = await getPast(h, 'push', [honest.addrs[0]])
+    const report = await getPast(t, h, 'push', [honest.addrs[0]])
     assert.equal(report.banned[h.id], 'unsolicited-block', JSON.stringify(report))
   })
 })
@@ -131,8 +134,9 @@ describe('hostile clients against a seed', { concurrency: 1, timeout: 180_000 },
     return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(url)).text())?.[1])
   }
 
-  test('a want flood over bitswap: the flooder is cut off and refused; the seed keeps serving with bounded memory', async () => {
+  test('a want flood over bitswap: the flooder is cut off and refused; the seed keeps serving with bounded memory', async t => {
     const bansBefore = await metric('cairn_peers_banned_total')
+    t.diagnostic(`seed peak RSS before the flood ${(await hwmOf(honest.pid)).toFixed(0)} MiB`)
     const h = await hostile({})
     const answer = await h.ask({ flood: honest.addrs[0] })
     assert.equal(answer.error, undefined, answer.error)
@@ -141,7 +145,9 @@ describe('hostile clients against a seed', { concurrency: 1, timeout: 180_000 },
     await waitFor('the ban in the metrics', async () => (await metric('cairn_peers_banned_total')) > bansBefore, 30_000)
     const r = await cairn(['get', cid, '-o', path.join(dir, 'after-flood.bin'), '--repo', path.join(dir, 'fetch-after-flood'), '--peer', honest.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
     ok(r, 'an honest fetch after the flood')
-    assert.ok((await hwmOf(honest.pid)) <= RSS_LIMIT_MIB, 'seed peak RSS')
+    const seedHwm = await hwmOf(honest.pid)
+    assert.ok(seedHwm <= RSS_LIMIT_MIB, `seed peak RSS ${seedHwm.toFixed(0)} MiB`)
+    t.diagnostic(`seed peak RSS ${seedHwm.toFixed(0)} MiB`)
   })
 
   test('a request frame longer than any CID: banned', async () => {
