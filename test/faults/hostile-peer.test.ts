@@ -77,6 +77,16 @@ describe('hostile peers on /cairn/blocks: the fetch completes from the honest se
     })
   }
 
+  test('a client that asks for blocks and never reads the answers loses its stream (the seed does not hold them forever)', { timeout: 180_000 }, async () => {
+    const h = await hostile({})
+    const answer = await h.ask({ stall: honest.addrs[0], repo: honest.repo })
+    assert.equal(answer.error, undefined, answer.error)
+    assert.ok(answer.stall.asked > 10, JSON.stringify(answer))
+    assert.equal(answer.stall.open, false, `the seed still held the stream after ${answer.stall.heldMs} ms`)
+    // ended by the seed's stall limit (30 s), not by anything sooner on our side
+    assert.ok(answer.stall.heldMs >= 25_000, JSON.stringify(answer))
+  })
+
   test('slow loris (answers one byte every 500 ms, or never): its requests time out and go to the honest seed', { timeout: 180_000 }, async t => {
     const [trickle, silent] = await Promise.all([hostile({ blocks: 'trickle' }), hostile({ blocks: 'silent' })])
     // both stall; the honest seed, named last, ends up serving everything

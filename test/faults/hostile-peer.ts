@@ -16,6 +16,8 @@
 //   {"flood": MA}      bitswap wantlists of FLOOD_WANTS random CIDs, until cut off
 //   {"loris": MA}      opens /cairn/blocks streams and sends one byte of a length prefix on each
 //   {"bitswapLoris": MA} the same with BITSWAP_LORIS_STREAMS bitswap streams
+//   {"stall": MA, "repo": DIR} asks for every block in DIR/blocks on one /cairn/blocks stream and never
+//                      reads the answers; answers how long the peer kept that stream open
 //   {"badFrame": MA}   a /cairn/blocks request frame far longer than any CID
 //   {"dial": MA}       just connects (does the peer let us in?)
 //   {"want": MA, "cids": [...]}  an honest bitswap want; answers which CIDs arrived with bytes that match
@@ -50,6 +52,8 @@ const FLOOD_MESSAGES = 50
 const TRICKLE_MS = 500
 const LORIS_STREAMS = 8
 const BITSWAP_LORIS_STREAMS = 48
+/** how long the `stall` command waits for the peer to end its stream, at most */
+const STALL_WAIT_MS = 90_000
 /** how long the `want` command waits for blocks */
 const WANT_WAIT_MS = 4000
 
@@ -211,6 +215,21 @@ for await (const line of createInterface({ input: process.stdin })) {
       const wanted = cids.map(c => Buffer.from(c.multihash.digest).toString('hex'))
       const good = cids.filter((_c, i) => digests.includes(wanted[i])).map(c => c.toString())
       say({ want: { good, blocks: received.length, wrong: digests.filter(d => !wanted.includes(d)).length } })
+    } else if (cmd.stall != null) {
+      const conn = await node.dial(multiaddr(cmd.stall))
+      const s = await node.dialProtocol(conn.remotePeer, BLOCK_PROTOCOL)
+      // stop reading: yamux stops granting window, so the peer's sends back up
+      s.pause()
+      const store = new Blocks(path.join(cmd.repo, 'blocks'))
+      let asked = 0
+      for await (const { cid } of store.list()) {
+        s.send(lp.encode.single(cid.bytes))
+        asked++
+      }
+      const t0 = Date.now()
+      // never read: wait until the peer gives up on us
+      while (s.status === 'open' && s.writeStatus !== 'closed' && Date.now() - t0 < STALL_WAIT_MS) await sleep(250)
+      say({ stall: { asked, open: s.status === 'open', heldMs: Date.now() - t0 } })
     } else if (cmd.flood != null) {
       const conn = await node.dial(multiaddr(cmd.flood))
       const peerId = conn.remotePeer.toString()
