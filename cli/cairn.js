@@ -8,15 +8,7 @@ if (!(major >= MIN_NODE_MAJOR)) {
     process.versions.node + ' (run it through npm, which uses the pinned Node, or install a newer Node)\n')
   process.exit(1)
 }
-// Bulk transfers allocate a buffer per block and frame outside the JS heap;
-// V8's incremental marking kept starting on that pressure and ran ~30 full
-// collections per 256 MiB moved, about a third of a seeder's CPU. Without it
-// the (rarer) collections of a ~25 MB heap are short pauses (docs/design.md).
-import('node:v8')
-  .then(v8 => {
-    v8.setFlagsFromString('--no-incremental-marking')
-    return import('../dist/cli/main.js')
-  })
+import('../dist/cli/main.js')
   .then(m => m.main(process.argv.slice(2)))
   .then(code => {
     process.exitCode = code

@@ -43,10 +43,16 @@ export class FetchReport {
   private duplicates = 0
   private duplicateBytes = 0
   private readonly dropped: Array<{ peer: string, reason: string }> = []
+  /** peers banned for misbehaving during the fetch, and why */
+  private readonly banned = new Map<string, string>()
 
   /** Feed every progress event here; returns true for fetch events. */
   see (e: unknown): boolean {
-    const p = e as { type?: string, peer?: string, bytes?: number, reason?: string }
+    const p = e as { type?: string, peer?: string, bytes?: number, reason?: string, offence?: string }
+    if (p.type === 'fetch:banned' && p.peer != null) {
+      this.banned.set(p.peer, p.offence ?? 'misbehaved')
+      return true
+    }
     if (p.type === 'fetch:duplicate') {
       this.duplicates++
       this.duplicateBytes += p.bytes ?? 0
@@ -63,18 +69,20 @@ export class FetchReport {
   }
 
   print (ctx: Context): void {
-    if (this.peers.size === 0) return
+    if (this.peers.size === 0 && this.banned.size === 0) return
     const parts = [...this.peers].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id.slice(-8)} ${Math.round(100 * n / this.total)}%`)
     const extra = [
       this.duplicates > 0 ? `${this.duplicates} duplicate block(s), ${formatBytes(this.duplicateBytes)}` : '',
-      this.dropped.length > 0 ? `dropped ${this.dropped.map(d => `${d.peer.slice(-8)} (${d.reason})`).join(', ')}` : ''
+      this.dropped.length > 0 ? `dropped ${this.dropped.map(d => `${d.peer.slice(-8)} (${d.reason})`).join(', ')}` : '',
+      this.banned.size > 0 ? `banned ${[...this.banned].map(([id, why]) => `${id.slice(-8)} (${why})`).join(', ')}` : ''
     ].filter(x => x !== '')
     report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}${extra.length > 0 ? `; ${extra.join('; ')}` : ''}`, {
       fetched: this.total,
       peers: Object.fromEntries(this.peers),
       duplicates: this.duplicates,
       duplicateBytes: this.duplicateBytes,
-      dropped: this.dropped
+      dropped: this.dropped,
+      banned: Object.fromEntries(this.banned)
     })
   }
 }

@@ -74,13 +74,18 @@ export async function carImport (repo: Repo, file: string, o: { signal?: AbortSi
     if (err instanceof CairnError) throw err
     throw new InputError(describeFsError(err, file))
   }
+  const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024, signal: o.signal })
+  return await carImportFrom(repo, stream, file, total, o)
+}
+
+/** Imports a CAR read from `source` (`file` names it in messages): every block verified, then the roots pinned. */
+export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Array>, file: string, total: number | null, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void, pin?: boolean } = {}): Promise<CarImportResult> {
   let read = 0
   let count = 0
-  const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024, signal: o.signal })
   const counted = (async function * () {
-    for await (const chunk of stream) {
-      read += (chunk as Buffer).byteLength
-      yield chunk as Uint8Array
+    for await (const chunk of source) {
+      read += chunk.byteLength
+      yield chunk
     }
   })()
   o.onProgress?.({ type: 'car:start', totalBytes: total })

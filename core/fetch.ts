@@ -3,11 +3,11 @@
 // the way. cat, get, ls and pin read through this when the network may be used.
 
 import { BlockNotFoundError, CorruptBlockError } from './errors.ts'
-import type { Swarm } from './swarm/scheduler.ts'
+import { NoProvidersError, type Swarm } from './swarm/scheduler.ts'
 import type { Blocks } from '../storage/blocks.ts'
 import type { CID } from 'multiformats/cid'
 
-export { Swarm, NoProvidersError, FetchTimeoutError, type FetchProgress, type PeerTally } from './swarm/scheduler.ts'
+export { Swarm, NoProvidersError, FetchTimeoutError, PeerDialError, type FetchProgress, type PeerTally } from './swarm/scheduler.ts'
 
 /**
  * leaves a reader keeps in flight: the swarm already runs ahead on the
@@ -27,14 +27,22 @@ export class FetchingStore {
   async getBytes (cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const fresh = this.active?.takeFresh(cid)
     if (fresh != null) return fresh
+    let corrupt: CorruptBlockError | null = null
     try {
       // what the swarm just stored it hashed on arrival: reading it back needs no second hash
       return await this.blocks.getBytes(cid, { ...options, verified: this.active?.stored(cid) === true })
     } catch (err) {
-      // a block that fails its hash on disk is fetched again and replaced
-      if (!(err instanceof BlockNotFoundError) && !(err instanceof CorruptBlockError)) throw err
+      // a block corrupted on disk counts as missing: fetched again, and the good copy replaces it
+      if (err instanceof CorruptBlockError) corrupt = err
+      else if (!(err instanceof BlockNotFoundError)) throw err
     }
-    return await (await this.open()).fetch(cid)
+    try {
+      return await (await this.open()).fetch(cid)
+    } catch (err) {
+      // nobody to fetch a good copy from: the corruption is the news
+      if (corrupt != null && err instanceof NoProvidersError) throw corrupt
+      throw err
+    }
   }
 
   private async open (): Promise<Swarm> {

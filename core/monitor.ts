@@ -52,6 +52,8 @@ export interface SeedSnapshot {
   served: { blocks: number, bytes: number }
   /** bytes per second; 0 = no cap */
   limits: { upload: number, download: number }
+  /** the peer guard: offences reported, peers banned, connections refused */
+  guard: { offences: number, bans: number, refused: number }
   log: Array<{ time: number, line: string }>
   /** NAT state: reachability and the relays we hold a slot on */
   nat?: { reachability: Reachability, relays: string[] }
@@ -170,6 +172,7 @@ export class SeedMonitor {
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
+      guard: { ...this.node.guard.stats },
       log: this.lines.slice(-50),
       nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
     }

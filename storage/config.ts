@@ -40,6 +40,16 @@ export interface Config {
   connections: {
     /** connections kept before pruning */
     max: number
+    /** inbound connections from one IP address, at most (Sybil peers are cheap behind one address) */
+    maxPerIP: number
+  }
+  security: {
+    /** peer IDs and IP ranges always let in; with trustedOnly, the only ones */
+    allow: string[]
+    /** peer IDs and IP ranges never let in nor dialled */
+    deny: string[]
+    /** only `allow` peers may connect, in or out */
+    trustedOnly: boolean
   }
   nat: {
     /** offer circuit relay v2 to other peers (seed --relay-service) */
@@ -77,7 +87,9 @@ export const DEFAULT_CONFIG: Config = {
   import: { profile: 'unixfs-v1-2025' },
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
-  connections: { max: 300 },
+  // 64 per IP: room for a 50-node swarm on one test host or a busy NAT, not for a Sybil farm
+  connections: { max: 300, maxPerIP: 64 },
+  security: { allow: [], deny: [], trustedOnly: false },
   // UPnP off by default: it multicasts SSDP searches on the LAN, which a
   // tool first run on a laptop should not do unasked (docs/network.md)
   nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
@@ -92,6 +104,14 @@ interface Field {
 }
 
 const isMultiaddr = (v: unknown): boolean => typeof v === 'string' && /^\/[a-z0-9]+\/[^\s]*$/i.test(v)
+/** A peer ID (base58 or CID form) or an IP address with an optional /PREFIX; core parses it fully. */
+export function isPeerOrRange (v: unknown): boolean {
+  if (typeof v !== 'string') return false
+  const [addr, prefix, ...rest] = v.split('/')
+  const family = isIP(addr)
+  if (family !== 0) return rest.length === 0 && (prefix == null || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))
+  return /^(12D3KooW|Qm)[1-9A-HJ-NP-Za-km-z]{40,50}$|^b[a-z2-7]{50,70}$|^k[0-9a-z]{50,70}$/.test(v)
+}
 const stringList = (item: (v: unknown) => boolean) => (v: unknown): boolean => Array.isArray(v) && v.every(item)
 const isBoolean = (v: unknown): boolean => typeof v === 'boolean'
 const isPeerMultiaddr = (v: unknown): boolean => isMultiaddr(v) && /\/p2p\/[A-Za-z0-9]+$/.test(v as string)
@@ -123,6 +143,10 @@ const FIELDS: Record<string, Field> = {
   'provide.strategy': { expect: '"all", "pinned" or "roots"', check: v => v === 'all' || v === 'pinned' || v === 'roots' },
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'connections.maxPerIP': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
+  'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
+  'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
@@ -198,13 +222,18 @@ export async function readConfig (file: string): Promise<Config> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(DEFAULT_CONFIG)
     throw new ConfigError(describeFsError(err, file))
   }
+  return parseConfigText(text, file)
+}
+
+/** config.json's text (from `source`) to a validated Config: what readConfig does after reading the file. */
+export function parseConfigText (text: string, source = 'config.json'): Config {
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`)
+    throw new ConfigError(`${source}: not valid JSON (${(err as Error).message})`)
   }
-  return validateConfig(raw, file)
+  return validateConfig(raw, source)
 }
 
 /** Writes config.json atomically (temp file, fsync, rename). */

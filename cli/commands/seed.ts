@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.ts'
+import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { formatBytes } from '../format.ts'
@@ -36,6 +37,9 @@ Options
   --max-download RATE  cap what fetches through this seed receive (default: config transfer.maxDownload)
   --metrics [HOST:]PORT
                        serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
+  --allow PEERID|CIDR  always let this peer or address range in (repeatable; added to config security.allow)
+  --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
+  --trusted-only       only allowed peers may connect, in or out (config security.trustedOnly)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
 On a terminal it shows a live dashboard (peers, transfers, seeded content,
@@ -58,6 +62,9 @@ Examples
     metrics: { type: 'string' },
     maxUpload: { type: 'string' },
     maxDownload: { type: 'string' },
+    allow: { type: 'string', isMultiple: true },
+    deny: { type: 'string', isMultiple: true },
+    trustedOnly: { type: 'boolean' },
     tui: { type: 'boolean' }
   },
   async run (ctx: Context) {
@@ -68,6 +75,11 @@ Examples
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
     const maxUpload = rateFlag(ctx, 'maxUpload', '--max-upload')
     const maxDownload = rateFlag(ctx, 'maxDownload', '--max-download')
+    const allow = (ctx.flags.allow as string[] | undefined) ?? []
+    const deny = (ctx.flags.deny as string[] | undefined) ?? []
+    for (const [flag, list] of [['--allow', allow], ['--deny', deny]] as const) {
+      for (const v of list) if (!isPeerOrRange(v)) throw new UsageError(`${flag} needs a peer ID or an IP address range such as 192.0.2.0/24, not "${v}"`)
+    }
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
@@ -81,7 +93,10 @@ Examples
         reprovideInterval: interval,
         maxUpload,
         maxDownload,
-        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined
+        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
+        allow,
+        deny,
+        trustedOnly: ctx.flags.trustedOnly === true ? true : undefined
       })
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })

@@ -31,6 +31,15 @@ const MAX_REQUEST = 256
 /** wants one peer may have queued on a stream; a client's window is far smaller, so more is abuse */
 export const MAX_QUEUED_WANTS = 512
 
+/** it-length-prefixed's errors for a length prefix beyond the limit or unreadable */
+const FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+/**
+ * an answer the peer has not started reading by then ends the stream: a
+ * client that asks and never reads would otherwise hold a block of our
+ * memory per stream forever (honest clients read as fast as the link allows)
+ */
+export const SEND_STALL_TIMEOUT_MS = 30_000
+
 const OP_WANT = 0
 const OP_CANCEL = 1
 const HAVE = 0
@@ -46,8 +55,11 @@ export interface ServeOptions {
   peer?: string
   /** the seed's upload cap, shared by every stream */
   limiter?: RateLimiter
+  /** hears of the peer breaking the protocol (reported to the peer guard) */
+  onViolation?: (offence: 'bad-frame' | 'stalled-reader') => void
 }
 
+/** The peer broke the protocol: a frame it may not send, or one too long to be a block. */
 export class BlockProtocolError extends Error {}
 
 interface Queued { key: string, cid: CID | null, cancelled: boolean }
@@ -119,16 +131,29 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
           o.onServed?.(o.peer ?? '', bytes.byteLength)
         }
       }
-      if (!stream.send(lp.encode.single(reply))) await stream.onDrain()
+      if (!stream.send(lp.encode.single(reply))) {
+        try {
+          await stream.onDrain({ signal: AbortSignal.timeout(SEND_STALL_TIMEOUT_MS) })
+        } catch (err) {
+          if ((err as Error).name === 'TimeoutError') o.onViolation?.('stalled-reader')
+          throw err
+        }
+      }
     }
     await reading
     await stream.close()
   } catch (err) {
+    if (err instanceof BlockProtocolError || FRAME_ERRORS.has((err as Error).name)) o.onViolation?.('bad-frame')
     stream.abort(err as Error)
   }
 }
 
 export class ChannelClosedError extends Error {}
+
+/** The serving peer broke the protocol (a frame too long to be a block, an answer never asked for): reported to the peer guard. */
+export class ProtocolViolationError extends ChannelClosedError {
+  constructor (message: string, readonly offence: 'bad-frame' | 'unsolicited-answer') { super(message) }
+}
 
 /**
  * One open block stream per peer, kept between fetches: a daemon's second
@@ -193,16 +218,17 @@ export class BlockChannel {
     try {
       for await (const frame of lp.decode(this.stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_FRAME })) {
         const p = this.pending.shift()
-        if (p == null) throw new BlockProtocolError('an answer nobody asked for')
+        if (p == null) throw new ProtocolViolationError(`${this.peer.toString()} sent an answer nobody asked for`, 'unsolicited-answer')
         const bytes = frame.subarray()
         if (bytes[0] === HAVE) p.resolve({ status: 'have', bytes: bytes.subarray(1) }) // the caller checks it against the CID
         else if (bytes[0] === DONT_HAVE && bytes.byteLength === 1) p.resolve({ status: 'dont-have' })
         else if (bytes[0] === CANCELLED && bytes.byteLength === 1) p.resolve({ status: 'cancelled' })
-        else throw new BlockProtocolError(`a malformed answer (type ${bytes[0]}, ${bytes.byteLength} bytes)`)
+        else throw new ProtocolViolationError(`${this.peer.toString()} sent a malformed answer (type ${bytes[0]}, ${bytes.byteLength} bytes)`, 'bad-frame')
       }
       this.fail(new ChannelClosedError(`${this.peer.toString()} closed the block stream`))
     } catch (err) {
-      this.fail(err as Error)
+      const e = err as Error
+      this.fail(FRAME_ERRORS.has(e.name) ? new ProtocolViolationError(`${this.peer.toString()} sent a bad frame: ${e.message}`, 'bad-frame') : e)
     }
   }
 

@@ -16,7 +16,8 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { startBitswap, type BitswapService } from './bitswap-host.ts'
-import { CairnError } from '../errors.ts'
+import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
+import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
 import { MemoryDatastore } from 'datastore-core'
@@ -32,6 +33,7 @@ import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import type { CID } from 'multiformats/cid'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -46,14 +48,27 @@ export interface NodeOptions extends NatOptions {
   maxUpload?: number
   /** bytes per second; overrides config transfer.maxDownload (0 = no cap) */
   maxDownload?: number
+  /** added to config security.allow / security.deny (seed --allow / --deny) */
+  allow?: string[]
+  deny?: string[]
+  /** overrides config security.trustedOnly */
+  trustedOnly?: boolean
 }
 
 /** block streams one peer may hold open to us at once */
 const MAX_BLOCK_STREAMS_PER_PEER = 4
+/**
+ * bitswap streams one connection may hold open to us: @helia/bitswap's code
+ * allows 1024 (its docs say 32); an honest peer uses one or two at a time
+ */
+const MAX_BITSWAP_STREAMS_PER_PEER = 32
 
 export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher }
 
 export class NodeStartError extends CairnError {}
+
+/** the error name Helia's bitswap treats as "don't have" */
+class NotFoundError extends Error { override name = 'NotFoundError' }
 
 export class CairnNode {
   private constructor (
@@ -68,7 +83,9 @@ export class CairnNode {
     readonly settings: NetworkSettings,
     readonly nat: NatSettings,
     readonly keeper: BootstrapKeeper,
-    readonly filler: TableFiller
+    readonly filler: TableFiller,
+    /** admission (allow/deny, per-IP limit) and misbehaviour bans */
+    readonly guard: PeerGuard
   ) {
     this.channels = new ChannelPool(libp2p as Libp2p)
   }
@@ -91,13 +108,32 @@ export class CairnNode {
     const discovery = []
     if (settings.bootstrap.length > 0) discovery.push(bootstrap({ list: settings.bootstrap, timeout: 0 }))
     if (o.mdns ?? repo.config.network.mdns) discovery.push(mdns())
+    const security = repo.config.security
+    const guard = new PeerGuard({
+      allow: [...security.allow, ...(o.allow ?? [])],
+      deny: [...security.deny, ...(o.deny ?? [])],
+      trustedOnly: o.trustedOnly ?? security.trustedOnly,
+      maxConnectionsPerIP: repo.config.connections.maxPerIP
+    })
+    if ((o.trustedOnly ?? security.trustedOnly) && security.allow.length + (o.allow ?? []).length === 0) {
+      throw new ConfigError('trusted-peers-only mode needs at least one allowed peer ID or address range (security.allow or --allow)')
+    }
 
     const upload = new RateLimiter(o.maxUpload ?? parseRate(repo.config.transfer.maxUpload) ?? 0)
     const download = new RateLimiter(o.maxDownload ?? parseRate(repo.config.transfer.maxDownload) ?? 0)
-    // what bitswap serves from passes the upload cap too; our own reads use repo.blocks
+    // What bitswap serves from: the upload cap applies, and a block that
+    // fails its hash on disk (or vanished since `has`) is "not found", which
+    // bitswap answers with don't-have; any other error made it drop every
+    // want in the batch, so one bad block stopped a peer's whole download.
     const served: BlockReader = Object.create(repo.blocks)
-    served.get = async function * (cid, options) {
-      const bytes = await repo.blocks.getBytes(cid, options)
+    served.get = async function * (cid: CID, options?: { signal?: AbortSignal }) {
+      let bytes: Uint8Array
+      try {
+        bytes = await repo.blocks.getBytes(cid, options)
+      } catch (err) {
+        if (err instanceof CorruptBlockError || err instanceof BlockNotFoundError) throw new NotFoundError(err.message)
+        throw err
+      }
       await upload.take(bytes.byteLength, options?.signal)
       yield bytes
     }
@@ -114,6 +150,7 @@ export class CairnNode {
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
       peerDiscovery: discovery,
+      connectionGater: guard.gater(),
       connectionManager: {
         maxConnections: repo.config.connections.max,
         allow: settings.allow
@@ -144,14 +181,16 @@ export class CairnNode {
     try {
       // bitswap answers over relayed (limited) connections too: a peer behind a
       // NAT may be reachable no other way
-      bitswap = await startBitswap(libp2p as Libp2p, served, { runOnLimitedConnections: true })
+      bitswap = await startBitswap(libp2p as Libp2p, served, { runOnLimitedConnections: true, maxInboundStreams: MAX_BITSWAP_STREAMS_PER_PEER })
     } catch (err) {
       await libp2p.stop()
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
     }
-    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht))
+    guard.attach(libp2p as Libp2p)
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
+    guard.watchBitswap(bitswap.bitswap as never)
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload })
+      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()

@@ -22,6 +22,7 @@ import type { Answer } from '../net/block-protocol.ts'
 import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
 import { blockKey, linksOf } from '../dag.ts'
 import { Lane, MAX_WINDOW, type Asker } from './lane.ts'
+import { ProtocolViolationError } from '../net/block-protocol.ts'
 import { WantQueue, type Want } from './want-queue.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
@@ -31,6 +32,8 @@ export class NoProvidersError extends CairnError {}
 export class FetchTimeoutError extends CairnError {}
 /** A provider that misbehaved: wrong bytes, a broken frame, a stall. */
 export class PeerFaultError extends CairnError {}
+/** A --peer address that cannot be dialled (refused by our own allow/deny settings, or by the peer). */
+export class PeerDialError extends CairnError {}
 
 /** providers looked for in the DHT, at most */
 const MAX_DHT_PROVIDERS = 20
@@ -66,6 +69,7 @@ export type FetchProgress =
   | { type: 'fetch:block', peer: string, bytes: number }
   | { type: 'fetch:duplicate', peer: string, bytes: number }
   | { type: 'fetch:dropped', peer: string, reason: string }
+  | { type: 'fetch:banned', peer: string, offence: string }
 
 export interface SwarmOptions {
   /** multiaddrs to fetch from directly (--peer); no DHT lookup then */
@@ -93,6 +97,8 @@ interface StoredWant extends Want {
 export class Swarm {
   private readonly lanes = new Map<string, Lane>()
   private readonly opening = new Set<string>()
+  /** peers whose block stream could not be opened, and why */
+  private readonly unreachable = new Map<string, string>()
   private readonly wants = new Map<string, StoredWant>()
   private readonly queue = new WantQueue()
   private readonly expanded = new Set<string>()
@@ -109,9 +115,16 @@ export class Swarm {
   private timer: NodeJS.Timeout | null = null
   private readonly signal: AbortSignal
   private readonly stop = new AbortController()
+  private readonly unwatch: () => void
 
   constructor (private readonly node: CairnNode, private readonly blocks: Blocks, private readonly root: CID, private readonly o: SwarmOptions) {
     this.signal = o.signal != null ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal
+    // a peer banned for misbehaving (here or on bitswap) is asked nothing more
+    this.unwatch = node.guard.onBan(e => {
+      o.onProgress?.({ type: 'fetch:banned', peer: e.peer, offence: e.offence })
+      const lane = this.lanes.get(e.peer)
+      if (lane != null) this.dropLane(lane, new PeerFaultError(`banned: ${e.offence}`))
+    })
   }
 
   private start (): void {
@@ -127,7 +140,15 @@ export class Swarm {
   private async discover (): Promise<void> {
     const direct = this.o.peers ?? []
     for (const addr of direct) {
-      const conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.signal })
+      let conn
+      try {
+        conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.signal })
+      } catch (err) {
+        if (this.signal.aborted) throw err
+        const e = err as Error
+        if (e.name === 'DialDeniedError') throw new PeerDialError(`not dialling ${addr}: this repo's security settings (security.deny, security.trustedOnly) refuse it`)
+        throw new PeerDialError(`cannot connect to ${addr}: ${e.message} (a peer that refuses us, by its deny list or trusted-only mode, just closes the connection)`)
+      }
       this.addPeer(conn.remotePeer)
     }
     for (const c of this.node.libp2p.getConnections()) this.addPeer(c.remotePeer)
@@ -149,7 +170,7 @@ export class Swarm {
 
   private addPeer (id: PeerId): void {
     const key = id.toString()
-    if (this.lanes.has(key) || this.opening.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null) return
+    if (this.lanes.has(key) || this.opening.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null || this.node.guard.isBanned(key)) return
     this.opening.add(key)
     void (async () => {
       let lane: Lane
@@ -158,7 +179,15 @@ export class Swarm {
         const channel = await this.node.channels.get(id, this.signal, MAX_WINDOW)
         // the stream outlives this fetch unless the peer misbehaved on it
         lane = new Lane(key, { ask: async cid => await channel.request(cid), cancel: cid => { channel.cancel(cid) }, close: err => { if (err != null) channel.close(err) } }, 'cairn', performance.now())
-      } catch {
+      } catch (err) {
+        // a peer that does not speak /cairn/blocks is an IPFS peer: bitswap;
+        // one we cannot reach at all is no provider
+        if ((err as Error).name !== 'UnsupportedProtocolError' || this.node.libp2p.getConnections(id).length === 0) {
+          this.opening.delete(key)
+          this.unreachable.set(key, (err as Error).message)
+          this.checkUnreachable()
+          return
+        }
         lane = this.bitswapLane()
       }
       this.opening.delete(key)
@@ -325,7 +354,10 @@ export class Swarm {
     lane.inFlight.set(w.key, { cid: w.cid, sentAt, bytesGuess: this.avgBlock })
     lane.asker.ask(w.cid).then(
       async a => { await this.answered(lane, w, a, sentAt) },
-      err => { this.dropLane(lane, err as Error) }
+      err => {
+        if (err instanceof ProtocolViolationError) this.node.guard.report(lane.key, err.offence)
+        this.dropLane(lane, err as Error)
+      }
     ).catch(err => { this.failAll(err) })
   }
 
@@ -334,6 +366,8 @@ export class Swarm {
     const now = performance.now()
     if (a.status === 'have') {
       if (!digestMatches(w.cid, a.bytes)) {
+        // an honest cairn seed hashes every block it reads: wrong bytes are a lie (bitswap checks its own)
+        if (lane.kind === 'cairn') this.node.guard.report(lane.key, 'wrong-block')
         this.dropLane(lane, new PeerFaultError(`sent bytes that do not match ${w.cid.toString()}`))
         return
       }
@@ -444,6 +478,8 @@ export class Swarm {
     if (live.length === 0) {
       if (this.lanes.size === 0 && this.node.settings.bootstrap.length === 0 && (this.o.peers ?? []).length === 0) {
         this.failAll(new NoProvidersError(`${this.root.toString()} is not in the repo, and there is no peer to ask: add bootstrap peers (cairn config set bootstrap …), or pass --peer or --bootstrap`))
+      } else if (this.lanes.size === 0 && this.unreachable.size > 0) {
+        this.failAll(new PeerDialError(`cannot connect to ${[...this.unreachable].map(([id, why]) => `${id}: ${why}`).join('; ')}`))
       } else if (this.lanes.size === 0) {
         this.failAll(new NoProvidersError(`no provider of ${this.root.toString()} found`))
       } else {
@@ -478,6 +514,7 @@ export class Swarm {
   /** Stops the timer and closes every block stream; pending waits fail. */
   close (): void {
     this.closed ??= new AbortedError('fetch closed')
+    this.unwatch()
     if (this.timer != null) clearInterval(this.timer)
     this.stop.abort()
     for (const lane of this.lanes.values()) {

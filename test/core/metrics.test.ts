@@ -20,11 +20,15 @@ test('the snapshot in the Prometheus text format', () => {
     dht: { routingTable: 7, provided: 3, failed: 1, lastRound: null, running: false },
     served: { blocks: 4, bytes: 4096 },
     limits: { upload: 16 * 1024 * 1024, download: 0 },
+    guard: { offences: 3, bans: 1, refused: 2 },
     log: []
   }
   const text = prometheusText(snap)
   assert.match(text, /^# HELP cairn_uptime_seconds .+\n# TYPE cairn_uptime_seconds gauge\ncairn_uptime_seconds 1\.5$/m)
   assert.match(text, /^cairn_peers 1$/m)
+  assert.match(text, /^cairn_peers_banned_total 1$/m)
+  assert.match(text, /^cairn_peer_offences_total 3$/m)
+  assert.match(text, /^cairn_connections_refused_total 2$/m)
   assert.match(text, /^cairn_dht_routing_table_peers 7$/m)
   assert.match(text, /^cairn_served_bytes_total 4096$/m)
   assert.match(text, /^cairn_rate_limit_bytes_per_second\{direction="up"\} 16777216$/m)

@@ -21,6 +21,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
     served: { blocks: 0, bytes: 0 },
     limits: { upload: 0, download: 0 },
+    guard: { offences: 0, bans: 0, refused: 0 },
     log: [],
     ...over
   }
