@@ -356,7 +356,7 @@ async function ttfb (c: Ctx, provider: SeedProcess, startup: string): Promise<vo
 /** Peak RSS of fetcher and seeder, the main file against BIG_MIB (1 → 1). */
 async function rssRows (c: Ctx, main: GetRun[], seederPeak: number | null, s1: SeedProcess): Promise<void> {
   const fetchPeak = Math.max(...main.map(r => Math.max(r.maxRssMiB, r.hwmMiB)))
-  let big: { fetch: number, seed: number | null, note: string } | null = null
+  let big: { ok: boolean, fetch: number, seed: number | null, note: string } | null = null
   if (BIG_MIB > 0) {
     const file = path.join(c.tmp, `in-${BIG_MIB}.bin`)
     makeFile(file, BIG_MIB)
@@ -367,18 +367,19 @@ async function rssRows (c: Ctx, main: GetRun[], seederPeak: number | null, s1: S
     const s = await seed(repo)
     c.seeds.push(s)
     const [g] = await gets(c, `cairn 1→1 ${BIG_MIB} MiB`, 1, cid, [s.addrs[0]], BIG_MIB, GET_TIMEOUT_MS(BIG_MIB), sha)
-    big = { fetch: Math.max(g.maxRssMiB, g.hwmMiB), seed: seedPeakMiB(s), note: g.ok ? `${f0(rate(BIG_MIB, g.seconds))} MiB/s${g.error !== '' ? ` ${g.error}` : ''}` : `FAILED ${g.error}` }
+    big = { ok: g.ok, fetch: Math.max(g.maxRssMiB, g.hwmMiB), seed: seedPeakMiB(s), note: g.ok ? `${f0(rate(BIG_MIB, g.seconds))} MiB/s${g.error !== '' ? ` ${g.error}` : ''}` : `FAILED ${g.error}` }
     await s.stop()
     fs.rmSync(repo, { recursive: true, force: true })
   }
   const row = (who: string, a: number | null, b: number | null, how: string): Row => {
-    const spread = a != null && b != null ? b / a : null
+    // a failed big get stopped early: its peak says nothing about the size
+    const spread = a != null && b != null && big?.ok === true ? b / a : null
     return {
       what: `peak RSS ${who}, ${FILE_MIB} MiB${big != null ? ` / ${BIG_MIB} MiB` : ''}`,
-      figure: `${a != null ? f0(a) : '?'}${big != null ? ` / ${b != null ? f0(b) : '?'}` : ''} MiB`,
+      figure: `${a != null ? f0(a) : '?'}${big != null ? ` / ${b != null ? f0(b) : '?'}${big.ok ? '' : ' (get FAILED)'}` : ''} MiB`,
       baseline: `${GOAL_RSS_MIB} MiB goal`,
       ratio: spread != null ? `${f2(spread)}× between sizes` : '-',
-      note: `goal ≤ ${GOAL_RSS_MIB} MiB and within ${pct(GOAL_RSS_SPREAD)} between sizes${big == null ? ' (no second size: BENCH_BIG_MIB=0)' : ''}; ${how}` + (who === 'fetcher' && big != null ? `; the ${BIG_MIB} MiB get: ${big.note}` : '')
+      note: `goal ≤ ${GOAL_RSS_MIB} MiB and within ${pct(GOAL_RSS_SPREAD)} between sizes${big == null ? ' (no second size: BENCH_BIG_MIB=0)' : ''}; ${how}` + (big != null && (who === 'fetcher' || !big.ok) ? `; the ${BIG_MIB} MiB get: ${big.note}` : '')
     }
   }
   c.rows.push(row('fetcher', fetchPeak, big?.fetch ?? null, `cairn get: the largest VmRSS polled every 50 ms (or VmHWM at the last poll) over the 1→1 runs`))
