@@ -38,6 +38,12 @@ export interface Config {
     /** 'unix' (a socket in the repo, mode 0600) or a loopback multiaddr /ip4/127.0.0.1/tcp/N */
     listen: string
   }
+  anchor: {
+    /** which anchor network (a built-in genesis, core/anchor/params.ts); selects rules, never changes them */
+    network: string
+    /** hashing threads for `seed --mine` unless --miner-threads says otherwise */
+    minerThreads: number
+  }
 }
 
 /** Built-in defaults: config.json overrides them, flags override both. */
@@ -51,7 +57,8 @@ export const DEFAULT_CONFIG: Config = {
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
   connections: { max: 300 },
-  api: { listen: 'unix' }
+  api: { listen: 'unix' },
+  anchor: { network: 'local', minerThreads: 1 }
 }
 
 interface Field {
@@ -74,6 +81,8 @@ const FIELDS: Record<string, Field> = {
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
+  'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },
+  'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }
 
