@@ -8,6 +8,8 @@ import { routingTableSize } from './net/table-filler.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
+import type { AnchorChain } from './anchor/chain.ts'
+import type { MinerStats } from './anchor/miner.ts'
 
 /** log lines kept */
 const LOG_LINES = 200
@@ -47,8 +49,12 @@ export interface SeedSnapshot {
   content: ContentRow[]
   dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
   served: { blocks: number, bytes: number }
+  /** the anchor chain's head and the miner, when the seed has them */
+  chain?: ChainRow | null
   log: Array<{ time: number, line: string }>
 }
+
+export interface ChainRow { network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number }
 
 interface PeerMeters { in: RateMeter, out: RateMeter }
 
@@ -61,6 +67,8 @@ export class SeedMonitor {
   private readonly started = Date.now()
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
+  /** set by the seed: its anchor chain and miner */
+  anchor: { chain: AnchorChain, miner: () => MinerStats | null } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
     node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
@@ -119,6 +127,13 @@ export class SeedMonitor {
     this.content = rows
   }
 
+  private chainRow (): ChainRow | null {
+    if (this.anchor == null) return null
+    const { chain } = this.anchor
+    const m = this.anchor.miner()
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0 }
+  }
+
   snapshot (): SeedSnapshot {
     const now = Date.now()
     const conns = this.node.libp2p.getConnections()
@@ -149,6 +164,7 @@ export class SeedMonitor {
       content: this.content,
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
+      chain: this.chainRow(),
       log: this.lines.slice(-50)
     }
   }

@@ -21,6 +21,8 @@ Options
                        seconds between reprovides (default: config provide.interval)
   --metrics [HOST:]PORT
                        serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
+  --mine               mine anchor blocks (empty ones too) in worker threads
+  --miner-threads N    hashing threads (default: config anchor.minerThreads, 1)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
 On a terminal it shows a live dashboard (peers, transfers, seeded content,
@@ -36,12 +38,16 @@ Examples
     mdns: { type: 'boolean' },
     reprovideInterval: { type: 'number' },
     metrics: { type: 'string' },
-    tui: { type: 'boolean' }
+    tui: { type: 'boolean' },
+    mine: { type: 'boolean' },
+    minerThreads: { type: 'number' }
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
     const interval = ctx.flags.reprovideInterval as number | undefined
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
+    const threads = ctx.flags.minerThreads as number | undefined
+    if (threads != null && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64)) throw new UsageError('--miner-threads needs a whole number from 1 to 64')
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
@@ -51,11 +57,14 @@ Examples
         bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
         mdns: ctx.flags.mdns === true ? true : undefined,
         reprovideInterval: interval,
-        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined
+        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
+        mine: ctx.flags.mine === true,
+        minerThreads: threads
       })
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
+      report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
       const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
@@ -83,7 +92,7 @@ async function dashboard (ctx: Context, seed: import('../../core/daemon.ts').See
   const app = render(createElement(SeedApp, {
     snapshot: () => seed.monitor.snapshot(),
     onQuit: () => quit(),
-    onMine: () => seed.monitor.log('mining needs the anchor chain, which cairn does not have yet')
+    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${(err as Error).message}`)) }
   }), { stdout: ctx.stdout, stdin: ctx.stdin, exitOnCtrlC: false, patchConsole: false })
   await Promise.race([quitting, interrupted, seed.whenStopped()])
   app.unmount()

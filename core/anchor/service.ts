@@ -68,10 +68,18 @@ export async function contentType (blocks: BlockReader, root: CID): Promise<{ ty
   return { type: dir ? 'directory' : 'file', size }
 }
 
-/** Signs a manifest for `root` with the repo's node key and queues it for anchoring. */
-export async function publishManifest (repo: Repo, chain: AnchorChain, o: { root: CID, name?: string, type: 'file' | 'directory', size: number, profile: ImportProfile }): Promise<{ manifest: EncodedManifest, status: string }> {
+/**
+ * Signs a manifest for `root` with the repo's node key and queues it for
+ * anchoring: in the running seed's chain when there is one, else in the repo.
+ */
+export async function publishManifest (repo: Repo, chain: AnchorChain | null, o: { root: CID, name?: string, profile: ImportProfile }): Promise<{ manifest: EncodedManifest, status: string }> {
   const key = await loadOrCreateIdentity(repo)
-  const manifest = await signManifest(key, { root: o.root, name: o.name, type: o.type, size: o.size, profile: manifestProfile(o.profile), time: Date.now() })
+  const { type, size } = await contentType(repo.blocks, o.root)
+  const manifest = await signManifest(key, { root: o.root, name: o.name, type, size, profile: manifestProfile(o.profile), time: Date.now() })
+  if (chain == null) {
+    await queueInRepo(repo, manifest)
+    return { manifest, status: 'pending' }
+  }
   const r = await chain.addPending(manifest.bytes)
   return { manifest, status: r.status }
 }
@@ -107,4 +115,18 @@ export function parseRoot (text: string): CID {
   } catch {
     throw new AnchorError(`not a CID: ${text}`)
   }
+}
+
+/**
+ * Queues a signed manifest without a seed: its bytes and a pending marker go
+ * to the repo's chain folder (no need to load the chain), and the next
+ * `seed --mine` on this repo picks it up.
+ */
+export async function queueInRepo (repo: Repo, m: EncodedManifest): Promise<void> {
+  const files = new ChainFiles(chainDir(repo, networkByName(repo.config.anchor.network)), true)
+  await files.open()
+  const key = m.cid.toString()
+  await files.put(key, m.bytes)
+  await files.sync()
+  await files.addPending(key)
 }
