@@ -59,6 +59,13 @@ export class Miner {
 
   get stats (): MinerStats { return { ...this.st } }
 
+  /** Every hash tried so far, including those not yet sampled (the bench reads it). */
+  hashesSoFar (): number {
+    let n = this.st.hashes
+    for (let i = 0; i < this.counts.length; i++) n += Atomics.load(this.counts, i)
+    return n
+  }
+
   /** Starts the workers; resolves once they are running. */
   async start (): Promise<void> {
     if (this.st.mining) return

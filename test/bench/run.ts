@@ -1,8 +1,9 @@
 // npm run bench: figures beside baselines measured in the same run on this
 // machine. Medians of RUNS runs. Each import runs in a process of its own.
-// Then the DHT figures of loopback swarms (dht.ts).
+// Then the DHT figures of loopback swarms (dht.ts), then the anchor chain's
+// (anchor.ts: hash rates beside plain sha256, chain validation).
 //
-//   BENCH_ONLY=import | dht   runs one part
+//   BENCH_ONLY=import | dht | anchor   runs one part
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -12,6 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
+import { anchorFigures } from './anchor.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -21,7 +23,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-if (!['', 'import', 'dht'].includes(ONLY)) throw new Error(`BENCH_ONLY must be "import" or "dht" (got "${ONLY}")`)
+if (!['', 'import', 'dht', 'anchor'].includes(ONLY)) throw new Error(`BENCH_ONLY must be "import", "dht" or "anchor" (got "${ONLY}")`)
 
 const rows: Row[] = []
 
@@ -95,7 +97,7 @@ async function importFigures (file: string, tmp: string, chunk: number, label: s
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
 try {
   console.log(`cairn bench: Node ${process.versions.node}, ${os.cpus().length} cores, tmp ${tmp}${ONLY !== '' ? `, only ${ONLY}` : ''}`)
-  if (ONLY !== 'dht') {
+  if (ONLY === '' || ONLY === 'import') {
     console.log(`import: ${FILE_MIB} MiB random file, median of ${RUNS}`)
     console.log('durability: cairn flushes blocks with one syncfs before pinning; plain Helia/blockstore-fs never fsyncs')
     const file = path.join(tmp, 'input.bin')
@@ -108,11 +110,12 @@ try {
     await importFigures(file, tmp, 256 * 1024, '256 KiB chunks')
     fs.rmSync(file, { force: true })
   }
-  if (ONLY !== 'import') {
+  if (ONLY === '' || ONLY === 'dht') {
     const t0 = performance.now()
     rows.push(...await dhtFigures(tmp))
     console.log(`DHT part: ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
+  if (ONLY === '' || ONLY === 'anchor') rows.push(...await anchorFigures())
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })
