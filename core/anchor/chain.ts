@@ -6,13 +6,14 @@
 
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
-import { cborCid, decodeBody, encodeBody, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, NONCE_BYTES, type Header } from './encoding.ts'
+import { cborCid, decodeBody, type Header } from './encoding.ts'
 import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, check, type Rule } from './rules.ts'
-import { checkBody, checkContext, checkHeader, genesisMeta, medianTimePast, metaOf, requiredTarget, type BlockMeta } from './validate.ts'
+import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
+import { blockTemplate, type Template } from './template.ts'
 
 /** blocks with an unknown parent kept at most (the oldest is dropped first) */
 export const MAX_ORPHANS = 256
@@ -86,6 +87,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   }
 
   get head (): BlockMeta { return this.best }
+  /** a template to mine on the head (core/anchor/template.ts) */
+  template (now = this.now()): Template { return blockTemplate(this, now) }
   get height (): number { return this.best.height }
 
   /** The main-chain block at a height, if any. */
@@ -250,7 +253,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   }
 
   /** Whether a manifest is in `tip` or a block below it. */
-  private onBranch (manifestKey: string, tip: BlockMeta): boolean {
+  onBranch (manifestKey: string, tip: BlockMeta): boolean {
     const holders = this.manifestBlocks.get(manifestKey)
     if (holders == null) return false
     return holders.some(b => this.isAncestor(b, tip))
@@ -331,30 +334,6 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
 
   /** Profiles of every known manifest (to rebuild a path's CID). */
   knownManifests (): IterableIterator<EncodedManifest> { return this.manifests.values() }
-
-  /** A block to mine on the head: header (nonce zero), body and manifests from the pending pool. */
-  template (now = this.now()): { header: Header, body: Uint8Array, manifests: EncodedManifest[] } {
-    const parent = this.best
-    const picked: EncodedManifest[] = []
-    for (const m of this.pending.values()) {
-      if (picked.length >= MAX_BODY_MANIFESTS) break
-      if (this.onBranch(m.cid.toString(), parent)) continue
-      if (encodeBody([...picked, m].map(x => x.cid)).byteLength > MAX_BODY_BYTES) break
-      picked.push(m)
-    }
-    const body = encodeBody(picked.map(m => m.cid))
-    const header: Header = {
-      v: 1,
-      net: this.net.id,
-      height: parent.height + 1,
-      prev: parent.cid,
-      time: Math.max(now, medianTimePast(parent) + 1),
-      target: requiredTarget(parent, this.net),
-      body: cborCid(body),
-      nonce: new Uint8Array(NONCE_BYTES)
-    }
-    return { header, body, manifests: picked }
-  }
 
   /** CIDs from the head back (dense for 10, then doubling steps), for headers-first sync. */
   locator (): CID[] {
