@@ -1,11 +1,14 @@
 // The proof-of-work inner loop. The bytes before the nonce never change while
-// mining, so their sha256 state (the midstate) is computed once and cloned
-// for each try; only the nonce and the few bytes after it are hashed again.
-// Used by the miner's workers and by the test miner.
+// mining, so their sha256 state (the midstate) is computed once; per try only
+// the nonce and the few bytes after it are hashed again — by TailHasher
+// (sha256-tail.ts), or by @noble/hashes cloning its midstate when the
+// counter would straddle a 64-byte block. Used by the miner's workers and by
+// the test miner.
 
 import { sha256 } from '@noble/hashes/sha2.js'
 import { encodeHeader, nonceOffset, NONCE_BYTES, type Header } from './encoding.ts'
 import { expandTarget, targetBytes } from './target.ts'
+import { TailHasher } from './sha256-tail.ts'
 
 type Sha = ReturnType<typeof sha256.create>
 
@@ -18,6 +21,7 @@ export class HeaderHasher {
   readonly digest = new Uint8Array(32)
   private readonly target: Uint8Array
   private readonly target0: number
+  private fast: TailHasher | null = null
 
   constructor (readonly bytes: Uint8Array, readonly offset: number, target: bigint) {
     this.mid = sha256.create()
@@ -27,6 +31,7 @@ export class HeaderHasher {
     this.tailView = new DataView(this.tail.buffer, this.tail.byteOffset, this.tail.byteLength)
     this.target = targetBytes(target)
     this.target0 = new DataView(this.target.buffer).getUint32(0)
+    this.setHigh(0)
   }
 
   static forHeader (h: Header): HeaderHasher {
@@ -35,11 +40,26 @@ export class HeaderHasher {
   }
 
   /** Sets the nonce's high 4 bytes (one range per worker). */
-  setHigh (high: number): void { this.tailView.setUint32(0, high >>> 0) }
+  setHigh (high: number): void {
+    this.tailView.setUint32(0, high >>> 0)
+    try {
+      this.fast = new TailHasher(this.header(), this.offset)
+    } catch {
+      this.fast = null
+    }
+  }
 
   /** Hashes with the nonce's low 4 bytes = `low`; true when the digest meets the target. */
   tryNonce (low: number): boolean {
     this.tailView.setUint32(4, low >>> 0)
+    const fast = this.fast
+    if (fast != null) {
+      fast.hash(low)
+      const d0 = fast.state[0] >>> 0
+      if (d0 !== this.target0) return d0 < this.target0
+      this.digest.set(fast.digest())
+      return Buffer.compare(this.digest, this.target) <= 0
+    }
     this.mid._cloneInto(this.work)
     this.work.update(this.tail)
     this.work.digestInto(this.digest)
