@@ -310,7 +310,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
 
     async status () {
       const node = await online('status')
-      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt }
+      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt, chain: s.monitor?.snapshot().chain ?? null }
     },
 
     async shutdown () {
