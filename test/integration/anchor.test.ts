@@ -27,7 +27,9 @@ async function testRepo (dir: string): Promise<string> {
   return repo
 }
 
-const mine = async (repo: string): Promise<SeedProcess> => await startSeed(repo, { args: ['--mine', '--miner-threads', '1', '--no-tui'] })
+/** a loaded 2-core box can take a while to start a seed */
+const READY_MS = 120_000
+const mine = async (repo: string): Promise<SeedProcess> => await startSeed(repo, { args: ['--mine', '--miner-threads', '1', '--no-tui'], readyTimeoutMs: READY_MS })
 
 test('seed --mine anchors a freshly added file; verify reports it; a proof verifies offline and fails when tampered with', async () => {
   await withTemp('cairn-anchor-', async dir => {
@@ -120,7 +122,7 @@ test('the head survives a restart and a SIGKILL during mining', async () => {
     }
     const stopped = await chainOf(repo)
     assert.ok(stopped.height >= height)
-    seed = await startSeed(repo, { args: ['--no-tui'] })
+    seed = await startSeed(repo, { args: ['--no-tui'], readyTimeoutMs: READY_MS })
     try {
       const again = await chainOf(repo)
       assert.equal(again.head, stopped.head)

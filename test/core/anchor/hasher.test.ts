@@ -47,3 +47,19 @@ test('HeaderHasher: a nonce it accepts meets the target, one it refuses does not
   const mined = mineHeader({ v: 1, net: net.id, height: 5, prev: net.id, time: 1, target: 0x2000ffff, body: net.id, nonce: new Uint8Array(8) }) as Uint8Array
   assert.ok(digestValue(sha256(mined)) <= (expandTarget(0x2000ffff) as bigint))
 })
+
+test('HeaderHasher on any bytes and nonce position, both paths (TailHasher and @noble): accepts exactly the nonces that meet the target (property)', () => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 300 }), fc.nat(), fc.nat({ max: 0xffffffff }), (bytes, at, high) => {
+    const offset = at % (bytes.byteLength - 7)
+    const target = 1n << 254n
+    const hasher = new HeaderHasher(bytes, offset, target)
+    hasher.setHigh(high)
+    for (let i = 0; i < 8; i++) {
+      const ok = hasher.tryNonce(i * 7919)
+      const header = hasher.header()
+      assert.equal(new DataView(header.buffer).getUint32(offset + 4), i * 7919)
+      assert.equal(new DataView(header.buffer).getUint32(offset), high)
+      assert.equal(ok, digestValue(plain(header)) <= target)
+    }
+  }), { numRuns: 300 })
+})
