@@ -9,8 +9,8 @@ import { mineBlock, metaAfter, testNetwork, type MinedBlock } from '../../../cor
 import { mineHeader } from '../../../core/anchor/hasher.ts'
 import { digestValue, expandTarget } from '../../../core/anchor/target.ts'
 import { MAX_FUTURE_MS, medianTimePast, type BlockMeta } from '../../../core/anchor/validate.ts'
-import { signManifest, type EncodedManifest } from '../../../core/anchor/manifest.ts'
-import { manifestFor, PROFILE, rootOf, testKeys } from './helpers.ts'
+import type { EncodedManifest } from '../../../core/anchor/manifest.ts'
+import { manifestFor, testKeys } from './helpers.ts'
 
 const NET = testNetwork()
 const T0 = NET.genesis.time
@@ -262,5 +262,4 @@ test('headersAfter and locator serve a peer the headers it lacks', async () => {
   assert.equal(after.length, 5)
   assert.equal(decodeHeader(after[0]).height, 11)
   assert.equal(chain.headersAfter([], 1000).length, 30)
-  void rootOf; void signManifest; void PROFILE
 })
