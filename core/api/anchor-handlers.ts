@@ -16,9 +16,12 @@ import type { MinerStats } from '../anchor/miner.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { AddResult } from '../add.ts'
 import type { CallContext, Handler } from './server.ts'
+import type { RwLock } from '../rwlock.ts'
 
 export interface AnchorServices {
   repo: Repo
+  /** gc takes it exclusively: content checked for a manifest stays while it is signed */
+  lock: RwLock
   /** the seed's chain, or one opened from the repo for this command */
   chain: () => Promise<AnchorChain>
   /** true in the seed: manifests go into its chain; else they are queued in the repo */
@@ -66,9 +69,12 @@ export function anchorHandlers (s: AnchorServices): Record<string, Handler> {
   return {
     async anchor (c: CallContext) {
       const root = cidOf(c.params)
-      // only content that is whole in the repo: a manifest promises it
-      await walkDag(s.repo.blocks, root, { signal: c.signal })
-      const r = await publishManifest(s.repo, s.online ? await s.chain() : null, { root, profile: profileFor(s.repo, root) })
+      const chain = s.online ? await s.chain() : null
+      const r = await s.lock.shared(async () => {
+        // only content that is whole in the repo: a manifest promises it
+        await walkDag(s.repo.blocks, root, { signal: c.signal })
+        return await publishManifest(s.repo, chain, { root, profile: profileFor(s.repo, root) })
+      })
       s.log?.(`manifest ${r.manifest.cid.toString()} for ${root.toString()} queued for anchoring`)
       return { root: root.toString(), manifest: r.manifest.cid.toString(), status: r.status }
     },
