@@ -16,6 +16,9 @@ import { openRepoChain } from './anchor/service.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { Repo } from '../storage/repo.ts'
 
+/** while mining, the hash rate goes to the log this often */
+const HASH_RATE_LOG_MS = 30_000
+
 export interface SeedOptions extends NodeOptions {
   /** overrides config provide.interval (seconds) */
   reprovideInterval?: number
@@ -29,6 +32,7 @@ export interface SeedOptions extends NodeOptions {
 
 export class Seed {
   private stopping: Promise<void> | null = null
+  private rateLog: NodeJS.Timeout | null = null
   private readonly stopped: Promise<void>
   private resolveStopped!: () => void
 
@@ -113,14 +117,22 @@ export class Seed {
     if (on) {
       await this.miner.start()
       this.monitor.log(`mining on anchor network ${this.chain.net.name} with ${this.miner.stats.threads} thread(s), head at height ${this.chain.height}`)
+      this.rateLog ??= setInterval(() => {
+        const m = this.miner.stats
+        this.monitor.log(`mining at ${(m.hashRate / 1e6).toFixed(2)} MH/s, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
+      }, HASH_RATE_LOG_MS)
+      this.rateLog.unref()
     } else {
       await this.miner.stop()
+      if (this.rateLog != null) clearInterval(this.rateLog)
+      this.rateLog = null
       this.monitor.log('mining stopped')
     }
   }
 
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.rateLog != null) clearInterval(this.rateLog)
       await this.miner.stop()
       this.chain.close()
       this.provider.stop()
