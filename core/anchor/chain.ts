@@ -9,7 +9,7 @@ import { CID } from 'multiformats/cid'
 import { cborCid, decodeBody, type Header } from './encoding.ts'
 import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
 import { PendingPool } from './pending.ts'
-import { AnchorError, AnchorRuleError, check, type Rule } from './rules.ts'
+import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
 import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
@@ -152,10 +152,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       }
       const supplied = new Map<string, Uint8Array>()
       for (const m of p.manifests) supplied.set(cborCid(m).toString(), m)
-      const { manifests } = await checkBody(c.header, p.body, m => supplied.get(m.toString()) ?? this.manifests.get(m.toString())?.bytes)
-      for (const m of manifests) {
-        check(!this.onBranch(m.cid.toString(), parent), 'DuplicateManifest', `manifest ${m.cid.toString()} is already anchored on this branch`)
-      }
+      const { manifests } = await checkBody(c.header, p.body, m => supplied.get(m.toString()) ?? this.manifests.get(m.toString())?.bytes, m => this.onBranch(m.toString(), parent))
       if (!this.writable) throw new AnchorError('this chain was opened read-only')
       // durable before it is indexed, indexed before it can become the head
       await this.store.put(key, p.header)

@@ -109,11 +109,12 @@ export function metaOf (c: CheckedHeader, parent: BlockMeta): BlockMeta {
 
 /**
  * Body rules: BodyMismatch (its CID is the header's `body`), BodyTooLarge,
- * DuplicateManifest (within the body), MissingManifest (each listed manifest
+ * DuplicateManifest (within the body, or already on the branch per
+ * `onBranch`), MissingManifest (each listed manifest
  * supplied, its bytes hashing to its CID), BadManifest, BadSignature.
  * `lookup` finds a manifest's bytes by CID (supplied with the block, pending, stored).
  */
-export async function checkBody (h: Header, bodyBytes: Uint8Array, lookup: (cid: CID) => Uint8Array | undefined): Promise<{ body: Body, manifests: EncodedManifest[] }> {
+export async function checkBody (h: Header, bodyBytes: Uint8Array, lookup: (cid: CID) => Uint8Array | undefined, onBranch: (cid: CID) => boolean = () => false): Promise<{ body: Body, manifests: EncodedManifest[] }> {
   check(cborCid(bodyBytes).equals(h.body), 'BodyMismatch', `the body's CID is not the header's body ${h.body.toString()}`)
   const body = decodeBody(bodyBytes)
   const manifests: EncodedManifest[] = []
@@ -124,6 +125,8 @@ export async function checkBody (h: Header, bodyBytes: Uint8Array, lookup: (cid:
     const manifest = decodeManifest(bytes)
     manifests.push({ manifest, bytes, cid })
   }
+  // the branch rule before the signatures: it costs a lookup, they cost a verify each
+  for (const m of manifests) check(!onBranch(m.cid), 'DuplicateManifest', `manifest ${m.cid.toString()} is already anchored on this branch`)
   for (const m of manifests) await verifyManifest(m.manifest)
   return { body, manifests }
 }
