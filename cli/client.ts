@@ -130,7 +130,9 @@ class LocalInvoker implements Invoker {
   private node: Promise<import('../core/net/node.ts').CairnNode> | null = null
   private handlers: Record<string, import('../core/api/server.ts').Handler> | null = null
 
-  constructor (private readonly repo: import('../storage/repo.ts').Repo, private readonly ctx: Context, private readonly bootstrap: string[]) {}
+  private chain: Promise<import('../core/anchor/chain.ts').AnchorChain> | null = null
+
+  constructor (private readonly repo: import('../storage/repo.ts').Repo, private readonly ctx: Context, private readonly bootstrap: string[], private readonly write = false) {}
 
   private async table (): Promise<Record<string, import('../core/api/server.ts').Handler>> {
     if (this.handlers != null) return this.handlers
@@ -149,7 +151,12 @@ class LocalInvoker implements Invoker {
       startedAt: Date.now(),
       fetching: new Set(),
       // fetched blocks are writes: gc must not run meanwhile
-      beforeFetch: async () => { await this.repo.lockForWriting() }
+      beforeFetch: async () => { await this.repo.lockForWriting() },
+      // the chain is read from the repo only when a command asks for it
+      chain: async () => {
+        this.chain ??= import('../core/anchor/service.ts').then(async ({ openRepoChain }) => await openRepoChain(this.repo, this.write))
+        return await this.chain
+      }
     })
     return this.handlers
   }
@@ -178,6 +185,7 @@ class LocalInvoker implements Invoker {
 
   async close (): Promise<void> {
     if (this.node != null) await (await this.node).stop()
+    if (this.chain != null) (await this.chain.catch(() => null))?.close()
     await this.repo.close()
   }
 }
@@ -195,7 +203,7 @@ export async function openInvoker (ctx: Context, o: InvokeOptions): Promise<Invo
   if (endpoint != null) return new HttpInvoker(endpoint, ctx.signal)
   const { Repo } = await import('../storage/repo.ts')
   const repo = await Repo.open(ctx.repoPath, { write: o.write })
-  return new LocalInvoker(repo, ctx, o.bootstrap ?? [])
+  return new LocalInvoker(repo, ctx, o.bootstrap ?? [], o.write)
 }
 
 /** Runs `fn` with an invoker and always closes it. */

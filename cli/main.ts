@@ -29,6 +29,10 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   stats: async () => ({ command: (await import('./commands/net.ts')).stats }),
   status: async () => ({ command: (await import('./commands/net.ts')).status }),
   shutdown: async () => ({ command: (await import('./commands/net.ts')).shutdown }),
+  anchor: async () => ({ command: (await import('./commands/anchor.ts')).anchor }),
+  chain: async () => ({ command: (await import('./commands/anchor.ts')).chain }),
+  proof: async () => ({ command: (await import('./commands/anchor.ts')).proof }),
+  verify: async () => ({ command: (await import('./commands/anchor.ts')).verify }),
   demo: async () => await import('./commands/demo.ts')
 }
 
@@ -52,6 +56,10 @@ const SUMMARIES: Record<string, string> = {
   stats: "the seed's counters",
   status: 'describe the running seed',
   shutdown: 'stop the running seed',
+  anchor: 'sign a manifest for a CID and queue it for anchoring',
+  chain: 'the anchor chain: head, height, work, target, pending',
+  proof: 'export a proof that a CID is anchored: proof CID [-o FILE]',
+  verify: 'check content, its signed manifest and anchoring: verify CID|PATH | --proof FILE',
   demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
 }
 

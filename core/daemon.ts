@@ -11,13 +11,23 @@ import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
+import { Miner } from './anchor/miner.ts'
+import { openRepoChain } from './anchor/service.ts'
+import type { AnchorChain } from './anchor/chain.ts'
 import type { Repo } from '../storage/repo.ts'
+
+/** while mining, the hash rate goes to the log this often */
+const HASH_RATE_LOG_MS = 30_000
 
 export interface SeedOptions extends NodeOptions {
   /** overrides config provide.interval (seconds) */
   reprovideInterval?: number
   /** serve Prometheus metrics here */
   metrics?: { host: string, port: number }
+  /** mine anchor blocks from the start */
+  mine?: boolean
+  /** hashing threads (default: config anchor.minerThreads) */
+  minerThreads?: number
 }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
@@ -25,6 +35,7 @@ const RELAY_WAIT_MS = 15_000
 
 export class Seed {
   private stopping: Promise<void> | null = null
+  private rateLog: NodeJS.Timeout | null = null
   private readonly stopped: Promise<void>
   private resolveStopped!: () => void
 
@@ -37,13 +48,16 @@ export class Seed {
     readonly monitor: SeedMonitor,
     readonly metrics: MetricsServer | null,
     /** where the metrics server listens, HOST:PORT */
-    readonly metricsAddress: string | null
+    readonly metricsAddress: string | null,
+    readonly chain: AnchorChain,
+    readonly miner: Miner
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
 
   /** Starts node, provider and API on a repo opened for writing (the seed holds its lock). */
   static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
+    const chain = await openRepoChain(repo, true)
     const node = await CairnNode.start(repo, o)
     const provider = new Provider(node, repo.config.provide.strategy, (o.reprovideInterval ?? repo.config.provide.interval) * 1000)
     const monitor = new SeedMonitor(node, provider)
@@ -53,6 +67,16 @@ export class Seed {
       monitor.log(`no reservation on every configured relay within ${RELAY_WAIT_MS / 1000} s; still trying`)
     }
     await monitor.refreshContent()
+    const miner = new Miner(chain, {
+      threads: o.minerThreads ?? repo.config.anchor.minerThreads,
+      onBlock: (r, n) => {
+        if (r.status === 'accepted') monitor.log(`mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`)
+        else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
+      },
+      onError: err => { monitor.log(`miner: ${err.message}`) }
+    })
+    monitor.anchor = { chain, miner: () => miner.stats }
+    chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
     const api = new ApiServer(repo.root, makeHandlers({
@@ -64,7 +88,9 @@ export class Seed {
       shutdown: () => { void seed?.stop() },
       startedAt: Date.now(),
       fetching: new Set(),
-      monitor
+      monitor,
+      chain: async () => chain,
+      miner: () => miner.stats
     }))
     let endpoint: ApiEndpoint
     try {
@@ -85,16 +111,38 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress)
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner)
     provider.start()
+    if (o.mine === true) await seed.setMining(true)
     return seed
   }
 
   /** Resolves once the seed has stopped (signal, `cairn shutdown`, or stop()). */
   async whenStopped (): Promise<void> { await this.stopped }
 
+  /** Starts or stops the miner (seed --mine, the dashboard's m key). */
+  async setMining (on: boolean): Promise<void> {
+    if (on) {
+      await this.miner.start()
+      this.monitor.log(`mining on anchor network ${this.chain.net.name} with ${this.miner.stats.threads} thread(s), head at height ${this.chain.height}`)
+      this.rateLog ??= setInterval(() => {
+        const m = this.miner.stats
+        this.monitor.log(`mining at ${(m.hashRate / 1e6).toFixed(2)} MH/s, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
+      }, HASH_RATE_LOG_MS)
+      this.rateLog.unref()
+    } else {
+      await this.miner.stop()
+      if (this.rateLog != null) clearInterval(this.rateLog)
+      this.rateLog = null
+      this.monitor.log('mining stopped')
+    }
+  }
+
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.rateLog != null) clearInterval(this.rateLog)
+      await this.miner.stop()
+      this.chain.close()
       this.provider.stop()
       await this.metrics?.stop()
       await this.api.stop()

@@ -47,6 +47,12 @@ export function prometheusText (s: SeedSnapshot): string {
   metric('cairn_fetches_in_flight', 'gauge', 'Fetches running in the seed.', [[{}, s.transfers.filter(t => !t.done).length]])
   metric('cairn_fetch_rate_bytes_per_second', 'gauge', 'Recent rate of all running fetches.', [[{}, Math.round(s.transfers.reduce((a, t) => a + t.rate, 0))]])
   metric('cairn_seeded_roots', 'gauge', 'Pinned roots the seed serves.', [[{}, s.content.length]])
+  if (s.chain != null) {
+    metric('cairn_anchor_height', 'gauge', 'Height of the anchor chain head.', [[{ network: s.chain.network }, s.chain.height]])
+    metric('cairn_anchor_pending_manifests', 'gauge', 'Manifests waiting to be anchored.', [[{ network: s.chain.network }, s.chain.pending]])
+    metric('cairn_miner_hashes_per_second', 'gauge', 'Recent hash rate of the miner (0 when not mining).', [[{}, s.chain.hashRate]])
+    metric('cairn_miner_blocks_total', 'counter', 'Blocks this seed mined and accepted.', [[{}, s.chain.blocksMined]])
+  }
   return out.join('\n') + '\n'
 }
 

@@ -9,6 +9,8 @@ import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
+import type { AnchorChain } from './anchor/chain.ts'
+import type { MinerStats } from './anchor/miner.ts'
 
 /** log lines kept */
 const LOG_LINES = 200
@@ -54,10 +56,14 @@ export interface SeedSnapshot {
   limits: { upload: number, download: number }
   /** the peer guard: offences reported, peers banned, connections refused */
   guard: { offences: number, bans: number, refused: number }
+  /** the anchor chain's head and the miner, when the seed has them */
+  chain?: ChainRow | null
   log: Array<{ time: number, line: string }>
   /** NAT state: reachability and the relays we hold a slot on */
   nat?: { reachability: Reachability, relays: string[] }
 }
+
+export interface ChainRow { network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number }
 
 interface PeerMeters { in: RateMeter, out: RateMeter }
 
@@ -70,6 +76,8 @@ export class SeedMonitor {
   private readonly started = Date.now()
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
+  /** set by the seed: its anchor chain and miner */
+  anchor: { chain: AnchorChain, miner: () => MinerStats | null } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
     node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
@@ -140,6 +148,13 @@ export class SeedMonitor {
     this.content = rows
   }
 
+  private chainRow (): ChainRow | null {
+    if (this.anchor == null) return null
+    const { chain } = this.anchor
+    const m = this.anchor.miner()
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0 }
+  }
+
   snapshot (): SeedSnapshot {
     const now = Date.now()
     const conns = this.node.libp2p.getConnections()
@@ -173,6 +188,7 @@ export class SeedMonitor {
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
       guard: { ...this.node.guard.stats },
+      chain: this.chainRow(),
       log: this.lines.slice(-50),
       nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
     }

@@ -75,6 +75,12 @@ export interface Config {
     /** RATE: download cap for fetches through the seed or a command's own node; 0 = none */
     maxDownload: string | number
   }
+  anchor: {
+    /** which anchor network (a built-in genesis, core/anchor/params.ts); selects rules, never changes them */
+    network: string
+    /** hashing threads for `seed --mine` unless --miner-threads says otherwise */
+    minerThreads: number
+  }
 }
 
 /** Built-in defaults: config.json overrides them, flags override both. */
@@ -94,7 +100,8 @@ export const DEFAULT_CONFIG: Config = {
   // tool first run on a laptop should not do unasked (docs/network.md)
   nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
-  transfer: { maxUpload: 0, maxDownload: 0 }
+  transfer: { maxUpload: 0, maxDownload: 0 },
+  anchor: { network: 'local', minerThreads: 1 }
 }
 
 interface Field {
@@ -150,6 +157,8 @@ const FIELDS: Record<string, Field> = {
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
+  'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },
+  'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }
 

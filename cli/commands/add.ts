@@ -32,6 +32,8 @@ Options
       --no-raw-leaves    wrap file chunks in UnixFS nodes
       --chunker C        size-N (N ≤ 1048576) or rabin-MIN-AVG-MAX
       --no-pin           do not pin what was added
+      --no-anchor        do not sign a manifest and queue it for anchoring
+                         (anchoring publishes each root's CID, name and size)
 
 Examples
   $ cairn add photo.jpg
@@ -49,7 +51,8 @@ Examples
     cidVersion: { type: 'number' },
     rawLeaves: { type: 'boolean' },
     chunker: { type: 'string' },
-    pin: { type: 'boolean' }
+    pin: { type: 'boolean' },
+    anchor: { type: 'boolean' }
   },
   async run (ctx: Context) {
     const f = ctx.flags
@@ -72,6 +75,7 @@ Examples
       hidden: f.hidden === true,
       pin: f.pin !== false,
       onlyHash,
+      anchor: f.anchor !== false,
       profile
     }
     const result = await withProgress(ctx, 'add', async progress => {

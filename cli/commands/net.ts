@@ -1,6 +1,7 @@
 // The small network commands: id, peers, connect, provide, findprovs, stats,
 // status, shutdown. Each is one call through the seed (or in process).
 
+import type { ChainRow } from '../../core/monitor.ts'
 import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
@@ -135,6 +136,11 @@ function timeoutMs (ctx: Context): number | undefined {
   return Math.round(t * 1000)
 }
 
+/** The anchor chain in one line: height, pending, mining. */
+function chainLine (c: ChainRow): string {
+  return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${(c.hashRate / 1e6).toFixed(2)} MH/s (${c.blocksMined} blocks)` : 'not mining'}`
+}
+
 export const stats: Command = {
   name: 'stats',
   summary: "the seed's counters",
@@ -172,6 +178,7 @@ serves the same and more in the Prometheus format.`,
       `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
+      ...(s.chain != null ? [`anchor chain   ${chainLine(s.chain as ChainRow)}`] : []),
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }
@@ -188,8 +195,9 @@ Exits 1 with one Error line when no seed runs on the repo.`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'status')
-    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {})) as { pid: number, id: string, addresses: string[], peers: number, routingTable: number, uptimeMs: number }
-    emit(ctx, [`seed running (pid ${s.pid}) as ${s.id}`, ...s.addresses.map(a => `  ${a}`), `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`].join('\n'), s)
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {})) as { pid: number, id: string, addresses: string[], peers: number, routingTable: number, uptimeMs: number, chain?: ChainRow | null }
+    emit(ctx, [`seed running (pid ${s.pid}) as ${s.id}`, ...s.addresses.map(a => `  ${a}`), `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`,
+      ...(s.chain != null ? [`anchor chain ${chainLine(s.chain)}`] : [])].join('\n'), s)
   }
 }
 

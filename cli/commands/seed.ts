@@ -40,6 +40,8 @@ Options
   --allow PEERID|CIDR  always let this peer or address range in (repeatable; added to config security.allow)
   --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
   --trusted-only       only allowed peers may connect, in or out (config security.trustedOnly)
+  --mine               mine anchor blocks (empty ones too) in worker threads
+  --miner-threads N    hashing threads (default: config anchor.minerThreads, 1)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
 On a terminal it shows a live dashboard (peers, transfers, seeded content,
@@ -65,7 +67,9 @@ Examples
     allow: { type: 'string', isMultiple: true },
     deny: { type: 'string', isMultiple: true },
     trustedOnly: { type: 'boolean' },
-    tui: { type: 'boolean' }
+    tui: { type: 'boolean' },
+    mine: { type: 'boolean' },
+    minerThreads: { type: 'number' }
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
@@ -80,6 +84,8 @@ Examples
     for (const [flag, list] of [['--allow', allow], ['--deny', deny]] as const) {
       for (const v of list) if (!isPeerOrRange(v)) throw new UsageError(`${flag} needs a peer ID or an IP address range such as 192.0.2.0/24, not "${v}"`)
     }
+    const threads = ctx.flags.minerThreads as number | undefined
+    if (threads != null && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64)) throw new UsageError('--miner-threads needs a whole number from 1 to 64')
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
@@ -96,13 +102,16 @@ Examples
         metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
         allow,
         deny,
-        trustedOnly: ctx.flags.trustedOnly === true ? true : undefined
+        trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
+        mine: ctx.flags.mine === true,
+        minerThreads: threads
       })
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
       const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
       if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatBytes(r as number)}/s`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
+      report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
       const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
@@ -130,7 +139,7 @@ async function dashboard (ctx: Context, seed: import('../../core/daemon.ts').See
   const app = render(createElement(SeedApp, {
     snapshot: () => seed.monitor.snapshot(),
     onQuit: () => quit(),
-    onMine: () => seed.monitor.log('mining needs the anchor chain, which cairn does not have yet')
+    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${(err as Error).message}`)) }
   }), { stdout: ctx.stdout, stdin: ctx.stdin, exitOnCtrlC: false, patchConsole: false })
   await Promise.race([quitting, interrupted, seed.whenStopped()])
   app.unmount()

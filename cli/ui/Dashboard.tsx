@@ -11,6 +11,8 @@ export type Pane = typeof PANES[number]
 
 const short = (id: string): string => id.length > 14 ? `…${id.slice(-10)}` : id
 const rate = (n: number): string => `${formatBytes(Math.round(n))}/s`
+/** hashes a second, in k/M */
+const formatRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH/s` : `${(n / 1e3).toFixed(0)} kH/s`
 
 function Panel ({ title, focused, children, width }: { title: string, focused: boolean, children: React.ReactNode, width?: string | number }) {
   return (
@@ -44,7 +46,7 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
         <Text bold>cairn seed — keys</Text>
         <Text>q, Ctrl-C   stop the seed and quit</Text>
         <Text>Tab, ←/→    move between panes (the focused pane shows more rows)</Text>
-        <Text>m          toggle mining (needs the anchor chain)</Text>
+        <Text>m          start or stop mining anchor blocks</Text>
         <Text>?          this help (any key closes it)</Text>
       </Box>
     )
@@ -90,7 +92,15 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
           ))}
         </Panel>
         <Panel title='Anchor chain' focused={focus === 'chain'} width={26}>
-          <Text dimColor>not built yet</Text>
+          {snap.chain == null
+            ? <Text dimColor>no chain</Text>
+            : (
+              <>
+                <Text>height {snap.chain.height} <Text dimColor>{snap.chain.network}</Text></Text>
+                <Text>pending {snap.chain.pending}</Text>
+                <Text dimColor={!snap.chain.mining}>{snap.chain.mining ? `mining ${formatRate(snap.chain.hashRate)}` : 'not mining (m)'}</Text>
+              </>
+              )}
         </Panel>
       </Box>
       <Panel title='Log' focused={focus === 'log'}>

@@ -27,6 +27,9 @@ import type { Provider } from '../net/provider.ts'
 import type { RwLock } from '../rwlock.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { CallContext, Handler } from './server.ts'
+import { anchorAdded, anchorHandlers } from './anchor-handlers.ts'
+import type { AnchorChain } from '../anchor/chain.ts'
+import type { MinerStats } from '../anchor/miner.ts'
 
 export interface Services {
   repo: Repo
@@ -45,6 +48,10 @@ export interface Services {
   beforeFetch?: () => Promise<void>
   /** the seed's monitor: transfers, content and log for the dashboard */
   monitor?: SeedMonitor
+  /** the anchor chain: the seed's, or opened from the repo when a command needs it */
+  chain: () => Promise<AnchorChain>
+  /** the seed's miner, when it mines */
+  miner?: () => MinerStats | null
 }
 
 /** default bound on a fetch's wait for providers and blocks */
@@ -127,7 +134,10 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     if (!s.online) throw new NeedsDaemonError(`${what} needs a running seed on this repo (start one with cairn seed)`)
     return await s.node()
   }
+  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line) }
   return {
+    ...anchorHandlers(anchorServices),
+
     async add (c: CallContext) {
       const p = c.params
       const profile = (p.profile ?? PROFILES['unixfs-v1-2025']) as ImportProfile
@@ -147,9 +157,12 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       // a running seed announces new content at once, without holding up add
       if (!onlyHash && s.provider != null) void s.provider.provideDag(result.root).catch(() => {})
       if (!onlyHash) changed(`added ${result.root.toString()}`)
+      // a signed manifest per top-level root, queued for anchoring (README: this publishes name and size)
+      const anchored = !onlyHash && p.anchor !== false ? await lock.shared(async () => await anchorAdded(anchorServices, result, profile)) : []
       return {
         root: result.root.toString(),
         pinned: result.pinned,
+        anchor: anchored,
         entries: result.entries.map(e => ({ cid: e.cid.toString(), path: e.path, size: e.size }))
       }
     },
@@ -286,6 +299,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       const snap = s.monitor?.snapshot()
       const bw = s.monitor?.bandwidth()
       return {
+        chain: snap?.chain ?? null,
         ...nodeStats(node),
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,
@@ -300,7 +314,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
 
     async status () {
       const node = await online('status')
-      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt }
+      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt, chain: s.monitor?.snapshot().chain ?? null }
     },
 
     async shutdown () {

@@ -3,9 +3,10 @@
 // Then the DHT figures of loopback swarms (dht.ts), then the transfer
 // figures (transfer.ts: raw TCP, raw libp2p stream, plain Helia bitswap and
 // cairn get from 1, 3 and N capped seeds, TTFB of cat, peak RSS), each
-// process separate, over 127.0.0.1, output on disk.
+// process separate, over 127.0.0.1, output on disk; then the anchor chain's
+// (anchor.ts: hash rates beside plain sha256, chain validation).
 //
-//   BENCH_ONLY=import | dht | transfer   runs one part
+//   BENCH_ONLY=import | dht | transfer | anchor   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -26,6 +27,7 @@ import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
 import { transferConditions, transferFigures } from './transfer.ts'
 import { relayFigures } from './relay.ts'
+import { anchorFigures } from './anchor.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -35,7 +37,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'relay']
+const PARTS = ['import', 'dht', 'transfer', 'anchor', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -134,6 +136,7 @@ try {
     for (const line of transferConditions()) console.log(line)
     rows.push(...await transferFigures(tmp))
   }
+  if (want('anchor')) rows.push(...await anchorFigures())
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })

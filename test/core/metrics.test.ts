@@ -41,3 +41,17 @@ test('the snapshot in the Prometheus text format', () => {
   // every sample line is NAME{labels} VALUE with a number
   for (const line of text.trim().split('\n').filter(l => !l.startsWith('#'))) assert.match(line, /^[a-z_]+(\{.*\})? -?\d+(\.\d+)?$/)
 })
+
+test('the anchor chain and the miner, when the seed has them', () => {
+  const base: SeedSnapshot = {
+    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1, peers: [], transfers: [], content: [],
+    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false }, served: { blocks: 0, bytes: 0 },
+    limits: { upload: 0, download: 0 }, guard: { offences: 0, bans: 0, refused: 0 }, log: []
+  }
+  assert.doesNotMatch(prometheusText(base), /cairn_anchor/)
+  const text = prometheusText({ ...base, chain: { network: 'local', height: 12, head: 'bafy', pending: 2, mining: true, threads: 1, hashRate: 654321, blocksMined: 11 } })
+  assert.match(text, /^cairn_anchor_height\{network="local"\} 12$/m)
+  assert.match(text, /^cairn_anchor_pending_manifests\{network="local"\} 2$/m)
+  assert.match(text, /^cairn_miner_hashes_per_second 654321$/m)
+  assert.match(text, /^cairn_miner_blocks_total 11$/m)
+})

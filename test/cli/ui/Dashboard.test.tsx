@@ -132,3 +132,16 @@ test('fits 80 columns', () => {
   for (const line of (lastFrame() ?? '').split('\n')) assert.ok(line.length <= 80, `line longer than 80 columns: ${line}`)
   unmount()
 })
+
+test('anchor chain panel: height, pending and the hash rate while mining', () => {
+  const chain = { network: 'local', height: 42, head: 'bafyreihead', pending: 3, mining: true, threads: 2, hashRate: 1_234_000, blocksMined: 40 }
+  const { lastFrame, unmount } = render(<Dashboard snap={snap({ chain })} focus='chain' help={false} />)
+  const f = lastFrame() ?? ''
+  assert.match(f, /height 42 local/)
+  assert.match(f, /pending 3/)
+  assert.match(f, /mining 1\.23 MH\/s/)
+  unmount()
+  const idle = render(<Dashboard snap={snap({ chain: { ...chain, mining: false, hashRate: 0 } })} focus='chain' help={false} />)
+  assert.match(idle.lastFrame() ?? '', /not mining \(m\)/)
+  idle.unmount()
+})

@@ -1,0 +1,171 @@
+// The anchor chain's commands: anchor CID | chain | proof CID [-o FILE] |
+// verify CID|PATH | verify --proof FILE.
+
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { CairnError, UsageError } from '../../core/errors.ts'
+import { emit, report, writeOut, type Command, type Context } from '../command.ts'
+import { withInvoker } from '../client.ts'
+import type { ChainSummary } from '../../core/anchor/service.ts'
+import type { VerifyReport } from '../../core/anchor/verify.ts'
+import type { Anchored } from '../../core/anchor/proof.ts'
+import type { MinerStats } from '../../core/anchor/miner.ts'
+
+/** One of verify's checks failed; the report says which. */
+export class VerificationFailedError extends CairnError {}
+
+const one = (ctx: Context, what: string): string => {
+  if (ctx.input.length !== 1) throw new UsageError(`${what} (see cairn ${what.split(' ')[0]} --help)`)
+  return ctx.input[0]
+}
+
+const hashRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH/s` : `${(n / 1e3).toFixed(1)} kH/s`
+
+export const anchor: Command = {
+  name: 'anchor',
+  summary: 'sign a manifest for content in the repo and queue it for anchoring',
+  help: `
+Usage
+  $ cairn anchor CID
+
+Signs a manifest (root, type, size, import profile, time) with this node's
+key and queues it; a seed running with --mine anchors it in its next block.
+'cairn add' does this for what it adds unless --no-anchor. Anchoring
+publishes the manifest: the CID, its size and (from add) its name.
+
+Examples
+  $ cairn anchor bafybei...`,
+  flags: {},
+  async run (ctx) {
+    const cid = one(ctx, 'anchor needs one CID')
+    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid })) as { root: string, manifest: string, status: string }
+    emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
+  }
+}
+
+export const chain: Command = {
+  name: 'chain',
+  summary: 'the anchor chain: head, height, work, target, recent blocks, pending',
+  help: `
+Usage
+  $ cairn chain
+
+Examples
+  $ cairn chain
+  $ cairn chain --json`,
+  flags: {},
+  async run (ctx) {
+    if (ctx.input.length > 0) throw new UsageError('chain takes no arguments')
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('chain', {})) as ChainSummary & { miner: MinerStats | null }
+    if (ctx.json) { emit(ctx, '', s); return }
+    const lines = [
+      `network  ${s.network} (${s.id})`,
+      `head     ${s.head}`,
+      `height   ${s.height}${s.height > 0 ? ` (block time ${new Date(s.time).toISOString()})` : ''}`,
+      `work     ${s.work} (2^${s.work === '0' ? '0' : Math.log2(Number(s.work)).toFixed(2)} hashes)`,
+      `target   ${s.target} (next block: ~2^${s.difficultyBits} hashes)`,
+      `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
+      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${hashRate(s.miner.hashRate)}, ${s.miner.blocksMined} block(s) mined` : 'no'}`
+    ]
+    if (s.recent.length > 0) lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
+    ctx.stdout.write(lines.join('\n') + '\n')
+  }
+}
+
+export const proof: Command = {
+  name: 'proof',
+  summary: 'export a proof that a CID is anchored, checkable with no repo',
+  help: `
+Usage
+  $ cairn proof CID [-o FILE]
+
+Writes the manifest, the anchoring block, its body and every header to the
+head (dag-cbor) to FILE, or to stdout. 'cairn verify --proof FILE' checks it
+anywhere, with no repo and no network.
+
+Options
+  -o, --output FILE    write here (atomically) instead of stdout
+
+Examples
+  $ cairn proof bafybei... -o photo.proof`,
+  flags: { output: { type: 'string', shortFlag: 'o' } },
+  async run (ctx) {
+    const cid = one(ctx, 'proof needs one CID')
+    const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
+    if (output != null) {
+      report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${output} (${r.bytes} bytes)`, r)
+      return
+    }
+    await writeOut(ctx, Buffer.from(r.proof as string, 'base64'))
+  }
+}
+
+function printAnchored (ctx: Context, a: Anchored): void {
+  const lines = [
+    `network    ${a.network.name} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
+    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${a.manifest.name}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
+    `signature  ok: manifest ${a.manifest.cid} signed by ${a.manifest.publisher}`,
+    `anchored   at height ${a.block.height} (block ${a.block.cid}), ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}`
+  ]
+  ctx.stdout.write(lines.join('\n') + '\n')
+}
+
+export const verify: Command = {
+  name: 'verify',
+  summary: 'check content, its signed manifest and its anchoring (or a proof file)',
+  help: `
+Usage
+  $ cairn verify CID
+  $ cairn verify PATH
+  $ cairn verify --proof FILE
+
+For a CID: its blocks are all in the repo and match; a manifest for it is
+signed by its publisher key; it is anchored at height h with c
+confirmations and w work on top, at block time t. For a PATH: its CID is
+rebuilt from the file with the profile a manifest records, then the same.
+With --proof: the proof file alone, no repo. Exits non-zero naming the
+check that fails.
+
+Options
+  --proof FILE   verify a proof written by 'cairn proof'
+
+Examples
+  $ cairn verify bafybei...
+  $ cairn verify photo.jpg
+  $ cairn verify --proof photo.proof`,
+  flags: { proof: { type: 'string' } },
+  async run (ctx) {
+    if (ctx.flags.proof != null) {
+      if (ctx.input.length > 0) throw new UsageError('verify --proof FILE takes no other argument')
+      const { verifyProof } = await import('../../core/anchor/proof.ts')
+      const { describeFsError, InputError } = await import('../../core/errors.ts')
+      let bytes: Uint8Array
+      try {
+        bytes = await fs.readFile(ctx.flags.proof as string)
+      } catch (err) {
+        throw new InputError(describeFsError(err, ctx.flags.proof as string))
+      }
+      const a = await verifyProof(bytes)
+      if (ctx.json) emit(ctx, '', { ok: true, ...a })
+      else printAnchored(ctx, a)
+      return
+    }
+    const arg = one(ctx, 'verify needs one CID or PATH, or --proof FILE')
+    const isPath = await fs.lstat(arg).then(() => true, () => false)
+    let params: Record<string, unknown>
+    if (isPath) params = { path: path.resolve(arg) }
+    else {
+      const { CID } = await import('multiformats/cid')
+      try { CID.parse(arg) } catch { throw new UsageError(`${arg} is neither a CID nor a file or directory`) }
+      params = { cid: arg }
+    }
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params)) as VerifyReport
+    if (ctx.json) emit(ctx, '', r)
+    else {
+      for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${c.detail}\n`)
+    }
+    const failed = r.checks.find(c => !c.ok)
+    if (failed != null) throw new VerificationFailedError(`verify failed: ${failed.check}: ${failed.detail}`)
+  }
+}

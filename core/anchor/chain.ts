@@ -1,0 +1,405 @@
+// AnchorChain: the blocks of one network that passed every rule, the best
+// head among them (most cumulative work, first seen on ties), the pending
+// pool, and the pools of blocks that cannot be judged yet (unknown parent:
+// orphans; too far in the future: held back). Blocks from the local miner
+// and, later, from peers all enter through submit().
+
+import { EventEmitter } from 'node:events'
+import { CID } from 'multiformats/cid'
+import { cborCid, decodeBody, type Header } from './encoding.ts'
+import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
+import { PendingPool } from './pending.ts'
+import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
+import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
+import type { Network } from './params.ts'
+import type { ChainStore } from './store.ts'
+import { blockTemplate, type Template } from './template.ts'
+
+/** blocks with an unknown parent kept at most (the oldest is dropped first) */
+export const MAX_ORPHANS = 256
+/** blocks held back for their future time, at most */
+export const MAX_HELD = 256
+/** CIDs remembered as invalid, so a resent bad header costs one lookup */
+const MAX_INVALID_REMEMBERED = 4096
+
+export type SubmitResult =
+  | { status: 'accepted', cid: CID, height: number, head: boolean }
+  | { status: 'known', cid: CID }
+  | { status: 'orphan', cid: CID, parent: CID }
+  | { status: 'held', cid: CID, until: number }
+  | { status: 'invalid', cid: CID | null, rule: Rule, message: string }
+
+export interface HeadChange { head: BlockMeta, disconnected: BlockMeta[], connected: BlockMeta[] }
+
+export interface Anchoring {
+  manifest: EncodedManifest
+  /** the main-chain block that holds it; null while pending */
+  block: BlockMeta | null
+  pending: boolean
+}
+
+interface Parked { header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] }
+
+export interface ChainOptions {
+  /** the clock, Unix ms (tests move it) */
+  now?: () => number
+  /** false: read-only (a command reading the chain while no seed runs) */
+  writable?: boolean
+}
+
+/** The same content named by CIDv0 or CIDv1 is one root. */
+const rootKey = (root: CID): string => root.toV1().toString()
+
+export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [EncodedManifest] }> {
+  readonly genesis: BlockMeta
+  private best: BlockMeta
+  private readonly blocks = new Map<string, BlockMeta>()
+  private readonly headers = new Map<string, Uint8Array>()
+  private readonly blockManifests = new Map<string, string[]>()
+  private readonly manifests = new Map<string, EncodedManifest>()
+  private readonly manifestBlocks = new Map<string, BlockMeta[]>()
+  private readonly byRoot = new Map<string, Set<string>>()
+  private readonly main: BlockMeta[] = []
+  readonly pending = new PendingPool()
+  private readonly orphans = new Map<string, Parked & { parent: string }>()
+  private readonly held = new Map<string, Parked & { until: number }>()
+  private readonly invalid = new Map<string, { rule: Rule, message: string }>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private heldTimer: NodeJS.Timeout | null = null
+  private readonly now: () => number
+  private readonly writable: boolean
+
+  private constructor (readonly net: Network, private readonly store: ChainStore, o: ChainOptions) {
+    super()
+    this.now = o.now ?? Date.now
+    this.writable = o.writable ?? true
+    this.genesis = genesisMeta(net)
+    this.best = this.genesis
+    this.blocks.set(this.genesis.key, this.genesis)
+    this.main.push(this.genesis)
+  }
+
+  /** Loads the chain from its store (re-checking every header rule and every hash; signatures were checked when stored). */
+  static async open (net: Network, store: ChainStore, o: ChainOptions = {}): Promise<AnchorChain> {
+    const chain = new AnchorChain(net, store, o)
+    await chain.load()
+    return chain
+  }
+
+  get head (): BlockMeta { return this.best }
+  /** a template to mine on the head (core/anchor/template.ts) */
+  template (now = this.now()): Template { return blockTemplate(this, now) }
+  get height (): number { return this.best.height }
+
+  /** The main-chain block at a height, if any. */
+  mainAt (height: number): BlockMeta | undefined { return this.main[height] }
+  block (cid: CID | string): BlockMeta | undefined { return this.blocks.get(cid.toString()) }
+  headerBytes (cid: CID | string): Uint8Array | undefined { return this.headers.get(cid.toString()) }
+  isOnMain (b: BlockMeta): boolean { return this.main[b.height] === b }
+  /** manifest CIDs in a block's body */
+  manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
+  manifest (key: string): EncodedManifest | undefined { return this.manifests.get(key) }
+  async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
+    const h = this.decodeStoredHeader(b)
+    const bytes = await this.store.get(h.body.toString())
+    if (bytes == null) throw new AnchorError(`the body of block ${b.key} is not in the store`)
+    return bytes
+  }
+
+  private decodeStoredHeader (b: BlockMeta): Header {
+    return checkHeader(this.headers.get(b.key) as Uint8Array, this.net).header
+  }
+
+  get orphanCount (): number { return this.orphans.size }
+  get heldCount (): number { return this.held.size }
+
+  /** Offers a block. Results: accepted, known, orphan (parent unknown), held (future time), invalid (rule named). */
+  async submit (header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] = []): Promise<SubmitResult> {
+    return await this.serial(async () => await this.submitNow({ header, body, manifests }))
+  }
+
+  private async serial<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  private async submitNow (p: Parked): Promise<SubmitResult> {
+    let cid: CID | null = null
+    try {
+      const c = checkHeader(p.header, this.net)
+      cid = c.cid
+      const key = cid.toString()
+      if (this.blocks.has(key)) return { status: 'known', cid }
+      const bad = this.invalid.get(key)
+      if (bad != null) return { status: 'invalid', cid, ...bad }
+      const parent = this.blocks.get(c.header.prev.toString())
+      if (parent == null) {
+        this.park(this.orphans, key, { ...p, parent: c.header.prev.toString() }, MAX_ORPHANS)
+        return { status: 'orphan', cid, parent: c.header.prev }
+      }
+      let ctx
+      try {
+        ctx = checkContext(c.header, parent, this.net, this.now())
+      } catch (err) {
+        if (err instanceof AnchorRuleError) this.rememberInvalid(key, err)
+        throw err
+      }
+      if (!ctx.ok) {
+        this.park(this.held, key, { ...p, until: ctx.heldUntil }, MAX_HELD)
+        this.scheduleHeld()
+        return { status: 'held', cid, until: ctx.heldUntil }
+      }
+      const supplied = new Map<string, Uint8Array>()
+      for (const m of p.manifests) supplied.set(cborCid(m).toString(), m)
+      const { manifests } = await checkBody(c.header, p.body, m => supplied.get(m.toString()) ?? this.manifests.get(m.toString())?.bytes, m => this.onBranch(m.toString(), parent))
+      if (!this.writable) throw new AnchorError('this chain was opened read-only')
+      // durable before it is indexed, indexed before it can become the head
+      await this.store.put(key, p.header)
+      await this.store.put(c.header.body.toString(), p.body)
+      for (const m of manifests) await this.store.put(m.cid.toString(), m.bytes)
+      await this.store.sync()
+      await this.store.appendIndex(key)
+      const meta = metaOf(c, parent)
+      this.link(meta, p.header, manifests)
+      const isHead = meta.work > this.best.work
+      if (isHead) await this.setHead(meta)
+      await this.adoptOrphans(key)
+      return { status: 'accepted', cid, height: meta.height, head: isHead }
+    } catch (err) {
+      if (err instanceof AnchorRuleError) return { status: 'invalid', cid, rule: err.rule, message: err.message }
+      throw err
+    }
+  }
+
+  private park<T> (pool: Map<string, T>, key: string, value: T, max: number): void {
+    pool.delete(key)
+    pool.set(key, value)
+    while (pool.size > max) pool.delete(pool.keys().next().value as string)
+  }
+
+  private rememberInvalid (key: string, err: AnchorRuleError): void {
+    this.invalid.set(key, { rule: err.rule, message: err.message })
+    if (this.invalid.size > MAX_INVALID_REMEMBERED) this.invalid.delete(this.invalid.keys().next().value as string)
+  }
+
+  /** Orphans waiting for `parentKey` are tried now, and theirs after them. */
+  private async adoptOrphans (parentKey: string): Promise<void> {
+    const todo = [parentKey]
+    while (todo.length > 0) {
+      const parent = todo.shift() as string
+      for (const [key, o] of [...this.orphans]) {
+        if (o.parent !== parent) continue
+        this.orphans.delete(key)
+        const r = await this.submitNow(o)
+        if (r.status === 'accepted') todo.push(key)
+      }
+    }
+  }
+
+  /** Retries held-back blocks whose time has come; runs on a timer too. */
+  async retryHeld (): Promise<SubmitResult[]> {
+    return await this.serial(async () => {
+      const now = this.now()
+      const out: SubmitResult[] = []
+      for (const [key, h] of [...this.held]) {
+        if (h.until > now) continue
+        this.held.delete(key)
+        out.push(await this.submitNow(h))
+      }
+      this.scheduleHeld()
+      return out
+    })
+  }
+
+  private scheduleHeld (): void {
+    if (this.heldTimer != null) clearTimeout(this.heldTimer)
+    this.heldTimer = null
+    if (this.held.size === 0) return
+    const next = Math.min(...[...this.held.values()].map(h => h.until))
+    this.heldTimer = setTimeout(() => { void this.retryHeld().catch(() => {}) }, Math.max(0, next - this.now()) + 10)
+    this.heldTimer.unref()
+  }
+
+  close (): void {
+    if (this.heldTimer != null) clearTimeout(this.heldTimer)
+    this.heldTimer = null
+  }
+
+  private link (meta: BlockMeta, header: Uint8Array, manifests: EncodedManifest[]): void {
+    this.blocks.set(meta.key, meta)
+    this.headers.set(meta.key, header)
+    this.blockManifests.set(meta.key, manifests.map(m => m.cid.toString()))
+    for (const m of manifests) {
+      const k = m.cid.toString()
+      this.remember(m)
+      const list = this.manifestBlocks.get(k) ?? []
+      list.push(meta)
+      this.manifestBlocks.set(k, list)
+    }
+  }
+
+  private remember (m: EncodedManifest): void {
+    const k = m.cid.toString()
+    if (this.manifests.has(k)) return
+    this.manifests.set(k, m)
+    const r = rootKey(m.manifest.root)
+    const set = this.byRoot.get(r) ?? new Set()
+    set.add(k)
+    this.byRoot.set(r, set)
+  }
+
+  /** Whether a manifest is in `tip` or a block below it. */
+  onBranch (manifestKey: string, tip: BlockMeta): boolean {
+    const holders = this.manifestBlocks.get(manifestKey)
+    if (holders == null) return false
+    return holders.some(b => this.isAncestor(b, tip))
+  }
+
+  private isAncestor (b: BlockMeta, tip: BlockMeta): boolean {
+    let cur: BlockMeta | null = tip
+    while (cur != null && cur.height >= b.height) {
+      if (cur === b) return true
+      // once on the main chain, the main chain answers in one lookup
+      if (this.main[cur.height] === cur) return this.main[b.height] === b
+      cur = cur.parent
+    }
+    return false
+  }
+
+  /** Moves the head, returning abandoned blocks' manifests to the pending pool. */
+  private async setHead (next: BlockMeta): Promise<void> {
+    let a: BlockMeta = this.best
+    let b: BlockMeta = next
+    const disconnected: BlockMeta[] = []
+    const connected: BlockMeta[] = []
+    while (a.height > b.height) { disconnected.push(a); a = a.parent as BlockMeta }
+    while (b.height > a.height) { connected.push(b); b = b.parent as BlockMeta }
+    while (a !== b) {
+      disconnected.push(a); a = a.parent as BlockMeta
+      connected.push(b); b = b.parent as BlockMeta
+    }
+    connected.reverse()
+    this.main.length = a.height + 1
+    for (const c of connected) this.main.push(c)
+    this.best = next
+    if (this.writable) await this.store.writeHead(next.key)
+    const nowAnchored = new Set(connected.flatMap(c => this.manifestsOf(c)))
+    for (const k of nowAnchored) {
+      if (this.pending.remove(k) != null && this.writable) await this.store.removePending(k)
+    }
+    for (const d of disconnected) {
+      for (const k of this.manifestsOf(d)) {
+        if (nowAnchored.has(k) || this.pending.has(k)) continue
+        try {
+          this.pending.add(this.manifests.get(k) as EncodedManifest)
+          if (this.writable) await this.store.addPending(k)
+        } catch { /* pool full: dropped, as a full pool drops any newcomer */ }
+      }
+    }
+    this.emit('head', { head: next, disconnected, connected })
+  }
+
+  /** Queues a manifest for anchoring (checked, signature verified). */
+  async addPending (bytes: Uint8Array): Promise<{ status: 'pending' | 'known' | 'anchored', cid: CID, block?: BlockMeta }> {
+    const m = await readManifest(bytes)
+    return await this.serial(async () => {
+      const key = m.cid.toString()
+      const at = (this.manifestBlocks.get(key) ?? []).find(b => this.isOnMain(b))
+      if (at != null) return { status: 'anchored' as const, cid: m.cid, block: at }
+      if (this.pending.has(key)) return { status: 'known' as const, cid: m.cid }
+      this.pending.add(m)
+      this.remember(m)
+      if (this.writable) {
+        await this.store.put(key, bytes)
+        await this.store.sync()
+        await this.store.addPending(key)
+      }
+      this.emit('pending', m)
+      return { status: 'pending' as const, cid: m.cid }
+    })
+  }
+
+  /** Every manifest known for a root, and where it is anchored on the main chain. */
+  anchorings (root: CID): Anchoring[] {
+    const keys = this.byRoot.get(rootKey(root)) ?? new Set()
+    return [...keys].map(k => {
+      const block = (this.manifestBlocks.get(k) ?? []).find(b => this.isOnMain(b)) ?? null
+      return { manifest: this.manifests.get(k) as EncodedManifest, block, pending: this.pending.has(k) }
+    })
+  }
+
+  /** Profiles of every known manifest (to rebuild a path's CID). */
+  knownManifests (): IterableIterator<EncodedManifest> { return this.manifests.values() }
+
+  /** CIDs from the head back (dense for 10, then doubling steps), for headers-first sync. */
+  locator (): CID[] {
+    const out: CID[] = []
+    let step = 1
+    for (let h = this.best.height; h > 0; h -= step) {
+      out.push(this.main[h].cid)
+      if (out.length >= 10) step *= 2
+    }
+    out.push(this.genesis.cid)
+    return out
+  }
+
+  /** Main-chain headers after the first locator CID on the main chain (genesis when none). */
+  headersAfter (locator: CID[], max = 2000): Uint8Array[] {
+    let start = 0
+    for (const c of locator) {
+      const b = this.blocks.get(c.toString())
+      if (b != null && this.isOnMain(b)) { start = b.height; break }
+    }
+    return this.main.slice(start + 1, start + 1 + max).map(b => this.headers.get(b.key) as Uint8Array)
+  }
+
+  private async load (): Promise<void> {
+    const keys = await this.store.readIndex()
+    for (const key of keys) {
+      const header = await this.store.get(key)
+      // a block whose objects a crash lost is skipped, and so are its descendants
+      if (header == null || cborCid(header).toString() !== key || this.blocks.has(key)) continue
+      try {
+        const c = checkHeader(header, this.net)
+        const parent = this.blocks.get(c.header.prev.toString())
+        if (parent == null) continue
+        checkContext(c.header, parent, this.net, Number.MAX_SAFE_INTEGER)
+        const body = await this.store.get(c.header.body.toString())
+        if (body == null || !cborCid(body).equals(c.header.body)) continue
+        const manifests: EncodedManifest[] = []
+        for (const m of decodeBody(body)) {
+          const bytes = await this.store.get(m.toString())
+          if (bytes == null || !cborCid(bytes).equals(m)) throw new AnchorError('missing manifest')
+          manifests.push({ manifest: decodeManifest(bytes), bytes, cid: m })
+        }
+        const meta = metaOf(c, parent)
+        this.link(meta, header, manifests)
+        if (meta.work > this.best.work) this.best = meta
+      } catch (err) {
+        if (!(err instanceof AnchorRuleError || err instanceof AnchorError)) throw err
+      }
+    }
+    const recorded = await this.store.readHead()
+    const head = recorded != null ? this.blocks.get(recorded) : undefined
+    if (head != null && head.work === this.best.work) this.best = head
+    this.main.length = 0
+    for (let b: BlockMeta | null = this.best; b != null; b = b.parent) this.main.push(b)
+    this.main.reverse()
+    for (const key of await this.store.listPending()) {
+      const bytes = await this.store.get(key)
+      if (bytes == null || cborCid(bytes).toString() !== key) continue
+      let m: EncodedManifest
+      try {
+        m = { manifest: decodeManifest(bytes), bytes, cid: CID.parse(key) }
+      } catch { continue }
+      this.remember(m)
+      const anchored = (this.manifestBlocks.get(key) ?? []).some(b => this.isOnMain(b))
+      if (anchored) {
+        if (this.writable) await this.store.removePending(key)
+        continue
+      }
+      try { this.pending.add(m) } catch { /* over the bound: left on disk */ }
+    }
+  }
+}

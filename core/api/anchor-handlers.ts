@@ -1,0 +1,110 @@
+// The anchor chain's operations for the control API (and the CLI without a
+// seed): anchor, chain, verify, proof; and the manifests `add` publishes.
+
+import path from 'node:path'
+import { CID } from 'multiformats/cid'
+import { writeFileAtomic } from '../atomic.ts'
+import { walkDag } from '../dag.ts'
+import { UsageError } from '../errors.ts'
+import { exportProof } from '../anchor/proof.ts'
+import { AnchorError } from '../anchor/rules.ts'
+import { publishManifest, summarize } from '../anchor/service.ts'
+import { verifyCid, verifyPath } from '../anchor/verify.ts'
+import { PROFILES, type ImportProfile } from '../profiles.ts'
+import type { AnchorChain } from '../anchor/chain.ts'
+import type { MinerStats } from '../anchor/miner.ts'
+import type { Repo } from '../../storage/repo.ts'
+import type { AddResult } from '../add.ts'
+import type { CallContext, Handler } from './server.ts'
+import type { RwLock } from '../rwlock.ts'
+
+export interface AnchorServices {
+  repo: Repo
+  /** gc takes it exclusively: content checked for a manifest stays while it is signed */
+  lock: RwLock
+  /** the seed's chain, or one opened from the repo for this command */
+  chain: () => Promise<AnchorChain>
+  /** true in the seed: manifests go into its chain; else they are queued in the repo */
+  online: boolean
+  miner?: () => MinerStats | null
+  log?: (line: string) => void
+}
+
+const cidOf = (p: Record<string, unknown>): CID => {
+  const v = p.cid
+  if (typeof v !== 'string' || v === '') throw new UsageError('missing parameter "cid"')
+  try {
+    return CID.parse(v)
+  } catch {
+    throw new UsageError(`not a CID: ${v}`)
+  }
+}
+const absolute = (p: unknown): string => {
+  if (typeof p !== 'string' || !path.isAbsolute(p)) throw new UsageError(`the daemon needs absolute paths (got ${String(p)})`)
+  return p
+}
+
+/** The profile a CID was most likely imported with: the repo's, matched to the CID's version. */
+function profileFor (repo: Repo, root: CID): ImportProfile {
+  const configured = PROFILES[repo.config.import.profile]
+  if (root.version === configured.cidVersion) return configured
+  return root.version === 0 ? PROFILES['kubo-v0'] : PROFILES['kubo-v1']
+}
+
+/** Signs and queues a manifest for each top-level root `add` produced. */
+export async function anchorAdded (s: AnchorServices, result: AddResult, profile: ImportProfile): Promise<Array<{ root: string, manifest: string, status: string }>> {
+  // top-level entries: no '/' in their path ('' is the -w wrapper; stdin is named by its CID)
+  const tops = result.entries.filter(e => !e.path.includes('/'))
+  const chain = s.online ? await s.chain() : null
+  const out = []
+  for (const e of tops) {
+    const name = e.path === '' || e.path === e.cid.toString() ? undefined : e.path
+    const r = await publishManifest(s.repo, chain, { root: e.cid, name, profile })
+    out.push({ root: e.cid.toString(), manifest: r.manifest.cid.toString(), status: r.status })
+  }
+  return out
+}
+
+export function anchorHandlers (s: AnchorServices): Record<string, Handler> {
+  return {
+    async anchor (c: CallContext) {
+      const root = cidOf(c.params)
+      const chain = s.online ? await s.chain() : null
+      const r = await s.lock.shared(async () => {
+        // only content that is whole in the repo: a manifest promises it
+        await walkDag(s.repo.blocks, root, { signal: c.signal })
+        return await publishManifest(s.repo, chain, { root, profile: profileFor(s.repo, root) })
+      })
+      s.log?.(`manifest ${r.manifest.cid.toString()} for ${root.toString()} queued for anchoring`)
+      return { root: root.toString(), manifest: r.manifest.cid.toString(), status: r.status }
+    },
+
+    async chain () {
+      return { ...summarize(await s.chain()), miner: s.miner?.() ?? null }
+    },
+
+    async verify (c: CallContext) {
+      const chain = await s.chain()
+      if (c.params.path != null) return await verifyPath(chain, absolute(c.params.path), PROFILES[s.repo.config.import.profile], c.signal)
+      return await verifyCid(chain, s.repo.blocks, cidOf(c.params), c.signal)
+    },
+
+    async proof (c: CallContext) {
+      const root = cidOf(c.params)
+      const chain = await s.chain()
+      const found = chain.anchorings(root).filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
+      if (found == null) {
+        const pending = chain.anchorings(root).length > 0
+        throw new AnchorError(pending ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)` : `no manifest for ${root.toString()} is known to this repo's chain`)
+      }
+      const bytes = await exportProof(chain, found.manifest, found.block as NonNullable<typeof found.block>)
+      const info = { cid: root.toString(), manifest: found.manifest.cid.toString(), height: found.block?.height, head: chain.height, bytes: bytes.byteLength }
+      if (c.params.output != null) {
+        const dest = absolute(c.params.output)
+        await writeFileAtomic(dest, async fh => { await fh.writeFile(bytes) })
+        return { ...info, output: dest }
+      }
+      return { ...info, proof: Buffer.from(bytes).toString('base64') }
+    }
+  }
+}

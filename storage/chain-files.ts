@@ -1,0 +1,154 @@
+// The anchor chain on disk, one folder per network under R/chain/<network id>/:
+//
+//   objects/<xx>/<key>   headers, bodies and manifests by CID (temp file + rename)
+//   index                accepted block CIDs, one a line, in the order first seen
+//   head                 the best block's CID, replaced atomically after a flush
+//   pending/<key>        manifests waiting to be anchored (empty marker files)
+//
+// Storage knows nothing of consensus: keys are CID strings, bytes are opaque.
+// Whoever reads an object checks it against its CID.
+
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { RepoError, describeFsError } from './errors.ts'
+import { syncFileSystem } from './fsync.ts'
+
+const KEY = /^[a-z0-9]{8,128}$/
+
+export class ChainFiles {
+  private readonly objects: string
+  private readonly pendingDir: string
+  private readonly indexFile: string
+  private readonly headFile: string
+
+  constructor (readonly dir: string, private readonly writable: boolean) {
+    this.objects = path.join(dir, 'objects')
+    this.pendingDir = path.join(dir, 'pending')
+    this.indexFile = path.join(dir, 'index')
+    this.headFile = path.join(dir, 'head')
+  }
+
+  private objectPath (key: string): string {
+    if (!KEY.test(key)) throw new RepoError(`not a chain object key: ${key}`)
+    return path.join(this.objects, key.slice(-2), key)
+  }
+
+  private async guard<T> (what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof RepoError) throw err
+      throw new RepoError(describeFsError(err, what))
+    }
+  }
+
+  async open (): Promise<void> {
+    if (!this.writable) return
+    await this.guard(`cannot create ${this.dir}`, async () => {
+      await fs.mkdir(this.objects, { recursive: true })
+      await fs.mkdir(this.pendingDir, { recursive: true })
+    })
+  }
+
+  /** Writes an object unless it exists (content-addressed: same key, same bytes). */
+  async put (key: string, bytes: Uint8Array): Promise<void> {
+    const file = this.objectPath(key)
+    await this.guard(`cannot write ${file}`, async () => {
+      try {
+        await fs.access(file)
+        return
+      } catch {}
+      await fs.mkdir(path.dirname(file), { recursive: true })
+      const tmp = `${file}.${process.pid}.tmp`
+      await fs.writeFile(tmp, bytes)
+      await fs.rename(tmp, file)
+    })
+  }
+
+  async get (key: string): Promise<Uint8Array | null> {
+    try {
+      return await fs.readFile(this.objectPath(key))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new RepoError(describeFsError(err, `cannot read ${this.objectPath(key)}`))
+    }
+  }
+
+  /** Makes every object written so far durable (one syncfs for the lot). */
+  async sync (): Promise<void> {
+    await this.guard(`cannot flush ${this.dir}`, async () => { await syncFileSystem(this.dir) })
+  }
+
+  /** Appends a block CID to the index and flushes it. */
+  async appendIndex (key: string): Promise<void> {
+    await this.guard(`cannot write ${this.indexFile}`, async () => {
+      const fh = await fs.open(this.indexFile, 'a', 0o644)
+      try {
+        await fh.write(key + '\n')
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+    })
+  }
+
+  /** The index's CIDs in order; a torn last line (a crash mid-append) is dropped. */
+  async readIndex (): Promise<string[]> {
+    let text: string
+    try {
+      text = await fs.readFile(this.indexFile, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new RepoError(describeFsError(err, `cannot read ${this.indexFile}`))
+    }
+    const lines = text.split('\n')
+    lines.pop() // after the last newline: empty, or a line torn by a crash
+    return lines.filter(l => KEY.test(l))
+  }
+
+  /** Replaces the head file: temp file, fsync, rename. */
+  async writeHead (key: string): Promise<void> {
+    await this.guard(`cannot write ${this.headFile}`, async () => {
+      const tmp = `${this.headFile}.${process.pid}.tmp`
+      const fh = await fs.open(tmp, 'w', 0o644)
+      try {
+        await fh.writeFile(key + '\n')
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await fs.rename(tmp, this.headFile)
+    })
+  }
+
+  async readHead (): Promise<string | null> {
+    try {
+      const key = (await fs.readFile(this.headFile, 'utf8')).trim()
+      return KEY.test(key) ? key : null
+    } catch {
+      return null
+    }
+  }
+
+  async addPending (key: string): Promise<void> {
+    if (!KEY.test(key)) throw new RepoError(`not a chain object key: ${key}`)
+    await this.guard(`cannot write ${this.pendingDir}`, async () => { await fs.writeFile(path.join(this.pendingDir, key), '') })
+  }
+
+  async removePending (key: string): Promise<void> {
+    if (!KEY.test(key)) return
+    await this.guard(`cannot write ${this.pendingDir}`, async () => { await fs.rm(path.join(this.pendingDir, key), { force: true }) })
+  }
+
+  /** Pending manifest keys, oldest first. */
+  async listPending (): Promise<string[]> {
+    let names: string[]
+    try {
+      names = (await fs.readdir(this.pendingDir)).filter(n => KEY.test(n))
+    } catch {
+      return []
+    }
+    const withTime = await Promise.all(names.map(async n => ({ n, t: (await fs.stat(path.join(this.pendingDir, n)).catch(() => null))?.mtimeMs ?? 0 })))
+    return withTime.sort((a, b) => a.t - b.t || (a.n < b.n ? -1 : 1)).map(x => x.n)
+  }
+}
