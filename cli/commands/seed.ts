@@ -37,7 +37,8 @@ Options
   --max-download RATE  cap what fetches through this seed receive (default: config transfer.maxDownload)
   --metrics [HOST:]PORT
                        serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
-  --allow PEERID|CIDR  always let this peer or address range in (repeatable; added to config security.allow)
+  --allow PEERID|CIDR  trust this peer or address range (repeatable; added to config security.allow):
+                       with --trusted-only only these connect; allowed ranges skip the per-IP limit
   --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
   --trusted-only       only allowed peers may connect, in or out (config security.trustedOnly)
   --mine               mine anchor blocks (empty ones too) in worker threads

@@ -5,7 +5,9 @@
 // bytes, fetching only what was missing.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { promisify } from 'node:util'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -15,19 +17,16 @@ import { Resources, freePort } from '../integration/seeds.ts'
 import { fetchReport, verifyClean } from './peers.ts'
 
 const MIB = 1024 * 1024
+const execFileP = promisify(execFile)
 /** a command not past its kill point by then fails the test */
 const KILL_WAIT_MS = 90_000
 const res = new Resources()
 let dir = ''
 let cleanup: () => Promise<void> = async () => {}
-let big = ''
-/** for the fetches: smaller, a fetch is slower than an add */
 let medium = ''
 
 before(async () => {
   ({ dir, cleanup } = await tempDir('cairn-crash-'))
-  big = path.join(dir, 'big.bin')
-  await fs.writeFile(big, pseudoRandom(64 * MIB, 71))
   medium = path.join(dir, 'medium.bin')
   await fs.writeFile(medium, pseudoRandom(32 * MIB, 72))
 })
@@ -39,15 +38,25 @@ after(async () => {
 /**
  * Runs `cairn ...args --json` and SIGKILLs it once a JSON progress line on
  * stderr reports more than `atBytes`; resolves with the bytes it had reached.
+ * With `feed`, its first half is written to the command's stdin, or to the
+ * named pipe `fifo`, which then stays open: the command cannot finish before
+ * the kill, however fast this machine is.
  */
-async function killMidway (args: string[], atBytes: number): Promise<number> {
-  const child = spawn(process.execPath, [CAIRN, ...args, '--json'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+async function killMidway (args: string[], atBytes: number, feed?: { bytes: Buffer, fifo?: string }): Promise<number> {
+  const child = spawn(process.execPath, [CAIRN, ...args, '--json'], { cwd: ROOT, stdio: [feed != null && feed.fifo == null ? 'pipe' : 'ignore', 'ignore', 'pipe'] })
   const exited = new Promise<NodeJS.Signals | null>(resolve => child.on('exit', (_code, signal) => resolve(signal)))
   const timer = setTimeout(() => child.kill('SIGKILL'), KILL_WAIT_MS)
+  let sink: NodeJS.WritableStream | null = null
+  if (feed != null) {
+    const half = feed.bytes.subarray(0, Math.floor(feed.bytes.length / 2))
+    sink = feed.fifo != null ? createWriteStream(feed.fifo) : child.stdin
+    sink?.on('error', () => {}) // EPIPE once the reader is killed
+    sink?.write(half)
+  }
   let reached = -1
   const lines: string[] = []
   try {
-    for await (const line of createInterface({ input: child.stderr })) {
+    for await (const line of createInterface({ input: child.stderr as NodeJS.ReadableStream })) {
       lines.push(line)
       let p: { bytes?: number, done?: boolean }
       try { p = JSON.parse(line) as typeof p } catch { continue }
@@ -61,6 +70,7 @@ async function killMidway (args: string[], atBytes: number): Promise<number> {
     clearTimeout(timer)
   }
   const signal = await exited
+  ;(sink as { destroy?: () => void } | null)?.destroy?.()
   assert.equal(signal, 'SIGKILL', `cairn ${args.join(' ')} was not killed midway (it finished first?): ${lines.slice(-3).join(' | ')}`)
   assert.ok(reached > 0)
   return reached
@@ -88,33 +98,37 @@ async function blockBytes (repo: string): Promise<number> {
 }
 
 describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
-  test('during add of 64 MiB: nothing pinned, verify clean, the lock taken over; the re-run gives the same CID and bytes', async () => {
+  test('during add (from stdin, half written): nothing pinned, verify clean, the lock taken over; the re-run gives the same CID and bytes', async () => {
     const repo = path.join(dir, 'add')
-    const expected = await run(repo, 'add', '-Q', '-n', '--chunker', 'size-262144', big)
+    const bytes = await fs.readFile(medium)
+    const expected = await run(repo, 'add', '-Q', '-n', '--chunker', 'size-262144', medium)
     ok(expected, 'add -n')
-    await killMidway(['add', '--chunker', 'size-262144', '--repo', repo, big], 8 * MIB)
+    await killMidway(['add', '-', '--chunker', 'size-262144', '--repo', repo], 4 * MIB, { bytes })
     assert.ok(await lockLeft(repo), 'the killed add left its lock (nothing to take over otherwise)')
     await verifyClean(repo)
     assert.deepEqual(await pins(repo), [], 'an add that did not finish pins nothing')
-    const again = await run(repo, 'add', '-Q', '--chunker', 'size-262144', big)
+    const again = await cairn(['add', '-', '-Q', '--chunker', 'size-262144', '--repo', repo], { stdin: bytes })
     ok(again, 'add again (takes the lock over)')
     assert.equal(again.stdout.trim(), expected.stdout.trim())
     assert.deepEqual(await pins(repo), [again.stdout.trim()])
     const cat = await run(repo, 'cat', again.stdout.trim())
     ok(cat, 'cat')
-    assert.ok(cat.stdoutBytes.equals(await fs.readFile(big)))
+    assert.ok(cat.stdoutBytes.equals(bytes))
     await verifyClean(repo)
   })
 
   test('during car import: nothing pinned, verify clean, the lock taken over; the re-import completes', async () => {
     const src = path.join(dir, 'car-src')
-    const add = await run(src, 'add', '-Q', '--chunker', 'size-262144', big)
+    const add = await run(src, 'add', '-Q', '--chunker', 'size-262144', medium)
     ok(add, 'add')
     const root = add.stdout.trim()
     const car = path.join(dir, 'big.car')
     ok(await run(src, 'car', 'export', root, '-o', car), 'car export')
     const repo = path.join(dir, 'car-dst')
-    await killMidway(['car', 'import', '--repo', repo, car], 8 * MIB)
+    // through a named pipe that stays open at half the CAR
+    const fifo = path.join(dir, 'car.fifo')
+    await execFileP('mkfifo', [fifo])
+    await killMidway(['car', 'import', '--repo', repo, fifo], 4 * MIB, { bytes: await fs.readFile(car), fifo })
     assert.ok(await lockLeft(repo))
     await verifyClean(repo)
     assert.deepEqual(await pins(repo), [], 'roots are pinned only once every block is in')
@@ -124,7 +138,7 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
     assert.deepEqual(await pins(repo), [root])
     const cat = await run(repo, 'cat', root)
     ok(cat, 'cat')
-    assert.ok(cat.stdoutBytes.equals(await fs.readFile(big)))
+    assert.ok(cat.stdoutBytes.equals(await fs.readFile(medium)))
     await verifyClean(repo)
   })
 
