@@ -114,7 +114,7 @@ export class CairnNode {
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
           querySelfInterval: settings.querySelfInterval
         }),
-        ...natServices(nat)
+        ...(await natServices(nat))
       }
     }), { runOnLimitedConnections: true })
     try {
