@@ -5,7 +5,6 @@
 
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
-import { uPnPNAT } from '@libp2p/upnp-nat'
 import { isLoopback, isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { setPublicRanges, publicRangesActive } from './public-ranges.ts'
@@ -93,7 +92,7 @@ export function applyPublicRanges (s: NatSettings): void {
 }
 
 /** The libp2p services the NAT settings ask for (the relay transport is always there, to dial relayed addresses). */
-export function natServices (s: NatSettings): Record<string, (components: any) => unknown> {
+export async function natServices (s: NatSettings): Promise<Record<string, (components: any) => unknown>> {
   const services: Record<string, (components: any) => unknown> = {
     nat: (components: NatWatcherComponents) => new NatWatcher(components, s)
   }
@@ -110,7 +109,11 @@ export function natServices (s: NatSettings): Record<string, (components: any) =
       }
     })
   }
-  if (s.upnp) services.upnp = uPnPNAT({ portMappingDescription: 'cairn' })
+  if (s.upnp) {
+    // loaded only when asked for: it pulls in an XML parser and an SSDP client (~150 ms)
+    const { uPnPNAT } = await import('@libp2p/upnp-nat')
+    services.upnp = uPnPNAT({ portMappingDescription: 'cairn' })
+  }
   if (s.dcutr) services.dcutr = dcutr()
   return services
 }

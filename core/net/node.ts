@@ -168,7 +168,7 @@ export class CairnNode {
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
           querySelfInterval: settings.querySelfInterval
         }),
-        ...natServices(nat)
+        ...(await natServices(nat))
       }
     }
     let libp2p: Libp2p<Services>

@@ -9,17 +9,17 @@ import { validateConfig } from '../../../storage/config.ts'
 const RELAY_A = '/ip4/198.51.100.2/tcp/4737/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
 const RELAY_B = '/ip4/198.51.100.5/tcp/4737/p2p/12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'
 
-test('defaults: no relay service, no relays, UPnP off, the rest on', () => {
+test('defaults: no relay service, no relays, UPnP off, the rest on', async () => {
   const s = natSettings(validateConfig({}))
   assert.deepEqual(s, { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true, publicRanges: [] })
-  assert.deepEqual(Object.keys(natServices(s)).sort(), ['dcutr', 'nat'])
+  assert.deepEqual(Object.keys(await natServices(s)).sort(), ['dcutr', 'nat'])
 })
 
-test('flags win over config: --relay-service and --no-relay-service, --relay adds to nat.relays once', () => {
+test('flags win over config: --relay-service and --no-relay-service, --relay adds to nat.relays once', async () => {
   const config = validateConfig({ nat: { relayService: true, relays: [RELAY_A], upnp: true, dcutr: false }, network: { publicRanges: ['198.51.100.0/24'] } })
   assert.equal(natSettings(config).relayService, true)
   assert.equal(natSettings(config, { relayService: false }).relayService, false)
   assert.deepEqual(natSettings(config, { relays: [RELAY_B, RELAY_A] }).relays, [RELAY_A, RELAY_B])
   assert.deepEqual(natSettings(config).publicRanges, ['198.51.100.0/24'])
-  assert.deepEqual(Object.keys(natServices(natSettings(config))).sort(), ['nat', 'relay', 'upnp'])
+  assert.deepEqual(Object.keys(await natServices(natSettings(config))).sort(), ['nat', 'relay', 'upnp'])
 })
