@@ -9,7 +9,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { CAIRN, ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, waitFor, type SeedProcess } from './seeds.ts'
+import { startSeed, stopAll, stopLive, waitFor, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
 const seeds: SeedProcess[] = []
@@ -19,6 +19,7 @@ let cleanup: () => Promise<void> = async () => {}
 before(async () => { ({ dir, cleanup } = await tempDir('cairn-fetch-')) })
 after(async () => {
   await stopAll(seeds)
+  await stopLive()
   await cleanup()
 })
 

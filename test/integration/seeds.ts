@@ -54,6 +54,24 @@ process.on('exit', () => {
   }
 })
 
+let shuttingDown = false
+
+/**
+ * For a file's last after hook: stops every seed this process started,
+ * including any still starting (they are stopped the moment they are ready),
+ * so none keeps the test runner alive.
+ */
+export async function stopLive (): Promise<void> {
+  shuttingDown = true
+  await Promise.all([...live].map(async c => {
+    const gone = new Promise<void>(resolve => c.once('exit', () => resolve()))
+    c.kill('SIGTERM')
+    const t = setTimeout(() => c.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await gone
+    clearTimeout(t)
+  }))
+}
+
 /** Starts `cairn seed --repo REPO` on loopback and waits until it has printed its addresses. */
 export async function startSeed (repo: string, o: StartOptions = {}): Promise<SeedProcess> {
   const listen = o.listen ?? ['/ip4/127.0.0.1/tcp/0']
@@ -108,6 +126,11 @@ export async function startSeed (repo: string, o: StartOptions = {}): Promise<Se
     throw new Error(`${(e as Error).message}\nstdout: ${out}\nstderr: ${err}`)
   }
 
+  if (shuttingDown) {
+    // the file's after hooks already ran (a test timed out while this seed started): it must not keep the runner alive
+    await stop('SIGKILL')
+    throw new Error(`seed on ${repo} became ready after the tests had ended`)
+  }
   const addrs = out.split('\n').filter(l => l.startsWith('listening ')).map(l => l.slice('listening '.length))
   // the peer ID is the last /p2p/ part (a relayed address names the relay first)
   const ids = new Set(addrs.map(a => a.split('/p2p/').slice(1).pop() as string))
@@ -272,13 +295,27 @@ export class Resources {
     return dir
   }
 
+  private closed = false
+  private readonly starting = new Set<Promise<SeedProcess>>()
+
   async seed (repo: string, o: StartOptions = {}): Promise<SeedProcess> {
-    const s = await startSeed(repo, o)
-    this.seeds.push(s)
-    return s
+    const p = startSeed(repo, o)
+    this.starting.add(p)
+    try {
+      const s = await p
+      this.seeds.push(s)
+      // closed while it started (a timed-out hook): stop it now, or it keeps the runner alive
+      if (this.closed) await s.stop()
+      return s
+    } finally {
+      this.starting.delete(p)
+    }
   }
 
   async close (): Promise<void> {
+    this.closed = true
+    // seeds still starting are stopped as they come up (startSeed itself gives up after its ready time-out)
+    await Promise.allSettled([...this.starting])
     await stopAll(this.seeds)
     await Promise.all(this.dirs.splice(0).map(async c => await c()))
   }

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, type SeedProcess } from './seeds.ts'
+import { startSeed, stopAll, stopLive, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
 const seeds: SeedProcess[] = []
@@ -23,6 +23,7 @@ before(async () => { ({ dir, cleanup } = await tempDir('cairn-swarm-')) })
 after(async () => {
   for (const c of others) c.kill('SIGKILL')
   await stopAll(seeds)
+  await stopLive()
   await cleanup()
 })
 
