@@ -88,7 +88,7 @@ export async function timedGet (cid: string, peers: string[], dir: string, timeo
   // no dirty pages of the run before: each get's flush pays for its own writes only
   execFileSync('sync')
   try {
-    // get's --timeout bounds the whole fetch (120 s by default): give it the bench's own bound
+    // get's --timeout is an idle limit (120 s by default); the bench passes its own bound, which is longer
     const args = ['--repo', repo, 'get', cid, '-o', out, '--json', '--timeout', String(Math.ceil(timeoutMs / 1000)), ...peers.flatMap(p => ['--peer', p])]
     const r = await timedCairn(args, { timeoutMs: timeoutMs + KILL_GRACE_MS })
     const ok = r.code === 0

@@ -82,7 +82,7 @@ export function transferConditions (): string[] {
     '  output on disk: cairn get writes blocks to a fresh repo and the file beside it; plain Helia writes blockstore-fs blocks and the cat output to a file; raw receivers only count bytes',
     '  fsync: cairn get writes each fetched block to a temp file and renames it (no fsync per block), writes the output under a temp name, then one syncfs(2) of its file system (repo included) before the rename; get pins nothing. ' +
       'Plain Helia (blockstore-fs, output file) never fsyncs. `sync` runs before every timed fetch',
-    '  get --timeout (a bound on the whole fetch, 120 s by default) is set to the bench\'s own bound for each case: 60 s + 1 s per MiB, stall check ' + `${STALL_TIMEOUT_MS / 1000} s`
+    '  get --timeout (an idle limit: no block for S seconds, 120 s by default) is set to the bench\'s own bound for each case: 60 s + 1 s per MiB, stall check ' + `${STALL_TIMEOUT_MS / 1000} s`
   ]
 }
 
