@@ -190,7 +190,13 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     assert.ok((await fs.readFile(out)).equals(f.bytes), 'the fetched bytes differ')
     // DCUtR had its chance (it starts when the relayed connection opens)
     await new Promise(resolve => setTimeout(resolve, 10_000))
-    const peers = await apiCall(b.repo, 'peers') as PeerReply[]
+    let peers: PeerReply[]
+    try {
+      peers = await apiCall(b.repo, 'peers') as PeerReply[]
+    } catch (err) {
+      // seen twice under heavy load: b's API gone; say why if b said anything
+      throw new Error(`${(err as Error).message}; b exited: ${JSON.stringify(b.child.exitCode ?? b.child.signalCode)}; b's stderr: ${b.stderr().slice(-1500)}`)
+    }
     const toA = peers.filter(p => p.id === a.id)
     assert.ok(toA.length > 0, 'b is not connected to a')
     const direct = toA.filter(p => !p.relayed)
