@@ -143,7 +143,9 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
   })
 
   test('during get from a seed: verify clean, the lock taken over; the re-run fetches only the missing blocks', async () => {
-    const s = await res.seed(path.join(dir, 'get-seed'))
+    // capped, so the kill lands mid-fetch: uncapped on loopback the swarm has
+    // fetched the whole file ahead of the writer before 8 MiB are written
+    const s = await res.seed(path.join(dir, 'get-seed'), { args: ['--max-upload', '4MiB'] })
     const add = await cairn(['add', '-Q', '--chunker', 'size-262144', '--repo', s.repo, medium])
     ok(add, 'add to the seed')
     const cid = add.stdout.trim()
@@ -168,7 +170,8 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
     const port = await freePort()
     const listen = [`/ip4/127.0.0.1/tcp/${port}`]
     const seedRepo = path.join(dir, 'killed-seed')
-    const s = await res.seed(seedRepo, { listen })
+    // capped, so transfers are still in flight when it dies (see above)
+    const s = await res.seed(seedRepo, { listen, args: ['--max-upload', '4MiB'] })
     const add = await cairn(['add', '-Q', '--chunker', 'size-262144', '--repo', seedRepo, medium])
     ok(add, 'add to the seed')
     const cid = add.stdout.trim()
