@@ -120,7 +120,10 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
 
   test('SIGKILL mid-fetch, then the same command again: only the missing blocks are fetched', async () => {
     const file = await writeInput('resume.bin', 64 * MIB, 14)
-    const s = await seed('r1')
+    // capped, so the kill lands mid-fetch: uncapped on loopback the swarm can
+    // fetch the whole file ahead of the writer before 16 MiB are written
+    const s = await startSeed(path.join(dir, 'r1'), { args: ['--max-upload', '8MiB'] })
+    seeds.push(s)
     const cid = await addTo(s, file, ['--chunker', 'size-262144'])
     const repo = path.join(dir, 'fr')
     const out = path.join(dir, 'resume-out.bin')
