@@ -2,9 +2,9 @@
 // commands never load the network stack), parses its flags, runs it, and
 // turns any failure into one `Error: …` line and a non-zero exit.
 
-import fs from 'node:fs'
 import { CairnError, UsageError } from '../storage/errors.ts'
 import { AbortedError } from '../core/errors.ts'
+import { CAIRN_VERSION } from '../core/version.ts'
 import { installPublicRangesHook } from '../core/net/public-ranges.ts'
 import { findCommand, GLOBAL_HELP } from './argv.ts'
 import type { Command } from './command.ts'
@@ -63,15 +63,10 @@ const SUMMARIES: Record<string, string> = {
   demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
 }
 
-function version (): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
-
 function generalHelp (): string {
   const width = Math.max(...Object.keys(SUMMARIES).map(k => k.length))
   return `
-cairn ${version()} — publish files, fetch them by CID, seed them
+cairn ${CAIRN_VERSION} — publish files, fetch them by CID, seed them
 
 Usage
   $ cairn <command> [options]
@@ -100,7 +95,7 @@ export async function main (argv: string[]): Promise<number> {
   const { name, rest } = findCommand(argv)
   if (name == null) {
     if (rest.includes('--version') || rest.includes('-v')) {
-      process.stdout.write(version() + '\n')
+      process.stdout.write(CAIRN_VERSION + '\n')
       return 0
     }
     if (rest.includes('--help') || rest.includes('-h') || rest.length === 0) {

@@ -19,7 +19,7 @@ const CODECS = new Map<number, { decode: (b: Uint8Array) => unknown }>([
 
 /** The CIDs a block links to (its bytes already verified against `cid`). */
 /** Codecs whose blocks cannot link: raw bytes, plain CBOR and plain JSON (no tag 42 / no {"/": …} links). */
-const LEAF_CODECS = new Set([raw.code, 0x51, 0x0200])
+export const LEAF_CODECS = new Set([raw.code, 0x51, 0x0200])
 
 export function linksOf (cid: CID, bytes: Uint8Array): CID[] {
   if (LEAF_CODECS.has(cid.code)) return []

@@ -124,7 +124,8 @@ export class ApiServer {
 
   private async sendJson (res: http.ServerResponse, handler: Handler, params: Record<string, unknown>, body: Readable | null, signal: AbortSignal): Promise<void> {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-    const line = (obj: unknown): void => { res.write(JSON.stringify(obj) + '\n') }
+    // a handler's background work may report after the reply ended (a client gone, a fetch closed): drop it, never crash the seed
+    const line = (obj: unknown): void => { if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(obj) + '\n') }
     try {
       const result = await (handler({ params, body, signal, progress: p => line({ progress: p }), item: i => line({ item: i }) }) as Promise<unknown>)
       line({ result: result ?? null })

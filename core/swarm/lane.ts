@@ -28,7 +28,9 @@ export interface Asker {
 }
 
 export class Lane {
+  /** wants sent and not yet answered; change it through track/untrack, which keep the byte count */
   readonly inFlight = new Map<string, { cid: CID, sentAt: number, bytesGuess: number }>()
+  private bytesInFlight = 0
   window = INITIAL_WINDOW
   /** the lowest round trip seen: the peer's latency without our queue */
   baseLatencyMs = Infinity
@@ -48,10 +50,23 @@ export class Lane {
     this.lastAnswerAt = now
   }
 
-  get inFlightBytes (): number {
-    let n = 0
-    for (const f of this.inFlight.values()) n += f.bytesGuess
-    return n
+  get inFlightBytes (): number { return this.bytesInFlight }
+
+  track (key: string, f: { cid: CID, sentAt: number, bytesGuess: number }): void {
+    this.inFlight.set(key, f)
+    this.bytesInFlight += f.bytesGuess
+  }
+
+  untrack (key: string): void {
+    const f = this.inFlight.get(key)
+    if (f == null) return
+    this.inFlight.delete(key)
+    this.bytesInFlight -= f.bytesGuess
+  }
+
+  untrackAll (): void {
+    this.inFlight.clear()
+    this.bytesInFlight = 0
   }
 
   /** Whether another want of about `bytes` may go out now. */

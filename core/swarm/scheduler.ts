@@ -20,8 +20,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import type { Answer } from '../net/block-protocol.ts'
 import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
-import { blockKey, linksOf } from '../dag.ts'
-import { Lane, MAX_WINDOW, type Asker } from './lane.ts'
+import { LEAF_CODECS, blockKey, linksOf } from '../dag.ts'
+import { Lane, MAX_WINDOW, MIN_WINDOW, type Asker } from './lane.ts'
 import { ProtocolViolationError } from '../net/block-protocol.ts'
 import { WantQueue, type Want } from './want-queue.ts'
 import type { CairnNode } from '../net/node.ts'
@@ -61,8 +61,6 @@ const BITSWAP_WANT_MS = 30_000
 const FRESH_MAX = 16 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
-/** codecs whose blocks cannot link: the walk need not read them */
-const LEAF_CODECS = new Set([0x55, 0x51, 0x0200])
 
 export type FetchProgress =
   | { type: 'fetch:providers', providers: number }
@@ -80,13 +78,6 @@ export interface SwarmOptions {
   onProgress?: (e: FetchProgress) => void
 }
 
-interface Bitswap {
-  want: (cid: CID, o: { signal: AbortSignal, maxProviders: number, onProgress?: (e: { type: string, detail: unknown }) => void }) => Promise<Uint8Array>
-}
-
-/** Per-peer tallies for the closing report. */
-export interface PeerTally { blocks: number, bytes: number }
-
 interface StoredWant extends Want {
   stored: boolean
   failed: Error | null
@@ -102,7 +93,6 @@ export class Swarm {
   private readonly wants = new Map<string, StoredWant>()
   private readonly queue = new WantQueue()
   private readonly expanded = new Set<string>()
-  readonly served = new Map<string, PeerTally>()
   duplicates = 0
   duplicateBytes = 0
   private avgBlock = FIRST_BLOCK_GUESS
@@ -164,6 +154,7 @@ export class Swarm {
       }
     }
     this.discoveryDone = true
+    if (this.closed != null) return // the fetch ended while the DHT lookup ran
     this.o.onProgress?.({ type: 'fetch:providers', providers: this.lanes.size + this.opening.size })
     this.checkUnreachable()
   }
@@ -203,7 +194,7 @@ export class Swarm {
   private bitswapLane (): Lane {
     const existing = this.lanes.get('bitswap')
     if (existing != null) return existing
-    const bitswap: Bitswap | null = this.node.bitswap.bitswap
+    const bitswap = this.node.bitswap.bitswap
     const wants = new Map<string, AbortController>()
     const asker: Asker & { from: Map<string, string> } = {
       from: new Map(),
@@ -318,8 +309,14 @@ export class Swarm {
     const now = performance.now()
     const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate(now) - a.meter.rate(now))
     let total = this.inFlightBytes
+    // no lane holds more than its share of what is outstanding while other
+    // providers work or are still opening: one fast early lane must not take
+    // the whole file into its window before the others can ask for any of it
+    let sent = 0
+    for (const l of lanes) sent += l.inFlight.size
+    const share = Math.max(MIN_WINDOW, Math.ceil((this.queue.size + sent) / Math.max(1, lanes.length + this.opening.size)))
     for (const lane of lanes) {
-      while (lane.hasRoom(this.avgBlock) && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
+      while (lane.hasRoom(this.avgBlock) && lane.inFlight.size < share && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
         const w = (this.queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) as StoredWant | null) ?? this.endgame(lane)
         if (w == null) break
         this.send(lane, w)
@@ -351,7 +348,7 @@ export class Swarm {
   private send (lane: Lane, w: StoredWant): void {
     const sentAt = performance.now()
     w.inFlight.set(lane.key, sentAt)
-    lane.inFlight.set(w.key, { cid: w.cid, sentAt, bytesGuess: this.avgBlock })
+    lane.track(w.key, { cid: w.cid, sentAt, bytesGuess: this.avgBlock })
     lane.asker.ask(w.cid).then(
       async a => { await this.answered(lane, w, a, sentAt) },
       err => {
@@ -383,7 +380,8 @@ export class Swarm {
       } else {
         w.done = true
         for (const other of w.inFlight.keys()) if (other !== lane.key) this.lanes.get(other)?.asker.cancel(w.cid)
-        this.tally(from, n)
+        // who served what: the CLI's closing report and the dashboard tally these
+        this.o.onProgress?.({ type: 'fetch:block', peer: from, bytes: n })
         try {
           await this.blocks.put(w.cid, a.bytes)
           // the download cap holds this lane's slot until the bytes are paid for
@@ -408,7 +406,7 @@ export class Swarm {
       lane.answers++
       lane.lastAnswerAt = now
     }
-    lane.inFlight.delete(w.key)
+    lane.untrack(w.key)
     w.inFlight.delete(lane.key)
     if (!w.done && w.inFlight.size === 0) this.queue.push(w)
     this.checkUnreachable()
@@ -428,7 +426,7 @@ export class Swarm {
       w.inFlight.delete(lane.key)
       if (!w.done && w.inFlight.size === 0) this.queue.push(w)
     }
-    lane.inFlight.clear()
+    lane.untrackAll()
     this.checkUnreachable()
     this.pump()
   }
@@ -494,14 +492,6 @@ export class Swarm {
         for (const x of w.waiters.splice(0)) x.reject(w.failed)
       }
     }
-  }
-
-  private tally (peer: string, bytes: number): void {
-    const t = this.served.get(peer) ?? { blocks: 0, bytes: 0 }
-    t.blocks++
-    t.bytes += bytes
-    this.served.set(peer, t)
-    this.o.onProgress?.({ type: 'fetch:block', peer, bytes })
   }
 
   private failAll (err: Error): void {
