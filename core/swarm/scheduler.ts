@@ -16,6 +16,7 @@
 // our own moves several times that (docs/bench.md).
 
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import type { Answer } from '../net/block-protocol.ts'
@@ -37,6 +38,9 @@ export class PeerDialError extends CairnError {}
 
 /** providers looked for in the DHT, at most */
 const MAX_DHT_PROVIDERS = 20
+/** with no provider serving yet, the DHT is asked again after this, doubling up to RELOOKUP_MAX_MS */
+const RELOOKUP_FIRST_MS = 1000
+const RELOOKUP_MAX_MS = 16_000
 /** a provider with wants in flight that answers nothing for this long is dropped and its wants go elsewhere */
 export const STALL_MS = 5000
 /** ... or for the time this many blocks take at the peer's own measured rate, if longer */
@@ -143,20 +147,52 @@ export class Swarm {
     }
     for (const c of this.node.libp2p.getConnections()) this.addPeer(c.remotePeer)
     if (direct.length === 0 && (this.lanes.size + this.opening.size > 0 || this.node.settings.bootstrap.length > 0)) {
-      let found = 0
-      try {
-        for await (const p of this.node.libp2p.contentRouting.findProviders(this.root, { signal: this.signal })) {
-          this.addPeer(p.id)
-          if (++found >= MAX_DHT_PROVIDERS) break
-        }
-      } catch {
-        // a lookup that ends without providers leaves the connected peers
+      // Like Kubo, look again until a provider serves a block or the idle
+      // time-out ends the fetch: a provider record may land moments after
+      // the fetch starts (an add elsewhere announces in the background), and
+      // a fresh node's first lookup may run before its bootstrap peer answers.
+      let pause = RELOOKUP_FIRST_MS
+      for (;;) {
+        await this.lookup()
+        if (this.closed != null || this.served()) break
+        this.o.onProgress?.({ type: 'fetch:providers', providers: this.lanes.size + this.opening.size })
+        const until = performance.now() + pause
+        while (performance.now() < until && this.closed == null && !this.served()) await sleep(TICK_MS)
+        if (this.closed != null || this.served()) break
+        pause = Math.min(pause * 2, RELOOKUP_MAX_MS)
+        for (const c of this.node.libp2p.getConnections()) this.addPeer(c.remotePeer)
       }
     }
     this.discoveryDone = true
     if (this.closed != null) return // the fetch ended while the DHT lookup ran
     this.o.onProgress?.({ type: 'fetch:providers', providers: this.lanes.size + this.opening.size })
     this.checkUnreachable()
+  }
+
+  /** One DHT lookup: every provider found gets a lane. */
+  private async lookup (): Promise<void> {
+    let found = 0
+    try {
+      for await (const p of this.node.libp2p.contentRouting.findProviders(this.root, { signal: this.signal })) {
+        // a peer that said "don't have" before and announces it now has it since: ask it again
+        if (this.lanes.has(p.id.toString())) this.forgetRefusals(p.id.toString())
+        this.addPeer(p.id)
+        if (++found >= MAX_DHT_PROVIDERS) break
+      }
+    } catch {
+      // a lookup that ends without providers leaves the connected peers
+    }
+    this.pump()
+  }
+
+  private forgetRefusals (key: string): void {
+    for (const w of this.wants.values()) w.refusedBy.delete(key)
+  }
+
+  /** Whether some provider has served a block of this fetch. */
+  private served (): boolean {
+    for (const l of this.lanes.values()) if (l.blocks > 0) return true
+    return false
   }
 
   private addPeer (id: PeerId): void {
@@ -461,8 +497,9 @@ export class Swarm {
     if (!waiting) this.lastProgress = now
     else if (now - this.lastProgress > this.o.idleTimeoutMs) {
       const lanes = [...this.lanes.values()].filter(l => l.dead == null).length
-      this.failAll(lanes === 0 && this.lanes.size === 0
-        ? new NoProvidersError(`no provider of ${this.root.toString()} found within ${this.o.idleTimeoutMs / 1000} s`)
+      const unreachable = this.unreachable.size > 0 ? `; found but could not connect to ${[...this.unreachable].map(([id, why]) => `${id} (${why})`).join(', ')}` : ''
+      this.failAll(!this.served()
+        ? new NoProvidersError(`no provider of ${this.root.toString()} found within ${this.o.idleTimeoutMs / 1000} s${this.lanes.size > 0 ? ` (${this.lanes.size} peer(s) asked do not have it)` : ''}${unreachable}`)
         : new FetchTimeoutError(`no block of ${this.root.toString()} arrived for ${this.o.idleTimeoutMs / 1000} s (${lanes} provider(s) left)`))
       return
     }

@@ -66,6 +66,23 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     assert.equal(verify.code, 0, verify.stderr)
   })
 
+  test('a get started before the file is announced keeps looking, and fetches it once it is', async () => {
+    const c = await seed('late-c')
+    const a = await seed('late-a', [c.addrs[0]])
+    const file = await writeInput('late.bin', 2 * MIB + 7, 17)
+    const hashed = await cairn(['add', '-Q', '--only-hash', '--repo', a.repo, file])
+    assert.equal(hashed.code, 0, hashed.stderr)
+    const cid = hashed.stdout.trim()
+    const out = path.join(dir, 'late-out.bin')
+    const get = cairn(['get', cid, '-o', out, '--repo', path.join(dir, 'late-b'), '--bootstrap', c.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
+    // the get's first lookup finds nothing: nobody has announced the file yet
+    await new Promise(resolve => setTimeout(resolve, 3000))
+    assert.equal(await addTo(a, file), cid)
+    const r = await get
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
+  })
+
   test('three seeders, one fetcher: bytes come from more than one seeder', async () => {
     const file = await writeInput('three.bin', 24 * MIB, 12)
     const three = await Promise.all(['s1', 's2', 's3'].map(async n => await seed(n)))
