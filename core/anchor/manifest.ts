@@ -7,7 +7,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
 import { cborCid } from './encoding.ts'
-import { check } from './rules.ts'
+import { check, quoted } from './rules.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** prefixed to what is signed */
@@ -90,7 +90,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   check(Buffer.compare(dagCbor.encode(m), bytes) === 0, 'BadManifest', 'manifest is not canonical dag-cbor')
   check(typeof m === 'object' && m != null && !Array.isArray(m) && !(m instanceof Uint8Array), 'BadManifest', 'manifest is not a map')
-  for (const k of Object.keys(m)) check(MANIFEST_KEYS.has(k), 'BadManifest', `unknown manifest field "${k}"`)
+  for (const k of Object.keys(m)) check(MANIFEST_KEYS.has(k), 'BadManifest', `unknown manifest field ${quoted(k)}`)
   check(m.v === 1, 'BadManifest', `manifest version ${String(m.v)} (expected 1)`)
   check(CID.asCID(m.root) != null, 'BadManifest', 'root must be a CID')
   check(m.name === undefined || (typeof m.name === 'string' && m.name !== '' && Buffer.byteLength(m.name) <= MAX_NAME_BYTES && !m.name.includes('/') && !m.name.includes('\0')),

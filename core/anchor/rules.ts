@@ -52,5 +52,14 @@ export function check (ok: boolean, rule: Rule, message: string | (() => string)
   if (!ok) throw new AnchorRuleError(rule, typeof message === 'string' ? message : message())
 }
 
+/** longest piece of a peer's input quoted in an error message */
+const MAX_QUOTED = 40
+
+/** A field name from untrusted input, safe in a one-line message: escaped, cut short, quoted. */
+export function quoted (text: string): string {
+  const cut = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** A chain operation that is not a rule violation: unknown network, missing block, nothing anchored. */
 export class AnchorError extends CairnError {}

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeManifest, readManifest, signedBytes, MANIFEST_DOMAIN } from '../../../core/anchor/manifest.ts'
 import { AnchorRuleError } from '../../../core/anchor/rules.ts'
+import { decodeHeader } from '../../../core/anchor/encoding.ts'
 import { manifestFor, testKeys } from './helpers.ts'
 
 const ruleOf = async (p: Promise<unknown>): Promise<string> => {
@@ -50,4 +51,12 @@ test('any changed field breaks the signature; a field out of range is BadManifes
   const bad: Array<Record<string, unknown>> = [{ v: 2 }, { name: 'a/b' }, { name: '' }, { size: -1 }, { type: 'link' }, { extra: 1 }, { sig: new Uint8Array(3) },
     { publisher: new Uint8Array(5) }, { profile: { ...m.manifest.profile, chunker: 'nope' } }, { profile: { ...m.manifest.profile, extra: 1 } }, { name: 'x'.repeat(300) }]
   for (const c of bad) assert.throws(() => decodeManifest(dagCbor.encode({ ...m.manifest, ...c })), (e: AnchorRuleError) => e.rule === 'BadManifest', JSON.stringify(c))
+})
+
+test('field names from a peer are quoted on one line in errors (found by the fuzz test: a header key with a newline)', async () => {
+  const m = await manifestFor(1)
+  const odd = { ...m.manifest, 'heigh\n\u2028x': 1, ['k'.repeat(200)]: 2 }
+  assert.throws(() => decodeManifest(dagCbor.encode(odd)), (e: AnchorRuleError) => e.rule === 'BadManifest' && !/[\n\r\u2028\u2029]/.test(e.message) && e.message.length < 300)
+  const header = { v: 1, net: m.cid, body: m.cid, prev: null, time: 1, nonce: new Uint8Array(8), 'heigh\nt': 1, target: 1 }
+  assert.throws(() => decodeHeader(dagCbor.encode(header)), (e: AnchorRuleError) => e.rule === 'BadEncoding' && !e.message.includes('\n') && e.message.includes('"heigh\\nt"'))
 })
