@@ -25,12 +25,14 @@ export interface ProvideStats {
   /** how long it took, ms */
   lastRoundMs: number | null
   running: boolean
+  /** announcements under way now (rounds and freshly added DAGs) */
+  announcing: number
 }
 
 export class Provider {
   private timer: NodeJS.Timeout | null = null
   private round: Promise<void> | null = null
-  readonly stats: ProvideStats = { provided: 0, failed: 0, lastRound: null, lastRoundMs: null, running: false }
+  readonly stats: ProvideStats = { provided: 0, failed: 0, lastRound: null, lastRoundMs: null, running: false, announcing: 0 }
   /** told when a round ends */
   onRound: ((s: ProvideStats) => void) | undefined
 
@@ -62,9 +64,10 @@ export class Provider {
     const inflight = new Set<Promise<void>>()
     for await (const cid of cids) {
       signal?.throwIfAborted()
+      this.stats.announcing++
       const p = this.node.libp2p.contentRouting.provide(cid, { signal: anySignal(signal, PROVIDE_TIMEOUT_MS) })
         .then(() => { provided++ }, () => { failed++ })
-        .finally(() => inflight.delete(p))
+        .finally(() => { inflight.delete(p); this.stats.announcing-- })
       inflight.add(p)
       if (inflight.size >= PROVIDE_BATCH) await Promise.race(inflight)
     }

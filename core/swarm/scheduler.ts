@@ -38,6 +38,9 @@ export class PeerDialError extends CairnError {}
 
 /** providers looked for in the DHT, at most */
 const MAX_DHT_PROVIDERS = 20
+/** connected peers get this long to serve a first block before the DHT is asked */
+const CONNECTED_FIRST_MS = 500
+const GRACE_STEP_MS = 5
 /** with no provider serving yet, the DHT is asked again after this, doubling up to RELOOKUP_MAX_MS */
 const RELOOKUP_FIRST_MS = 1000
 const RELOOKUP_MAX_MS = 16_000
@@ -151,6 +154,10 @@ export class Swarm {
       // time-out ends the fetch: a provider record may land moments after
       // the fetch starts (an add elsewhere announces in the background), and
       // a fresh node's first lookup may run before its bootstrap peer answers.
+      // connected peers are asked first: a lookup's work would only delay
+      // the first block they could serve at once (a daemon's `cat`)
+      const graceUntil = performance.now() + CONNECTED_FIRST_MS
+      while (this.lanes.size + this.opening.size > 0 && performance.now() < graceUntil && this.closed == null && !this.refusedByAll()) await sleep(GRACE_STEP_MS)
       let pause = RELOOKUP_FIRST_MS
       for (;;) {
         await this.lookup()
@@ -187,6 +194,13 @@ export class Swarm {
 
   private forgetRefusals (key: string): void {
     for (const w of this.wants.values()) w.refusedBy.delete(key)
+  }
+
+  /** Whether every provider open so far has refused something, none served: worth a lookup at once. */
+  private refusedByAll (): boolean {
+    if (this.opening.size > 0) return false
+    for (const l of this.lanes.values()) if (l.dead == null && (l.blocks > 0 || l.refusals === 0)) return false
+    return true
   }
 
   /** Whether some provider has served a block of this fetch. */
@@ -305,14 +319,16 @@ export class Swarm {
   }
 
   /** Walks the blocks the repo has; queues those it lacks, to be walked when they arrive. */
-  private async expand (stack: Array<{ cid: CID, path: number[] }>): Promise<void> {
+  private async expand (items: Array<{ cid: CID, path: number[] }>): Promise<void> {
+    // the repo is asked about a node's links all at once, not one after another
+    const stack = items.map(x => ({ ...x, has: this.has(x.cid) }))
     while (stack.length > 0 && this.closed == null) {
-      const { cid, path } = stack.pop() as { cid: CID, path: number[] }
+      const { cid, path, has } = stack.pop() as typeof stack[number]
       const key = blockKey(cid)
       if (this.expanded.has(key)) continue
       this.expanded.add(key)
       let bytes: Uint8Array | null = null
-      if (await this.blocks.has(cid)) {
+      if (await has) {
         if (LEAF_CODECS.has(cid.code)) continue
         try { bytes = await this.blocks.getBytes(cid) } catch { /* corrupt on disk: fetch it again */ }
       }
@@ -324,13 +340,20 @@ export class Swarm {
           bytes = await this.blocks.getBytes(cid)
         } else {
           this.queue.push(w)
+          // ask at once: the reader may be waiting for this very block
+          if (this.queue.size <= 1 || stack.length === 0) this.pump()
           continue
         }
       }
       const links = linksOf(cid, bytes)
-      for (let i = links.length - 1; i >= 0; i--) stack.push({ cid: links[i], path: [...path, i] })
+      for (let i = links.length - 1; i >= 0; i--) stack.push({ cid: links[i], path: [...path, i], has: this.has(links[i]) })
     }
     this.pump()
+  }
+
+  /** Whether the repo holds a block; one it cannot tell about is fetched again. */
+  private async has (cid: CID): Promise<boolean> {
+    try { return await this.blocks.has(cid) } catch { return false }
   }
 
   private get inFlightBytes (): number {
