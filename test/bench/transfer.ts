@@ -11,7 +11,7 @@
 //   BENCH_BIG_MIB=2048       the second file of the RSS comparison (0 skips it)
 //   BENCH_RUNS=3             runs per figure (medians)
 //   BENCH_STALL_RUNS=10      consecutive 1→1 runs of the stall check
-//   BENCH_TRANSFER_SMALL_MIB=128   the file of the stall check and the capped seeders
+//   BENCH_TRANSFER_SMALL_MIB=128   the file of the stall check; N capped seeders fetch N × this
 //   BENCH_HELIA_TIMEOUT_S=120      a plain Helia run stalled past this counts at it
 //   BENCH_STALL_TIMEOUT_S=60       a stall-check run past this is killed and counts as stalled
 //   BENCH_TTFB_RUNS=5        fresh CIDs per TTFB figure
@@ -79,7 +79,7 @@ function makeFile (file: string, mib: number): void {
 export function transferConditions (): string[] {
   return [
     `transfer: Node ${process.versions.node}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; every peer a separate process on 127.0.0.1; medians of ${RUNS} runs`,
-    `  files: ${FILE_MIB} MiB random (raw, Helia, cairn 1→1 and 3→1), ${SMALL_MIB} MiB (stall check ×${STALL_RUNS}, capped seeders), ${TTFB_FILE_MIB} MiB per TTFB run, ${BIG_MIB > 0 ? `${BIG_MIB} MiB (peak RSS, one run)` : 'no big file (BENCH_BIG_MIB=0)'}`,
+    `  files: ${FILE_MIB} MiB random (raw, Helia, cairn 1→1 and 3→1), ${SMALL_MIB} MiB (stall check ×${STALL_RUNS}), N × ${SMALL_MIB} MiB (N capped seeders), ${TTFB_FILE_MIB} MiB per TTFB run, ${BIG_MIB > 0 ? `${BIG_MIB} MiB (peak RSS, one run)` : 'no big file (BENCH_BIG_MIB=0)'}`,
     `  chunks: cairn default profile 1 MiB (unixfs-v1-2025), and ${CHUNK_256K}; plain Helia 1 MiB; raw senders write ${RAW_CHUNK / 1024} KiB pieces`,
     '  output on disk: cairn get writes blocks to a fresh repo and the file beside it; plain Helia writes blockstore-fs blocks and the cat output to a file; raw receivers only count bytes',
     '  fsync: cairn get writes each fetched block to a temp file and renames it (no fsync per block), writes the output under a temp name, then one syncfs(2) of its file system (repo included) before the rename; get pins nothing. ' +
@@ -255,12 +255,30 @@ async function measure (c: Ctx): Promise<void> {
   await guard(c, 'peak RSS', async () => { await rssRows(c, main, seederPeak, s1) })
 }
 
-/** N seeders capped at CAP_MIB_S each → 1 fetcher, N in CAPPED_N; the small file. */
+/**
+ * N seeders capped at CAP_MIB_S each → 1 fetcher, N in CAPPED_N. Each N
+ * fetches a file of N × SMALL_MIB, so every run lasts about as long at the
+ * goal rate (8 s with the defaults) and the get's fixed start-up cost weighs
+ * the same for every N.
+ */
 async function capped (c: Ctx, repos: string[], small: string, cidSmall: string, shaSmall: string): Promise<void> {
   const max = Math.max(...CAPPED_N)
-  for (const r of repos.slice(0, max)) {
-    const got = await importInto(r, small) // already there in s1..s3: a quick no-op import
-    if (got !== cidSmall) throw new Error(`root CID differs in ${r}`)
+  const files = new Map<number, { cid: string, sha: string, mib: number }>()
+  for (const n of CAPPED_N) {
+    let f = { cid: cidSmall, sha: shaSmall, mib: SMALL_MIB }
+    let input = small
+    if (n > 1) {
+      input = path.join(c.tmp, `capped-${n}.bin`)
+      makeFile(input, n * SMALL_MIB)
+      f = { cid: '', sha: sha256File(input), mib: n * SMALL_MIB }
+    }
+    for (const r of repos.slice(0, n)) {
+      const got = await importInto(r, input) // the small file is already in s1..s3: a quick no-op import
+      if (f.cid !== '' && got !== f.cid) throw new Error(`root CID differs in ${r}`)
+      f.cid = got
+    }
+    if (input !== small) fs.rmSync(input)
+    files.set(n, f)
   }
   const seeds: SeedProcess[] = []
   try {
@@ -277,26 +295,27 @@ async function capped (c: Ctx, repos: string[], small: string, cidSmall: string,
     return
   }
   try {
-    await cappedRuns(c, seeds, cidSmall, shaSmall)
+    await cappedRuns(c, seeds, files)
   } finally {
     await stopAll(seeds)
   }
 }
 
-async function cappedRuns (c: Ctx, seeds: SeedProcess[], cidSmall: string, shaSmall: string): Promise<void> {
+async function cappedRuns (c: Ctx, seeds: SeedProcess[], files: Map<number, { cid: string, sha: string, mib: number }>): Promise<void> {
   for (const n of CAPPED_N) {
     const use = seeds.slice(0, n)
-    const runs = await gets(c, `cairn ${n} capped → 1 ${SMALL_MIB} MiB`, RUNS, cidSmall, use.map(s => s.addrs[0]), SMALL_MIB, GET_TIMEOUT_MS(SMALL_MIB * 4), shaSmall)
-    const got = medianRate(runs, SMALL_MIB)
+    const f = files.get(n) as { cid: string, sha: string, mib: number }
+    const runs = await gets(c, `cairn ${n} capped → 1 ${f.mib} MiB`, RUNS, f.cid, use.map(s => s.addrs[0]), f.mib, GET_TIMEOUT_MS(SMALL_MIB * 4), f.sha)
+    const got = medianRate(runs, f.mib)
     const goal = GOAL_CAPPED * n * CAP_MIB_S
     const sh = runs.filter(r => r.ok).map(r => shares(r.peers, use.map(s => s.id)))
     const minShare = sh.length > 0 ? Math.min(...sh.flat()) : 0
     c.rows.push({
-      what: `cairn ${n} seeder${n > 1 ? 's' : ''} capped at ${CAP_MIB_S} MiB/s → 1, ${SMALL_MIB} MiB`,
+      what: `cairn ${n} seeder${n > 1 ? 's' : ''} capped at ${CAP_MIB_S} MiB/s → 1, ${f.mib} MiB`,
       figure: show(got, 'MiB/s', 1),
       baseline: `${f2(goal)} MiB/s goal`,
       ratio: ratio(got, n * CAP_MIB_S, `× of N×${CAP_MIB_S}`),
-      note: `goal ≥ ${GOAL_CAPPED} × ${n} × ${CAP_MIB_S} MiB/s, each seeder ≥ ${pct(GOAL_SHARE)} of bytes (smallest here ${pct(minShare)}); seed --max-upload ${CAP_MIB_S}MiB; per seeder ${sh.map(s => s.map(pct).join('/')).join(', ')}${failures(runs)}`
+      note: `goal ≥ ${GOAL_CAPPED} × ${n} × ${CAP_MIB_S} MiB/s, each seeder ≥ ${pct(GOAL_SHARE)} of bytes (smallest here ${pct(minShare)}); seed --max-upload ${CAP_MIB_S}MiB; spawn to exit of get; per seeder ${sh.map(s => s.map(pct).join('/')).join(', ')}${failures(runs)}`
     })
   }
 }
