@@ -1,6 +1,7 @@
 // What every command module exports, and what it is given to run.
 
-import { Repo, resolveRepoPath } from '../storage/repo.ts'
+import { resolveRepoPath } from '../storage/repo-path.ts'
+import type { Repo } from '../storage/repo.ts'
 import type { FlagSpecs } from './args.ts'
 
 export interface Context {
@@ -38,6 +39,8 @@ export function makeContext (input: string[], flags: Record<string, unknown>, si
 
 /** Opens the repo for one command and closes it (and its lock) afterwards. */
 export async function withRepo<T> (ctx: Context, write: boolean, fn: (repo: Repo) => Promise<T>): Promise<T> {
+  // loaded here, not at start: commands served by a running seed never open the repo
+  const { Repo } = await import('../storage/repo.ts')
   const repo = await Repo.open(ctx.repoPath, { write })
   try {
     return await fn(repo)

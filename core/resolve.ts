@@ -2,10 +2,11 @@
 // any block is read, then resolved through the UnixFS exporter.
 
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { base36 } from 'multiformats/bases/base36'
-import { CID } from 'multiformats/cid'
-import { BlockNotFoundError, CairnError, InvalidCidError, PathNotFoundError, UnsupportedError } from './errors.ts'
+import { BlockNotFoundError, CairnError, PathNotFoundError, UnsupportedError } from './errors.ts'
+import { formatContentPath, type ContentPath } from './content-path.ts'
 import type { BlockReader } from '../storage/blocks.ts'
+
+export { parseContentPath, formatContentPath, type ContentPath } from './content-path.ts'
 
 /**
  * Blocks of a file read ahead of the writer. The exporter's default loads a
@@ -13,30 +14,6 @@ import type { BlockReader } from '../storage/blocks.ts'
  * blocks keep the disk busy with flat memory.
  */
 export const READ_AHEAD_BLOCKS = 8
-
-export interface ContentPath {
-  cid: CID
-  /** path segments below the CID, already split and non-empty */
-  segments: string[]
-}
-
-/** Parses 'CID', 'CID/a/b' or '/ipfs/CID/a/b'. */
-export function parseContentPath (arg: string): ContentPath {
-  const text = arg.replace(/^\/ipfs\//, '')
-  const [head, ...rest] = text.split('/')
-  let cid: CID
-  try {
-    cid = head.startsWith('k') ? CID.parse(head, base36) : CID.parse(head)
-  } catch {
-    throw new InvalidCidError(`invalid CID "${head}"`)
-  }
-  const segments = rest.filter(s => s !== '')
-  return { cid, segments }
-}
-
-export function formatContentPath (p: ContentPath): string {
-  return [p.cid.toString(), ...p.segments].join('/')
-}
 
 /** Turns the exporter's errors into ours; passes our own through. */
 export function mapExportError (err: unknown, what: string): unknown {

@@ -6,7 +6,6 @@
 //   repo.lock     one writer at a time
 
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { FsDatastore } from 'datastore-fs'
 import { Blocks } from './blocks.ts'
@@ -16,14 +15,10 @@ import { RepoLock } from './lock.ts'
 import { Pins } from './pins.ts'
 import type { CID } from 'multiformats/cid'
 
+export { resolveRepoPath } from './repo-path.ts'
+
 export const CONFIG_FILE = 'config.json'
 export const LOCK_FILE = 'repo.lock'
-
-/** --repo wins, then $CAIRN_REPO, then ~/.cairn. */
-export function resolveRepoPath (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = flag ?? env.CAIRN_REPO
-  return path.resolve(chosen != null && chosen !== '' ? chosen : path.join(os.homedir(), '.cairn'))
-}
 
 export interface OpenOptions {
   /** take the writer lock (everything that changes the repo) */

@@ -1,4 +1,4 @@
-import { parseContentPath } from '../../core/resolve.ts'
+import { parseContentPath } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'

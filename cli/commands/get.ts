@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { checkEntryName, type GetProgress } from '../../core/get.ts'
-import { parseContentPath } from '../../core/resolve.ts'
+import { parseContentPath } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { withProgress } from '../progress.ts'
 import { report, type Command, type Context } from '../command.ts'
