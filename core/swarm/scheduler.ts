@@ -22,9 +22,10 @@ import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import type { Answer } from '../net/block-protocol.ts'
 import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
 import { LEAF_CODECS, blockKey, linksOf } from '../dag.ts'
-import { Lane, MAX_WINDOW, MIN_WINDOW, type Asker } from './lane.ts'
+import { Lane, MAX_WINDOW, MIN_WINDOW } from './lane.ts'
 import { ProtocolViolationError } from '../net/block-protocol.ts'
 import { WantQueue, type Want } from './want-queue.ts'
+import { bitswapAsker, type BitswapAsker } from './bitswap-lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -62,8 +63,6 @@ const ENDGAME_LANE_SLOTS = 4
 const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
-/** one bitswap want's limit: bitswap has no "don't have" we can rely on */
-const BITSWAP_WANT_MS = 30_000
 /** stored blocks kept in memory for the reader, at most: beyond it the reader reads them back from disk */
 const FRESH_MAX = 16 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
@@ -242,33 +241,7 @@ export class Swarm {
 
   /** One lane for every IPFS peer that does not speak /cairn/blocks: bitswap's want list reaches them all. */
   private bitswapLane (): Lane {
-    const existing = this.lanes.get('bitswap')
-    if (existing != null) return existing
-    const bitswap = this.node.bitswap.bitswap
-    const wants = new Map<string, AbortController>()
-    const asker: Asker & { from: Map<string, string> } = {
-      from: new Map(),
-      ask: async (cid: CID): Promise<Answer> => {
-        if (bitswap == null) return { status: 'dont-have' }
-        const ac = new AbortController()
-        wants.set(blockKey(cid), ac)
-        try {
-          const bytes = await bitswap.want(cid, {
-            signal: AbortSignal.any([this.signal, ac.signal, AbortSignal.timeout(BITSWAP_WANT_MS)]),
-            maxProviders: 0,
-            onProgress: e => { if (e.type === 'bitswap:block') asker.from.set(blockKey(cid), (e.detail as { sender: PeerId }).sender.toString()) }
-          })
-          return { status: 'have', bytes }
-        } catch {
-          return ac.signal.aborted ? { status: 'cancelled' } : { status: 'dont-have' }
-        } finally {
-          wants.delete(blockKey(cid))
-        }
-      },
-      cancel: cid => { wants.get(blockKey(cid))?.abort() },
-      close: () => { for (const ac of wants.values()) ac.abort() }
-    }
-    return new Lane('bitswap', asker, 'bitswap', performance.now())
+    return this.lanes.get('bitswap') ?? new Lane('bitswap', bitswapAsker(this.node.bitswap.bitswap, this.signal), 'bitswap', performance.now())
   }
 
   private wantOf (cid: CID, path: number[]): StoredWant {
@@ -431,7 +404,7 @@ export class Swarm {
       lane.answered(now, sentAt, n, this.avgBlock)
       this.avgBlock = Math.round(this.avgBlock * 0.9 + n * 0.1)
       this.lastProgress = now
-      const from = lane.kind === 'bitswap' ? ((lane.asker as Asker & { from: Map<string, string> }).from.get(w.key) ?? 'bitswap') : lane.key
+      const from = lane.kind === 'bitswap' ? ((lane.asker as BitswapAsker).from.get(w.key) ?? 'bitswap') : lane.key
       if (w.done) {
         this.duplicates++
         this.duplicateBytes += n
