@@ -441,7 +441,7 @@ export class Swarm {
     lane.untrack(w.key)
     w.inFlight.delete(lane.key)
     if (!w.done && w.inFlight.size === 0) this.queue.push(w)
-    this.checkUnreachable()
+    this.checkUnreachable(a.status === 'dont-have')
     this.pump()
   }
 
@@ -503,7 +503,8 @@ export class Swarm {
   }
 
   /** Fails the wants that no provider can serve any more. */
-  private checkUnreachable (): void {
+  /** `scan`: also look for wants every live provider refused (after a refusal; each scan walks every want). */
+  private checkUnreachable (scan = true): void {
     if (!this.discoveryDone || this.opening.size > 0 || this.closed != null) return
     const live = [...this.lanes.values()].filter(l => l.dead == null)
     if (live.length === 0) {
@@ -518,6 +519,7 @@ export class Swarm {
       }
       return
     }
+    if (!scan) return
     for (const w of this.wants.values()) {
       if (w.done || w.failed != null || w.inFlight.size > 0) continue
       if (live.every(l => w.refusedBy.has(l.key))) {
