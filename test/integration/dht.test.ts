@@ -30,7 +30,7 @@ function jsonLines<T> (text: string): T[] {
   return text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as T)
 }
 
-describe(`a DHT of ${SEEDS} seed processes on loopback`, { timeout: 170_000 }, () => {
+describe(`a DHT of ${SEEDS} seed processes on loopback`, { timeout: 300_000 }, () => {
   const res = new Resources()
   const seeds: SeedProcess[] = []
   let files = ''
