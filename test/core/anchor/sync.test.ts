@@ -1,0 +1,250 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import * as dagCbor from '@ipld/dag-cbor'
+import { AnchorChain } from '../../../core/anchor/chain.ts'
+import { cborCid, encodeBody, encodeHeader, sha256, type Header } from '../../../core/anchor/encoding.ts'
+import { mineHeader } from '../../../core/anchor/hasher.ts'
+import { MemoryChainStore } from '../../../core/anchor/store.ts'
+import { answer, decodeReply, decodeRequest, encodeMessage, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, SyncFrameError, type SyncReply, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
+import { syncFrom, SyncViolation, type SyncPeer } from '../../../core/anchor/sync.ts'
+import { mineBlock, testNetwork } from '../../../core/anchor/test-miner.ts'
+import { digestValue, expandTarget } from '../../../core/anchor/target.ts'
+import { medianTimePast, type BlockMeta } from '../../../core/anchor/validate.ts'
+import type { EncodedManifest } from '../../../core/anchor/manifest.ts'
+import { manifestFor } from './helpers.ts'
+
+const NET = testNetwork('sync-unit')
+const T0 = NET.genesis.time
+const NOW = (): number => T0 + 1_000_000_000
+
+async function freshChain (): Promise<AnchorChain> {
+  return await AnchorChain.open(NET, new MemoryChainStore(), { now: NOW })
+}
+
+/** Mines `n` blocks on the chain's head (or `from`), submitting each; manifests[i] go in block i. */
+async function grow (chain: AnchorChain, n: number, o: { from?: BlockMeta, manifests?: EncodedManifest[][], salt?: number } = {}): Promise<BlockMeta> {
+  let p = o.from ?? chain.head
+  for (let i = 0; i < n; i++) {
+    const b = mineBlock(NET, p, o.manifests?.[i] ?? [], { salt: o.salt ?? 0 })
+    const r = await chain.submit(b.header, b.body, b.manifests)
+    assert.equal(r.status, 'accepted')
+    p = chain.block(b.cid) as BlockMeta
+  }
+  return p
+}
+
+type Mutate = (req: SyncRequest, reply: SyncReply) => SyncReply | Uint8Array | Promise<SyncReply | Uint8Array>
+
+/** A peer in this process: every request and reply goes through the codec, as on a stream; `mutate` plays a hostile server. */
+function loopPeer (server: AnchorChain, mutate?: Mutate): SyncPeer & { requests: SyncRequest[] } {
+  const requests: SyncRequest[] = []
+  return {
+    id: 'loop',
+    requests,
+    async request (req) {
+      const got = decodeRequest(encodeMessage(req))
+      requests.push(got)
+      let reply: SyncReply | Uint8Array = await answer(server, got)
+      if (mutate != null) reply = await mutate(got, reply)
+      const bytes = reply instanceof Uint8Array ? reply : encodeMessage(reply)
+      try {
+        return decodeReply(bytes, req) as never
+      } catch (err) {
+        if (err instanceof SyncFrameError) throw new SyncViolation(err.message, 'sync-bad-reply')
+        throw err
+      }
+    },
+    close () {}
+  }
+}
+
+test('codec: requests and replies out of shape or bounds are refused', () => {
+  const cid = NET.id
+  assert.deepEqual(decodeRequest(encodeMessage({ op: 'status' })), { op: 'status' })
+  const bad = [
+    new Uint8Array([1, 2, 3]),
+    dagCbor.encode([1]),
+    dagCbor.encode({ op: 'status', extra: 1 }),
+    dagCbor.encode({ op: 'headers', locator: [cid], max: MAX_HEADERS_PER_REPLY + 1 }),
+    dagCbor.encode({ op: 'headers', locator: Array.from({ length: MAX_LOCATOR + 1 }, () => cid), max: 10 }),
+    dagCbor.encode({ op: 'headers', locator: ['x'], max: 10 }),
+    dagCbor.encode({ op: 'bodies', blocks: [] }),
+    dagCbor.encode({ op: 'bodies', blocks: Array.from({ length: MAX_BODIES_PER_REQUEST + 1 }, () => cid) }),
+    dagCbor.encode({ op: 'mine-for-me' })
+  ]
+  for (const b of bad) assert.throws(() => decodeRequest(b), SyncFrameError)
+  const headersReq: SyncRequest = { op: 'headers', locator: [cid], max: 2 }
+  const badReplies: Array<[Uint8Array, SyncRequest]> = [
+    [encodeMessage({ op: 'status', head: cid, height: 1, work: '12' }), headersReq],
+    [encodeMessage({ op: 'headers', headers: [new Uint8Array(1), new Uint8Array(1), new Uint8Array(1)] }), headersReq],
+    [encodeMessage({ op: 'headers', headers: [new Uint8Array(600)] }), headersReq],
+    [encodeMessage({ op: 'status', head: cid, height: 1, work: '-5' }), { op: 'status' }],
+    [encodeMessage({ op: 'status', head: cid, height: 1, work: '9'.repeat(100) }), { op: 'status' }],
+    [encodeMessage({ op: 'bodies', blocks: [] }), { op: 'bodies', blocks: [cid] }],
+    [encodeMessage({ op: 'bodies', blocks: [null, null] }), { op: 'bodies', blocks: [cid] }],
+    [dagCbor.encode({ op: 'bodies', blocks: [{ body: 'x', manifests: [] }] }), { op: 'bodies', blocks: [cid] }]
+  ]
+  for (const [b, req] of badReplies) assert.throws(() => decodeReply(b, req), SyncFrameError)
+})
+
+test('a fresh chain syncs a longer one in batches: same head, manifests anchored, nothing asked twice', async () => {
+  const server = await freshChain()
+  const ms = await Promise.all([1, 2, 3].map(async n => await manifestFor(700 + n)))
+  const n = MAX_HEADERS_PER_REPLY + 300
+  const manifests: EncodedManifest[][] = []
+  manifests[5] = [ms[0]]
+  manifests[MAX_HEADERS_PER_REPLY + 10] = [ms[1], ms[2]]
+  await grow(server, n, { manifests })
+  const client = await freshChain()
+  const peer = loopPeer(server)
+  const r = await syncFrom(client, peer, { now: NOW })
+  assert.equal(r.status, 'synced')
+  assert.equal(r.blocks, n)
+  assert.ok(client.head.cid.equals(server.head.cid))
+  assert.equal(client.head.work, server.head.work)
+  for (const m of ms) assert.ok(client.anchorings(m.manifest.root)[0]?.block != null)
+  const asked = peer.requests.flatMap(q => q.op === 'bodies' ? q.blocks.map(c => c.toString()) : [])
+  assert.equal(asked.length, n)
+  assert.equal(new Set(asked).size, n)
+  assert.ok(peer.requests.filter(q => q.op === 'headers').length >= 2)
+  // again: nothing to do
+  assert.equal((await syncFrom(client, loopPeer(server), { now: NOW })).status, 'not-better')
+})
+
+test('a heavier branch replaces ours; our branch\'s manifests go back to pending', async () => {
+  const server = await freshChain()
+  const client = await freshChain()
+  const common = await grow(server, 8)
+  await syncFrom(client, loopPeer(server), { now: NOW })
+  assert.ok(client.head.cid.equals(common.cid))
+  const mine = await manifestFor(801)
+  await grow(client, 3, { manifests: [[], [mine]], salt: 1 })
+  assert.equal(client.anchorings(mine.manifest.root)[0].pending, false)
+  await grow(server, 6, { salt: 2 })
+  assert.ok(server.head.work > client.head.work)
+  // the lighter side asking the heavier one: nothing to take the other way
+  assert.equal((await syncFrom(server, loopPeer(client), { now: NOW })).status, 'not-better')
+  const r = await syncFrom(client, loopPeer(server), { now: NOW })
+  assert.equal(r.status, 'synced')
+  assert.ok(client.head.cid.equals(server.head.cid))
+  const a = client.anchorings(mine.manifest.root)[0]
+  assert.equal(a.block, null)
+  assert.equal(a.pending, true)
+  assert.ok(client.pending.has(mine.cid.toString()))
+})
+
+/** Mines a header from fields, whatever they say. */
+const mineFields = (h: Header): Uint8Array => mineHeader(h) as Uint8Array
+
+/** The fields of the header at `i` of a headers reply. */
+const fieldsOf = (bytes: Uint8Array): Header => dagCbor.decode(bytes)
+
+/** Replaces header `i` of the first headers reply with `forge(fields)` and drops those after it. */
+const forgeHeader = (i: number, forge: (h: Header, parent: Header | null) => Uint8Array): Mutate => (req, reply) => {
+  if (reply.op !== 'headers') return reply
+  const hs = reply.headers.slice(0, i + 1)
+  hs[i] = forge(fieldsOf(hs[i]), i > 0 ? fieldsOf(hs[i - 1]) : null)
+  return { op: 'headers', headers: hs }
+}
+
+/** A header at `i` whose body lists `manifestBytes`, served with that body and those manifests. */
+function forgeBody (i: number, manifestBytes: () => Promise<Uint8Array[]>, bodyOf?: (cids: ReturnType<typeof cborCid>[]) => Uint8Array): Mutate {
+  let forged: { header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] } | null = null
+  return async (req, reply) => {
+    if (reply.op === 'headers') {
+      const hs = reply.headers.slice(0, i + 1)
+      const manifests = await manifestBytes()
+      const body = encodeBody(manifests.map(m => cborCid(m)))
+      const header = mineFields({ ...fieldsOf(hs[i]), body: cborCid(body) })
+      forged = { header, body: bodyOf?.(manifests.map(m => cborCid(m))) ?? body, manifests }
+      hs[i] = header
+      return { op: 'headers', headers: hs }
+    }
+    if (reply.op === 'bodies' && forged != null) {
+      const at = req.op === 'bodies' ? req.blocks.findIndex(c => c.equals(cborCid((forged as { header: Uint8Array }).header))) : -1
+      if (at >= 0) {
+        const blocks = reply.blocks.slice(0, at + 1)
+        blocks[at] = { body: forged.body, manifests: forged.manifests }
+        return { op: 'bodies', blocks }
+      }
+    }
+    return reply
+  }
+}
+
+const HOSTILE: Record<string, { mutate: Mutate, offence: 'sync-invalid' | 'sync-bad-reply', rule?: RegExp }> = {
+  BadProofOfWork: {
+    offence: 'sync-invalid',
+    rule: /BadProofOfWork/,
+    mutate: forgeHeader(3, h => {
+      for (let k = 1; ; k++) {
+        new DataView(h.nonce.buffer, h.nonce.byteOffset).setUint32(0, k)
+        const bytes = encodeHeader(h)
+        if (digestValue(sha256(bytes)) > (expandTarget(h.target) as bigint)) return bytes
+      }
+    })
+  },
+  WrongNetwork: { offence: 'sync-invalid', rule: /WrongNetwork/, mutate: forgeHeader(2, h => mineFields({ ...h, net: testNetwork('elsewhere').id })) },
+  BadTarget: { offence: 'sync-invalid', rule: /BadTarget/, mutate: forgeHeader(2, h => mineFields({ ...h, target: 0x2100ffff })) },
+  TimeTooOld: { offence: 'sync-invalid', rule: /TimeTooOld/, mutate: forgeHeader(4, (h, p) => mineFields({ ...h, time: (p as Header).time - 5000 })) },
+  BadHeight: { offence: 'sync-invalid', rule: /BadHeight/, mutate: forgeHeader(2, h => mineFields({ ...h, height: h.height + 7 })) },
+  BadEncoding: { offence: 'sync-invalid', rule: /BadEncoding/, mutate: forgeHeader(1, h => dagCbor.encode({ ...h, extra: 1 })) },
+  'headers that do not chain': { offence: 'sync-bad-reply', mutate: forgeHeader(3, (h, p) => mineFields({ ...h, prev: (p as Header).prev })) },
+  'a first header on an unknown parent': { offence: 'sync-bad-reply', mutate: forgeHeader(0, h => mineFields({ ...h, prev: cborCid(new Uint8Array([9])) })) },
+  'more headers than asked': {
+    offence: 'sync-bad-reply',
+    mutate: (req, reply) => req.op === 'headers' && reply.op === 'headers' ? encodeMessage({ op: 'headers', headers: [...reply.headers, ...Array.from({ length: req.max }, () => reply.headers[0])] }) : reply
+  },
+  garbage: { offence: 'sync-bad-reply', mutate: (req, reply) => reply.op === 'headers' ? new Uint8Array([0xff, 0x00, 0x13]) : reply },
+  BodyMismatch: { offence: 'sync-invalid', rule: /BodyMismatch/, mutate: forgeBody(2, async () => [], () => encodeBody([cborCid(new Uint8Array([1]))])) },
+  BadSignature: {
+    offence: 'sync-invalid',
+    rule: /BadSignature/,
+    mutate: forgeBody(2, async () => { const m = await manifestFor(900); return [dagCbor.encode({ ...m.manifest, name: 'forged' })] })
+  },
+  MissingManifest: { offence: 'sync-invalid', rule: /MissingManifest/, mutate: forgeBody(2, async () => [(await manifestFor(901)).bytes], cids => encodeBody(cids)) },
+  'more work claimed than its headers carry': {
+    offence: 'sync-bad-reply',
+    mutate: (req, reply) => reply.op === 'status' ? { ...reply, work: (BigInt(reply.work) * 1000n).toString() } : reply
+  }
+}
+
+test('a peer that sends a forged header or body, garbage or more than asked is a violation; our head stays', async () => {
+  const server = await freshChain()
+  await grow(server, 30)
+  for (const [name, h] of Object.entries(HOSTILE)) {
+    const client = await freshChain()
+    const before = client.head
+    let mutate = h.mutate
+    if (name === 'MissingManifest') {
+      // the manifest is named in the body but not sent: the body lists it, the reply drops it
+      const inner = h.mutate
+      mutate = async (req, reply) => {
+        const r = await inner(req, reply)
+        if (!(r instanceof Uint8Array) && r.op === 'bodies') return { op: 'bodies', blocks: r.blocks.map(b => b == null ? b : { ...b, manifests: [] }) }
+        return r
+      }
+    }
+    const err = await syncFrom(client, loopPeer(server, mutate), { now: NOW }).then(() => null, e => e as Error)
+    assert.ok(err instanceof SyncViolation, `${name}: ${String(err)}`)
+    assert.equal(err.offence, h.offence, name)
+    if (h.rule != null) assert.match(err.message, h.rule, name)
+    // blocks before the bad one may be kept (they are valid); the bad one and anything after it never
+    assert.ok(client.head.work >= before.work)
+    if (name !== 'more work claimed than its headers carry') assert.ok(client.height <= 4, `${name}: height ${client.height}`)
+  }
+})
+
+test('a header from the future stops the sync without blame; the blocks before it are kept', async () => {
+  const server = await freshChain()
+  const tip = await grow(server, 5)
+  const late = mineBlock(NET, tip, [], { time: Math.max(NOW() + 10 * 60_000, medianTimePast(tip) + 1) })
+  // the server takes it (its clock is ahead), the client is not there yet
+  const serverAhead = await AnchorChain.open(NET, new MemoryChainStore(), { now: () => late.fields.time })
+  await syncFrom(serverAhead, loopPeer(server), { now: () => late.fields.time })
+  assert.equal((await serverAhead.submit(late.header, late.body)).status, 'accepted')
+  const client = await freshChain()
+  const r = await syncFrom(client, loopPeer(serverAhead), { now: NOW })
+  assert.equal(r.status, 'held')
+  assert.equal(client.height, 5)
+})
