@@ -79,12 +79,13 @@ export class ChainFiles {
     await this.guard(`cannot flush ${this.dir}`, async () => { await syncFileSystem(this.dir) })
   }
 
-  /** Appends a block CID to the index and flushes it. */
-  async appendIndex (key: string): Promise<void> {
+  /** Appends block CIDs to the index and flushes it (one fsync for the lot: a synced batch of blocks). */
+  async appendIndex (...keys: string[]): Promise<void> {
+    if (keys.length === 0) return
     await this.guard(`cannot write ${this.indexFile}`, async () => {
       const fh = await fs.open(this.indexFile, 'a', 0o644)
       try {
-        await fh.write(key + '\n')
+        await fh.write(keys.map(k => k + '\n').join(''))
         await fh.sync()
       } finally {
         await fh.close()

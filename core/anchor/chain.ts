@@ -66,6 +66,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private readonly invalid = new Map<string, { rule: Rule, message: string }>()
   private queue: Promise<unknown> = Promise.resolve()
   private heldTimer: NodeJS.Timeout | null = null
+  /** inside submitBatch: block keys to index and whether the head moved, written once at its end */
+  private batch: { keys: string[], head: boolean } | null = null
   private readonly now: () => number
   private readonly writable: boolean
 
@@ -118,6 +120,36 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     return await this.serial(async () => await this.submitNow({ header, body, manifests }))
   }
 
+  /**
+   * Offers blocks in order (a sync's batch), stopping after the first that is
+   * not accepted or known. One flush, one index append and one head write
+   * for the lot instead of one each per block: the index and head still name
+   * only blocks whose objects are durable (a crash mid-batch loses the
+   * batch's blocks, which the sync fetches again).
+   */
+  async submitBatch (blocks: Array<{ header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] }>): Promise<SubmitResult[]> {
+    return await this.serial(async () => {
+      const out: SubmitResult[] = []
+      this.batch = { keys: [], head: false }
+      try {
+        for (const b of blocks) {
+          const r = await this.submitNow(b)
+          out.push(r)
+          if (r.status !== 'accepted' && r.status !== 'known') break
+        }
+      } finally {
+        const batch = this.batch
+        this.batch = null
+        if (batch.keys.length > 0) {
+          await this.store.sync()
+          await this.store.appendIndex(...batch.keys)
+        }
+        if (batch.head && this.writable) await this.store.writeHead(this.best.key)
+      }
+      return out
+    })
+  }
+
   private async serial<T> (fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn)
     this.queue = run.catch(() => {})
@@ -158,8 +190,12 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       await this.store.put(key, p.header)
       await this.store.put(c.header.body.toString(), p.body)
       for (const m of manifests) await this.store.put(m.cid.toString(), m.bytes)
-      await this.store.sync()
-      await this.store.appendIndex(key)
+      if (this.batch != null) {
+        this.batch.keys.push(key)
+      } else {
+        await this.store.sync()
+        await this.store.appendIndex(key)
+      }
       const meta = metaOf(c, parent)
       this.link(meta, p.header, manifests)
       const isHead = meta.work > this.best.work
@@ -283,7 +319,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     this.main.length = a.height + 1
     for (const c of connected) this.main.push(c)
     this.best = next
-    if (this.writable) await this.store.writeHead(next.key)
+    if (this.batch != null) this.batch.head = true
+    else if (this.writable) await this.store.writeHead(next.key)
     const nowAnchored = new Set(connected.flatMap(c => this.manifestsOf(c)))
     for (const k of nowAnchored) {
       if (this.pending.remove(k) != null && this.writable) await this.store.removePending(k)

@@ -94,12 +94,18 @@ async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]):
   while (at < todo.length) {
     const ask = todo.slice(at, at + MAX_BODIES_PER_REQUEST)
     const r = await peer.request({ op: 'bodies', blocks: ask.map(j => j.c.cid) })
+    const batch = []
     for (let i = 0; i < r.blocks.length; i++) {
       const j = ask[i]
       const b = r.blocks[i]
       if (b == null) throw new SyncAborted(`${peer.id} does not have block ${j.c.cid.toString()} it sent the header of`)
       if (!cborCid(b.body).equals(j.c.header.body)) throw new SyncViolation(`block ${j.c.cid.toString()}: BodyMismatch: the body sent is not the header's`, 'sync-invalid')
-      const s = await chain.submit(j.bytes, b.body, b.manifests)
+      batch.push({ header: j.bytes, body: b.body, manifests: b.manifests })
+    }
+    // in order; the chain stops at the first block it does not take
+    const results = await chain.submitBatch(batch)
+    for (const [i, s] of results.entries()) {
+      const j = ask[i]
       if (s.status === 'invalid') throw new SyncViolation(`block ${j.c.cid.toString()} at height ${j.c.header.height}: ${s.rule}: ${s.message}`, 'sync-invalid')
       if (s.status === 'held') return { accepted, held: true }
       if (s.status === 'orphan') throw new SyncAborted(`block ${j.c.cid.toString()} lost its parent while syncing`)
