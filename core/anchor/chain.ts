@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
-import { cborCid, decodeBody, type Header } from './encoding.ts'
+import { cborCid, decodeBody, decodeHeader } from './encoding.ts'
 import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
@@ -19,6 +19,8 @@ import { blockTemplate, type Template } from './template.ts'
 export const MAX_ORPHANS = 256
 /** blocks held back for their future time, at most */
 export const MAX_HELD = 256
+/** bodies kept in memory for serving peers (≤ 16 KiB each; most are the one empty body) */
+const MAX_CACHED_BODIES = 256
 /** CIDs remembered as invalid, so a resent bad header costs one lookup */
 const MAX_INVALID_REMEMBERED = 4096
 
@@ -68,6 +70,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private heldTimer: NodeJS.Timeout | null = null
   /** inside submitBatch: block keys to index and whether the head moved, written once at its end */
   private batch: { keys: string[], head: boolean } | null = null
+  private readonly recentBodies = new Map<string, Uint8Array>()
   private readonly now: () => number
   private readonly writable: boolean
 
@@ -102,14 +105,15 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
   manifest (key: string): EncodedManifest | undefined { return this.manifests.get(key) }
   async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
-    const h = this.decodeStoredHeader(b)
-    const bytes = await this.store.get(h.body.toString())
+    // the stored header was checked when it came in: its shape is enough here
+    const key = decodeHeader(this.headers.get(b.key) as Uint8Array).body.toString()
+    const cached = this.recentBodies.get(key)
+    if (cached != null) return cached
+    const bytes = await this.store.get(key)
     if (bytes == null) throw new AnchorError(`the body of block ${b.key} is not in the store`)
+    this.recentBodies.set(key, bytes)
+    if (this.recentBodies.size > MAX_CACHED_BODIES) this.recentBodies.delete(this.recentBodies.keys().next().value as string)
     return bytes
-  }
-
-  private decodeStoredHeader (b: BlockMeta): Header {
-    return checkHeader(this.headers.get(b.key) as Uint8Array, this.net).header
   }
 
   get orphanCount (): number { return this.orphans.size }

@@ -87,16 +87,31 @@ export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: nu
   return { judged, held: false }
 }
 
-/** Fetches and submits the bodies of judged headers we lack, in order. Returns blocks accepted and whether one was held. */
+/**
+ * Fetches and submits the bodies of judged headers we lack, in order. The
+ * next request goes out as soon as a reply is in, before that reply's blocks
+ * are judged and stored, so the peer reads and sends while we write (one
+ * request in flight at a time).
+ * Returns blocks accepted and whether one was held.
+ */
 async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]): Promise<{ accepted: number, held: boolean }> {
   let accepted = 0
   let at = 0
-  while (at < todo.length) {
-    const ask = todo.slice(at, at + MAX_BODIES_PER_REQUEST)
-    const r = await peer.request({ op: 'bodies', blocks: ask.map(j => j.c.cid) })
+  const ask = (from: number): { from: number, reply: Promise<Extract<SyncReply, { op: 'bodies' }>> } => {
+    const reply = peer.request({ op: 'bodies', blocks: todo.slice(from, from + MAX_BODIES_PER_REQUEST).map(j => j.c.cid) })
+    // if we stop before reading it (a bad block), its failure is nobody's to handle
+    reply.catch(() => {})
+    return { from, reply }
+  }
+  let inflight = todo.length > 0 ? ask(0) : null
+  while (inflight != null) {
+    const r = await inflight.reply
+    const from = inflight.from
+    at = from + r.blocks.length
+    inflight = at < todo.length ? ask(at) : null
     const batch = []
     for (let i = 0; i < r.blocks.length; i++) {
-      const j = ask[i]
+      const j = todo[from + i]
       const b = r.blocks[i]
       if (b == null) throw new SyncAborted(`${peer.id} does not have block ${j.c.cid.toString()} it sent the header of`)
       if (!cborCid(b.body).equals(j.c.header.body)) throw new SyncViolation(`block ${j.c.cid.toString()}: BodyMismatch: the body sent is not the header's`, 'sync-invalid')
@@ -105,13 +120,12 @@ async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]):
     // in order; the chain stops at the first block it does not take
     const results = await chain.submitBatch(batch)
     for (const [i, s] of results.entries()) {
-      const j = ask[i]
+      const j = todo[from + i]
       if (s.status === 'invalid') throw new SyncViolation(`block ${j.c.cid.toString()} at height ${j.c.header.height}: ${s.rule}: ${s.message}`, 'sync-invalid')
       if (s.status === 'held') return { accepted, held: true }
       if (s.status === 'orphan') throw new SyncAborted(`block ${j.c.cid.toString()} lost its parent while syncing`)
       if (s.status === 'accepted') accepted++
     }
-    at += r.blocks.length
   }
   return { accepted, held: false }
 }

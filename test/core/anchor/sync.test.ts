@@ -9,6 +9,10 @@ import { mineBlock, testNetwork } from '../../../core/anchor/test-miner.ts'
 import { medianTimePast, type BlockMeta } from '../../../core/anchor/validate.ts'
 import type { EncodedManifest } from '../../../core/anchor/manifest.ts'
 import { manifestFor } from './helpers.ts'
+import { ChainFiles } from '../../../storage/chain-files.ts'
+import { withTemp } from '../../helpers.ts'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { hostileReplies, type Mutate } from './forge.ts'
 
 const NET = testNetwork('sync-unit')
@@ -157,4 +161,38 @@ test('a header from the future stops the sync without blame; the blocks before i
   const r = await syncFrom(client, loopPeer(serverAhead), { now: NOW })
   assert.equal(r.status, 'held')
   assert.equal(client.height, 5)
+})
+
+test('a synced chain on disk reopens whole; a batch stops at its first bad block and keeps the ones before', async () => {
+  const server = await freshChain()
+  const m = await manifestFor(950)
+  await grow(server, 40, { manifests: Object.assign([], { 12: [m] }) })
+  await withTemp('cairn-sync-unit-', async dir => {
+    const open = async (): Promise<AnchorChain> => {
+      const files = new ChainFiles(dir, true)
+      await files.open()
+      return await AnchorChain.open(NET, files, { now: NOW })
+    }
+    const client = await open()
+    assert.equal((await syncFrom(client, loopPeer(server), { now: NOW })).blocks, 40)
+    client.close()
+    const again = await open()
+    assert.ok(again.head.cid.equals(server.head.cid))
+    assert.ok(again.anchorings(m.manifest.root)[0].block != null)
+    assert.equal((await fs.readFile(path.join(dir, 'index'), 'utf8')).trim().split('\n').length, 40)
+
+    // a batch of three whose second breaks a rule: the first is kept and indexed, the third never tried
+    const tip = again.head
+    const b1 = mineBlock(NET, tip)
+    const b1meta = { ...tip, cid: b1.cid, key: b1.cid.toString(), height: tip.height + 1, time: b1.fields.time, parent: tip }
+    const bad = mineBlock(NET, b1meta, [], { tweak: h => { h.height += 3 } })
+    const b3 = mineBlock(NET, tip, [], { salt: 5 })
+    const r = await again.submitBatch([b1, bad, b3])
+    assert.deepEqual(r.map(x => x.status), ['accepted', 'invalid'])
+    assert.ok(again.head.cid.equals(b1.cid))
+    again.close()
+    const third = await open()
+    assert.ok(third.head.cid.equals(b1.cid))
+    assert.equal(third.block(b3.cid), undefined)
+  })
 })
