@@ -7,7 +7,7 @@
 // sent past its first bad block is kept.
 
 import { serveSync, syncProtocol, MAX_INBOUND_STREAMS } from './sync-protocol.ts'
-import { StreamPeer, syncFrom, SyncViolation, type SyncResult } from './sync.ts'
+import { StreamPeer, syncFrom, SyncViolation, type SyncPeer, type SyncResult } from './sync.ts'
 import type { AnchorChain } from './chain.ts'
 import type { Libp2p, PeerId, IdentifyResult } from '@libp2p/interface'
 
@@ -31,6 +31,8 @@ export interface ChainSyncOptions {
   log?: (line: string) => void
   /** overrides RECHECK_MS */
   recheckMs?: number
+  /** how to reach a peer (tests pass an in-process one; default: libp2p streams) */
+  peerFor?: (peer: PeerId, signal: AbortSignal) => SyncPeer
 }
 
 export interface SyncStats {
@@ -129,7 +131,7 @@ export class ChainSync {
     const abort = new AbortController()
     this.aborts.add(abort)
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(MAX_SYNC_MS)])
-    const remote = StreamPeer.forChain(this.libp2p, peer, this.chain, signal)
+    const remote = this.o.peerFor?.(peer, signal) ?? StreamPeer.forChain(this.libp2p, peer, this.chain, signal)
     const key = peer.toString()
     try {
       const r = await syncFrom(this.chain, remote, { signal })

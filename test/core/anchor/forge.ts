@@ -1,17 +1,42 @@
-// Hostile sync replies: a server's honest reply to a request, altered to
+// An in-process sync peer (loopPeer), and hostile sync replies: a server's honest reply to a request, altered to
 // break one rule each. Shared by the unit tests and the hostile peer process
 // of the integration tests (test/integration/hostile-chain-peer.ts).
 
 import * as dagCbor from '@ipld/dag-cbor'
 import { cborCid, encodeBody, encodeHeader, sha256, type Header } from '../../../core/anchor/encoding.ts'
 import { mineHeader } from '../../../core/anchor/hasher.ts'
-import { encodeMessage, type SyncReply, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
+import { answer, decodeReply, decodeRequest, encodeMessage, SyncFrameError, type SyncReply, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
+import { SyncViolation, type SyncPeer } from '../../../core/anchor/sync.ts'
+import type { AnchorChain } from '../../../core/anchor/chain.ts'
 import { testNetwork } from '../../../core/anchor/test-miner.ts'
 import { digestValue, expandTarget } from '../../../core/anchor/target.ts'
 import type { Network } from '../../../core/anchor/params.ts'
 import { manifestFor } from './helpers.ts'
 
 export type Mutate = (req: SyncRequest, reply: SyncReply) => SyncReply | Uint8Array | Promise<SyncReply | Uint8Array>
+
+/** A peer in this process: every request and reply goes through the codec, as on a stream; `mutate` plays a hostile server. */
+export function loopPeer (server: AnchorChain, mutate?: Mutate): SyncPeer & { requests: SyncRequest[] } {
+  const requests: SyncRequest[] = []
+  return {
+    id: 'loop',
+    requests,
+    async request (req) {
+      const got = decodeRequest(encodeMessage(req))
+      requests.push(got)
+      let reply: SyncReply | Uint8Array = await answer(server, got)
+      if (mutate != null) reply = await mutate(got, reply)
+      const bytes = reply instanceof Uint8Array ? reply : encodeMessage(reply)
+      try {
+        return decodeReply(bytes, req) as never
+      } catch (err) {
+        if (err instanceof SyncFrameError) throw new SyncViolation(err.message, 'sync-bad-reply')
+        throw err
+      }
+    },
+    close () {}
+  }
+}
 
 /** Mines a header from fields, whatever they say. */
 const mineFields = (h: Header): Uint8Array => mineHeader(h) as Uint8Array

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import * as dagCbor from '@ipld/dag-cbor'
 import { AnchorChain } from '../../../core/anchor/chain.ts'
 import { MemoryChainStore } from '../../../core/anchor/store.ts'
-import { answer, decodeReply, decodeRequest, encodeMessage, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, SyncFrameError, type SyncReply, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
-import { syncFrom, SyncViolation, type SyncPeer } from '../../../core/anchor/sync.ts'
+import { decodeReply, decodeRequest, encodeMessage, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, SyncFrameError, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
+import { syncFrom, SyncViolation } from '../../../core/anchor/sync.ts'
 import { mineBlock, testNetwork } from '../../../core/anchor/test-miner.ts'
 import { medianTimePast, type BlockMeta } from '../../../core/anchor/validate.ts'
 import type { EncodedManifest } from '../../../core/anchor/manifest.ts'
@@ -13,7 +13,7 @@ import { ChainFiles } from '../../../storage/chain-files.ts'
 import { withTemp } from '../../helpers.ts'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { hostileReplies, type Mutate } from './forge.ts'
+import { hostileReplies, loopPeer } from './forge.ts'
 
 const NET = testNetwork('sync-unit')
 const T0 = NET.genesis.time
@@ -33,29 +33,6 @@ async function grow (chain: AnchorChain, n: number, o: { from?: BlockMeta, manif
     p = chain.block(b.cid) as BlockMeta
   }
   return p
-}
-
-/** A peer in this process: every request and reply goes through the codec, as on a stream; `mutate` plays a hostile server. */
-function loopPeer (server: AnchorChain, mutate?: Mutate): SyncPeer & { requests: SyncRequest[] } {
-  const requests: SyncRequest[] = []
-  return {
-    id: 'loop',
-    requests,
-    async request (req) {
-      const got = decodeRequest(encodeMessage(req))
-      requests.push(got)
-      let reply: SyncReply | Uint8Array = await answer(server, got)
-      if (mutate != null) reply = await mutate(got, reply)
-      const bytes = reply instanceof Uint8Array ? reply : encodeMessage(reply)
-      try {
-        return decodeReply(bytes, req) as never
-      } catch (err) {
-        if (err instanceof SyncFrameError) throw new SyncViolation(err.message, 'sync-bad-reply')
-        throw err
-      }
-    },
-    close () {}
-  }
 }
 
 test('codec: requests and replies out of shape or bounds are refused', () => {
