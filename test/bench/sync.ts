@@ -10,63 +10,18 @@
 
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
-import { AnchorChain } from '../../core/anchor/chain.ts'
-import { signManifest, type EncodedManifest } from '../../core/anchor/manifest.ts'
-import { TEST } from '../../core/anchor/params.ts'
-import { chainDir } from '../../core/anchor/service.ts'
-import { metaAfter, mineBlock, type MinedBlock } from '../../core/anchor/test-miner.ts'
-import { ChainFiles } from '../../storage/chain-files.ts'
-import { cairn, tempDir } from '../helpers.ts'
+import { tempDir } from '../helpers.ts'
+import { buildChain, configured } from '../integration/chain-fixture.ts'
 import { apiCall, startSeed, type SeedProcess } from '../integration/seeds.ts'
 import { printTable, type Row } from './table.ts'
 
 const BLOCKS = Number(process.env.BENCH_SYNC_BLOCKS ?? 10_000)
 /** one block in this many carries a signed manifest */
 const MANIFEST_EVERY = 100
-/** blocks written to the server's chain per batch while building */
-const BUILD_BATCH = 500
 /** the fresh node's head is looked at this often */
 const POLL_MS = 50
 /** the sync must end by then, whatever the box */
 const SYNC_TIMEOUT_MS = 300_000
-const PROFILE = { cidVersion: 1 as const, rawLeaves: true, chunker: 'size-1048576', width: 1024, hamt: 'block-bytes' as const }
-
-async function configured (repo: string): Promise<void> {
-  const r = await cairn(['--repo', repo, 'config', 'set', 'anchor.network', 'test'])
-  if (r.code !== 0) throw new Error(`config set: ${r.stderr}`)
-}
-
-/** Builds BLOCKS blocks into `repo`'s chain folder; returns the head CID. */
-async function buildChain (repo: string): Promise<string> {
-  const files = new ChainFiles(chainDir({ root: repo } as never, TEST), true)
-  await files.open()
-  const chain = await AnchorChain.open(TEST, files)
-  const key = await generateKeyPair('Ed25519')
-  let batch: MinedBlock[] = []
-  let parent = chain.head
-  for (let i = 1; i <= BLOCKS; i++) {
-    const manifests: EncodedManifest[] = []
-    if (i % MANIFEST_EVERY === 0) {
-      const root = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`bench content ${i}`)))
-      manifests.push(await signManifest(key, { root, name: `file-${i}.bin`, type: 'file', size: i, profile: PROFILE, time: TEST.genesis.time + i }))
-    }
-    // one interval apart from genesis: the target never moves, ~256 hashes a block
-    const b = mineBlock(TEST, parent, manifests)
-    parent = metaAfter(b, parent)
-    batch.push(b)
-    if (batch.length === BUILD_BATCH || i === BLOCKS) {
-      const r = await chain.submitBatch(batch)
-      if (r.length !== batch.length || r.some(x => x.status !== 'accepted')) throw new Error(`building the chain: ${JSON.stringify(r.find(x => x.status !== 'accepted'))}`)
-      batch = []
-    }
-  }
-  chain.close()
-  return chain.head.key
-}
 
 export async function syncFigures (): Promise<Row[]> {
   const { dir, cleanup } = await tempDir('cairn-bench-sync-')
@@ -77,7 +32,7 @@ export async function syncFigures (): Promise<Row[]> {
     await configured(server)
     await configured(fresh)
     const b0 = performance.now()
-    const head = await buildChain(server)
+    const head = await buildChain(server, BLOCKS, MANIFEST_EVERY)
     const buildS = (performance.now() - b0) / 1000
     const s = await startSeed(server, { args: ['--no-tui'], readyTimeoutMs: 120_000 })
     seeds.push(s)
