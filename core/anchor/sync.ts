@@ -19,6 +19,12 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** header batches in one sync, at most (2000 each: 20 million blocks) */
 export const MAX_SYNC_ROUNDS = 10_000
+/**
+ * judged headers held while their branch does not outweigh our head yet
+ * (~0.5 KiB each with their meta: ≤ 25 MiB); a heavier branch forking
+ * further back than this is not taken from this peer
+ */
+export const MAX_HEADERS_AHEAD = 50_000
 
 /** What a peer did wrong; `offence` goes to the peer guard. */
 export class SyncViolation extends Error {
@@ -53,8 +59,9 @@ interface Judged { bytes: Uint8Array, c: CheckedHeader, meta: BlockMeta, known: 
  * rules and proof of work, that the first one builds on a block we have and
  * each next one on the one before, and the rules that need the parent
  * (height, target, time). Stops before a header from the future (held).
+ * `after`: the last header of the batch before, which the first may build on.
  */
-export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: number): { judged: Judged[], held: boolean } {
+export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: number, after: BlockMeta | null = null): { judged: Judged[], held: boolean } {
   const judged: Judged[] = []
   let parent: BlockMeta | undefined
   for (const bytes of headers) {
@@ -66,7 +73,8 @@ export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: nu
       throw err
     }
     if (parent == null) {
-      parent = chain.block(c.header.prev)
+      // the last header of the batch before (judged, its body maybe not fetched yet), or a block we have
+      parent = after != null && after.cid.equals(c.header.prev) ? after : chain.block(c.header.prev)
       if (parent == null) throw new SyncViolation(`the first header builds on ${c.header.prev.toString()}, which is neither in our locator nor below it`, 'sync-bad-reply')
     } else if (!c.header.prev.equals(parent.cid)) {
       throw new SyncViolation(`header ${judged.length} does not build on the header before it`, 'sync-bad-reply')
@@ -130,31 +138,51 @@ async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]):
   return { accepted, held: false }
 }
 
-/** Catches our chain up with `peer`'s, if it has more work. Throws SyncViolation when the peer lies. */
+/**
+ * Catches our chain up with `peer`'s, if it has more work. Bodies are asked
+ * for only once the headers judged so far outweigh our head, so a peer
+ * cannot make us store a branch lighter than ours, however long. Throws
+ * SyncViolation when the peer lies.
+ */
 export async function syncFrom (chain: AnchorChain, peer: SyncPeer, o: { now?: () => number, signal?: AbortSignal } = {}): Promise<SyncResult> {
   const now = o.now ?? Date.now
   const status = await peer.request({ op: 'status' })
   const claimed = BigInt(status.work)
   if (claimed <= chain.head.work) return { status: 'not-better', blocks: 0, rounds: 0 }
   let tip: BlockMeta | null = null
+  /** judged headers whose bodies we have not asked for yet */
+  let ahead: Judged[] = []
   let blocks = 0
   let rounds = 0
-  while (rounds < MAX_SYNC_ROUNDS) {
+  let done = false
+  let held = false
+  while (!done && rounds < MAX_SYNC_ROUNDS) {
     o.signal?.throwIfAborted()
-    // from the last header the peer gave us (on a side branch until it outweighs our head), then our own main chain
+    // from the last header the peer gave us (on a branch that may not outweigh our head yet), then our own main chain
     const locator = (tip != null ? [tip.cid, ...chain.locator()] : chain.locator()).slice(0, MAX_LOCATOR)
     const r = await peer.request({ op: 'headers', locator, max: MAX_HEADERS_PER_REPLY })
     rounds++
     if (r.headers.length === 0) break
-    const { judged, held } = judgeHeaders(chain, r.headers, now())
-    // an honest peer answers after `tip`; a batch ending no higher (a reorg on its side, or a loop) ends this sync
-    if (tip != null && judged.length > 0 && judged[judged.length - 1].meta.height <= tip.height) throw new SyncAborted(`${peer.id} sent a headers batch that makes no progress`)
-    const f = await fetchBodies(chain, peer, judged.filter(j => !j.known))
-    blocks += f.accepted
-    if (judged.length > 0) tip = judged[judged.length - 1].meta
-    if (held || f.held) return { status: 'held', blocks, rounds }
-    if (r.headers.length < MAX_HEADERS_PER_REPLY) break
+    const j = judgeHeaders(chain, r.headers, now(), ahead.length > 0 ? tip : null)
+    const last = j.judged[j.judged.length - 1]
+    if (last != null) {
+      // an honest peer answers after `tip`; otherwise it reorganised meanwhile (or loops): this sync ends
+      if (tip != null && last.meta.height <= tip.height) throw new SyncAborted(`${peer.id} sent a headers batch that makes no progress`)
+      if (ahead.length > 0 && j.judged[0].meta.parent !== tip) throw new SyncAborted(`${peer.id} changed branch during the sync`)
+      tip = last.meta
+    }
+    ahead.push(...j.judged.filter(x => !x.known))
+    if (ahead.length > MAX_HEADERS_AHEAD) throw new SyncAborted(`${peer.id}'s branch does not outweigh ours within ${MAX_HEADERS_AHEAD} headers`)
+    held = j.held
+    done = held || r.headers.length < MAX_HEADERS_PER_REPLY
+    if (tip != null && tip.work > chain.head.work && ahead.length > 0) {
+      const f = await fetchBodies(chain, peer, ahead)
+      ahead = []
+      blocks += f.accepted
+      if (f.held) return { status: 'held', blocks, rounds }
+    }
   }
+  if (held) return { status: 'held', blocks, rounds }
   // a peer's head only ever gains work: ending below what it claimed is a lie
   const reached = tip ?? chain.head
   if (reached.work < claimed) throw new SyncViolation(`claimed work ${claimed} but its headers reach ${reached.work}`, 'sync-bad-reply')

@@ -139,8 +139,15 @@ test('a partitioned pair that heals ends on the heavier branch; the losing branc
   })
 })
 
-/** Modes of hostile-chain-peer.ts run against one node (each forges at the third header or earlier: the node's own chain outweighs what comes before). */
-const HOSTILE_MODES = ['BadProofOfWork', 'WrongNetwork', 'BadTarget', 'BadSignature', 'garbage', 'more headers than asked']
+/**
+ * Modes of hostile-chain-peer.ts (test/core/anchor/forge.ts). Header forgeries
+ * go to a node with a chain of its own (they forge at the fourth header or
+ * earlier: the valid ones before never outweigh it, so no body is asked for);
+ * body forgeries go to a node at genesis, which asks for the first block's
+ * body as soon as its header is judged.
+ */
+const HEADER_MODES = ['BadProofOfWork', 'WrongNetwork', 'BadTarget', 'BadHeight', 'garbage', 'more headers than asked']
+const BODY_MODES = ['BadSignature at the first block', 'BodyMismatch at the first block']
 
 interface HostileLine { listening?: string, request?: string, disconnected?: boolean, redial?: 'ok' | 'refused' }
 
@@ -167,33 +174,49 @@ function startHostile (mode: string, target: string): { child: ChildProcess, lin
   return { child, lines, wait }
 }
 
+/** Runs each mode against `repo`'s seed in turn: each hostile peer is banned, its redial refused, the head unchanged. */
+async function fend (repo: string, victim: SeedProcess, modes: string[], hostiles: ChildProcess[]): Promise<void> {
+  const before = await chainOf(repo)
+  const violations = async (): Promise<number> => (JSON.parse((await run(repo, 'stats', '--json')).stdout) as { chain: { sync: { violations: number } } }).chain.sync.violations
+  const start = await violations()
+  for (const [i, mode] of modes.entries()) {
+    const h = startHostile(mode, victim.addrs[0])
+    hostiles.push(h.child)
+    await h.wait('sync request', l => l.request === 'headers')
+    await h.wait('hang-up', l => l.disconnected === true)
+    const redial = await h.wait('redial', l => l.redial != null)
+    assert.equal(redial.redial, 'refused', mode)
+    h.child.kill('SIGTERM')
+    const now = await chainOf(repo)
+    assert.equal(now.head, before.head, mode)
+    assert.equal(now.work, before.work, mode)
+    assert.equal(await violations(), start + i + 1, mode)
+  }
+}
+
 test('a node fed forged headers or bodies keeps its head and bans the sender', async () => {
   await withTemp('cairn-sync-', async dir => {
     const repo = await testRepo(dir, 'victim')
+    const fresh = await testRepo(dir, 'fresh')
     let victim = await start(repo, { mine: true })
+    let atGenesis: SeedProcess | null = null
     const hostiles: ChildProcess[] = []
     try {
       await heightAtLeast(repo, 5)
       await victim.stop()
       victim = await start(repo)
-      const before = await chainOf(repo)
-      for (const [i, mode] of HOSTILE_MODES.entries()) {
-        const h = startHostile(mode, victim.addrs[0])
-        hostiles.push(h.child)
-        await h.wait('sync request', l => l.request === 'headers')
-        await h.wait('hang-up', l => l.disconnected === true)
-        const redial = await h.wait('redial', l => l.redial != null)
-        assert.equal(redial.redial, 'refused', mode)
-        h.child.kill('SIGTERM')
-        const now = await chainOf(repo)
-        assert.equal(now.head, before.head, mode)
-        assert.equal(now.work, before.work, mode)
-        const stats = JSON.parse((await run(repo, 'stats', '--json')).stdout) as { chain: { sync: { violations: number } } }
-        assert.equal(stats.chain.sync.violations, i + 1, mode)
-      }
-      assert.equal((victim.stderr().match(/broke the rules/g) ?? []).length, HOSTILE_MODES.length, victim.stderr())
+      await fend(repo, victim, HEADER_MODES, hostiles)
+      assert.equal((victim.stderr().match(/broke the rules/g) ?? []).length, HEADER_MODES.length, victim.stderr())
+      assert.match(victim.stderr(), /BadProofOfWork/)
+
+      atGenesis = await start(fresh)
+      await fend(fresh, atGenesis, BODY_MODES, hostiles)
+      assert.equal((await chainOf(fresh)).height, 0)
+      assert.match(atGenesis.stderr(), /BadSignature/)
+      assert.match(atGenesis.stderr(), /BodyMismatch/)
     } finally {
       for (const c of hostiles) c.kill('SIGKILL')
+      await atGenesis?.stop()
       await victim.stop()
     }
   })

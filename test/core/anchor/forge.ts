@@ -117,6 +117,13 @@ export const hostileReplies = (net: Network): Record<string, Hostile> => ({
     rule: /BadSignature/,
     mutate: forgeBody(2, async () => { const m = await manifestFor(900); return [dagCbor.encode({ ...m.manifest, name: 'forged' })] })
   },
+  // at the first block: a node at genesis asks for its body at once (the header alone outweighs genesis)
+  'BodyMismatch at the first block': { offence: 'sync-invalid', rule: /BodyMismatch/, mutate: forgeBody(0, async () => [], () => encodeBody([cborCid(new Uint8Array([2]))])) },
+  'BadSignature at the first block': {
+    offence: 'sync-invalid',
+    rule: /BadSignature/,
+    mutate: forgeBody(0, async () => { const m = await manifestFor(902); return [dagCbor.encode({ ...m.manifest, name: 'forged-first' })] })
+  },
   // the body names a manifest the reply leaves out
   MissingManifest: { offence: 'sync-invalid', rule: /MissingManifest/, mutate: withoutManifests(forgeBody(2, async () => [(await manifestFor(901)).bytes])) },
   'more work claimed than its headers carry': {

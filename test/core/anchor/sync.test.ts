@@ -173,3 +173,33 @@ test('a synced chain on disk reopens whole; a batch stops at its first bad block
     assert.equal(third.block(b3.cid), undefined)
   })
 })
+
+test('bodies are asked for only once the headers outweigh our head: a lighter branch stores nothing, a heavier one across batches is taken whole', async () => {
+  const light = await freshChain()
+  await grow(light, 15, { salt: 1 })
+  const client = await freshChain()
+  await grow(client, 20, { salt: 2 })
+  const head = client.head
+  // a lighter branch, claimed heavier: judged, never fetched, the claim found out
+  const liar = loopPeer(light, (req, reply) => reply.op === 'status' ? { ...reply, work: (client.head.work + 1n).toString() } : reply)
+  const err = await syncFrom(client, liar, { now: NOW }).then(() => null, e => e as Error)
+  assert.ok(err instanceof SyncViolation && err.offence === 'sync-bad-reply', String(err))
+  assert.equal(liar.requests.filter(q => q.op === 'bodies').length, 0)
+  assert.equal(client.block(light.head.cid), undefined)
+  assert.equal(client.head, head)
+
+  // a branch from genesis that outweighs ours only in its second headers batch
+  const ours = MAX_HEADERS_PER_REPLY + 100
+  const long = await freshChain()
+  await grow(long, ours + 100, { salt: 3 })
+  const mine = await freshChain()
+  await grow(mine, ours, { salt: 4 })
+  const peer = loopPeer(long)
+  const r = await syncFrom(mine, peer, { now: NOW })
+  assert.equal(r.status, 'synced')
+  assert.equal(r.blocks, ours + 100)
+  assert.ok(mine.head.cid.equals(long.head.cid))
+  // every body asked for after the second headers batch, none before
+  const ops = peer.requests.map(q => q.op)
+  assert.deepEqual(ops.slice(0, 3), ['status', 'headers', 'headers'])
+})
