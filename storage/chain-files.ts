@@ -54,7 +54,7 @@ export class ChainFiles {
     })
   }
 
-  /** Writes an object unless it exists (content-addressed: same key, same bytes). */
+  /** Writes an object (content-addressed: same key, same bytes, so one already on disk is replaced by itself). */
   async put (key: string, bytes: Uint8Array): Promise<void> {
     const file = this.objectPath(key)
     if (this.written.has(key)) return
