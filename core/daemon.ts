@@ -13,6 +13,7 @@ import { UsageError } from './errors.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
+import { ChainSync } from './anchor/sync-service.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { Repo } from '../storage/repo.ts'
 
@@ -50,7 +51,9 @@ export class Seed {
     /** where the metrics server listens, HOST:PORT */
     readonly metricsAddress: string | null,
     readonly chain: AnchorChain,
-    readonly miner: Miner
+    readonly miner: Miner,
+    /** headers-first sync of the chain with peers (syncWith: for gossip's orphans) */
+    readonly sync: ChainSync
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -75,7 +78,12 @@ export class Seed {
       },
       onError: err => { monitor.log(`miner: ${err.message}`) }
     })
-    monitor.anchor = { chain, miner: () => miner.stats }
+    const sync = new ChainSync(node.libp2p, chain, {
+      report: (peer, offence) => { node.guard.report(peer, offence) },
+      isBanned: peer => node.guard.isBanned(peer),
+      log: line => { monitor.log(line) }
+    })
+    monitor.anchor = { chain, miner: () => miner.stats, sync: () => sync.stats }
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
@@ -111,8 +119,9 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner)
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync)
     provider.start()
+    await sync.start()
     if (o.mine === true) await seed.setMining(true)
     return seed
   }
@@ -142,6 +151,7 @@ export class Seed {
     this.stopping ??= (async () => {
       if (this.rateLog != null) clearInterval(this.rateLog)
       await this.miner.stop()
+      await this.sync.stop()
       this.chain.close()
       this.provider.stop()
       await this.metrics?.stop()

@@ -14,12 +14,16 @@ import { RepoError, describeFsError } from './errors.ts'
 import { syncFileSystem } from './fsync.ts'
 
 const KEY = /^[a-z0-9]{8,128}$/
+/** object keys this process wrote, remembered so a repeat (every empty block's body) costs no system call; cleared when full */
+const MAX_REMEMBERED_WRITES = 65_536
 
 export class ChainFiles {
   private readonly objects: string
   private readonly pendingDir: string
   private readonly indexFile: string
   private readonly headFile: string
+  private readonly written = new Set<string>()
+  private readonly madeDirs = new Set<string>()
 
   constructor (readonly dir: string, private readonly writable: boolean) {
     this.objects = path.join(dir, 'objects')
@@ -50,19 +54,24 @@ export class ChainFiles {
     })
   }
 
-  /** Writes an object unless it exists (content-addressed: same key, same bytes). */
+  /** Writes an object (content-addressed: same key, same bytes, so one already on disk is replaced by itself). */
   async put (key: string, bytes: Uint8Array): Promise<void> {
     const file = this.objectPath(key)
+    if (this.written.has(key)) return
     await this.guard(`cannot write ${file}`, async () => {
-      try {
-        await fs.access(file)
-        return
-      } catch {}
-      await fs.mkdir(path.dirname(file), { recursive: true })
+      const dir = path.dirname(file)
+      if (!this.madeDirs.has(dir)) {
+        await fs.mkdir(dir, { recursive: true })
+        this.madeDirs.add(dir)
+      }
+      // no look first (a failed access cost more than the write: syncing 10,000 blocks spent ~0.6 s there);
+      // an object already on disk is replaced by the same bytes
       const tmp = `${file}.${process.pid}.tmp`
       await fs.writeFile(tmp, bytes)
       await fs.rename(tmp, file)
     })
+    if (this.written.size >= MAX_REMEMBERED_WRITES) this.written.clear()
+    this.written.add(key)
   }
 
   async get (key: string): Promise<Uint8Array | null> {
@@ -79,12 +88,13 @@ export class ChainFiles {
     await this.guard(`cannot flush ${this.dir}`, async () => { await syncFileSystem(this.dir) })
   }
 
-  /** Appends a block CID to the index and flushes it. */
-  async appendIndex (key: string): Promise<void> {
+  /** Appends block CIDs to the index and flushes it (one fsync for the lot: a synced batch of blocks). */
+  async appendIndex (...keys: string[]): Promise<void> {
+    if (keys.length === 0) return
     await this.guard(`cannot write ${this.indexFile}`, async () => {
       const fh = await fs.open(this.indexFile, 'a', 0o644)
       try {
-        await fh.write(key + '\n')
+        await fh.write(keys.map(k => k + '\n').join(''))
         await fh.sync()
       } finally {
         await fh.close()

@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
-import { cborCid, decodeBody, type Header } from './encoding.ts'
+import { cborCid, decodeBody, decodeHeader } from './encoding.ts'
 import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
@@ -19,6 +19,8 @@ import { blockTemplate, type Template } from './template.ts'
 export const MAX_ORPHANS = 256
 /** blocks held back for their future time, at most */
 export const MAX_HELD = 256
+/** bodies kept in memory for serving peers (≤ 16 KiB each; most are the one empty body) */
+const MAX_CACHED_BODIES = 256
 /** CIDs remembered as invalid, so a resent bad header costs one lookup */
 const MAX_INVALID_REMEMBERED = 4096
 
@@ -66,6 +68,9 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private readonly invalid = new Map<string, { rule: Rule, message: string }>()
   private queue: Promise<unknown> = Promise.resolve()
   private heldTimer: NodeJS.Timeout | null = null
+  /** inside submitBatch: block keys to index and whether the head moved, written once at its end */
+  private batch: { keys: string[], head: boolean } | null = null
+  private readonly recentBodies = new Map<string, Uint8Array>()
   private readonly now: () => number
   private readonly writable: boolean
 
@@ -100,14 +105,15 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
   manifest (key: string): EncodedManifest | undefined { return this.manifests.get(key) }
   async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
-    const h = this.decodeStoredHeader(b)
-    const bytes = await this.store.get(h.body.toString())
+    // the stored header was checked when it came in: its shape is enough here
+    const key = decodeHeader(this.headers.get(b.key) as Uint8Array).body.toString()
+    const cached = this.recentBodies.get(key)
+    if (cached != null) return cached
+    const bytes = await this.store.get(key)
     if (bytes == null) throw new AnchorError(`the body of block ${b.key} is not in the store`)
+    this.recentBodies.set(key, bytes)
+    if (this.recentBodies.size > MAX_CACHED_BODIES) this.recentBodies.delete(this.recentBodies.keys().next().value as string)
     return bytes
-  }
-
-  private decodeStoredHeader (b: BlockMeta): Header {
-    return checkHeader(this.headers.get(b.key) as Uint8Array, this.net).header
   }
 
   get orphanCount (): number { return this.orphans.size }
@@ -116,6 +122,36 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   /** Offers a block. Results: accepted, known, orphan (parent unknown), held (future time), invalid (rule named). */
   async submit (header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] = []): Promise<SubmitResult> {
     return await this.serial(async () => await this.submitNow({ header, body, manifests }))
+  }
+
+  /**
+   * Offers blocks in order (a sync's batch), stopping after the first that is
+   * not accepted or known. One flush, one index append and one head write
+   * for the lot instead of one each per block: the index and head still name
+   * only blocks whose objects are durable (a crash mid-batch loses the
+   * batch's blocks, which the sync fetches again).
+   */
+  async submitBatch (blocks: Array<{ header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] }>): Promise<SubmitResult[]> {
+    return await this.serial(async () => {
+      const out: SubmitResult[] = []
+      this.batch = { keys: [], head: false }
+      try {
+        for (const b of blocks) {
+          const r = await this.submitNow(b)
+          out.push(r)
+          if (r.status !== 'accepted' && r.status !== 'known') break
+        }
+      } finally {
+        const batch = this.batch
+        this.batch = null
+        if (batch.keys.length > 0) {
+          await this.store.sync()
+          await this.store.appendIndex(...batch.keys)
+        }
+        if (batch.head && this.writable) await this.store.writeHead(this.best.key)
+      }
+      return out
+    })
   }
 
   private async serial<T> (fn: () => Promise<T>): Promise<T> {
@@ -158,8 +194,12 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       await this.store.put(key, p.header)
       await this.store.put(c.header.body.toString(), p.body)
       for (const m of manifests) await this.store.put(m.cid.toString(), m.bytes)
-      await this.store.sync()
-      await this.store.appendIndex(key)
+      if (this.batch != null) {
+        this.batch.keys.push(key)
+      } else {
+        await this.store.sync()
+        await this.store.appendIndex(key)
+      }
       const meta = metaOf(c, parent)
       this.link(meta, p.header, manifests)
       const isHead = meta.work > this.best.work
@@ -283,7 +323,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     this.main.length = a.height + 1
     for (const c of connected) this.main.push(c)
     this.best = next
-    if (this.writable) await this.store.writeHead(next.key)
+    if (this.batch != null) this.batch.head = true
+    else if (this.writable) await this.store.writeHead(next.key)
     const nowAnchored = new Set(connected.flatMap(c => this.manifestsOf(c)))
     for (const k of nowAnchored) {
       if (this.pending.remove(k) != null && this.writable) await this.store.removePending(k)

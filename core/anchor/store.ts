@@ -14,7 +14,7 @@ export class MemoryChainStore implements ChainStore {
   async put (key: string, bytes: Uint8Array): Promise<void> { if (!this.objects.has(key)) this.objects.set(key, bytes) }
   async get (key: string): Promise<Uint8Array | null> { return this.objects.get(key) ?? null }
   async sync (): Promise<void> {}
-  async appendIndex (key: string): Promise<void> { this.index.push(key) }
+  async appendIndex (...keys: string[]): Promise<void> { this.index.push(...keys) }
   async readIndex (): Promise<string[]> { return [...this.index] }
   async writeHead (key: string): Promise<void> { this.head = key }
   async readHead (): Promise<string | null> { return this.head }

@@ -60,7 +60,11 @@ export const OFFENCES = {
   /** bitswap: more wants than any honest peer sends */
   'want-flood': BAN_SCORE,
   /** our answers sat unread past the stall limit (a slow reader holding our memory) */
-  'stalled-reader': 25
+  'stalled-reader': 25,
+  /** anchor sync: a header or block that breaks a consensus rule (honest peers judge what they keep) */
+  'sync-invalid': BAN_SCORE,
+  /** anchor sync: garbage, more than asked, headers that do not chain, more work claimed than sent */
+  'sync-bad-reply': BAN_SCORE
 } as const
 export type Offence = keyof typeof OFFENCES
 
