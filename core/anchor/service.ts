@@ -61,8 +61,15 @@ export function manifestProfile (p: ImportProfile): ManifestProfile {
 export async function contentType (blocks: BlockReader, root: CID): Promise<{ type: 'file' | 'directory', size: number }> {
   const bytes = await blocks.getBytes(root)
   if (root.code !== dagPb.code) return { type: 'file', size: bytes.byteLength }
-  const node = dagPb.decode(bytes)
-  const fs = node.Data != null ? UnixFS.unmarshal(node.Data) : null
+  let node: dagPb.PBNode
+  let fs: UnixFS | null
+  try {
+    node = dagPb.decode(bytes)
+    fs = node.Data != null ? UnixFS.unmarshal(node.Data) : null
+  } catch (err) {
+    // seen once, not reproduced: a 2 GiB add failed here with a bare protobuf error
+    throw new AnchorError(`cannot describe ${root.toString()} for its manifest (${bytes.byteLength} bytes): ${(err as Error).message}`)
+  }
   const dir = fs != null && (fs.type === 'directory' || fs.type === 'hamt-sharded-directory')
   const size = dir || fs == null ? node.Links.reduce((s, l) => s + (l.Tsize ?? 0), bytes.byteLength) : Number(fs.fileSize())
   return { type: dir ? 'directory' : 'file', size }
