@@ -11,6 +11,7 @@ import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
+import type { GossipStats } from './anchor/gossip.ts'
 
 /** log lines kept */
 const LOG_LINES = 200
@@ -63,7 +64,7 @@ export interface SeedSnapshot {
   nat?: { reachability: Reachability, relays: string[] }
 }
 
-export interface ChainRow { network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number }
+export interface ChainRow { network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number, gossip?: GossipStats | null }
 
 interface PeerMeters { in: RateMeter, out: RateMeter }
 
@@ -77,7 +78,7 @@ export class SeedMonitor {
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
   /** set by the seed: its anchor chain and miner */
-  anchor: { chain: AnchorChain, miner: () => MinerStats | null } | null = null
+  anchor: { chain: AnchorChain, miner: () => MinerStats | null, gossip?: () => GossipStats } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
     node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
@@ -152,7 +153,7 @@ export class SeedMonitor {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0 }
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, gossip: this.anchor.gossip?.() ?? null }
   }
 
   snapshot (): SeedSnapshot {

@@ -60,7 +60,9 @@ export const OFFENCES = {
   /** bitswap: more wants than any honest peer sends */
   'want-flood': BAN_SCORE,
   /** our answers sat unread past the stall limit (a slow reader holding our memory) */
-  'stalled-reader': 25
+  'stalled-reader': 25,
+  /** anchor gossip: an invalid block or manifest (an honest node validates before it forwards) */
+  'invalid-anchor': BAN_SCORE
 } as const
 export type Offence = keyof typeof OFFENCES
 
