@@ -306,6 +306,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,
         served: snap?.served ?? null,
+        guard: snap?.guard ?? null,
         limits: { upload: node.upload.limit, download: node.download.limit },
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
