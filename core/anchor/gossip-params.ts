@@ -5,7 +5,7 @@
 // punish; no delivery quota is expected of anyone.
 
 import { gossipsub, type GossipsubOpts } from '@libp2p/gossipsub'
-import { MAX_BLOCK_MESSAGE_BYTES, messageId, type GossipTopics } from './gossip.ts'
+import { messageId, type GossipTopics } from './gossip.ts'
 import type { TopicScoreParams } from '@libp2p/gossipsub/score'
 
 /**
@@ -19,8 +19,13 @@ export const GOSSIP_D = 6
 export const GOSSIP_D_LO = 3
 /** above this many, prune back to D */
 export const GOSSIP_D_HI = 12
-/** room beside the largest block message for the RPC framing and control messages of one frame */
-const RPC_OVERHEAD_BYTES = 64 * 1024
+/**
+ * one RPC frame at most (it-length-prefixed's default, said explicitly): an
+ * IWANT answer carries several messages in one frame, so a frame may hold a
+ * few full blocks; each message is bounded by the validator
+ * (MAX_BLOCK_MESSAGE_BYTES), a larger frame breaks the stream unread
+ */
+export const MAX_RPC_FRAME_BYTES = 4 * 1024 * 1024
 /** score below which we stop gossiping to a peer */
 export const GOSSIP_THRESHOLD = -10
 /** below which we do not publish to it */
@@ -89,7 +94,7 @@ export function gossipOptions (topics: GossipTopics, banned: (peer: string) => b
     // the message id is the CID, so no author, sequence number or signature: the content signs itself
     globalSignaturePolicy: 'StrictNoSign',
     msgIdFn: msg => messageId(topics, msg.topic, msg.data),
-    maxInboundDataLength: MAX_BLOCK_MESSAGE_BYTES + RPC_OVERHEAD_BYTES,
+    maxInboundDataLength: MAX_RPC_FRAME_BYTES,
     scoreParams: {
       topics: { [topics.blocks]: TOPIC_SCORE, [topics.manifests]: TOPIC_SCORE },
       topicScoreCap: 10,

@@ -132,7 +132,8 @@ const FORGERIES: Record<string, string> = {
   'bad-signature': 'BadSignature',
   'oversize-body': 'BodyTooLarge',
   'body-mismatch': 'BodyMismatch',
-  garbage: 'Decode'
+  garbage: 'Decode',
+  'oversize-message': 'Decode'
 }
 
 interface Sent { sent: string, node: number, cid: string, recipients: number, connected: boolean }
@@ -168,14 +169,18 @@ test('a node fed forged blocks keeps its head, bans each sender and stops hearin
     assert.equal(head.height, 1)
 
     // one forgery per rule, each from its own identity
+    const expected: Record<string, number> = {}
     for (const [i, kind] of kinds.entries()) {
       const s = await send(kind, i + 1)
       assert.equal(s.recipients, 1, `${kind} reached no one`)
-      await waitFor(`${kind} rejected as ${FORGERIES[kind]}`, async () => ((await gossipOf(honest.repo)).rejectedBy[FORGERIES[kind]] ?? 0) >= 1, CHAIN_WAIT_MS, 200)
+      const rule = FORGERIES[kind]
+      expected[rule] = (expected[rule] ?? 0) + 1
+      await waitFor(`${kind} rejected as ${rule}`, async () => ((await gossipOf(honest.repo)).rejectedBy[rule] ?? 0) >= expected[rule], CHAIN_WAIT_MS, 200)
     }
     const after = await statsOf(honest.repo)
     const g = after.chain?.gossip as GossipStats
     assert.equal(g.rejected, kinds.length)
+    assert.deepEqual(g.rejectedBy, expected)
     assert.equal(g.offenders, kinds.length)
     assert.equal(g.accepted, 1)
     assert.ok((after.guard?.bans ?? 0) >= kinds.length, `guard: ${JSON.stringify(after.guard)}`)

@@ -18,7 +18,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { cborCid, decodeHeader, encodeBody, encodeHeader, MAX_BODY_MANIFESTS } from '../../core/anchor/encoding.ts'
-import { encodeBlockMessage, gossipTopics } from '../../core/anchor/gossip.ts'
+import { encodeBlockMessage, gossipTopics, MAX_BLOCK_MESSAGE_BYTES } from '../../core/anchor/gossip.ts'
 import { gossipOptions } from '../../core/anchor/gossip-params.ts'
 import { signManifest } from '../../core/anchor/manifest.ts'
 import { LOCAL, TEST } from '../../core/anchor/params.ts'
@@ -44,7 +44,8 @@ export const FORGERIES: Record<string, string> = {
   'bad-signature': 'BadSignature',
   'oversize-body': 'BodyTooLarge',
   'body-mismatch': 'BodyMismatch',
-  garbage: 'Decode'
+  garbage: 'Decode',
+  'oversize-message': 'Decode'
 }
 
 const [seedAddr, countArg] = process.argv.slice(2)
@@ -104,6 +105,12 @@ async function forge (kind: string, node: number): Promise<{ data: Uint8Array, c
       return block(b, encodeBody([await root(node)]), [])
     }
     case 'garbage': return { data: new TextEncoder().encode(`not a block ${node}`), cid: '' }
+    // a valid block padded past the message limit (within one RPC frame)
+    case 'oversize-message': {
+      const b = mineBlock(TEST, genesis, [], { time: now, salt })
+      const { encode } = await import('@ipld/dag-cbor')
+      return { data: encode({ v: 1, header: b.header, body: b.body, manifests: [new Uint8Array(MAX_BLOCK_MESSAGE_BYTES)] }), cid: b.cid.toString() }
+    }
     default: throw new Error(`unknown kind ${kind}`)
   }
 }
