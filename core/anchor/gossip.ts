@@ -13,7 +13,7 @@ import { cborCid, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES, sha256 }
 import { MAX_MANIFEST_BYTES } from './manifest.ts'
 import { PendingFullError } from './pending.ts'
 import { AnchorError, type Rule } from './rules.ts'
-import type { AnchorChain, HeadChange, SubmitResult } from './chain.ts'
+import type { AnchorChain, SubmitResult } from './chain.ts'
 import type { EncodedManifest } from './manifest.ts'
 import type { CID } from 'multiformats/cid'
 import type { PeerId } from '@libp2p/interface'
@@ -189,11 +189,6 @@ export class AnchorGossip {
     const manifests = this.chain.manifestsOf(b).map(k => this.chain.manifest(k)?.bytes).filter(m => m != null)
     const data = encodeBlockMessage({ header, body: await this.chain.bodyBytes(b), manifests })
     this.send(this.topics.blocks, data, `block ${b.height} ${b.key}`)
-  }
-
-  /** Publishes each block that joined the main chain and did not come by gossip (for callers that follow 'head'). */
-  async publishConnected (h: HeadChange): Promise<void> {
-    for (const b of h.connected) await this.publishBlock(b.cid)
   }
 
   private send (topic: string, data: Uint8Array, what: string): void {
