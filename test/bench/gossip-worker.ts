@@ -5,6 +5,7 @@
 //
 //   start   {dir, network, bootstrap} → {peerId, addrs}
 //   peers   {}                        → gossip peers on the block topic
+//   submits {}                        → ms each chain.submit took here (validation and storage)
 //   publish {header, body}            → {t}: submitted to our chain, then published (t = before submit)
 //   stop    {}                        → null, then the process exits
 //
@@ -28,6 +29,8 @@ let node: CairnNode | null = null
 let chain: AnchorChain | null = null
 let gossip: AnchorGossip | null = null
 let repo: Repo | null = null
+/** how long each chain.submit took: what a hop costs before gossipsub may forward */
+const submitMs: number[] = []
 
 async function start (dir: string, network: string, bootstrap: string[]): Promise<{ peerId: string, addrs: string[] }> {
   await Repo.init(dir)
@@ -40,6 +43,11 @@ async function start (dir: string, network: string, bootstrap: string[]): Promis
   repo = await Repo.open(dir, { write: true })
   chain = await openRepoChain(repo, true)
   chain.on('head', h => { process.send?.({ accepted: h.head.key, t: now() }) })
+  const submit = chain.submit.bind(chain)
+  chain.submit = async (...args) => {
+    const t0 = performance.now()
+    try { return await submit(...args) } finally { submitMs.push(performance.now() - t0) }
+  }
   node = await CairnNode.start(repo, { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false })
   gossip = new AnchorGossip(node.libp2p.services.pubsub as unknown as PubSub, chain)
   gossip.start()
@@ -68,6 +76,7 @@ process.on('message', (m: Request) => {
       let result: unknown = null
       if (m.op === 'start') result = await start(m.dir as string, m.network as string, m.bootstrap as string[])
       else if (m.op === 'peers') result = gossip?.stats.peers ?? 0
+      else if (m.op === 'submits') result = submitMs
       else if (m.op === 'publish') result = await publish(Uint8Array.from(m.header as Uint8Array), Uint8Array.from(m.body as Uint8Array))
       else if (m.op === 'stop') await stop()
       else throw new Error(`unknown op ${m.op}`)
