@@ -112,6 +112,7 @@ export interface GossipStats {
   rejected: number
   /** known, held, orphan, pool full */
   ignored: number
+  /** our blocks and manifests sent to at least one peer */
   published: number
   /** rejections per rule ('Decode' for a message that does not decode) */
   rejectedBy: Record<string, number>
@@ -125,7 +126,7 @@ export interface GossipStats {
 export interface PubSub {
   subscribe: (topic: string) => void
   unsubscribe: (topic: string) => void
-  publish: (topic: string, data: Uint8Array) => Promise<unknown>
+  publish: (topic: string, data: Uint8Array) => Promise<{ recipients: unknown[] }>
   getSubscribers: (topic: string) => PeerId[]
   topicValidators: Map<string, (peer: PeerId, msg: { topic: string, data: Uint8Array }) => Promise<Verdict> | Verdict>
 }
@@ -193,7 +194,8 @@ export class AnchorGossip {
 
   private send (topic: string, data: Uint8Array, what: string): void {
     if (!this.started) return
-    this.pubsub.publish(topic, data).then(() => { this.st.published++ }, (err: Error) => {
+    // with no subscribed peer gossipsub sends nothing, yet its seen cache keeps the id for 2 minutes (no resend before)
+    this.pubsub.publish(topic, data).then(r => { if (r.recipients.length > 0) this.st.published++ }, (err: Error) => {
       this.o.log?.(`gossip: cannot publish ${what}: ${err.message}`)
     })
   }

@@ -26,7 +26,7 @@ class FakePubSub implements PubSub {
   readonly sent: Array<{ topic: string, data: Uint8Array }> = []
   subscribe (t: string): void { this.subscribed.add(t) }
   unsubscribe (t: string): void { this.subscribed.delete(t) }
-  async publish (topic: string, data: Uint8Array): Promise<unknown> { this.sent.push({ topic, data }); return {} }
+  async publish (topic: string, data: Uint8Array): Promise<{ recipients: unknown[] }> { this.sent.push({ topic, data }); return { recipients: [PEER] } }
   getSubscribers (): PeerId[] { return [PEER] }
   async deliver (topic: string, data: Uint8Array): Promise<Verdict> {
     const v = this.topicValidators.get(topic)
