@@ -31,6 +31,8 @@ export const MAX_MANIFEST_MESSAGE_BYTES = MAX_MANIFEST_BYTES
 const MAX_OFFENDERS = 1024
 /** CIDs that arrived by gossip, remembered so the publisher does not send them back out (gossipsub forwards them) */
 const MAX_RECEIVED_REMEMBERED = 4096
+/** our pending manifests kept for the first peer when none listens (one publisher's share of the pool) */
+const MAX_UNSENT = 1000
 
 export type Verdict = 'accept' | 'ignore' | 'reject'
 
@@ -129,7 +131,11 @@ export interface PubSub {
   publish: (topic: string, data: Uint8Array) => Promise<{ recipients: unknown[] }>
   getSubscribers: (topic: string) => PeerId[]
   topicValidators: Map<string, (peer: PeerId, msg: { topic: string, data: Uint8Array }) => Promise<Verdict> | Verdict>
+  addEventListener: (type: 'subscription-change', fn: (evt: CustomEvent<SubscriptionChange>) => void) => void
+  removeEventListener: (type: 'subscription-change', fn: (evt: CustomEvent<SubscriptionChange>) => void) => void
 }
+
+export interface SubscriptionChange { peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }
 
 export interface GossipOptions {
   /** a block whose parent we lack arrived: sync should fetch from this peer */
@@ -145,9 +151,34 @@ export class AnchorGossip {
   private readonly offenders = new Set<string>()
   private readonly received = new Set<string>()
   private started = false
+  /** manifests of ours published while no peer listened: sent when one subscribes */
+  private readonly unsent = new Set<string>()
   private readonly onPending = (m: EncodedManifest): void => {
     if (this.received.has(m.cid.toString())) return
-    this.send(this.topics.manifests, m.bytes, `manifest ${m.cid.toString()}`)
+    this.sendManifest(m)
+  }
+
+  private readonly onSubscription = (evt: CustomEvent<SubscriptionChange>): void => {
+    if (!evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.manifests)) return
+    for (const key of [...this.unsent]) {
+      this.unsent.delete(key)
+      const m = this.chain.pending.get(key)
+      if (m != null) this.sendManifest(m)
+    }
+  }
+
+  /**
+   * Publishes a manifest, or keeps it for the first peer to subscribe: a
+   * publish to nobody still puts the id in gossipsub's seen cache, which
+   * would refuse to resend it for 2 minutes.
+   */
+  private sendManifest (m: EncodedManifest): void {
+    const key = m.cid.toString()
+    if (this.pubsub.getSubscribers(this.topics.manifests).length === 0) {
+      if (this.unsent.size < MAX_UNSENT) this.unsent.add(key)
+      return
+    }
+    this.send(this.topics.manifests, m.bytes, `manifest ${key}`)
   }
 
   /** a block whose parent we lack arrived: the daemon points this at the sync engine */
@@ -170,12 +201,20 @@ export class AnchorGossip {
     this.pubsub.subscribe(this.topics.blocks)
     this.pubsub.subscribe(this.topics.manifests)
     this.chain.on('pending', this.onPending)
+    this.pubsub.addEventListener('subscription-change', this.onSubscription)
+    // what was queued while no seed ran (add without a seed) goes out to the first peer too
+    for (const m of this.chain.pending.values()) {
+      if (this.unsent.size >= MAX_UNSENT) break
+      this.unsent.add(m.cid.toString())
+    }
   }
 
   stop (): void {
     if (!this.started) return
     this.started = false
     this.chain.off('pending', this.onPending)
+    this.pubsub.removeEventListener('subscription-change', this.onSubscription)
+    this.unsent.clear()
     for (const t of [this.topics.blocks, this.topics.manifests]) {
       this.pubsub.topicValidators.delete(t)
       try { this.pubsub.unsubscribe(t) } catch { /* the node is stopping */ }
@@ -194,7 +233,6 @@ export class AnchorGossip {
 
   private send (topic: string, data: Uint8Array, what: string): void {
     if (!this.started) return
-    // with no subscribed peer gossipsub sends nothing, yet its seen cache keeps the id for 2 minutes (no resend before)
     this.pubsub.publish(topic, data).then(r => { if (r.recipients.length > 0) this.st.published++ }, (err: Error) => {
       this.o.log?.(`gossip: cannot publish ${what}: ${err.message}`)
     })

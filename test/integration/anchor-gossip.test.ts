@@ -123,6 +123,27 @@ test('a file added on a node that does not mine is anchored by a peer and verifi
   }
 })
 
+test('a manifest queued while no seed ran goes out to the first peer and is anchored there', async () => {
+  const dir = await res.dir('cairn-gossip-queued-')
+  const repo = await testRepo(dir, 'offline')
+  const file = path.join(dir, 'queued.txt')
+  await fs.writeFile(file, 'added while no seed ran\n')
+  ok(await run(repo, 'add', file), 'add without a seed')
+  const lone = await res.seed(repo, { args: ['--no-tui'], readyTimeoutMs: READY_MS })
+  const miner = await res.seed(await testRepo(dir, 'miner'), { args: ['--no-tui', '--miner-threads', '1'], bootstrap: [lone.addrs[0]], readyTimeoutMs: READY_MS })
+  await waitFor('the queued manifest on the miner', async () => (await chainOf(miner.repo) as ChainJson & { pending: number }).pending >= 1, CHAIN_WAIT_MS, 200)
+  await apiCall(miner.repo, 'mine', { on: true })
+  try {
+    const v = await waitFor('verify on the node that added it', async () => {
+      const r = await run(repo, 'verify', file)
+      return r.code === 0 ? r : undefined
+    }, CHAIN_WAIT_MS, 500)
+    assert.match(v.stdout, /^anchored +ok: at height \d+/m)
+  } finally {
+    await apiCall(miner.repo, 'mine', { on: false })
+  }
+})
+
 const FORGERIES: Record<string, string> = {
   'bad-pow': 'BadProofOfWork',
   'wrong-target': 'BadTarget',

@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeerScoreParams, createPeerScoreThresholds, validatePeerScoreParams, validatePeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { AnchorChain } from '../../../core/anchor/chain.ts'
 import { cborCid, decodeHeader, encodeHeader, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES } from '../../../core/anchor/encoding.ts'
-import { AnchorGossip, blockVerdict, decodeBlockMessage, encodeBlockMessage, GossipDecodeError, gossipTopics, manifestVerdict, MAX_BLOCK_MESSAGE_BYTES, messageId, type PubSub, type Verdict } from '../../../core/anchor/gossip.ts'
+import { AnchorGossip, blockVerdict, decodeBlockMessage, encodeBlockMessage, GossipDecodeError, gossipTopics, manifestVerdict, MAX_BLOCK_MESSAGE_BYTES, messageId, type PubSub, type SubscriptionChange, type Verdict } from '../../../core/anchor/gossip.ts'
 import { GRAYLIST_THRESHOLD, gossipOptions, TOPIC_SCORE } from '../../../core/anchor/gossip-params.ts'
 import { MAX_MANIFEST_BYTES } from '../../../core/anchor/manifest.ts'
 import { MemoryChainStore } from '../../../core/anchor/store.ts'
@@ -20,14 +20,25 @@ const T0 = NET.genesis.time
 const NOW = T0 + 10_000_000
 const PEER = peerIdFromString('12D3KooWKZWhoUCZBJNBeB8SDzQksFAtMAaTSGKveiandbBBVVLY')
 
+type SubscriptionListener = (evt: CustomEvent<SubscriptionChange>) => void
+
 class FakePubSub implements PubSub {
+  subscribers: PeerId[] = [PEER]
+  private readonly listeners = new Set<SubscriptionListener>()
+  addEventListener (_type: 'subscription-change', fn: SubscriptionListener): void { this.listeners.add(fn) }
+  removeEventListener (_type: 'subscription-change', fn: SubscriptionListener): void { this.listeners.delete(fn) }
   readonly topicValidators = new Map<string, (peer: PeerId, msg: { topic: string, data: Uint8Array }) => Promise<Verdict> | Verdict>()
   readonly subscribed = new Set<string>()
   readonly sent: Array<{ topic: string, data: Uint8Array }> = []
   subscribe (t: string): void { this.subscribed.add(t) }
   unsubscribe (t: string): void { this.subscribed.delete(t) }
   async publish (topic: string, data: Uint8Array): Promise<{ recipients: unknown[] }> { this.sent.push({ topic, data }); return { recipients: [PEER] } }
-  getSubscribers (): PeerId[] { return [PEER] }
+  getSubscribers (): PeerId[] { return this.subscribers }
+  /** a peer subscribes to a topic */
+  join (topic: string): void {
+    this.subscribers = [PEER]
+    for (const fn of this.listeners) fn(new CustomEvent('subscription-change', { detail: { peerId: PEER, subscriptions: [{ topic, subscribe: true }] } }))
+  }
   async deliver (topic: string, data: Uint8Array): Promise<Verdict> {
     const v = this.topicValidators.get(topic)
     assert.ok(v != null, `no validator on ${topic}`)
@@ -201,4 +212,28 @@ test('gossipsub options: valid score parameters; one invalid message puts a peer
   assert.equal(o.allowPublishToZeroTopicPeers, true)
   assert.equal(o.emitSelf, false)
   assert.equal(o.globalSignaturePolicy, 'StrictNoSign')
+})
+
+test('manifests published while no peer listens, and those queued before the start, go to the first peer that subscribes', async () => {
+  const chain = await AnchorChain.open(NET, new MemoryChainStore(), { now: () => NOW })
+  const queued = await manifestFor(7)
+  await chain.addPending(queued.bytes)
+  const ps = new FakePubSub()
+  ps.subscribers = []
+  const gossip = new AnchorGossip(ps, chain)
+  gossip.start()
+  const ours = await manifestFor(8)
+  await chain.addPending(ours.bytes)
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(ps.sent.length, 0, 'nothing published to nobody')
+  ps.join(gossip.topics.blocks)
+  assert.equal(ps.sent.length, 0, 'a block-topic subscriber does not take manifests')
+  ps.join(gossip.topics.manifests)
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(ps.sent.map(x => cborCid(x.data).toString()).sort(), [queued.cid.toString(), ours.cid.toString()].sort())
+  assert.equal(gossip.stats.published, 2)
+  // once sent, not again
+  ps.join(gossip.topics.manifests)
+  assert.equal(ps.sent.length, 2)
+  gossip.stop()
 })
