@@ -15,6 +15,7 @@ import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
 import { ChainSync } from './anchor/sync-service.ts'
 import type { AnchorChain } from './anchor/chain.ts'
+import { AnchorGossip, type PubSub } from './anchor/gossip.ts'
 import type { Repo } from '../storage/repo.ts'
 
 /** while mining, the hash rate goes to the log this often */
@@ -53,7 +54,9 @@ export class Seed {
     readonly chain: AnchorChain,
     readonly miner: Miner,
     /** headers-first sync of the chain with peers (syncWith: for gossip's orphans) */
-    readonly sync: ChainSync
+    readonly sync: ChainSync,
+    /** blocks and manifests to and from peers; set gossip.onOrphan to hear of blocks whose parent we lack */
+    readonly gossip: AnchorGossip
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -70,11 +73,19 @@ export class Seed {
       monitor.log(`no reservation on every configured relay within ${RELAY_WAIT_MS / 1000} s; still trying`)
     }
     await monitor.refreshContent()
+    const gossip = new AnchorGossip(node.libp2p.services.pubsub as unknown as PubSub, chain, {
+      // an invalid block or manifest is proof the sender does not validate (or lies): the guard bans it
+      onInvalid: peer => { node.guard.report(peer, 'invalid-anchor') },
+      log: line => { monitor.log(line) }
+    })
+    gossip.start()
     const miner = new Miner(chain, {
       threads: o.minerThreads ?? repo.config.anchor.minerThreads,
       onBlock: (r, n) => {
-        if (r.status === 'accepted') monitor.log(`mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`)
-        else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
+        if (r.status === 'accepted') {
+          monitor.log(`mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`)
+          void gossip.publishBlock(r.cid).catch(err => { monitor.log(`gossip: cannot publish block ${r.cid.toString()}: ${(err as Error).message}`) })
+        } else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
       },
       onError: err => { monitor.log(`miner: ${err.message}`) }
     })
@@ -83,7 +94,9 @@ export class Seed {
       isBanned: peer => node.guard.isBanned(peer),
       log: line => { monitor.log(line) }
     })
-    monitor.anchor = { chain, miner: () => miner.stats, sync: () => sync.stats }
+    // a gossiped block whose parent we lack: the sender has the branch, sync it from there
+    gossip.onOrphan = peer => { void sync.syncWith(peer).catch(() => {}) }
+    monitor.anchor = { chain, miner: () => miner.stats, sync: () => sync.stats, gossip: () => gossip.stats }
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
@@ -98,12 +111,14 @@ export class Seed {
       fetching: new Set(),
       monitor,
       chain: async () => chain,
-      miner: () => miner.stats
+      miner: () => miner.stats,
+      setMining: async on => { await seed?.setMining(on) }
     }))
     let endpoint: ApiEndpoint
     try {
       endpoint = await api.start(repo.config.api.listen)
     } catch (err) {
+      gossip.stop()
       await node.stop()
       throw err
     }
@@ -115,11 +130,12 @@ export class Seed {
         metricsAddress = await metrics.start(o.metrics.host, o.metrics.port)
       } catch (err) {
         await api.stop()
+        gossip.stop()
         await node.stop()
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync)
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip)
     provider.start()
     await sync.start()
     if (o.mine === true) await seed.setMining(true)
@@ -156,6 +172,7 @@ export class Seed {
       this.provider.stop()
       await this.metrics?.stop()
       await this.api.stop()
+      this.gossip.stop()
       await this.node.stop()
       this.resolveStopped()
     })()

@@ -12,6 +12,7 @@ import type { CID } from 'multiformats/cid'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
 import type { SyncStats } from './anchor/sync-service.ts'
+import type { GossipStats } from './anchor/gossip.ts'
 
 /** log lines kept */
 const LOG_LINES = 200
@@ -68,6 +69,8 @@ export interface ChainRow {
   network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number
   /** headers-first sync with peers: syncs running, blocks taken, the last one */
   sync?: SyncStats
+  /** gossip of blocks and manifests: messages by result, peers */
+  gossip?: GossipStats | null
 }
 
 interface PeerMeters { in: RateMeter, out: RateMeter }
@@ -82,7 +85,7 @@ export class SeedMonitor {
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
   /** set by the seed: its anchor chain and miner */
-  anchor: { chain: AnchorChain, miner: () => MinerStats | null, sync?: () => SyncStats } | null = null
+  anchor: { chain: AnchorChain, miner: () => MinerStats | null, sync?: () => SyncStats, gossip?: () => GossipStats } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
     node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
@@ -157,7 +160,7 @@ export class SeedMonitor {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, sync: this.anchor.sync?.() }
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
   }
 
   snapshot (): SeedSnapshot {

@@ -2,6 +2,7 @@
 // status, shutdown. Each is one call through the seed (or in process).
 
 import type { ChainRow } from '../../core/monitor.ts'
+import type { GossipStats } from '../../core/anchor/gossip.ts'
 import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
@@ -137,6 +138,10 @@ function timeoutMs (ctx: Context): number | undefined {
 }
 
 /** The anchor chain in one line: height, pending, mining. */
+function gossipLine (g: GossipStats): string {
+  return `${g.peers} peer(s); received ${g.received}, accepted ${g.accepted}, rejected ${g.rejected}${g.offenders > 0 ? ` from ${g.offenders} peer(s)` : ''}, ignored ${g.ignored}, published ${g.published}`
+}
+
 function chainLine (c: ChainRow): string {
   return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${(c.hashRate / 1e6).toFixed(2)} MH/s (${c.blocksMined} blocks)` : 'not mining'}`
 }
@@ -179,6 +184,7 @@ serves the same and more in the Prometheus format.`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
       ...(s.chain != null ? [`anchor chain   ${chainLine(s.chain as ChainRow)}`] : []),
+      ...((s.chain as ChainRow | null)?.gossip != null ? [`anchor gossip  ${gossipLine((s.chain as ChainRow).gossip as GossipStats)}`] : []),
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }

@@ -99,6 +99,7 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
                 <Text>height {snap.chain.height} <Text dimColor>{snap.chain.network}</Text></Text>
                 <Text>pending {snap.chain.pending}</Text>
                 <Text dimColor={!snap.chain.mining}>{snap.chain.mining ? `mining ${formatRate(snap.chain.hashRate)}` : 'not mining (m)'}</Text>
+                {snap.chain.gossip != null && <Text wrap='truncate-end'>gossip {snap.chain.gossip.peers} peers {snap.chain.gossip.rejected} bad</Text>}
               </>
               )}
         </Panel>

@@ -52,6 +52,8 @@ export interface Services {
   chain: () => Promise<AnchorChain>
   /** the seed's miner, when it mines */
   miner?: () => MinerStats | null
+  /** set in the daemon: starts or stops its miner (as seed --mine and the dashboard's m key) */
+  setMining?: (on: boolean) => Promise<void>
 }
 
 /** default bound on a fetch's wait for providers and blocks */
@@ -304,6 +306,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,
         served: snap?.served ?? null,
+        guard: snap?.guard ?? null,
         limits: { upload: node.upload.limit, download: node.download.limit },
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
@@ -315,6 +318,14 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     async status () {
       const node = await online('status')
       return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt, chain: s.monitor?.snapshot().chain ?? null }
+    },
+
+    async mine (c: CallContext) {
+      await online('mine')
+      if (typeof c.params.on !== 'boolean') throw new UsageError('missing parameter "on" (true or false)')
+      if (s.setMining == null) throw new NeedsDaemonError('mine needs a running seed on this repo')
+      await s.setMining(c.params.on)
+      return { mining: s.miner?.()?.mining ?? c.params.on }
     },
 
     async shutdown () {

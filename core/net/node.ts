@@ -1,7 +1,8 @@
 // The cairn node: libp2p (TCP, Noise, Yamux, identify, ping, kad-dht,
-// bootstrap, optional mDNS and private swarm key, and the NAT parts of
+// bootstrap, optional mDNS and private swarm key, the NAT parts of
 // core/net/nat.ts: circuit relay, a dial-back reachability check, UPnP,
-// DCUtR) with bitswap and /cairn/blocks over the repo's block store. Composed explicitly: a stock
+// DCUtR, and gossipsub for the anchor chain: core/anchor/gossip-params.ts)
+// with bitswap and /cairn/blocks over the repo's block store. Composed explicitly: a stock
 // createHelia() would dial public bootstrap peers and delegated routers
 // (and Helia itself is not needed: bitswap-host.ts).
 
@@ -33,6 +34,10 @@ import type { Repo } from '../../storage/repo.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { anchorGossipsub } from '../anchor/gossip-params.ts'
+import { gossipTopics } from '../anchor/gossip.ts'
+import { networkByName } from '../anchor/params.ts'
 import type { CID } from 'multiformats/cid'
 
 /** a private swarm: peers without the same key cannot connect at all */
@@ -63,7 +68,7 @@ const MAX_BLOCK_STREAMS_PER_PEER = 4
  */
 const MAX_BITSWAP_STREAMS_PER_PEER = 32
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub: GossipSub }
 
 export class NodeStartError extends CairnError {}
 
@@ -168,6 +173,8 @@ export class CairnNode {
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
           querySelfInterval: settings.querySelfInterval
         }),
+        // anchor chain gossip (core/anchor/gossip.ts): topics of the configured network only; banned peers score at the bottom
+        pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)),
         ...(await natServices(nat))
       }
     }

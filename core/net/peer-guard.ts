@@ -64,7 +64,9 @@ export const OFFENCES = {
   /** anchor sync: a header or block that breaks a consensus rule (honest peers judge what they keep) */
   'sync-invalid': BAN_SCORE,
   /** anchor sync: garbage, more than asked, headers that do not chain, more work claimed than sent */
-  'sync-bad-reply': BAN_SCORE
+  'sync-bad-reply': BAN_SCORE,
+  /** anchor gossip: an invalid block or manifest (an honest node validates before it forwards) */
+  'invalid-anchor': BAN_SCORE
 } as const
 export type Offence = keyof typeof OFFENCES
 

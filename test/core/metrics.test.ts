@@ -54,4 +54,12 @@ test('the anchor chain and the miner, when the seed has them', () => {
   assert.match(text, /^cairn_anchor_pending_manifests\{network="local"\} 2$/m)
   assert.match(text, /^cairn_miner_hashes_per_second 654321$/m)
   assert.match(text, /^cairn_miner_blocks_total 11$/m)
+  assert.doesNotMatch(text, /gossip/)
+  const gossip = { received: 10, accepted: 7, rejected: 2, ignored: 1, published: 4, rejectedBy: { BadTarget: 2 }, offenders: 1, peers: 3 }
+  const withGossip = prometheusText({ ...base, chain: { network: 'local', height: 12, head: 'bafy', pending: 2, mining: true, threads: 1, hashRate: 654321, blocksMined: 11, gossip } })
+  assert.match(withGossip, /^cairn_anchor_gossip_messages_total\{result="accepted"\} 7$/m)
+  assert.match(withGossip, /^cairn_anchor_gossip_messages_total\{result="rejected"\} 2$/m)
+  assert.match(withGossip, /^cairn_anchor_gossip_messages_total\{result="ignored"\} 1$/m)
+  assert.match(withGossip, /^cairn_anchor_gossip_published_total 4$/m)
+  assert.match(withGossip, /^cairn_anchor_gossip_peers 3$/m)
 })

@@ -143,5 +143,10 @@ test('anchor chain panel: height, pending and the hash rate while mining', () =>
   unmount()
   const idle = render(<Dashboard snap={snap({ chain: { ...chain, mining: false, hashRate: 0 } })} focus='chain' help={false} />)
   assert.match(idle.lastFrame() ?? '', /not mining \(m\)/)
+  assert.doesNotMatch(idle.lastFrame() ?? '', /gossip/)
   idle.unmount()
+  const gossip = { received: 12, accepted: 9, rejected: 2, ignored: 1, published: 5, rejectedBy: { BadProofOfWork: 2 }, offenders: 1, peers: 4 }
+  const withGossip = render(<Dashboard snap={snap({ chain: { ...chain, gossip } })} focus='chain' help={false} />)
+  assert.match(withGossip.lastFrame() ?? '', /gossip 4 peers 2 bad/)
+  withGossip.unmount()
 })

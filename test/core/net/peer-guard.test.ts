@@ -140,6 +140,13 @@ describe('scores and bans', () => {
     for (let i = 1; i < n; i++) assert.equal(guard.report(p, 'unsolicited-block'), false, `after ${i}`)
     assert.equal(guard.report(p, 'unsolicited-block'), true)
   })
+
+  test('one invalid anchor block or manifest from gossip bans at once (honest nodes validate before forwarding)', async () => {
+    const p = await newPeer()
+    const guard = new PeerGuard(policy())
+    assert.equal(guard.report(p, 'invalid-anchor'), true)
+    assert.ok(guard.isBanned(p))
+  })
 })
 
 describe('the bitswap watch', () => {
