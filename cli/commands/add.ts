@@ -2,12 +2,12 @@ import { add, type AddInput, type AddProgress } from '../../core/add.ts'
 import { resolveProfile } from '../../core/profiles.ts'
 import { readConfig } from '../../storage/config.ts'
 import { UsageError } from '../../core/errors.ts'
-import { emit, type Command, type Context } from '../command.ts'
+import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import path from 'node:path'
 import { withProgress } from '../progress.ts'
 
-interface AddReply { root: string, entries: Array<{ cid: string, path: string, size: number }> }
+interface AddReply { root: string, entries: Array<{ cid: string, path: string, size: number }>, anchor?: Array<{ root: string, status: string, reason?: string }> }
 
 export const command: Command = {
   name: 'add',
@@ -91,6 +91,9 @@ Examples
       }
       return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined })) as AddReply
     })
+    for (const a of (result as AddReply).anchor ?? []) {
+      if (a.status === 'not-queued') report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${a.reason ?? ''} (run cairn anchor ${a.root} later)`, { warning: 'not-queued', root: a.root, reason: a.reason })
+    }
     if (f.quieter === true) {
       emit(ctx, result.root, { cid: result.root })
       return

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { writeFileAtomic } from '../atomic.ts'
 import { walkDag } from '../dag.ts'
-import { UsageError } from '../errors.ts'
+import { AbortedError, CairnError, UsageError } from '../errors.ts'
 import { exportProof } from '../anchor/proof.ts'
 import { AnchorError } from '../anchor/rules.ts'
 import { publishManifest, summarize } from '../anchor/service.ts'
@@ -52,15 +52,23 @@ function profileFor (repo: Repo, root: CID): ImportProfile {
 }
 
 /** Signs and queues a manifest for each top-level root `add` produced. */
-export async function anchorAdded (s: AnchorServices, result: AddResult, profile: ImportProfile): Promise<Array<{ root: string, manifest: string, status: string }>> {
+export async function anchorAdded (s: AnchorServices, result: AddResult, profile: ImportProfile): Promise<Array<{ root: string, manifest: string, status: string, reason?: string }>> {
   // top-level entries: no '/' in their path ('' is the -w wrapper; stdin is named by its CID)
   const tops = result.entries.filter(e => !e.path.includes('/'))
   const chain = s.online ? await s.chain() : null
   const out = []
   for (const e of tops) {
     const name = e.path === '' || e.path === e.cid.toString() ? undefined : e.path
-    const r = await publishManifest(s.repo, chain, { root: e.cid, name, profile })
-    out.push({ root: e.cid.toString(), manifest: r.manifest.cid.toString(), status: r.status })
+    try {
+      const r = await publishManifest(s.repo, chain, { root: e.cid, name, profile })
+      out.push({ root: e.cid.toString(), manifest: r.manifest.cid.toString(), status: r.status })
+    } catch (err) {
+      // the content is added either way: a manifest that cannot be queued
+      // (the pending pool full) is a warning, and `cairn anchor` can retry
+      if (!(err instanceof CairnError) || err instanceof AbortedError) throw err
+      s.log?.(`manifest for ${e.cid.toString()} not queued: ${err.message}`)
+      out.push({ root: e.cid.toString(), manifest: '', status: 'not-queued', reason: err.message })
+    }
   }
   return out
 }

@@ -149,3 +149,27 @@ test('the head survives a restart and a SIGKILL during mining', async () => {
     }
   })
 })
+
+test('add through a seed whose pending pool is full for this key: the files are added, the extra manifest is a warning, not a failure', async () => {
+  await withTemp('cairn-anchor-full-', async dir => {
+    const repo = await testRepo(dir)
+    // MAX_PENDING_PER_PUBLISHER (1000) manifests fill this key's share; nobody mines
+    const files: string[] = []
+    for (let i = 0; i < 1001; i++) {
+      const f = path.join(dir, `f${i}.txt`)
+      await fs.writeFile(f, `file ${i}\n`)
+      files.push(f)
+    }
+    const seed = await startSeed(repo, { args: ['--no-tui'], readyTimeoutMs: READY_MS })
+    try {
+      const r = await cairn(['add', '-q', '--repo', repo, ...files], { timeoutMs: 180_000 })
+      ok(r, 'add of 1001 files')
+      assert.equal(r.stdout.trim().split('\n').length, 1001, 'every file was added')
+      assert.match(r.stderr, /^warning: \w+ was added, but its manifest was not queued for anchoring: .*\(run cairn anchor \w+ later\)$/m)
+      assert.equal(r.stderr.match(/^warning:/gm)?.length, 1)
+      assert.equal((await chainOf(repo)).pending, 1000)
+    } finally {
+      await seed.stop()
+    }
+  })
+})
