@@ -119,6 +119,7 @@ export class Seed {
       endpoint = await api.start(repo.config.api.listen)
     } catch (err) {
       gossip.stop()
+      chain.close()
       await node.stop()
       throw err
     }
@@ -131,6 +132,7 @@ export class Seed {
       } catch (err) {
         await api.stop()
         gossip.stop()
+        chain.close()
         await node.stop()
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
