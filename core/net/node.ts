@@ -58,6 +58,8 @@ export interface NodeOptions extends NatOptions {
   deny?: string[]
   /** overrides config security.trustedOnly */
   trustedOnly?: boolean
+  /** run gossipsub for the anchor chain (seeds); a command's own node has no use for it */
+  gossip?: boolean
 }
 
 /** block streams one peer may hold open to us at once */
@@ -68,7 +70,7 @@ const MAX_BLOCK_STREAMS_PER_PEER = 4
  */
 const MAX_BITSWAP_STREAMS_PER_PEER = 32
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub: GossipSub }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub?: GossipSub }
 
 export class NodeStartError extends CairnError {}
 
@@ -174,7 +176,7 @@ export class CairnNode {
           querySelfInterval: settings.querySelfInterval
         }),
         // anchor chain gossip (core/anchor/gossip.ts): topics of the configured network only; banned peers score at the bottom
-        pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)),
+        ...(o.gossip === true ? { pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)) } : {}),
         ...(await natServices(nat))
       }
     }

@@ -48,7 +48,7 @@ async function start (dir: string, network: string, bootstrap: string[]): Promis
     const t0 = performance.now()
     try { return await submit(...args) } finally { submitMs.push(performance.now() - t0) }
   }
-  node = await CairnNode.start(repo, { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false })
+  node = await CairnNode.start(repo, { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false, gossip: true })
   gossip = new AnchorGossip(node.libp2p.services.pubsub as unknown as PubSub, chain)
   gossip.start()
   return { peerId: node.libp2p.peerId.toString(), addrs: node.addresses() }
