@@ -219,11 +219,12 @@ export class BlockChannel {
       for await (const frame of lp.decode(this.stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_FRAME })) {
         const p = this.pending.shift()
         if (p == null) throw new ProtocolViolationError(`${this.peer.toString()} sent an answer nobody asked for`, 'unsolicited-answer')
-        const bytes = frame.subarray()
-        if (bytes[0] === HAVE) p.resolve({ status: 'have', bytes: bytes.subarray(1) }) // the caller checks it against the CID
-        else if (bytes[0] === DONT_HAVE && bytes.byteLength === 1) p.resolve({ status: 'dont-have' })
-        else if (bytes[0] === CANCELLED && bytes.byteLength === 1) p.resolve({ status: 'cancelled' })
-        else throw new ProtocolViolationError(`${this.peer.toString()} sent a malformed answer (type ${bytes[0]}, ${bytes.byteLength} bytes)`, 'bad-frame')
+        const type = frame.byteLength > 0 ? frame.get(0) : -1
+        // the block alone, so a block spread over several messages is joined into memory of its own
+        if (type === HAVE) p.resolve({ status: 'have', bytes: frame.subarray(1) }) // the caller checks it against the CID
+        else if (type === DONT_HAVE && frame.byteLength === 1) p.resolve({ status: 'dont-have' })
+        else if (type === CANCELLED && frame.byteLength === 1) p.resolve({ status: 'cancelled' })
+        else throw new ProtocolViolationError(`${this.peer.toString()} sent a malformed answer (type ${type}, ${frame.byteLength} bytes)`, 'bad-frame')
       }
       this.fail(new ChannelClosedError(`${this.peer.toString()} closed the block stream`))
     } catch (err) {
