@@ -75,7 +75,7 @@ const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** stored blocks kept in memory for the reader, at most: beyond it the reader reads them back from disk */
-const FRESH_MAX = 16 * 1024 * 1024
+const FRESH_MAX = 8 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
 
