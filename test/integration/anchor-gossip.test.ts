@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { ok, pseudoRandom, run } from '../helpers.ts'
 import { apiCall, Resources, stopLive, waitFor, type SeedProcess } from './seeds.ts'
 import type { GossipStats } from '../../core/anchor/gossip.ts'
+import { FORGERIES } from './anchor-forgeries.ts'
 
 /** a loaded 2-core box can take a while to start a seed */
 const READY_MS = 120_000
@@ -144,18 +145,6 @@ test('a manifest queued while no seed ran goes out to the first peer and is anch
   }
 })
 
-const FORGERIES: Record<string, string> = {
-  'bad-pow': 'BadProofOfWork',
-  'wrong-target': 'BadTarget',
-  'bad-height': 'BadHeight',
-  'time-too-old': 'TimeTooOld',
-  'wrong-network': 'WrongNetwork',
-  'bad-signature': 'BadSignature',
-  'oversize-body': 'BodyTooLarge',
-  'body-mismatch': 'BodyMismatch',
-  garbage: 'Decode',
-  'oversize-message': 'Decode'
-}
 
 interface Sent { sent: string, node: number, cid: string, recipients: number, connected: boolean }
 

@@ -5,7 +5,7 @@
 //   {"send": KIND, "node": I}   → {"sent": KIND, "node": I, "cid": ..., "recipients": N, "connected": bool}
 // (connected: on the seed's topic, re-dialled if need be)
 // KINDs: valid (height 1 on genesis), valid-child (height 2 on that one),
-// and one forgery per broken rule (FORGERIES). It prints
+// and one forgery per broken rule (anchor-forgeries.ts). It prints
 // {"ready": [peer IDs]} once every node sees the seed on the topic, and
 // runs until stdin closes or it is killed. Usage: hostile-miner.js SEED_ADDR N
 
@@ -34,19 +34,6 @@ const WAIT_MS = 30_000
 /** a banned node trying to come back: the seed refuses it at once, or lets it in within this */
 const REJOIN_MS = 3000
 
-/** Each forgery breaks one rule and the rule it should be rejected under ('Decode': not a block envelope). */
-export const FORGERIES: Record<string, string> = {
-  'bad-pow': 'BadProofOfWork',
-  'wrong-target': 'BadTarget',
-  'bad-height': 'BadHeight',
-  'time-too-old': 'TimeTooOld',
-  'wrong-network': 'WrongNetwork',
-  'bad-signature': 'BadSignature',
-  'oversize-body': 'BodyTooLarge',
-  'body-mismatch': 'BodyMismatch',
-  garbage: 'Decode',
-  'oversize-message': 'Decode'
-}
 
 const [seedAddr, countArg] = process.argv.slice(2)
 const count = Number(countArg)
