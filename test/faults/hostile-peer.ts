@@ -28,19 +28,15 @@ import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
-import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { Blocks } from '../../storage/blocks.ts'
 import { ROOT } from '../helpers.ts'
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { bareNode } from '../integration/bare-node.ts'
 
 // /cairn/blocks/1.1.0 frames: [0x00][CID] want, [0x01][CID] cancel; answers [0x00][block] | [0x01] | [0x02]
 const BLOCK_PROTOCOL = '/cairn/blocks/1.1.0'
@@ -80,13 +76,7 @@ function varint (n: number): Uint8Array {
 }
 const prefixOf = (cid: CID): Uint8Array => Buffer.concat([varint(cid.version), varint(cid.code), varint(cid.multihash.code), varint(cid.multihash.digest.byteLength)])
 
-const node = await createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  services: { identify: identify() }
-})
+const node = await bareNode()
 
 async function send (stream: Stream, bytes: Uint8Array | Uint8ArrayList): Promise<void> {
   if (!stream.send(bytes)) await stream.onDrain()

@@ -9,13 +9,8 @@
 //
 //   node hostile-chain-peer.js MODE TARGET_MULTIADDR
 
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
-import { createLibp2p } from 'libp2p'
 import { AnchorChain } from '../../core/anchor/chain.ts'
 import { TEST } from '../../core/anchor/params.ts'
 import { MemoryChainStore } from '../../core/anchor/store.ts'
@@ -23,6 +18,7 @@ import { answer, decodeRequest, encodeMessage, syncProtocol, type SyncReply } fr
 import { mineBlock } from '../../core/anchor/test-miner.ts'
 import { hostileReplies } from '../core/anchor/forge.ts'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { bareNode } from './bare-node.ts'
 
 const [mode, target] = process.argv.slice(2)
 const hostile = hostileReplies(TEST)[mode]
@@ -37,13 +33,7 @@ for (let i = 0; i < 12; i++) {
   await chain.submit(b.header, b.body, b.manifests)
 }
 
-const node = await createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  services: { identify: identify() }
-})
+const node = await bareNode()
 await node.handle(syncProtocol(TEST), async stream => {
   try {
     for await (const frame of lp.decode(stream as AsyncIterable<Uint8Array | Uint8ArrayList>)) {

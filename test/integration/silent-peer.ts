@@ -4,20 +4,10 @@
 // It prints {"listening": "<multiaddr>/p2p/<id>"} and {"wants": N} each time
 // it reads one, and runs until killed.
 
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
 import { BLOCK_PROTOCOL } from '../../core/net/block-protocol.ts'
+import { bareNode } from './bare-node.ts'
 
-const node = await createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  services: { identify: identify() }
-})
+const node = await bareNode()
 let wants = 0
 await node.handle(BLOCK_PROTOCOL, async stream => {
   for await (const _ of stream) {
