@@ -17,17 +17,18 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { cborCid, decodeHeader, encodeBody, encodeHeader, MAX_BODY_MANIFESTS } from '../../core/anchor/encoding.ts'
+import { cborCid, encodeBody, MAX_BODY_MANIFESTS } from '../../core/anchor/encoding.ts'
 import { encodeBlockMessage, gossipTopics, MAX_BLOCK_MESSAGE_BYTES } from '../../core/anchor/gossip.ts'
 import { gossipOptions } from '../../core/anchor/gossip-params.ts'
 import { signManifest } from '../../core/anchor/manifest.ts'
 import { LOCAL, TEST } from '../../core/anchor/params.ts'
 import { metaAfter, mineBlock, type MinedBlock } from '../../core/anchor/test-miner.ts'
-import { checkHeader, genesisMeta } from '../../core/anchor/validate.ts'
+import { genesisMeta } from '../../core/anchor/validate.ts'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { missTarget } from '../core/anchor/forge.ts'
 
 /** every wait here is bounded */
 const WAIT_MS = 30_000
@@ -46,17 +47,6 @@ const validMeta = metaAfter(valid, genesis)
 
 const root = async (n: number): Promise<CID> => CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`hostile ${n}`)))
 
-/** A header with another nonce, one whose hash misses the target. */
-function missTarget (header: Uint8Array): Uint8Array {
-  const h = decodeHeader(header)
-  for (let i = 1; i < 100_000; i++) {
-    h.nonce = new Uint8Array(8)
-    new DataView(h.nonce.buffer).setUint32(4, i)
-    const bytes = encodeHeader(h)
-    try { checkHeader(bytes, TEST) } catch (err) { if ((err as { rule?: string }).rule === 'BadProofOfWork') return bytes }
-  }
-  throw new Error('no nonce missed the target')
-}
 
 async function forge (kind: string, node: number): Promise<{ data: Uint8Array, cid: string }> {
   const block = (b: MinedBlock, body = b.body, manifests = b.manifests, header = b.header): { data: Uint8Array, cid: string } =>
@@ -67,7 +57,7 @@ async function forge (kind: string, node: number): Promise<{ data: Uint8Array, c
     case 'valid-child': return block(mineBlock(TEST, validMeta, [], { time: now + 1000, salt }))
     case 'bad-pow': {
       const b = mineBlock(TEST, genesis, [], { time: now, salt })
-      return block(b, b.body, [], missTarget(b.header))
+      return block(b, b.body, [], missTarget(b.header, TEST))
     }
     // harder than the rule's: valid work, wrong number
     case 'wrong-target': return block(mineBlock(TEST, genesis, [], { time: now, salt, tweak: h => { h.target = 0x1f7fffff } }))

@@ -3,7 +3,8 @@
 // of the integration tests (test/integration/hostile-chain-peer.ts).
 
 import * as dagCbor from '@ipld/dag-cbor'
-import { cborCid, encodeBody, encodeHeader, sha256, type Header } from '../../../core/anchor/encoding.ts'
+import { cborCid, decodeHeader, encodeBody, encodeHeader, sha256, type Header } from '../../../core/anchor/encoding.ts'
+import { checkHeader } from '../../../core/anchor/validate.ts'
 import { mineHeader } from '../../../core/anchor/hasher.ts'
 import { answer, decodeReply, decodeRequest, encodeMessage, SyncFrameError, type SyncReply, type SyncRequest } from '../../../core/anchor/sync-protocol.ts'
 import { SyncViolation, type SyncPeer } from '../../../core/anchor/sync.ts'
@@ -131,3 +132,15 @@ export const hostileReplies = (net: Network): Record<string, Hostile> => ({
     mutate: (req, reply) => reply.op === 'status' ? { ...reply, work: (BigInt(reply.work) * 1000n).toString() } : reply
   }
 })
+
+/** The header with another nonce, one whose hash misses `net`'s target (BadProofOfWork). */
+export function missTarget (header: Uint8Array, net: Network): Uint8Array {
+  const h = decodeHeader(header)
+  for (let i = 1; i < 100_000; i++) {
+    h.nonce = new Uint8Array(8)
+    new DataView(h.nonce.buffer).setUint32(4, i)
+    const bytes = encodeHeader(h)
+    try { checkHeader(bytes, net) } catch (err) { if ((err as { rule?: string }).rule === 'BadProofOfWork') return bytes }
+  }
+  throw new Error('no nonce missed the target')
+}

@@ -4,16 +4,17 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeerScoreParams, createPeerScoreThresholds, validatePeerScoreParams, validatePeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { AnchorChain } from '../../../core/anchor/chain.ts'
-import { cborCid, decodeHeader, encodeHeader, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES } from '../../../core/anchor/encoding.ts'
+import { cborCid, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES } from '../../../core/anchor/encoding.ts'
 import { AnchorGossip, blockVerdict, decodeBlockMessage, encodeBlockMessage, GossipDecodeError, gossipTopics, manifestVerdict, MAX_BLOCK_MESSAGE_BYTES, messageId, type PubSub, type SubscriptionChange, type Verdict } from '../../../core/anchor/gossip.ts'
 import { GRAYLIST_THRESHOLD, gossipOptions, TOPIC_SCORE } from '../../../core/anchor/gossip-params.ts'
 import { MAX_MANIFEST_BYTES } from '../../../core/anchor/manifest.ts'
 import { MemoryChainStore } from '../../../core/anchor/store.ts'
 import { metaAfter, mineBlock, testNetwork } from '../../../core/anchor/test-miner.ts'
-import { checkHeader, MAX_FUTURE_MS } from '../../../core/anchor/validate.ts'
+import { MAX_FUTURE_MS } from '../../../core/anchor/validate.ts'
 import { manifestFor } from './helpers.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+import { missTarget } from './forge.ts'
 
 const NET = testNetwork()
 const T0 = NET.genesis.time
@@ -56,21 +57,6 @@ async function setup (now = NOW): Promise<{ chain: AnchorChain, ps: FakePubSub, 
   return { chain, ps, gossip, orphans, invalid }
 }
 
-/** The header with another nonce, one whose hash misses the target. */
-function badProofOfWork (header: Uint8Array): Uint8Array {
-  const h = decodeHeader(header)
-  for (let i = 1; i < 1000; i++) {
-    h.nonce = new Uint8Array(8)
-    new DataView(h.nonce.buffer).setUint32(0, i)
-    const bytes = encodeHeader(h)
-    try {
-      checkHeader(bytes, NET)
-    } catch (err) {
-      if ((err as { rule?: string }).rule === 'BadProofOfWork') return bytes
-    }
-  }
-  throw new Error('no nonce missed the target')
-}
 
 const envelope = (b: { header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] }): Uint8Array => encodeBlockMessage(b)
 
@@ -142,7 +128,7 @@ test('the validator: accepted, known, orphan (hook called), held (not held again
   assert.equal(invalid.length, 0)
   // bad proof of work: rejected, reported
   const forged = mineBlock(NET, chain.head, [], { salt: 7 })
-  assert.equal(await ps.deliver(topic, envelope({ header: badProofOfWork(forged.header), body: forged.body, manifests: [] })), 'reject')
+  assert.equal(await ps.deliver(topic, envelope({ header: missTarget(forged.header, NET), body: forged.body, manifests: [] })), 'reject')
   assert.ok(invalid.includes('BadProofOfWork'), invalid.join())
   assert.equal(await ps.deliver(topic, new Uint8Array([1, 2, 3])), 'reject')
   assert.ok(invalid.includes('Decode'))
