@@ -29,10 +29,10 @@ function expand (w: Int32Array): void {
   }
 }
 
-/** Rounds `from`..63 of one block on working state `v` (a..h), schedule `w` already expanded. */
-function rounds (v: Int32Array, w: Int32Array, from: number): void {
+/** Rounds `from`..`to`−1 of one block on working state `v` (a..h); `w` holds the schedule words those rounds read (rounds < 16 read only the block's own words). */
+function rounds (v: Int32Array, w: Int32Array, from: number, to = 64): void {
   let a = v[0]; let b = v[1]; let c = v[2]; let d = v[3]; let e = v[4]; let f = v[5]; let g = v[6]; let h = v[7]
-  for (let t = from; t < 64; t++) {
+  for (let t = from; t < to; t++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
     const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
@@ -98,7 +98,7 @@ export class TailHasher {
     }
     // rounds before the first changing word are the same for every try
     this.early.set(this.mid)
-    rounds16(this.early, this.w[0], this.firstChanging)
+    rounds(this.early, this.w[0], 0, this.firstChanging)
   }
 
   /** Hashes with the given counter; the digest's words are in `state`. */
@@ -130,15 +130,3 @@ export class TailHasher {
   }
 }
 
-/** Rounds 0..n−1 (n ≤ 16: they read only the block's own words). */
-function rounds16 (v: Int32Array, w: Int32Array, n: number): void {
-  let a = v[0]; let b = v[1]; let c = v[2]; let d = v[3]; let e = v[4]; let f = v[5]; let g = v[6]; let h = v[7]
-  for (let t = 0; t < n; t++) {
-    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0
-    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
-    const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0
-    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0
-  }
-  v[0] = a; v[1] = b; v[2] = c; v[3] = d; v[4] = e; v[5] = f; v[6] = g; v[7] = h
-}

@@ -9,18 +9,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CAIRN, cairn, tempDir } from '../../helpers.ts'
-
-const hasTmux = spawnSync('tmux', ['-V']).status === 0
-
-async function screenUntil (session: string, test: (screen: string) => boolean, what: string): Promise<string> {
-  let screen = ''
-  for (let i = 0; i < 300; i++) { // bounded: ~60 s
-    screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString()
-    if (test(screen)) return screen
-    await sleep(200)
-  }
-  throw new Error(`no ${what} on screen within 60 s:\n${screen}`)
-}
+import { hasTmux, screenUntil } from './tmux.ts'
 
 test('dashboard: m starts and stops mining; the chain panel shows height and hash rate', { skip: hasTmux ? false : 'tmux is not installed', timeout: 180_000 }, async () => {
   const { dir, cleanup } = await tempDir()
@@ -32,7 +21,7 @@ test('dashboard: m starts and stops mining; the chain panel shows height and has
     const marker = path.join(dir, 'exit')
     const cmd = `exec env -u CI sh -c "'${process.execPath}' '${CAIRN}' seed --repo '${repo}' --listen /ip4/127.0.0.1/tcp/0; echo \\$? > '${marker}'; sleep 30"`
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '32', cmd])
-    await screenUntil(session, s => /height 0 test/.test(s) && /not mining \(m\)/.test(s), 'the chain panel, not mining')
+    await screenUntil(session, s => /height 0 test/.test(s) && /not mining \(m\)/.test(s), 'the chain panel, not mining', 60)
 
     const file = path.join(dir, 'note.txt')
     await fs.writeFile(file, 'anchored from the dashboard\n')
@@ -40,7 +29,7 @@ test('dashboard: m starts and stops mining; the chain panel shows height and has
     assert.equal(added.code, 0, added.stderr)
 
     execFileSync('tmux', ['send-keys', '-t', session, 'm'])
-    await screenUntil(session, s => /mining \d+(\.\d+)? [kM]H\/s/.test(s) && /height [1-9]\d* test/.test(s), 'mining with a hash rate and a height above 0')
+    await screenUntil(session, s => /mining \d+(\.\d+)? [kM]H\/s/.test(s) && /height [1-9]\d* test/.test(s), 'mining with a hash rate and a height above 0', 60)
     let anchored = false
     for (let i = 0; i < 60 && !anchored; i++) { // bounded: ~60 s
       anchored = (await cairn(['verify', file, '--repo', repo])).code === 0
@@ -49,9 +38,9 @@ test('dashboard: m starts and stops mining; the chain panel shows height and has
     assert.ok(anchored, 'the file added before m was anchored')
 
     execFileSync('tmux', ['send-keys', '-t', session, 'm'])
-    await screenUntil(session, s => /not mining \(m\)/.test(s), 'mining stopped')
+    await screenUntil(session, s => /not mining \(m\)/.test(s), 'mining stopped', 60)
     execFileSync('tmux', ['send-keys', '-t', session, 'm']) // and quit while the workers run
-    await screenUntil(session, s => /mining \d/.test(s), 'mining again')
+    await screenUntil(session, s => /mining \d/.test(s), 'mining again', 60)
     execFileSync('tmux', ['send-keys', '-t', session, 'q'])
     let code = ''
     for (let i = 0; i < 100 && code === ''; i++) { // bounded: ~20 s

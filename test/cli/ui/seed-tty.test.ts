@@ -10,18 +10,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CAIRN, cairn, tempDir } from '../../helpers.ts'
 import { startSeed } from '../../integration/seeds.ts'
-
-const hasTmux = spawnSync('tmux', ['-V']).status === 0
-
-async function screenUntil (session: string, test: (screen: string) => boolean, what: string): Promise<string> {
-  let screen = ''
-  for (let i = 0; i < 150; i++) { // bounded: ~30 s
-    screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString()
-    if (test(screen)) return screen
-    await sleep(200)
-  }
-  throw new Error(`no ${what} on screen within 30 s:\n${screen}`)
-}
+import { hasTmux, screenUntil } from './tmux.ts'
 
 for (const [cols, rows] of [[80, 24], [160, 48]]) {
   test(`seed on a ${cols}×${rows} terminal: dashboard shows a new peer and published content; ? helps; q quits cleanly`, { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)', timeout: 120_000 }, async () => {
