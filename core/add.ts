@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
+import './unixfs-varint.ts' // before anything encodes UnixFS: sizes of 2-4 GiB
 import { importer, type ImportCandidate } from 'ipfs-unixfs-importer'
 import { importerOptions, type ImportProfile } from './profiles.ts'
 import { AbortedError, InputError, UsageError, describeFsError } from './errors.ts'
