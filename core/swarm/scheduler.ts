@@ -3,8 +3,9 @@
 // block in reading order, and keeps a window of wants in flight on each
 // provider, sized by that provider's measured rate and latency (lane.ts).
 // Blocks are checked against their CIDs and written to the repo as they
-// arrive; the reader reads them back from disk in order, so memory holds
-// only what is in flight. A provider that refuses a block is skipped for it;
+// arrive, and held in memory until the reader takes them; what is in flight
+// and what is held together stay under one bound, so the fetch runs at most
+// that far ahead of a reader and memory stays flat whatever the file size. A provider that refuses a block is skipped for it;
 // one that stalls, sends wrong bytes or leaves loses its wants to the
 // others. When nothing is left to ask for, idle providers are also asked
 // for the oldest blocks still in flight elsewhere (endgame), and the other
@@ -70,11 +71,14 @@ const ENDGAME_LATE_FACTOR = 2
 const ENDGAME_MIN_AGE_MS = 200
 /** an idle lane takes endgame copies only while it has fewer than this in flight */
 const ENDGAME_LANE_SLOTS = 4
-/** bytes in flight over all providers: bounds the fetcher's memory */
+/**
+ * bytes in flight over all providers plus blocks held for the reader (see
+ * `fresh`): bounds the fetcher's memory, and how far it runs ahead of a reader
+ */
 const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
-/** stored blocks kept in memory for the reader, at most: beyond it the reader reads them back from disk */
+/** stored blocks kept in memory while no reader has asked for any (a prefetch alone): a reader takes them once it comes */
 const FRESH_MAX = 8 * 1024 * 1024
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
@@ -113,8 +117,19 @@ export class Swarm {
   duplicates = 0
   duplicateBytes = 0
   private avgBlock = FIRST_BLOCK_GUESS
+  /**
+   * Blocks stored and verified, held in memory until the reader takes them.
+   * While a reader reads, they count against MAX_TOTAL_IN_FLIGHT with the
+   * wants in flight, so the fetch runs at most that far ahead of it: every
+   * block then reaches the output from memory. Letting the fetch run ahead
+   * unbounded made the reader read half of a 512 MiB file back from disk,
+   * which cost the (single-threaded) fetcher more than the fetch itself
+   * (a read, a 1 MiB allocation and its garbage per block).
+   */
   private readonly fresh = new Map<string, Uint8Array>()
   private freshBytes = 0
+  /** a reader has asked for a block: hold blocks for it and pace the fetch by it */
+  private reading = false
   private started = false
   private discoveryDone = false
   private closed: Error | null = null
@@ -267,11 +282,13 @@ export class Swarm {
 
   /** The bytes of a block this fetch stored moments ago, if it still holds them (once). */
   takeFresh (cid: CID): Uint8Array | null {
+    this.reading = true
     const key = blockKey(cid)
     const bytes = this.fresh.get(key)
     if (bytes == null) return null
     this.fresh.delete(key)
     this.freshBytes -= bytes.byteLength
+    this.pump() // room for another want
     return bytes
   }
 
@@ -284,6 +301,7 @@ export class Swarm {
       throw new NoProvidersError(`block ${cid.toString()} of ${this.root.toString()} is not in the repo, and there is no peer to ask: add bootstrap peers (cairn config set bootstrap …), or pass --peer or --bootstrap`)
     }
     this.start()
+    this.reading = true
     if (this.closed != null) throw this.closed
     const w = this.wantOf(cid, [])
     if (w.failed != null) throw w.failed
@@ -352,6 +370,8 @@ export class Swarm {
     const now = performance.now()
     const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate(now) - a.meter.rate(now))
     let total = this.inFlightBytes
+    // blocks held for the reader count too, except for a block it waits for now
+    const held = this.reading ? this.freshBytes : 0
     // no lane holds more than its share of what is outstanding while other
     // providers work or are still opening: one fast early lane must not take
     // the whole file into its window before the others can ask for any of it
@@ -362,6 +382,11 @@ export class Swarm {
       while (lane.hasRoom(this.avgBlock) && lane.inFlight.size < share && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
         const w = (this.queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) as StoredWant | null) ?? this.endgame(lane)
         if (w == null) break
+        if (!w.urgent && total + held + this.avgBlock > MAX_TOTAL_IN_FLIGHT) {
+          // far enough ahead of the reader: it catches up first
+          if (w.inFlight.size === 0) this.queue.push(w)
+          return
+        }
         this.send(lane, w)
         total += this.avgBlock
       }
@@ -438,7 +463,7 @@ export class Swarm {
         }
         w.stored = true
         // kept for the reader, which is usually just behind: it need not read the block back from disk
-        if (w.waiters.length === 0 && this.freshBytes + n <= FRESH_MAX) {
+        if (w.waiters.length === 0 && this.freshBytes + n <= (this.reading ? MAX_TOTAL_IN_FLIGHT : FRESH_MAX)) {
           this.fresh.set(w.key, bytes)
           this.freshBytes += n
         }

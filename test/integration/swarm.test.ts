@@ -4,13 +4,14 @@
 // Figures (rates, memory) are measured by `npm run bench`, not here.
 
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
-import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
+import { CAIRN, cairn, pseudoRandom, tempDir } from '../helpers.ts'
 import { startSeed, stopAll, stopLive, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
@@ -37,6 +38,15 @@ async function addTo (s: SeedProcess, file: string, extra: string[] = []): Promi
   const r = await cairn(['add', '-Q', '--repo', s.repo, ...extra, file])
   assert.equal(r.code, 0, r.stderr)
   return r.stdout.trim()
+}
+
+/** Block files under a block store (shard directories of *.data). */
+async function blockFiles (dir: string): Promise<number> {
+  let n = 0
+  for (const shard of await fs.readdir(dir).catch(() => [] as string[])) {
+    for (const name of await fs.readdir(path.join(dir, shard)).catch(() => [] as string[])) if (name.endsWith('.data')) n++
+  }
+  return n
 }
 
 interface Report { fetched: number, peers: Record<string, number>, duplicates: number, duplicateBytes: number, dropped: Array<{ peer: string, reason: string }> }
@@ -150,6 +160,39 @@ describe('swarm', () => {
       assert.equal(r.code, 0, r.stderr)
       assert.ok(r.stdoutBytes.equals(bytes), `file ${i} came back whole`)
     }
+  })
+
+  test('a reader that stops reading holds the fetch near its in-flight bound; it completes once read', async () => {
+    const provider = await seed('paced')
+    const bytes = pseudoRandom(128 * MIB, 41)
+    const file = path.join(dir, 'paced.bin')
+    await fs.writeFile(file, bytes)
+    const cid = await addTo(provider, file)
+    const repo = path.join(dir, 'paced-reader')
+    // nobody reads cat's stdout at first: the pipe fills and the reader stalls
+    const child = spawn(process.execPath, [CAIRN, '--repo', repo, 'cat', cid, '--peer', provider.addrs[0]], { stdio: ['ignore', 'pipe', 'pipe'] })
+    others.push(child)
+    child.stdout.pause()
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
+    // wait until the fetch stands still (bounded)
+    let last = -1
+    let still = 0
+    for (let i = 0; i < 60 && still < 4; i++) {
+      await new Promise(resolve => setTimeout(resolve, 500))
+      const n = await blockFiles(path.join(repo, 'blocks'))
+      still = n === last && n > 0 ? still + 1 : 0
+      last = n
+    }
+    assert.equal(still, 4, `the fetch never stood still (${last} blocks, stderr: ${stderr})`)
+    // 48 MiB in flight or held for the reader, the reader's 8 leaves, slack: far from all 128
+    assert.ok(last >= 8 && last <= 72, `${last} blocks of 1 MiB fetched while the reader stood still`)
+    const hash = createHash('sha256')
+    child.stdout.on('data', (d: Buffer) => hash.update(d))
+    child.stdout.resume()
+    assert.equal(await exited, 0, stderr)
+    assert.equal(hash.digest('hex'), createHash('sha256').update(bytes).digest('hex'))
   })
 
   test('a bad --max-upload is one clear error', async () => {
