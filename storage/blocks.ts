@@ -13,6 +13,7 @@ import { base32upper } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { syncFileSystem } from './fsync.ts'
+import { BlockWriter, type Checked } from './block-writer.ts'
 import { BlockNotFoundError, CorruptBlockError, RepoError, UnsupportedError, describeFsError } from './errors.ts'
 interface AbortOptions { signal?: AbortSignal }
 
@@ -67,6 +68,8 @@ export class Blocks implements BlockStore {
   private readonly shards = new Set<string>()
   /** numbers temp files, so concurrent writers never share one */
   private writes = 0
+  /** the thread that checks and writes fetched blocks, once a fetch needs it */
+  private writer: BlockWriter | null = null
 
   constructor (readonly dir: string) {
     this.fs = new FsBlockstore(dir)
@@ -80,7 +83,22 @@ export class Blocks implements BlockStore {
     }
   }
 
-  async close (): Promise<void> { await this.fs.close() }
+  async close (): Promise<void> {
+    await this.writer?.close()
+    await this.fs.close()
+  }
+
+  /**
+   * A fetched block: hashed against its CID and, if it matches, stored, on
+   * the block writer's thread (block-writer.ts). `owned`: nothing else refers
+   * to `bytes`, which then move to the thread and back instead of being
+   * copied; use the returned bytes afterwards.
+   */
+  async putChecked (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
+    if (cid.multihash.code === IDENTITY) return { match: digestMatches(cid, bytes), bytes }
+    this.writer ??= new BlockWriter(c => this.pathOf(c))
+    return await this.writer.write(cid, bytes, owned)
+  }
 
   /**
    * Writes a block to a temp file and renames it into place (a reader never

@@ -39,7 +39,11 @@ import type { CID } from 'multiformats/cid'
  * hash check, this rules it out.
  */
 function ownBytes (b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice()
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b
+  // not b.slice(): on a Buffer that is a view, not a copy
+  const copy = new Uint8Array(b.byteLength)
+  copy.set(b)
+  return copy
 }
 
 export class NoProvidersError extends CairnError {}
@@ -75,7 +79,7 @@ const ENDGAME_LANE_SLOTS = 4
  * bytes in flight over all providers plus blocks held for the reader (see
  * `fresh`): bounds the fetcher's memory, and how far it runs ahead of a reader
  */
-const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
+const MAX_TOTAL_IN_FLIGHT = 32 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** stored blocks kept in memory while no reader has asked for any (a prefetch alone): a reader takes them once it comes */
@@ -432,8 +436,22 @@ export class Swarm {
     if (a.status === 'have') {
       // the block outlives this tick (stored, then held for the reader): keep
       // bytes that own their memory, so what was checked is what is read
-      const bytes = ownBytes(a.bytes)
-      if (!digestMatches(w.cid, bytes)) {
+      let bytes = ownBytes(a.bytes)
+      let match: boolean
+      if (w.done) {
+        match = digestMatches(w.cid, bytes) // a late copy: checked (a lie is still a lie), not stored again
+      } else {
+        // hashed and written on the block writer's thread; a block from our
+        // own stream is ours alone and moves there and back uncopied
+        try {
+          ({ match, bytes } = await this.blocks.putChecked(w.cid, bytes, lane.kind === 'cairn'))
+        } catch (err) {
+          this.failAll(err as Error)
+          return
+        }
+        if (this.closed != null) return // a lane that died meanwhile still delivered a good block
+      }
+      if (!match) {
         // an honest cairn seed hashes every block it reads: wrong bytes are a lie (bitswap checks its own)
         if (lane.kind === 'cairn') this.node.guard.report(lane.key, 'wrong-block')
         this.dropLane(lane, new PeerFaultError(`sent bytes that do not match ${w.cid.toString()}`))
@@ -442,7 +460,7 @@ export class Swarm {
       const n = bytes.byteLength
       lane.answered(now, sentAt, n, this.avgBlock)
       this.avgBlock = Math.round(this.avgBlock * 0.9 + n * 0.1)
-      this.lastProgress = now
+      this.lastProgress = performance.now()
       const from = lane.kind === 'bitswap' ? ((lane.asker as BitswapAsker).from.get(w.key) ?? 'bitswap') : lane.key
       if (w.done) {
         this.duplicates++
@@ -454,7 +472,6 @@ export class Swarm {
         // who served what: the CLI's closing report and the dashboard tally these
         this.o.onProgress?.({ type: 'fetch:block', peer: from, bytes: n })
         try {
-          await this.blocks.put(w.cid, bytes)
           // the download cap holds this lane's slot until the bytes are paid for
           await this.node.download.take(n, this.signal)
         } catch (err) {
