@@ -34,6 +34,19 @@ export interface GetResult {
   files: number
 }
 
+/** output writes of one file in flight at once */
+const WRITES_IN_FLIGHT = 4
+
+/** Writes all of `chunk` at `position` (a write may take less than it was given). */
+async function writeAll (fh: fs.FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let done = 0
+  while (done < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, position + done)
+    if (bytesWritten === 0) throw new Error('the output file took no bytes')
+    done += bytesWritten
+  }
+}
+
 /** A name a directory entry may have: one plain path component. */
 export function checkEntryName (name: string, where: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
@@ -86,13 +99,23 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
     } else if (e.type === 'file' || e.type === 'raw' || e.type === 'identity') {
       // 'wx': create only; an existing name (a symlink included) is an error
       const fh = await fs.open(dest, 'wx', 0o644)
+      // a few writes at once, each at its own offset: one at a time, each
+      // waited for through the event loop, the output fell behind a fetch
+      const writing: Array<Promise<unknown>> = []
+      let at = 0
       try {
         for await (const chunk of entryBytes(store, e, { signal: o.signal, readAhead: store.readAhead ?? READ_AHEAD_BLOCKS })) {
-          await fh.write(chunk)
+          if (writing.length >= WRITES_IN_FLIGHT) await writing.shift()
+          const done = writeAll(fh, chunk, at)
+          done.catch(() => {}) // awaited in order below
+          writing.push(done)
+          at += chunk.byteLength
           bytes += chunk.byteLength
           o.onProgress?.({ type: 'get:bytes', bytes, totalBytes: total })
         }
+        for (const w of writing.splice(0)) await w
       } finally {
+        await Promise.allSettled(writing)
         await fh.close()
       }
       files++

@@ -11,8 +11,8 @@
 //                     [0x00][block bytes] | [0x01] don't have | [0x02] cancelled
 // The client bounds how many wants it has outstanding (its window), so the
 // server's queue and the client's read buffer stay bounded; the server reads
-// each block from disk (verified) only when it is about to send it, so it
-// never holds more than one block per stream. A cancel that arrives before
+// each block from disk (verified) only shortly before sending it (the next
+// READ_AHEAD while one is sent), so it holds at most three blocks per stream. A cancel that arrives before
 // the server reached the want saves the block being sent twice (endgame).
 
 import * as lp from 'it-length-prefixed'
@@ -62,7 +62,20 @@ export interface ServeOptions {
 /** The peer broke the protocol: a frame it may not send, or one too long to be a block. */
 export class BlockProtocolError extends Error {}
 
-interface Queued { key: string, cid: CID | null, cancelled: boolean }
+interface Queued {
+  key: string
+  cid: CID | null
+  cancelled: boolean
+  /** the block being read from disk ahead of its turn (null: missing or bad) */
+  read?: Promise<Uint8Array | null>
+}
+
+/**
+ * wants whose blocks are read from disk while earlier answers are sent:
+ * reading one block only after the last was handed to the stream left the
+ * stream idle for each read's trips through the thread pool
+ */
+const READ_AHEAD = 2
 
 const keyOf = (cidBytes: Uint8Array): string => Buffer.from(cidBytes).toString('base64')
 
@@ -73,6 +86,12 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
   let ended = false
   let failure: Error | null = null
   const poke = (): void => { const w = wake; wake = null; w?.() }
+
+  const readAhead = async (q: Queued): Promise<Uint8Array | null> => {
+    // missing, or failing its hash on disk: never served
+    q.read ??= q.cid == null || q.cancelled ? Promise.resolve(null) : store.getBytes(q.cid).catch(() => null)
+    return await q.read
+  }
 
   // read wants (and cancels) as they come, so a cancel can overtake its want
   const reading = (async () => {
@@ -110,16 +129,13 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
         await new Promise<void>(resolve => { wake = resolve })
         continue
       }
+      // the next blocks start from disk while this one is sent
+      for (let i = 0; i < READ_AHEAD && i < queue.length; i++) void readAhead(queue[i])
       let reply: Uint8Array | Uint8ArrayList
       if (q.cancelled) {
         reply = Uint8Array.of(CANCELLED)
       } else {
-        let bytes: Uint8Array | null = null
-        try {
-          bytes = q.cid == null ? null : await store.getBytes(q.cid)
-        } catch {
-          // missing, or failing its hash on disk: never served
-        }
+        const bytes = await readAhead(q)
         if (bytes == null) {
           reply = Uint8Array.of(DONT_HAVE)
         } else {
