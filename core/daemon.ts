@@ -64,6 +64,8 @@ export class Seed {
   /** Starts node, provider and API on a repo opened for writing (the seed holds its lock). */
   static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
     const chain = await openRepoChain(repo, true)
+    // the thread that writes fetched blocks: ready before the first `cat` needs it
+    repo.blocks.warmWriter()
     const node = await CairnNode.start(repo, { ...o, gossip: true })
     const provider = new Provider(node, repo.config.provide.strategy, (o.reprovideInterval ?? repo.config.provide.interval) * 1000)
     const monitor = new SeedMonitor(node, provider)

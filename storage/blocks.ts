@@ -94,6 +94,12 @@ export class Blocks implements BlockStore {
    * to `bytes`, which then move to the thread and back instead of being
    * copied; use the returned bytes afterwards.
    */
+  /** A fetch or a seed is starting: the block writer's thread gets ready meanwhile. */
+  warmWriter (): void {
+    this.writer ??= new BlockWriter(c => this.pathOf(c))
+    this.writer.warm()
+  }
+
   async putChecked (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
     if (cid.multihash.code === IDENTITY) return { match: digestMatches(cid, bytes), bytes }
     this.writer ??= new BlockWriter(c => this.pathOf(c))

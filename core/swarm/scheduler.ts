@@ -156,6 +156,7 @@ export class Swarm {
   private start (): void {
     if (this.started) return
     this.started = true
+    this.blocks.warmWriter() // ready by the time the first block arrives
     this.timer = setInterval(() => { this.tick() }, TICK_MS)
     this.timer.unref()
     this.o.signal?.addEventListener('abort', () => { this.failAll(new AbortedError('fetch interrupted; the blocks received are kept: run the same command again to resume')) }, { once: true })
