@@ -1,6 +1,7 @@
 // Shared by the tests: run the built `cairn` as a user would, in temp dirs.
 
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +11,16 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const CAIRN = path.join(ROOT, 'cli', 'cairn.js')
 export const FIXTURES = path.join(ROOT, 'fixtures')
+/**
+ * The Node flags of the launcher's `#!/usr/bin/env -S node …` line: what a
+ * user's `cairn` runs with, so `node cli/cairn.js` here gets them too.
+ */
+export const NODE_FLAGS: string[] = (() => {
+  const first = readFileSync(CAIRN, 'utf8').split('\n')[0]
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first)
+  if (m == null) throw new Error(`cli/cairn.js starts with ${JSON.stringify(first)}, not "#!/usr/bin/env -S node [--flag...]"`)
+  return m[1].split(' ').filter(f => f !== '')
+})()
 /** The Node the project pins for development and CI. */
 export const PINNED_NODE_MAJOR = 24
 
@@ -30,9 +41,9 @@ export interface RunOptions {
   node?: string
 }
 
-/** Runs `node cli/cairn.js ...args` and collects its output. */
+/** Runs `node [NODE_FLAGS] cli/cairn.js ...args` and collects its output. */
 export async function cairn (args: string[], o: RunOptions = {}): Promise<RunResult> {
-  const child = spawn(o.node ?? process.execPath, [CAIRN, ...args], {
+  const child = spawn(o.node ?? process.execPath, [...NODE_FLAGS, CAIRN, ...args], {
     cwd: o.cwd ?? ROOT,
     env: { ...process.env, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe']

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
-import { CAIRN, ROOT } from '../helpers.ts'
+import { CAIRN, NODE_FLAGS, ROOT } from '../helpers.ts'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const WORKER = path.join(HERE, 'transfer-worker.js')
@@ -75,7 +75,7 @@ export async function timedCairn (args: string[], o: TimedOptions): Promise<Time
   const env = { ...process.env }
   delete env.CAIRN_REPO
   const t0 = performance.now()
-  const child = spawn(process.execPath, [CAIRN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...NODE_FLAGS, CAIRN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   track(child)
   const pid = child.pid as number
   let out = ''

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
-import { CAIRN, ROOT, tempDir } from '../helpers.ts'
+import { CAIRN, NODE_FLAGS, ROOT, tempDir } from '../helpers.ts'
 
 /** a seed that has not printed its addresses by then counts as failed to start */
 export const READY_TIMEOUT_MS = 60_000
@@ -78,7 +78,7 @@ export async function startSeed (repo: string, o: StartOptions = {}): Promise<Se
   for (const l of listen) {
     if (o.netns == null ? !l.startsWith('/ip4/127.0.0.1/') : !DOC_RANGE.test(l)) throw new Error(`tests listen on 127.0.0.1 (or documentation ranges in a namespace) only, not ${l}`)
   }
-  const args = [CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
+  const args = [...NODE_FLAGS, CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
   const env = { ...process.env }
   delete env.CAIRN_REPO
   // `ip netns exec` execs node in place: the pid is node's
