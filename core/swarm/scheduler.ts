@@ -4,10 +4,10 @@
 // provider, sized by that provider's measured rate and latency (lane.ts).
 // Blocks are checked against their CIDs and written to the repo as they
 // arrive, and held in memory until the reader takes them; what is in flight
-// and what is held together stay under one bound, so the fetch runs at most
-// that far ahead of a reader and memory stays flat whatever the file size. A provider that refuses a block is skipped for it;
-// one that stalls, sends wrong bytes or leaves loses its wants to the
-// others. When nothing is left to ask for, idle providers are also asked
+// and what is held are bounded, and a busy reader sets the pace, so memory
+// stays flat whatever the file size. A provider that refuses a block is
+// skipped for it; one that stalls, sends wrong bytes or leaves loses its
+// wants to the others. When nothing is left to ask for, idle providers are also asked
 // for the oldest blocks still in flight elsewhere (endgame), and the other
 // copies are cancelled when the first arrives.
 //
@@ -75,11 +75,12 @@ const ENDGAME_LATE_FACTOR = 2
 const ENDGAME_MIN_AGE_MS = 200
 /** an idle lane takes endgame copies only while it has fewer than this in flight */
 const ENDGAME_LANE_SLOTS = 4
-/**
- * bytes in flight over all providers plus blocks held for the reader (see
- * `fresh`): bounds the fetcher's memory, and how far it runs ahead of a reader
- */
-const MAX_TOTAL_IN_FLIGHT = 32 * 1024 * 1024
+/** bytes in flight over all providers: bounds the fetcher's memory */
+const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
+/** blocks held in memory for a reader, at most (see `fresh`); beyond it the reader reads them back from disk */
+const MAX_HELD = 32 * 1024 * 1024
+/** while the reader waits for nothing, the fetch runs no further ahead of it than this (in flight plus held) */
+const PACE_AHEAD = 32 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** stored blocks kept in memory while no reader has asked for any (a prefetch alone): a reader takes them once it comes */
@@ -122,18 +123,23 @@ export class Swarm {
   duplicateBytes = 0
   private avgBlock = FIRST_BLOCK_GUESS
   /**
-   * Blocks stored and verified, held in memory until the reader takes them.
-   * While a reader reads, they count against MAX_TOTAL_IN_FLIGHT with the
-   * wants in flight, so the fetch runs at most that far ahead of it: every
-   * block then reaches the output from memory. Letting the fetch run ahead
+   * Blocks stored and verified, held in memory until the reader takes them
+   * (up to MAX_HELD). While the reader is busy and waits for no block, the
+   * fetch runs at most PACE_AHEAD (in flight plus held) ahead of it, so
+   * every block reaches the output from memory. Letting the fetch run ahead
    * unbounded made the reader read half of a 512 MiB file back from disk,
    * which cost the (single-threaded) fetcher more than the fetch itself
-   * (a read, a 1 MiB allocation and its garbage per block).
+   * (a read, a 1 MiB allocation and its garbage per block). While the reader
+   * waits for a block still in flight (on a slow provider), the others keep
+   * going: pausing them then cost 3 → 1 and capped seeders a quarter of
+   * their rate.
    */
   private readonly fresh = new Map<string, Uint8Array>()
   private freshBytes = 0
   /** a reader has asked for a block: hold blocks for it and pace the fetch by it */
   private reading = false
+  /** wants a reader waits for now */
+  private readonly awaited = new Set<StoredWant>()
   private started = false
   private discoveryDone = false
   private closed: Error | null = null
@@ -312,6 +318,7 @@ export class Swarm {
     if (w.failed != null) throw w.failed
     if (w.stored) return await this.blocks.getBytes(cid)
     const got = new Promise<Uint8Array>((resolve, reject) => w.waiters.push({ resolve, reject }))
+    this.awaited.add(w)
     this.queue.promote(w)
     if (!w.done && !w.queued && w.inFlight.size === 0) this.queue.push(w)
     this.pump()
@@ -375,8 +382,8 @@ export class Swarm {
     const now = performance.now()
     const lanes = [...this.lanes.values()].filter(l => l.dead == null).sort((a, b) => b.meter.rate(now) - a.meter.rate(now))
     let total = this.inFlightBytes
-    // blocks held for the reader count too, except for a block it waits for now
-    const held = this.reading ? this.freshBytes : 0
+    // a busy reader that waits for no block sets the pace
+    const paced = this.reading && this.awaited.size === 0
     // no lane holds more than its share of what is outstanding while other
     // providers work or are still opening: one fast early lane must not take
     // the whole file into its window before the others can ask for any of it
@@ -387,7 +394,7 @@ export class Swarm {
       while (lane.hasRoom(this.avgBlock) && lane.inFlight.size < share && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
         const w = (this.queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) as StoredWant | null) ?? this.endgame(lane)
         if (w == null) break
-        if (!w.urgent && total + held + this.avgBlock > MAX_TOTAL_IN_FLIGHT) {
+        if (paced && !w.urgent && total + this.freshBytes + this.avgBlock > PACE_AHEAD) {
           // far enough ahead of the reader: it catches up first
           if (w.inFlight.size === 0) this.queue.push(w)
           return
@@ -481,11 +488,12 @@ export class Swarm {
         }
         w.stored = true
         // kept for the reader, which is usually just behind: it need not read the block back from disk
-        if (w.waiters.length === 0 && this.freshBytes + n <= (this.reading ? MAX_TOTAL_IN_FLIGHT : FRESH_MAX)) {
+        if (w.waiters.length === 0 && this.freshBytes + n <= (this.reading ? MAX_HELD : FRESH_MAX)) {
           this.fresh.set(w.key, bytes)
           this.freshBytes += n
         }
         for (const x of w.waiters.splice(0)) x.resolve(bytes)
+        this.awaited.delete(w)
         if (w.expand) void this.expand(linksOf(w.cid, bytes).map((cid, i) => ({ cid, path: [...w.path, i] })).reverse()).catch(err => { this.failAll(err) })
       }
     } else if (a.status === 'dont-have') {
@@ -582,6 +590,7 @@ export class Swarm {
       if (live.every(l => w.refusedBy.has(l.key))) {
         w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)
         for (const x of w.waiters.splice(0)) x.reject(w.failed)
+        this.awaited.delete(w)
       }
     }
   }
@@ -590,6 +599,7 @@ export class Swarm {
     if (this.closed != null) return
     this.closed = err
     for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(err)
+    this.awaited.clear()
     this.close()
   }
 
@@ -605,6 +615,7 @@ export class Swarm {
       lane.asker.close()
     }
     for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(this.closed)
+    this.awaited.clear()
     this.fresh.clear()
     this.freshBytes = 0
   }
