@@ -76,9 +76,9 @@ const ENDGAME_MIN_AGE_MS = 200
 /** an idle lane takes endgame copies only while it has fewer than this in flight */
 const ENDGAME_LANE_SLOTS = 4
 /** bytes in flight over all providers: bounds the fetcher's memory */
-const MAX_TOTAL_IN_FLIGHT = 48 * 1024 * 1024
+const MAX_TOTAL_IN_FLIGHT = 40 * 1024 * 1024
 /** blocks held in memory for a reader, at most (see `fresh`); beyond it the reader reads them back from disk */
-const MAX_HELD = 32 * 1024 * 1024
+const MAX_HELD = 24 * 1024 * 1024
 /** while the reader waits for nothing, the fetch runs no further ahead of it than this (in flight plus held) */
 const PACE_AHEAD = 32 * 1024 * 1024
 /** how often stalls, time-outs and urgent re-asks are checked */
