@@ -42,7 +42,7 @@ async function writeAll (fh: fs.FileHandle, chunk: Uint8Array, position: number)
   let done = 0
   while (done < chunk.byteLength) {
     const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, position + done)
-    if (bytesWritten === 0) throw new Error('the output file took no bytes')
+    if (bytesWritten === 0) throw new OutputError('the output file took no bytes (is its file system full?)')
     done += bytesWritten
   }
 }

@@ -12,8 +12,9 @@
 // The client bounds how many wants it has outstanding (its window), so the
 // server's queue and the client's read buffer stay bounded; the server reads
 // each block from disk (verified) only shortly before sending it (the next
-// READ_AHEAD while one is sent), so it holds at most three blocks per stream. A cancel that arrives before
-// the server reached the want saves the block being sent twice (endgame).
+// READ_AHEAD while one is sent), so it holds at most three blocks per
+// stream. A cancel that arrives before the server reached the want saves
+// the block being sent twice (endgame).
 
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'

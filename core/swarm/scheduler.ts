@@ -7,9 +7,9 @@
 // and what is held are bounded, and a busy reader sets the pace, so memory
 // stays flat whatever the file size. A provider that refuses a block is
 // skipped for it; one that stalls, sends wrong bytes or leaves loses its
-// wants to the others. When nothing is left to ask for, idle providers are also asked
-// for the oldest blocks still in flight elsewhere (endgame), and the other
-// copies are cancelled when the first arrives.
+// wants to the others. When nothing is left to ask for, idle providers are
+// also asked for the oldest blocks still in flight elsewhere (endgame), and
+// the other copies are cancelled when the first arrives.
 //
 // Written here, not taken from Helia: its session path stalled on a leaf
 // until a 300 s timeout and took ~97% of blocks from one of three seeders
@@ -33,10 +33,9 @@ import type { CID } from 'multiformats/cid'
 
 /**
  * A block's bytes in memory of their own: a view into a larger buffer (a
- * frame, a decrypted message) is copied. Two 2 GiB gets in the bench failed
- * once each decoding a dag-pb node read back during the fetch (not
- * reproduced since); if another owner of that memory changed it after the
- * hash check, this rules it out.
+ * frame, a decrypted message) is copied. The block is hashed, held for the
+ * reader, and moved to the block writer's thread and back: no other owner
+ * of that memory may change it meanwhile, or lose it when it moves.
  */
 function ownBytes (b: Uint8Array): Uint8Array {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b
