@@ -78,8 +78,12 @@ const ENDGAME_LANE_SLOTS = 4
 const MAX_TOTAL_IN_FLIGHT = 40 * 1024 * 1024
 /** blocks held in memory for a reader, at most (see `fresh`); beyond it the reader reads them back from disk */
 const MAX_HELD = 24 * 1024 * 1024
-/** while the reader waits for nothing, the fetch runs no further ahead of it than this (in flight plus held) */
-const PACE_AHEAD = 32 * 1024 * 1024
+/**
+ * while the reader waits for nothing, the fetch runs no further ahead of it
+ * than this (in flight plus held); at most MAX_HELD, or blocks arriving past
+ * the held bound would leave the count and the fetch would never pause
+ */
+const PACE_AHEAD = MAX_HELD
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
 /** stored blocks kept in memory while no reader has asked for any (a prefetch alone): a reader takes them once it comes */
