@@ -33,6 +33,13 @@ const MAX_OFFENDERS = 1024
 const MAX_RECEIVED_REMEMBERED = 4096
 /** our pending manifests kept for the first peer when none listens (one publisher's share of the pool) */
 const MAX_UNSENT = 1000
+/**
+ * a peer's subscription can reach us before our own gossipsub stream to it
+ * is open; a publish then reaches nobody, yet its id enters the seen cache
+ * for minutes (seen once on a loaded CI run): the manifests kept for the
+ * first subscriber go out this long after it subscribed (one heartbeat)
+ */
+const UNSENT_FLUSH_DELAY_MS = 1000
 
 export type Verdict = 'accept' | 'ignore' | 'reject'
 
@@ -160,11 +167,15 @@ export class AnchorGossip {
 
   private readonly onSubscription = (evt: CustomEvent<SubscriptionChange>): void => {
     if (!evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.manifests)) return
-    for (const key of [...this.unsent]) {
-      this.unsent.delete(key)
-      const m = this.chain.pending.get(key)
-      if (m != null) this.sendManifest(m)
-    }
+    if (this.unsent.size === 0) return
+    setTimeout(() => {
+      if (!this.started) return
+      for (const key of [...this.unsent]) {
+        this.unsent.delete(key)
+        const m = this.chain.pending.get(key)
+        if (m != null) this.sendManifest(m)
+      }
+    }, UNSENT_FLUSH_DELAY_MS).unref()
   }
 
   /**
