@@ -4,9 +4,8 @@
 // way, so nothing is copied.
 
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
-import path from 'node:path'
 import { parentPort } from 'node:worker_threads'
+import { writeBlockFile } from './block-io.ts'
 
 export interface WriteJob {
   id: number
@@ -31,16 +30,9 @@ function run (job: WriteJob): WriteResult {
   const actual = createHash(job.hash).update(bytes).digest()
   if (Buffer.compare(actual, job.digest) !== 0) return { id, ok: false, mismatch: true, bytes }
   try {
-    const dir = path.dirname(job.file)
-    if (!shards.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true })
-      shards.add(dir)
-    }
-    fs.writeFileSync(job.tmp, bytes)
-    fs.renameSync(job.tmp, job.file)
+    writeBlockFile(job.file, job.tmp, bytes, shards)
     return { id, ok: true, bytes }
   } catch (err) {
-    try { fs.rmSync(job.tmp, { force: true }) } catch { /* gone already */ }
     return { id, ok: false, mismatch: false, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code ?? null, bytes }
   }
 }

@@ -8,10 +8,9 @@
 
 import { Worker } from 'node:worker_threads'
 import type { CID } from 'multiformats/cid'
-import { RepoError, UnsupportedError, describeFsError } from './errors.ts'
+import { RepoError, describeFsError } from './errors.ts'
+import { hashName } from './block-io.ts'
 import type { WriteJob, WriteResult } from './block-worker.ts'
-
-const HASHES: Record<number, string> = { 0x12: 'sha256', 0x13: 'sha512' }
 
 export interface Checked {
   /** the bytes hash to the CID (and are now on disk) */
@@ -36,8 +35,7 @@ export class BlockWriter {
    * the thread (it comes back in the result); otherwise it is copied.
    */
   async write (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
-    const hash = HASHES[cid.multihash.code]
-    if (hash == null) throw new UnsupportedError(`block ${cid.toString()} uses hash function 0x${cid.multihash.code.toString(16)}, which cairn cannot verify`)
+    const hash = hashName(cid)
     if (this.failed != null) throw this.failed
     const worker = this.start()
     const id = this.next++

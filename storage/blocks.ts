@@ -5,7 +5,6 @@
 // before a pin or a head is allowed to point at it.
 
 import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { FsBlockstore } from 'blockstore-fs'
@@ -14,25 +13,18 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { syncFileSystem } from './fsync.ts'
 import { BlockWriter, type Checked } from './block-writer.ts'
-import { BlockNotFoundError, CorruptBlockError, RepoError, UnsupportedError, describeFsError } from './errors.ts'
+import { hashName, writeBlockFile } from './block-io.ts'
+import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError } from './errors.ts'
 interface AbortOptions { signal?: AbortSignal }
 
 const IDENTITY = 0x00
-const SHA2_256 = 0x12
-const SHA2_512 = 0x13
 /** blockstore-fs's default file suffix; kept so the layout stays its own */
 const BLOCK_EXT = '.data'
 
 /** Hashes `bytes` with the CID's hash function; throws on an unknown one. */
 export function digestMatches (cid: CID, bytes: Uint8Array): boolean {
   const { code, digest } = cid.multihash
-  let actual: Uint8Array
-  switch (code) {
-    case IDENTITY: actual = bytes; break
-    case SHA2_256: actual = createHash('sha256').update(bytes).digest(); break
-    case SHA2_512: actual = createHash('sha512').update(bytes).digest(); break
-    default: throw new UnsupportedError(`block ${cid.toString()} uses hash function 0x${code.toString(16)}, which cairn cannot verify`)
-  }
+  const actual = code === IDENTITY ? bytes : createHash(hashName(cid)).update(bytes).digest()
   return Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength), Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength)) === 0
 }
 
@@ -88,22 +80,23 @@ export class Blocks implements BlockStore {
     await this.fs.close()
   }
 
+  private blockWriter (): BlockWriter {
+    this.writer ??= new BlockWriter(c => this.pathOf(c))
+    return this.writer
+  }
+
+  /** A fetch or a seed is starting: the block writer's thread gets ready meanwhile. */
+  warmWriter (): void { this.blockWriter().warm() }
+
   /**
    * A fetched block: hashed against its CID and, if it matches, stored, on
    * the block writer's thread (block-writer.ts). `owned`: nothing else refers
    * to `bytes`, which then move to the thread and back instead of being
    * copied; use the returned bytes afterwards.
    */
-  /** A fetch or a seed is starting: the block writer's thread gets ready meanwhile. */
-  warmWriter (): void {
-    this.writer ??= new BlockWriter(c => this.pathOf(c))
-    this.writer.warm()
-  }
-
   async putChecked (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
     if (cid.multihash.code === IDENTITY) return { match: digestMatches(cid, bytes), bytes }
-    this.writer ??= new BlockWriter(c => this.pathOf(c))
-    return await this.writer.write(cid, bytes, owned)
+    return await this.blockWriter().write(cid, bytes, owned)
   }
 
   /**
@@ -117,20 +110,9 @@ export class Blocks implements BlockStore {
     if (cid.multihash.code === IDENTITY) return cid // the CID is the data
     options?.signal?.throwIfAborted()
     const file = this.pathOf(cid)
-    const dir = path.dirname(file)
-    const tmp = `${file}.${process.pid}-${this.writes++}.tmp`
     try {
-      if (!this.shards.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true })
-        this.shards.add(dir)
-      }
-      // synchronous on purpose: a block is at most 1 MiB and lands in the page
-      // cache; blocking syscalls measured as fast as thread-pool round trips
-      // here, with less CPU and memory churn (docs/bench.md)
-      fs.writeFileSync(tmp, bytes)
-      fs.renameSync(tmp, file)
+      writeBlockFile(file, `${file}.${process.pid}-${this.writes++}.tmp`, bytes, this.shards)
     } catch (err) {
-      await fsp.rm(tmp, { force: true }).catch(() => {})
       throw new RepoError(describeFsError(err, `cannot write block ${cid.toString()}`))
     }
     return cid
