@@ -1,15 +1,21 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=1 --initial-old-space-size=128
 // The launcher: plain JavaScript that any Node can parse, so an old Node gets
 // one clear line instead of a stack trace from deep inside libp2p.
 //
-// The flag above caps V8's young generation at 4 MiB a half (its default
-// grows to 16-32 MiB on this kind of machine). A fetch allocates a stream of
-// short-lived buffers; with the large default the young generation grew
-// during a long get and the fetcher's peak RSS went from ~270 MiB for a
-// 512 MiB file to ~320 MiB for 2 GiB; capped, 245-260 and ~277 MiB, at the
-// same speed (docs/bench.md). It applies when `cairn` runs as a command (npm
-// links it so); `node cli/cairn.js` runs without it (the test helpers pass
-// the flags of this line: test/helpers.ts NODE_FLAGS).
+// The flags above tune V8's garbage collector for a stream of short-lived
+// buffers (every byte of a transfer passes through ~4 of them: socket read,
+// noise, decrypted, block). Measured on 512 MiB and 2 GiB gets (docs/bench.md):
+// - with V8's small starting old-generation limit, a full mark-compact ran
+//   every ~100 ms, ~40 per 512 MiB; their concurrent marking took about as
+//   much CPU as the fetcher's own thread, and as much again in the seed.
+//   `--initial-old-space-size=128` leaves the collections that freeing the
+//   buffers needs (~12-24), and a get took ~20% less time;
+// - a small young generation (1 MiB a half; its default grows to 16-32 MiB)
+//   frees most buffers in cheap scavenges, and keeps peak RSS flat between a
+//   512 MiB and a 2 GiB get (~240-265 against ~280 MiB).
+// They apply when `cairn` runs as a command (npm links it so); `node
+// cli/cairn.js` runs without them (the test helpers pass the flags of this
+// line: test/helpers.ts NODE_FLAGS).
 const MIN_NODE_MAJOR = 22
 const major = Number(process.versions.node.split('.')[0])
 if (!(major >= MIN_NODE_MAJOR)) {

@@ -24,7 +24,7 @@ export class DemoError extends CairnError {}
 interface Seed { repo: string, child: ChildProcess, addr: string, id: string }
 
 async function startSeed (repo: string, bootstrap: string[], signal: AbortSignal): Promise<Seed> {
-  const child = spawn(process.execPath, [CAIRN, 'seed', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap(b => ['--bootstrap', b])], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...process.execArgv, CAIRN, 'seed', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap(b => ['--bootstrap', b])], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stderr?.setEncoding('utf8').on('data', (s: string) => { err += s })
@@ -43,7 +43,7 @@ async function startSeed (repo: string, bootstrap: string[], signal: AbortSignal
 
 /** Runs one cairn command to completion; its stdout. */
 async function run (args: string[], signal: AbortSignal): Promise<string> {
-  const child = spawn(process.execPath, [CAIRN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: STEP_TIMEOUT_MS })
+  const child = spawn(process.execPath, [...process.execArgv, CAIRN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: STEP_TIMEOUT_MS })
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
