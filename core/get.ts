@@ -79,6 +79,8 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
   const total = root.type === 'directory' ? null : Number(root.size)
   let bytes = 0
   let files = 0
+  /** the output is one file, already flushed to disk */
+  let flushed = false
   o.onProgress?.({ type: 'get:start', totalBytes: total })
 
   const writeEntry = async (e: UnixFSEntry, dest: string, where: string): Promise<void> => {
@@ -114,6 +116,15 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
           o.onProgress?.({ type: 'get:bytes', bytes, totalBytes: total })
         }
         for (const w of writing.splice(0)) await w
+        // a file alone is flushed by itself: a syncfs would also write back
+        // the blocks the fetch just stored (twice the bytes; ~0.45 against
+        // ~0.2 s for 512 MiB here), which a get need not wait for: they are
+        // pinned by nobody, and one lost in a crash fails its hash and is
+        // fetched again
+        if (dest === tmp) {
+          await fh.datasync()
+          flushed = true
+        }
       } finally {
         await Promise.allSettled(writing)
         await fh.close()
@@ -135,8 +146,9 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
       if (code != null) throw new OutputError(describeFsError(err, `cannot write ${output}`))
       throw mapExportError(err, what)
     }
-    // the parent, not tmp itself: tmp may be a symlink, which sync would follow
-    await syncFileSystem(parent)
+    // a tree: every file and directory in it at once. The parent, not tmp
+    // itself: tmp may be a symlink, which sync would follow
+    if (!flushed) await syncFileSystem(parent)
     await replace(tmp, output, o.force ?? false)
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true })
