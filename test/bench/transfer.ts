@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
 import { cairnOk, killStarted } from './processes.ts'
+import { NODE_FLAGS } from '../helpers.ts'
 import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, type Ctx } from './transfer-baselines.ts'
 import { printTable, type Row } from './table.ts'
 import { MIB, UnsupportedFlagError, importInto, seed, seedPeakMiB, sha256File, shares, timedGet, ttfbApi, ttfbCli, versionSeconds, type GetRun } from './transfer-cairn.ts'
@@ -82,8 +83,9 @@ export function transferConditions (): string[] {
     `  files: ${FILE_MIB} MiB random (raw, Helia, cairn 1→1 and 3→1), ${SMALL_MIB} MiB (stall check ×${STALL_RUNS}), N × ${SMALL_MIB} MiB (N capped seeders), ${TTFB_FILE_MIB} MiB per TTFB run, ${BIG_MIB > 0 ? `${BIG_MIB} MiB (peak RSS, one run)` : 'no big file (BENCH_BIG_MIB=0)'}`,
     `  chunks: cairn default profile 1 MiB (unixfs-v1-2025), and ${CHUNK_256K}; plain Helia 1 MiB; raw senders write ${RAW_CHUNK / 1024} KiB pieces`,
     '  output on disk: cairn get writes blocks to a fresh repo and the file beside it; plain Helia writes blockstore-fs blocks and the cat output to a file; raw receivers only count bytes',
-    '  fsync: cairn get writes each fetched block to a temp file and renames it (no fsync per block), writes the output under a temp name, then one syncfs(2) of its file system (repo included) before the rename; get pins nothing. ' +
+    '  fsync: cairn get writes each fetched block to a temp file and renames it (no fsync per block, none at the end: get pins nothing), writes the output under a temp name, then fdatasync(2)s it before the rename. ' +
       'Plain Helia (blockstore-fs, output file) never fsyncs. `sync` runs before every timed fetch',
+    `  cairn's processes run with the launcher's Node flags (${NODE_FLAGS.join(' ')}) and Node's compile cache`,
     '  get --timeout (an idle limit: no block for S seconds, 120 s by default) is set to the bench\'s own bound for each case: 60 s + 1 s per MiB, stall check ' + `${STALL_TIMEOUT_MS / 1000} s`
   ]
 }
