@@ -9,7 +9,8 @@
 //   every ~100 ms, ~40 per 512 MiB; their concurrent marking took about as
 //   much CPU as the fetcher's own thread, and as much again in the seed.
 //   `--initial-old-space-size=128` leaves the collections that freeing the
-//   buffers needs (~12-24), and a get took ~20% less time;
+//   buffers needs (~12-24), and a get took ~20% less time; every start
+//   pays for it (~20 ms for `config --help`, ~60 ms for a 1 KiB get);
 // - a small young generation (1 MiB a half; its default grows to 16-32 MiB)
 //   frees most buffers in cheap scavenges, and keeps peak RSS flat between a
 //   512 MiB and a 2 GiB get (~240-265 against ~280 MiB).
