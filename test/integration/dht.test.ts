@@ -71,8 +71,12 @@ describe(`a DHT of ${SEEDS} seed processes on loopback`, { timeout: 480_000 }, (
       const st = await cairn(['stats', '--json', '--repo', s.repo])
       ok(st, `stats on seed ${i}`)
       const stats = JSON.parse(st.stdout) as { peers: number, routingTable: number }
-      assert.ok(stats.peers > 1, `seed ${i} has ${stats.peers} peer(s)`)
-      assert.ok(stats.routingTable > 1, `seed ${i} has ${stats.routingTable} peer(s) in its routing table`)
+      // the poll above is the goal's check; `stats` must report a connected
+      // node with a routing table. Not "more than one peer": the bootstrap
+      // node itself (seed 0) met the poll with one, and once the others
+      // had their own peers a CI run found it down to one connection
+      assert.ok(stats.peers >= 1, `seed ${i} has ${stats.peers} peer(s)`)
+      assert.ok(stats.routingTable >= 1, `seed ${i} has ${stats.routingTable} peer(s) in its routing table`)
     })
   })
 
