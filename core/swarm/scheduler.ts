@@ -141,7 +141,7 @@ export class Swarm {
   private freshBytes = 0
   /** a reader has asked for a block: hold blocks for it and pace the fetch by it */
   private reading = false
-  /** wants a reader waits for now */
+  /** wants a reader waits for now: exactly those with waiters */
   private readonly awaited = new Set<StoredWant>()
   private started = false
   private discoveryDone = false
@@ -557,7 +557,7 @@ export class Swarm {
         if (other != null) this.send(other, w)
       }
     }
-    const waiting = this.queue.size > 0 || [...this.lanes.values()].some(l => l.inFlight.size > 0) || [...this.wants.values()].some(w => w.waiters.length > 0)
+    const waiting = this.queue.size > 0 || [...this.lanes.values()].some(l => l.inFlight.size > 0) || this.awaited.size > 0
     if (!waiting) this.lastProgress = now
     else if (now - this.lastProgress > this.o.idleTimeoutMs) {
       const lanes = [...this.lanes.values()].filter(l => l.dead == null).length
@@ -570,8 +570,11 @@ export class Swarm {
     this.pump()
   }
 
-  /** Fails the wants that no provider can serve any more. */
-  /** `scan`: also look for wants every live provider refused (after a refusal; each scan walks every want). */
+  /**
+   * Fails the wants that no provider can serve any more. `scan`: also look
+   * for wants every live provider refused (after a refusal; each scan walks
+   * every want).
+   */
   private checkUnreachable (scan = true): void {
     if (!this.discoveryDone || this.opening.size > 0 || this.closed != null) return
     const live = [...this.lanes.values()].filter(l => l.dead == null)
@@ -601,9 +604,7 @@ export class Swarm {
   private failAll (err: Error): void {
     if (this.closed != null) return
     this.closed = err
-    for (const w of this.wants.values()) for (const x of w.waiters.splice(0)) x.reject(err)
-    this.awaited.clear()
-    this.close()
+    this.close() // every pending wait fails with `err`
   }
 
   /** Stops the timer and closes every block stream; pending waits fail. */
