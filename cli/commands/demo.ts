@@ -8,13 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { CairnError } from '../../core/errors.ts'
+import { PACKAGE_ROOT } from '../../core/version.ts'
 import { emit, type Command, type Context } from '../command.ts'
 
 /** The embedded default input: fixtures/demo beside the package. */
-const DEMO_DIR = fileURLToPath(new URL('../../../fixtures/demo', import.meta.url))
-const CAIRN = fileURLToPath(new URL('../../../cli/cairn.js', import.meta.url))
+const DEMO_DIR = path.join(PACKAGE_ROOT, 'fixtures', 'demo')
+const CAIRN = path.join(PACKAGE_ROOT, 'cli', 'cairn.js')
 /** every wait in the demo is bounded by this */
 const STEP_TIMEOUT_MS = 60_000
 const SEEDS = 3

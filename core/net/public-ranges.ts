@@ -4,17 +4,19 @@
 // @libp2p/utils (a fixed list that includes the documentation ranges), and
 // AutoNAT, identify's observed addresses, the address manager, UPnP and
 // DCUtR each import it directly; none takes an option. So that the NAT tests
-// can run in namespaces addressed from the documentation ranges, the
-// launcher installs a module load hook before libp2p is imported: it wraps
-// that one exported function so an address inside a declared range answers
-// "public", and everything else still gets libp2p's own answer. With no
-// ranges declared nothing changes.
+// can run in namespaces addressed from the documentation ranges, that one
+// exported function is wrapped so an address inside a declared range answers
+// "public", and everything else still gets libp2p's own answer: in the
+// bundle the cairn command runs (cli/bundle.js) when it is built, and for a
+// program that loads libp2p from node_modules by a module load hook that the
+// entry point installs before libp2p is imported. With no ranges declared
+// nothing changes.
 
 import module from 'node:module'
 import { BlockList, isIP } from 'node:net'
 
 /** the module whose isPrivateIp we wrap, as its URL ends */
-const TARGET = '/@libp2p/utils/dist/src/private-ip.js'
+export const PRIVATE_IP_MODULE = '/@libp2p/utils/dist/src/private-ip.js'
 const EXPORT = 'export function isPrivateIp('
 
 let declared: BlockList | null = null
@@ -44,8 +46,28 @@ export function isDeclaredPublic (ip: string): boolean {
 }
 
 /**
+ * The source of PRIVATE_IP_MODULE with isPrivateIp wrapped, importing this
+ * module from `self` (a URL, or a path the bundler resolves); null for a
+ * libp2p that renamed the function (left alone: applyPublicRanges then says
+ * so when ranges are used).
+ */
+export function wrapPrivateIpSource (source: string, self: string): string | null {
+  if (!source.includes(EXPORT)) return null
+  return source.replace(EXPORT, 'function libp2pIsPrivateIp(') +
+    `\nimport { isDeclaredPublic as cairnIsDeclaredPublic, markPrivateIpWrapped as cairnMarkWrapped } from ${JSON.stringify(self)};\n` +
+    'cairnMarkWrapped();\n' +
+    'export function isPrivateIp (ip) { return cairnIsDeclaredPublic(ip) ? false : libp2pIsPrivateIp(ip) }\n'
+}
+
+/** Called by the wrapped module when it loads. */
+export function markPrivateIpWrapped (): void {
+  wrapped = true
+}
+
+/**
  * Installs the load hook (once). Must run before anything imports
- * @libp2p/utils; returns false where this Node has no module.registerHooks.
+ * @libp2p/utils from node_modules; returns false where this Node has no
+ * module.registerHooks. In the bundle nothing loads through it.
  */
 export function installPublicRangesHook (): boolean {
   if (installed) return true
@@ -54,24 +76,16 @@ export function installPublicRangesHook (): boolean {
   module.registerHooks({
     load (url, context, nextLoad) {
       const result = nextLoad(url, context)
-      if (!url.endsWith(TARGET) || result.source == null) return result
-      const source = String(result.source)
-      // a libp2p that renamed the function: leave it alone, and say so when ranges are used
-      if (!source.includes(EXPORT)) return result
-      wrapped = true
-      return {
-        ...result,
-        source: source.replace(EXPORT, 'function libp2pIsPrivateIp(') +
-          `\nimport { isDeclaredPublic as cairnIsDeclaredPublic } from ${JSON.stringify(self)};\n` +
-          'export function isPrivateIp (ip) { return cairnIsDeclaredPublic(ip) ? false : libp2pIsPrivateIp(ip) }\n'
-      }
+      if (!url.endsWith(PRIVATE_IP_MODULE) || result.source == null) return result
+      const source = wrapPrivateIpSource(String(result.source), self)
+      return source == null ? result : { ...result, source }
     }
   })
   installed = true
   return true
 }
 
-/** True once libp2p's isPrivateIp has been loaded through the hook. */
+/** True once libp2p's isPrivateIp has been loaded wrapped. */
 export function publicRangesActive (): boolean {
   return wrapped
 }

@@ -1,0 +1,97 @@
+// The second build step (`npm run build`, after tsc): bundles the compiled CLI
+// in dist/ with its dependencies into dist/bundle/, which the launcher
+// (cli/cairn.js) runs. Node resolved and loaded ~900 modules for a fetch: of
+// a 1 KiB get's ~0.55 s, ~0.3 s went to module resolution, package.json
+// reads and stats (node --cpu-prof); bundled, the same get takes ~0.25 s
+// (docs/design.md). Commands stay lazy: each is a chunk of its own
+// (splitting), loaded only when run. The tests' own imports of dist/ are not
+// bundled.
+
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
+import { PRIVATE_IP_MODULE, wrapPrivateIpSource } from '../dist/core/net/public-ranges.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const DIST = path.join(ROOT, 'dist')
+const OUT = path.join(DIST, 'bundle')
+
+/** entry points: the CLI, and the workers, which their modules start by these names beside them */
+const ENTRIES = {
+  main: 'cli/main.js',
+  'block-worker': 'storage/block-worker.js',
+  'mine-worker': 'core/anchor/mine-worker.js'
+}
+
+/**
+ * Packages left in node_modules, loaded from there at run time, each because
+ * it reads a file beside itself that the bundle would not have.
+ */
+const LEFT_OUT = [
+  // reads dist/rabin.wasm through __dirname (the rabin chunker)
+  'rabin-wasm',
+  // reads its own package.json through require('../../package.json') (UPnP)
+  '@achingbrain/ssdp'
+]
+
+/** `s` matched literally in a RegExp */
+const literal = s => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+
+/** Imports of LEFT_OUT packages become relative imports of the files the resolver found. */
+const leaveOut = {
+  name: 'leave-out',
+  setup (build) {
+    const filter = new RegExp(`^(${LEFT_OUT.map(literal).join('|')})$`)
+    build.onResolve({ filter }, async args => {
+      if (args.pluginData === 'leave-out') return undefined
+      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'leave-out' })
+      if (found.errors.length > 0) return { errors: found.errors }
+      return { path: path.relative(OUT, found.path).split(path.sep).join('/'), external: true }
+    })
+  }
+}
+
+/** libp2p's isPrivateIp, wrapped as the launcher's hook wraps it for unbundled code (core/net/public-ranges.ts). */
+const publicRanges = {
+  name: 'public-ranges',
+  setup (build) {
+    const self = path.join(DIST, 'core', 'net', 'public-ranges.js')
+    const filter = new RegExp(`${literal(PRIVATE_IP_MODULE)}$`)
+    build.onLoad({ filter }, async args => {
+      const source = await fs.readFile(args.path, 'utf8')
+      const wrapped = wrapPrivateIpSource(source, self)
+      if (wrapped == null) {
+        return { contents: source, warnings: [{ text: 'libp2p no longer exports isPrivateIp there: network.publicRanges will refuse to start a node' }] }
+      }
+      return { contents: wrapped, loader: 'js' }
+    })
+  }
+}
+
+await fs.rm(OUT, { recursive: true, force: true })
+const result = await esbuild.build({
+  absWorkingDir: ROOT,
+  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(DIST, file)])),
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  // class and function names survive renaming: errors are told apart by
+  // `name` (new.target.name), also across the daemon's API
+  keepNames: true,
+  // white space and syntax only (names stay, for stack traces): a 1 KiB get
+  // started ~10% sooner (smaller files to read and parse)
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  // CommonJS dependencies call require(); an ESM bundle has none of its own
+  banner: { js: "import { createRequire as __cairnCreateRequire } from 'node:module'; const require = __cairnCreateRequire(import.meta.url);" },
+  // ink imports its devtools only with DEV=true; the package is not installed
+  external: ['react-devtools-core'],
+  plugins: [leaveOut, publicRanges],
+  logLevel: 'warning'
+})
+if (result.errors.length > 0) process.exit(1)
