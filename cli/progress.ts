@@ -57,8 +57,8 @@ export async function createProgress (ctx: Context, label: string): Promise<Prog
     }
   }
 
-  const [{ render }, { createElement }, { ProgressBar }] = await Promise.all([import('ink'), import('react'), import('./ui/ProgressBar.tsx')])
-  const element = (done: boolean) => createElement(ProgressBar, {
+  const [{ render }, { progressBar }] = await Promise.all([import('ink'), import('./ui/ProgressBar.tsx')])
+  const element = (done: boolean) => progressBar({
     label,
     bytes,
     total,

@@ -134,10 +134,10 @@ Examples
 }
 
 async function dashboard (ctx: Context, seed: import('../../core/daemon.ts').Seed, interrupted: Promise<void>): Promise<void> {
-  const [{ render }, { createElement }, { SeedApp }] = await Promise.all([import('ink'), import('react'), import('../ui/SeedApp.tsx')])
+  const [{ render }, { seedApp }] = await Promise.all([import('ink'), import('../ui/SeedApp.tsx')])
   let quit: () => void = () => {}
   const quitting = new Promise<void>(resolve => { quit = resolve })
-  const app = render(createElement(SeedApp, {
+  const app = render(seedApp({
     snapshot: () => seed.monitor.snapshot(),
     onQuit: () => quit(),
     onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${(err as Error).message}`)) }

@@ -37,3 +37,6 @@ export function ProgressBar ({ label, bytes, total, rate, done = false, width = 
     </Box>
   )
 }
+
+/** The bar as an element, for render() in cli/progress.ts (which so needs no React of its own). */
+export const progressBar = (props: ProgressBarProps) => <ProgressBar {...props} />

@@ -13,6 +13,9 @@ export interface SeedAppProps {
   onMine: () => void
 }
 
+/** The dashboard as an element, for render() in cli/commands/seed.ts (which so needs no React of its own). */
+export const seedApp = (props: SeedAppProps) => <SeedApp {...props} />
+
 export function SeedApp ({ snapshot, onQuit, onMine }: SeedAppProps) {
   const [snap, setSnap] = useState(snapshot)
   const [focus, setFocus] = useState<Pane>('peers')

@@ -109,3 +109,14 @@ test('every file the bundle reads beside itself is there', async () => {
   }
   assert.deepEqual(missing, [])
 })
+
+test('no chunk is a CommonJS package behind a dynamic import (its named exports would be missing)', async () => {
+  // esbuild turns import('cjs-package') into a chunk exporting only `default`:
+  // `(await import('react')).createElement` was undefined in the bundle
+  const names = (await fs.readdir(BUNDLE)).filter(n => n.endsWith('.js'))
+  const defaultOnly: string[] = []
+  for (const n of names) {
+    if (/export default require_\w+\(\);/.test(await fs.readFile(path.join(BUNDLE, n), 'utf8'))) defaultOnly.push(n)
+  }
+  assert.deepEqual(defaultOnly, [])
+})
