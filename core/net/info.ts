@@ -90,24 +90,52 @@ export async function connect (node: CairnNode, addr: string, signal?: AbortSign
 
 export interface ProviderRow { id: string, addresses: string[], ms: number }
 
-/** Providers of `cid` as they are found; throws NotFoundInNetworkError if none within the time limit. */
+/** a lookup that ended with no provider is run again after this, doubling up to RELOOKUP_MAX_MS */
+const RELOOKUP_FIRST_MS = 500
+const RELOOKUP_MAX_MS = 8_000
+
+/**
+ * Providers of `cid` as they are found; throws NotFoundInNetworkError if none
+ * within the time limit. A lookup that ends empty is run again until then: a
+ * fresh node's first one may run before its bootstrap peer is in its routing
+ * table (it then ends at once), and a record may land moments later.
+ */
 export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs: number, max?: number, signal?: AbortSignal }): AsyncGenerator<ProviderRow> {
   const t0 = performance.now()
   const signal = o.signal != null ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs)
   const seen = new Set<string>()
-  try {
-    for await (const p of node.libp2p.contentRouting.findProviders(cid, { signal })) {
-      const id = p.id.toString()
-      if (seen.has(id)) continue
-      seen.add(id)
-      yield { id, addresses: p.multiaddrs.map(a => a.toString()), ms: Math.round(performance.now() - t0) }
-      if (o.max != null && seen.size >= o.max) return
+  let failure: Error | undefined
+  for (let pause = RELOOKUP_FIRST_MS; seen.size === 0 && !signal.aborted; pause = Math.min(pause * 2, RELOOKUP_MAX_MS)) {
+    try {
+      for await (const p of node.libp2p.contentRouting.findProviders(cid, { signal })) {
+        const id = p.id.toString()
+        if (seen.has(id)) continue
+        seen.add(id)
+        yield { id, addresses: p.multiaddrs.map(a => a.toString()), ms: Math.round(performance.now() - t0) }
+        if (o.max != null && seen.size >= o.max) return
+      }
+    } catch (err) {
+      if (o.signal?.aborted === true) throw err
+      if (signal.aborted) break
+      failure = err as Error
+      // nobody to ask, and nobody who could connect: waiting cannot help
+      if (node.libp2p.getConnections().length === 0 && node.settings.bootstrap.length === 0) break
     }
-  } catch (err) {
-    if (o.signal?.aborted === true) throw err
-    if (seen.size === 0 && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${(err as Error).message}`)
+    if (seen.size === 0) await sleepUnless(pause, signal)
   }
-  if (seen.size === 0) throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s`)
+  if (o.signal?.aborted === true) throw o.signal.reason
+  if (seen.size === 0 && failure != null && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${failure.message}`)
+  if (seen.size === 0) throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s${failure != null ? ` (the last lookup failed: ${failure.message})` : ''}`)
+}
+
+/** Waits `ms`, or less if `signal` aborts first; never throws. */
+async function sleepUnless (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => {
+    const done = (): void => { clearTimeout(t); signal.removeEventListener('abort', done); resolve() }
+    const t = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 export interface NodeStats {
