@@ -14,7 +14,8 @@
 // Before measuring, it waits (bounded) until every routing table holds
 // min(N-1, K) peers. Nodes started together often stay at a few peers until their
 // second self-query, 60 s after the first (core/net/network.ts): the wait
-// ends once the tables settle after it.
+// ends once the tables settle after it. Measuring starts no sooner than
+// that second self-query plus SETTLED_MS after the start, in a settled swarm.
 //
 //   node dist/test/bench/dht.js          runs this part alone
 //   BENCH_DHT_SIZES=20,50  BENCH_DHT_CIDS=20  BENCH_DHT_MAX_PROCS=25
@@ -332,6 +333,11 @@ async function swarm (n: number, tmp: string, log: (s: string) => void): Promise
     const upMs = performance.now() - t0
     const t = await waitForTables(s, log)
     log(`dht ${n}: ${s.layout}; up in ${(upMs / 1000).toFixed(1)} s; routing tables ≥ ${t.want} on ${t.sizes.filter(x => x >= t.want).length}/${n} after ${(t.ms / 1000).toFixed(1)} s more (min ${Math.min(...t.sizes)}, median ${median(t.sizes)})`)
+    // measure a settled swarm: past the first periodic self-query of every
+    // node (SELF_QUERY_MS after its start), whose wave of queries would
+    // otherwise land among the timed provides whenever the tables filled first
+    const settled = t0 + SELF_QUERY_MS + SETTLED_MS - performance.now()
+    if (settled > 0) await new Promise(resolve => setTimeout(resolve, settled))
     const m = await measure(s, log)
     log(`dht ${n}: ${CIDS} provides + lookups in ${(m.ms / 1000).toFixed(1)} s`)
     return rowsFor(n, s, t, upMs, m)
