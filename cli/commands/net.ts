@@ -113,7 +113,8 @@ Usage
 
 Prints one peer ID per provider as they are found. Uses the seed when one
 runs; else starts a node for the command, bootstrapped from config and
---bootstrap. Fails when nobody is found within --timeout (default 30 s).
+--bootstrap. A lookup that finds nobody is run again until --timeout
+(default 30 s); then it fails.
 
 Examples
   $ cairn findprovs bafy... --max 1 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...`,
