@@ -1,6 +1,7 @@
 // What a running node says about itself and its peers, as plain data: the
 // CLI, the daemon API and the dashboard all read these.
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CairnError, UsageError } from '../errors.ts'
 import { routingTableSize } from './table-filler.ts'
@@ -121,21 +122,12 @@ export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs
       // nobody to ask, and nobody who could connect: waiting cannot help
       if (node.libp2p.getConnections().length === 0 && node.settings.bootstrap.length === 0) break
     }
-    if (seen.size === 0) await sleepUnless(pause, signal)
+    // the time limit ends the wait too, and the loop with it
+    if (seen.size === 0) await sleep(pause, undefined, { signal }).catch(() => {})
   }
   if (o.signal?.aborted === true) throw o.signal.reason
   if (seen.size === 0 && failure != null && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${failure.message}`)
   if (seen.size === 0) throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s${failure != null ? ` (the last lookup failed: ${failure.message})` : ''}`)
-}
-
-/** Waits `ms`, or less if `signal` aborts first; never throws. */
-async function sleepUnless (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => {
-    const done = (): void => { clearTimeout(t); signal.removeEventListener('abort', done); resolve() }
-    const t = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 export interface NodeStats {

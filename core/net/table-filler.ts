@@ -34,8 +34,6 @@ export class TableFiller {
   private running = false
   /** whether the last query found new peers (or none ran yet): then a new connection is worth a query soon */
   private growing = true
-  /** self-queries run since start */
-  queries = 0
 
   constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
 
@@ -59,7 +57,6 @@ export class TableFiller {
     const before = routingTableSize(this.dht)
     if (before >= TARGET || this.libp2p.getConnections().length === 0) return
     this.running = true
-    this.queries++
     try {
       const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS)
       for await (const _ of this.dht.getClosestPeers(this.libp2p.peerId.toMultihash().bytes, { signal })) { /* the table fills as the query runs */ }
