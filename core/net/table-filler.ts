@@ -4,7 +4,11 @@
 // swarm, a LAN coming up) kept 1-5 peers for a minute (measured by the DHT
 // bench). While the table holds fewer than TARGET peers and the node has
 // connections, this runs a self-query of its own with backoff: 1 s, 2 s,
-// 4 s … 30 s, and fast again while queries still find new peers.
+// 4 s … 30 s, and fast again while queries still find new peers. Once
+// QUIET_ROUNDS queries in a row find nobody new it rests, until the table
+// shrinks below what it held then: kad-dht's own self-query (every 60 s on a local network) keeps
+// a settled table fresh, and in a swarm too small to fill 20 places a query
+// every 30 s from every node only kept the swarm answering each other.
 //
 // It runs its own query, awaited, rather than kad-dht's refreshRoutingTable():
 // that one starts a refresh of every bucket and returns at once, and each
@@ -21,6 +25,8 @@ import type { Libp2p } from '@libp2p/interface'
 const TARGET = 20
 const FIRST_MS = 1_000
 const MAX_MS = 30_000
+/** queries in a row that find nobody new before the filler rests (a new peer may take a round or two to be known) */
+const QUIET_ROUNDS = 3
 /** one query's time limit */
 const QUERY_TIMEOUT_MS = 10_000
 
@@ -32,8 +38,13 @@ export function routingTableSize (dht: unknown): number {
 export class TableFiller {
   private readonly timer = new BackoffTimer(async () => { await this.tick() }, FIRST_MS, MAX_MS)
   private running = false
-  /** whether the last query found new peers (or none ran yet): then a new connection is worth a query soon */
-  private growing = true
+  /** queries in a row that found nobody new */
+  private quiet = 0
+  /**
+   * the table's size when the filler came to rest (QUIET_ROUNDS quiet
+   * queries), else 0: a table at least this full needs no query
+   */
+  private settled = 0
 
   constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
 
@@ -48,14 +59,21 @@ export class TableFiller {
   }
 
   private readonly onConnect = (): void => {
-    if (this.growing && routingTableSize(this.dht) < TARGET) this.timer.reset()
+    // a new peer is worth a query soon only while queries still find peers
+    if (this.quiet === 0 && this.wanted(routingTableSize(this.dht))) this.timer.reset()
   }
 
-  /** One round: a self-query while the table is short of TARGET and someone is connected. */
+  /** Whether a table of `size` peers is worth a query. */
+  private wanted (size: number): boolean {
+    return size < TARGET && (this.settled === 0 || size < this.settled)
+  }
+
+  /** One round: a self-query while the table is short, growing or shrunk, and someone is connected. */
   async tick (): Promise<void> {
     if (this.running) return
     const before = routingTableSize(this.dht)
-    if (before >= TARGET || this.libp2p.getConnections().length === 0) return
+    if (!this.wanted(before) || this.libp2p.getConnections().length === 0) return
+    this.settled = 0 // short of the settled size (or never settled): query until it settles again
     this.running = true
     try {
       const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS)
@@ -65,7 +83,14 @@ export class TableFiller {
     } finally {
       this.running = false
     }
-    this.growing = routingTableSize(this.dht) > before
-    if (this.growing) this.timer.reset()
+    const after = routingTableSize(this.dht)
+    if (after > before) {
+      this.quiet = 0
+      this.timer.reset()
+    } else if (++this.quiet >= QUIET_ROUNDS) {
+      // at least 1: an empty table (connected to no DHT peer yet) keeps asking
+      this.settled = Math.max(after, 1)
+      this.quiet = 0
+    }
   }
 }

@@ -1,8 +1,8 @@
 // Unit test with a fake libp2p and DHT: the filler runs awaited self-queries
-// while the table is short and someone is connected, one at a time, and a
-// new connection brings the next one forward only while queries still find
-// new peers (a 20-seed swarm, whose tables never reach 20, used to query
-// without pause).
+// while the table is short and someone is connected, one at a time, until
+// three in a row find nobody new, and again once the table shrank; a new
+// connection brings the next one forward only while they find peers (a
+// 20-seed swarm, whose tables never reach 20, used to query without pause).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { TableFiller } from '../../../core/net/table-filler.ts'
@@ -33,15 +33,27 @@ function fakes (o: { connections: number, table: number, grows: number[] }) {
 }
 
 test('queries our own key, awaited and one at a time, while the table is short and a peer is connected', async () => {
-  const f = fakes({ connections: 1, table: 1, grows: [5, 0] })
+  const f = fakes({ connections: 1, table: 1, grows: [5, 0, 0, 0, 2] })
   const filler = new TableFiller(f.libp2p as never, f.dht as never)
   await Promise.all([filler.tick(), filler.tick(), filler.tick()])
   assert.equal(f.state.queries, 1, 'overlapping rounds share one query')
   assert.equal(f.state.maxInFlight, 1)
   assert.deepEqual(f.state.keys, ['0002ca1e'])
   assert.equal(f.dht.routingTable.size, 6)
+})
+
+test('rests after three queries in a row find nobody new, until the table shrinks', async () => {
+  const f = fakes({ connections: 1, table: 1, grows: [5, 0, 0, 0, 2] })
+  const filler = new TableFiller(f.libp2p as never, f.dht as never)
+  for (let i = 0; i < 4; i++) await filler.tick() // grew to 6, then three quiet queries
+  assert.equal(f.state.queries, 4)
   await filler.tick()
-  assert.equal(f.state.queries, 2)
+  await filler.tick()
+  assert.equal(f.state.queries, 4, 'a settled table was queried again')
+  f.dht.routingTable.size = 4 // peers lost since
+  await filler.tick()
+  assert.equal(f.state.queries, 5, 'a table that shrank below its settled size was not queried')
+  assert.equal(f.dht.routingTable.size, 6)
 })
 
 test('no query with no connection, or with a full table', async () => {
@@ -53,21 +65,17 @@ test('no query with no connection, or with a full table', async () => {
   assert.equal(full.state.queries, 0)
 })
 
-test('a new connection brings a query forward while queries find peers, and not once they stop finding any', async () => {
-  const f = fakes({ connections: 3, table: 2, grows: [4, 0, 0] })
+test('at rest, neither the timer nor a new connection runs a query', async () => {
+  const f = fakes({ connections: 3, table: 2, grows: [4, 0, 0, 0] })
   const filler = new TableFiller(f.libp2p as never, f.dht as never)
   filler.start()
   try {
-    await filler.tick() // grew: 2 -> 6
-    await filler.tick() // found nobody new
-    assert.equal(f.state.queries, 2)
-    // the round the timer had scheduled (1 s after the growth) finds nobody
-    // either; the next waits 2 s from then, unless a connection resets it
-    for (let i = 0; i < 40 && f.state.queries < 3; i++) await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(f.state.queries, 3)
+    for (let i = 0; i < 4; i++) await filler.tick() // grew: 2 -> 6 (the timer reset to 1 s), then three quiet queries
+    assert.equal(f.state.queries, 4)
     f.connect()
+    // the timer's round (1 s after the growth) and any round a reset would bring
     await new Promise(resolve => setTimeout(resolve, 1500))
-    assert.equal(f.state.queries, 3, 'a connection reset the timer though the last queries found nobody new')
+    assert.equal(f.state.queries, 4, 'a settled table was queried again')
   } finally {
     filler.stop()
   }
