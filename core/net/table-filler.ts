@@ -6,9 +6,10 @@
 // connections, this runs a self-query of its own with backoff: 1 s, 2 s,
 // 4 s … 30 s, and fast again while queries still find new peers. Once
 // QUIET_ROUNDS queries in a row find nobody new it rests, until the table
-// shrinks below what it held then: kad-dht's own self-query (every 60 s on a local network) keeps
-// a settled table fresh, and in a swarm too small to fill 20 places a query
-// every 30 s from every node only kept the swarm answering each other.
+// shrinks below what it held then: kad-dht's own self-query (every 60 s on
+// a local network) keeps a settled table fresh, and in a swarm too small to
+// fill 20 places a query every 30 s from every node only kept the swarm
+// answering each other.
 //
 // It runs its own query, awaited, rather than kad-dht's refreshRoutingTable():
 // that one starts a refresh of every bucket and returns at once, and each
