@@ -334,9 +334,10 @@ async function swarm (n: number, tmp: string, log: (s: string) => void): Promise
     const t = await waitForTables(s, log)
     log(`dht ${n}: ${s.layout}; up in ${(upMs / 1000).toFixed(1)} s; routing tables ≥ ${t.want} on ${t.sizes.filter(x => x >= t.want).length}/${n} after ${(t.ms / 1000).toFixed(1)} s more (min ${Math.min(...t.sizes)}, median ${median(t.sizes)})`)
     // measure a settled swarm: past the first periodic self-query of every
-    // node (SELF_QUERY_MS after its start), whose wave of queries would
-    // otherwise land among the timed provides whenever the tables filled first
-    const settled = t0 + SELF_QUERY_MS + SETTLED_MS - performance.now()
+    // node (SELF_QUERY_MS after its start, the last one up at t0 + upMs), whose
+    // wave of queries would otherwise land among the timed provides whenever
+    // the tables filled first
+    const settled = t0 + upMs + SELF_QUERY_MS + SETTLED_MS - performance.now()
     if (settled > 0) await new Promise(resolve => setTimeout(resolve, settled))
     const m = await measure(s, log)
     log(`dht ${n}: ${CIDS} provides + lookups in ${(m.ms / 1000).toFixed(1)} s`)

@@ -33,7 +33,7 @@ function fakes (o: { connections: number, table: number, grows: number[] }) {
 }
 
 test('queries our own key, awaited and one at a time, while the table is short and a peer is connected', async () => {
-  const f = fakes({ connections: 1, table: 1, grows: [5, 0, 0, 0, 2] })
+  const f = fakes({ connections: 1, table: 1, grows: [5] })
   const filler = new TableFiller(f.libp2p as never, f.dht as never)
   await Promise.all([filler.tick(), filler.tick(), filler.tick()])
   assert.equal(f.state.queries, 1, 'overlapping rounds share one query')
