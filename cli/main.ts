@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   chain: async () => ({ command: (await import('./commands/anchor.ts')).chain }),
   proof: async () => ({ command: (await import('./commands/anchor.ts')).proof }),
   verify: async () => ({ command: (await import('./commands/anchor.ts')).verify }),
+  name: async () => await import('./commands/name.ts'),
+  key: async () => await import('./commands/key.ts'),
   demo: async () => await import('./commands/demo.ts')
 }
 
@@ -60,6 +62,8 @@ const SUMMARIES: Record<string, string> = {
   chain: 'the anchor chain: head, height, work, target, pending',
   proof: 'export a proof that a CID is anchored: proof CID [-o FILE]',
   verify: 'check content, its signed manifest and anchoring: verify CID|PATH | --proof FILE',
+  name: 'IPNS names: name publish CID | name resolve NAME | name history NAME',
+  key: 'publishing keys for names: key gen NAME | key ls | key rm NAME',
   demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
 }
 

@@ -9,6 +9,7 @@ import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
+import type { NameStatus } from './names/republisher.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
 import type { SyncStats } from './anchor/sync-service.ts'
@@ -63,6 +64,8 @@ export interface SeedSnapshot {
   log: Array<{ time: number, line: string }>
   /** NAT state: reachability and the relays we hold a slot on */
   nat?: { reachability: Reachability, relays: string[] }
+  /** names this seed publishes, and when each is republished */
+  names?: NameStatus[]
 }
 
 export interface ChainRow {
@@ -85,6 +88,8 @@ export class SeedMonitor {
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
   /** set by the seed: its anchor chain and miner */
+  /** the republisher's view of the names this seed publishes */
+  names: (() => NameStatus[]) | null = null
   anchor: { chain: AnchorChain, miner: () => MinerStats | null, sync?: () => SyncStats, gossip?: () => GossipStats } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
@@ -198,7 +203,8 @@ export class SeedMonitor {
       guard: { ...this.node.guard.stats },
       chain: this.chainRow(),
       log: this.lines.slice(-50),
-      nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
+      nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() },
+      names: this.names?.() ?? []
     }
   }
 }
