@@ -10,6 +10,8 @@ import { Readable } from 'node:stream'
 import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
 import { CairnError } from '../core/errors.ts'
 import type { Context } from './command.ts'
+import type { Method, Params } from '../core/api/contract.ts'
+import type { Result } from '../core/api/handlers.ts'
 import type { IncomingMessage } from 'node:http'
 
 // node:http through require, not import: the ESM namespace of node:http reads
@@ -36,11 +38,16 @@ export interface CallOptions {
   body?: NodeJS.ReadableStream
 }
 
+/** methods whose answer is bytes (protocol.ts BYTE_METHODS) */
+type ByteMethod = 'cat' | 'car.export'
+type JsonMethod = Exclude<Method, ByteMethod>
+
+/** A call's params and result are typed from the contract and the handlers (core/api/contract.ts). */
 export interface Invoker {
   /** true when a seed answers */
   readonly remote: boolean
-  call: (method: string, params: Record<string, unknown>, o?: CallOptions) => Promise<any>
-  bytes: (method: string, params: Record<string, unknown>, signal?: AbortSignal) => AsyncIterable<Uint8Array>
+  call: <M extends JsonMethod>(method: M, params: Params<M>, o?: CallOptions) => Promise<Result<M>>
+  bytes: <M extends ByteMethod>(method: M, params: Params<M>, signal?: AbortSignal) => AsyncIterable<Uint8Array>
   close: () => Promise<void>
 }
 
@@ -78,7 +85,7 @@ class HttpInvoker implements Invoker {
   readonly remote = true
   constructor (private readonly e: ApiEndpoint, private readonly signal: AbortSignal) {}
 
-  private request (method: string, params: Record<string, unknown>, body?: NodeJS.ReadableStream, signal?: AbortSignal): Promise<IncomingMessage> {
+  private request (method: string, params: object, body?: NodeJS.ReadableStream, signal?: AbortSignal): Promise<IncomingMessage> {
     const headers: Record<string, string> = { [TOKEN_HEADER]: `Bearer ${this.e.token}` }
     if (body != null) headers[PARAMS_HEADER] = Buffer.from(JSON.stringify(params)).toString('base64url')
     else headers['content-type'] = 'application/json'
@@ -93,7 +100,7 @@ class HttpInvoker implements Invoker {
     })
   }
 
-  async call (method: string, params: Record<string, unknown>, o: CallOptions = {}): Promise<unknown> {
+  async call<M extends JsonMethod> (method: M, params: Params<M>, o: CallOptions = {}): Promise<Result<M>> {
     const res = await this.request(method, params, o.body)
     let buffered = ''
     let result: unknown
@@ -111,10 +118,10 @@ class HttpInvoker implements Invoker {
       }
     }
     if (!got) throw new DaemonUnreachableError(`the seed closed the connection during ${method}`)
-    return result
+    return result as Result<M> // the seed runs the same handlers: what they return is what came
   }
 
-  async * bytes (method: string, params: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  async * bytes<M extends ByteMethod> (method: M, params: Params<M>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const res = await this.request(method, params, undefined, signal)
     if (res.headers['content-type'] !== 'application/octet-stream') {
       let text = ''
@@ -173,20 +180,26 @@ class LocalInvoker implements Invoker {
     return t[method]
   }
 
-  async call (method: string, params: Record<string, unknown>, o: CallOptions = {}): Promise<unknown> {
+  async call<M extends JsonMethod> (method: M, params: Params<M>, o: CallOptions = {}): Promise<Result<M>> {
     const h = await this.handler(method)
     return await (h({
-      params,
+      params: (await this.check(method, params)),
       body: (o.body ?? null) as never,
       signal: this.ctx.signal,
       progress: p => o.onProgress?.(p),
       item: i => o.onItem?.(i)
-    }) as Promise<unknown>)
+    }) as Promise<Result<M>>)
   }
 
-  async * bytes (method: string, params: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  /** the seed checks each call against the contract; in process, so does this */
+  private async check (method: string, params: object): Promise<Record<string, unknown>> {
+    const { checkParams } = await import('../core/api/contract.ts')
+    return checkParams(method, params)
+  }
+
+  async * bytes<M extends ByteMethod> (method: M, params: Params<M>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const h = await this.handler(method)
-    yield * (h({ params, body: null, signal: signal ?? this.ctx.signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>)
+    yield * (h({ params: await this.check(method, params), body: null, signal: signal ?? this.ctx.signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>)
   }
 
   async close (): Promise<void> {

@@ -89,7 +89,7 @@ Examples
         const r = await add(null, input, { ...params, signal: ctx.signal, onProgress })
         return { root: r.root.toString(), entries: r.entries.map(e => ({ cid: e.cid.toString(), path: e.path, size: e.size })) }
       }
-      return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined })) as AddReply
+      return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined }))
     })
     for (const a of (result as AddReply).anchor ?? []) {
       if (a.status === 'not-queued') report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${a.reason ?? ''} (run cairn anchor ${a.root} later)`, { warning: 'not-queued', root: a.root, reason: a.reason })

@@ -7,10 +7,7 @@ import { escapeTerminal } from '../../core/escape.ts'
 import { CairnError, UsageError } from '../../core/errors.ts'
 import { emit, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
-import type { ChainSummary } from '../../core/anchor/service.ts'
-import type { VerifyReport } from '../../core/anchor/verify.ts'
 import type { Anchored } from '../../core/anchor/proof.ts'
-import type { MinerStats } from '../../core/anchor/miner.ts'
 
 /** One of verify's checks failed; the report says which. */
 export class VerificationFailedError extends CairnError {}
@@ -39,7 +36,7 @@ Examples
   flags: {},
   async run (ctx) {
     const cid = one(ctx, 'anchor needs one CID')
-    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid })) as { root: string, manifest: string, status: string }
+    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid }))
     emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
   }
 }
@@ -57,7 +54,7 @@ Examples
   flags: {},
   async run (ctx) {
     if (ctx.input.length > 0) throw new UsageError('chain takes no arguments')
-    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('chain', {})) as ChainSummary & { miner: MinerStats | null }
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('chain', {}))
     if (ctx.json) { emit(ctx, '', s); return }
     const lines = [
       `network  ${s.network} (${s.id})`,
@@ -99,12 +96,12 @@ Examples
     const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
     const seq = ctx.flags.seq as number | undefined
     if (seq != null && (!Number.isSafeInteger(seq) || seq < 0 || !cid.startsWith('/ipns/'))) throw new UsageError('--seq takes a whole number, for a proof of /ipns/NAME')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output, seq })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
-    if (output != null) {
-      report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${output} (${r.bytes} bytes)`, r)
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output, seq }))
+    if ('proof' in r) {
+      await writeOut(ctx, Buffer.from(r.proof, 'base64'))
       return
     }
-    await writeOut(ctx, Buffer.from(r.proof as string, 'base64'))
+    report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${r.output} (${r.bytes} bytes)`, r)
   }
 }
 
@@ -169,7 +166,7 @@ Examples
       try { CID.parse(arg) } catch { throw new UsageError(`${arg} is neither a CID nor a file or directory`) }
       params = { cid: arg }
     }
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params)) as VerifyReport
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params))
     if (ctx.json) emit(ctx, '', r)
     else {
       for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${c.detail}\n`)

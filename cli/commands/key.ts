@@ -2,8 +2,6 @@ import { UsageError } from '../../core/errors.ts'
 import { emit, report, type Command } from '../command.ts'
 import { withInvoker } from '../client.ts'
 
-interface KeyInfo { name: string, id: string }
-
 export const command: Command = {
   name: 'key',
   summary: 'publishing keys for names: key gen NAME | key ls | key rm NAME',
@@ -23,12 +21,12 @@ Examples
   async run (ctx) {
     const [verb, name, ...extra] = ctx.input
     if (verb === 'ls' && name == null) {
-      const keys = await withInvoker(ctx, { write: false }, async inv => await inv.call('key.ls', {})) as KeyInfo[]
+      const keys = await withInvoker(ctx, { write: false }, async inv => await inv.call('key.ls', {}))
       for (const k of keys) emit(ctx, `${k.name} ${k.id}`, k)
       return
     }
     if ((verb === 'gen' || verb === 'rm') && name != null && extra.length === 0) {
-      const k = await withInvoker(ctx, { write: false }, async inv => await inv.call(`key.${verb}`, { name })) as KeyInfo
+      const k = await withInvoker(ctx, { write: false }, async inv => await inv.call(`key.${verb}`, { name }))
       if (verb === 'gen') emit(ctx, `${k.name} ${k.id}`, k)
       else report(ctx, `removed key ${k.name} (${k.id})`, k)
       return

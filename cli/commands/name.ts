@@ -3,7 +3,6 @@ import { escapeTerminal } from '../../core/escape.ts'
 import { DURATION_FORMAT, parseDuration } from '../../storage/units.ts'
 import { emit, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
-import type { HistoryEntry, Published, Resolved } from '../../core/names/service.ts'
 
 function duration (ctx: Context, flag: string): number | undefined {
   const v = ctx.flags[flag] as string | undefined
@@ -66,20 +65,20 @@ Examples
     if (arg == null || extra.length > 0) throw new UsageError('usage: cairn name publish CID | name resolve NAME | name history NAME')
     if (verb === 'publish') {
       const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.publish', {
-        value: arg, key: ctx.flags.key, lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
-      })) as Published
+        value: arg, key: ctx.flags.key as string | undefined, lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
+      }))
       const dht = r.dht.error == null ? `DHT: ${r.dht.peers} peer(s)` : `DHT: not stored (${escapeTerminal(r.dht.error)})`
       emit(ctx, `published ${r.name} → ${r.value} (sequence ${r.seq}, valid until ${when(r.expires)}; ${dht}${r.pubsub != null ? `, pubsub: ${r.pubsub} peer(s)` : ''}; anchor: ${escapeTerminal(r.anchor)})`, r)
       return
     }
     if (verb === 'resolve') {
-      const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.resolve', { name: arg, nocache: ctx.flags.nocache === true, timeoutMs: timeoutMs(ctx) })) as Resolved
+      const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.resolve', { name: arg, nocache: ctx.flags.nocache === true, timeoutMs: timeoutMs(ctx) }))
       for (const w of r.warnings) ctx.stderr.write(`warning: ${escapeTerminal(w)}\n`)
       emit(ctx, escapeTerminal(r.value), r)
       return
     }
     if (verb === 'history') {
-      const h = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.history', { name: arg })) as { name: string, entries: HistoryEntry[] }
+      const h = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.history', { name: arg }))
       if (ctx.json) {
         for (const e of h.entries) emit(ctx, '', { name: h.name, ...e })
         return

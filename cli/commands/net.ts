@@ -37,10 +37,10 @@ key is created on first use).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'id')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string, reachability?: string, relays?: string[], nat?: string[], addressStates?: Array<{ address: string, verified: boolean, type: string, relayed: boolean }> }
-    const lines = [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}${addressNote(a, r.addressStates)}`)]
-    if (r.reachability != null) {
-      lines.push(`reachable ${r.reachability}`, `relay     ${(r.relays ?? []).length > 0 ? (r.relays ?? []).join(', ') : 'none'}`, `nat       ${(r.nat ?? []).join(' ') || 'off'}`)
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {}))
+    const lines = [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}${r.online ? addressNote(a, r.addressStates) : ''}`)]
+    if (r.online) {
+      lines.push(`reachable ${r.reachability}`, `relay     ${r.relays.length > 0 ? r.relays.join(', ') : 'none'}`, `nat       ${r.nat.join(' ') || 'off'}`)
     }
     emit(ctx, lines.join('\n'), r)
   }
@@ -65,7 +65,7 @@ connection (needs a seed).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'peers')
-    const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {})) as Array<{ id: string, address: string, direction: string, latency: number | null, relayed?: boolean }>
+    const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {}))
     for (const r of rows) emit(ctx, `${r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${r.latency}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
   }
 }
@@ -84,7 +84,7 @@ Examples
   flags: {},
   async run (ctx) {
     if (ctx.input.length !== 1) throw new UsageError('connect needs one multiaddr ending in /p2p/<peer id>')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('connect', { address: ctx.input[0] })) as { id: string, address: string }
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('connect', { address: ctx.input[0] }))
     emit(ctx, `connected ${r.id}`, r)
   }
 }
@@ -101,7 +101,7 @@ on start and on a timer (config provide.strategy, provide.interval).`,
   flags: { timeout: { type: 'number' } },
   async run (ctx) {
     const cid = cidArg(ctx, 'provide')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('provide', { cid, timeoutMs: timeoutMs(ctx) })) as { cid: string, ms: number }
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('provide', { cid, timeoutMs: timeoutMs(ctx) }))
     emit(ctx, `provided ${r.cid} in ${r.ms} ms`, r)
   }
 }
@@ -166,7 +166,7 @@ serves the same and more in the Prometheus format.`,
   flags: {},
   async run (ctx) {
     if (ctx.input.length > 1 || (ctx.input.length === 1 && ctx.input[0] !== 'bw')) throw new UsageError('stats takes no argument or "bw" (see cairn stats --help)')
-    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null, limits?: { upload: number, download: number } }
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {}))
     const rate = (r: number | undefined): string => r == null || r === 0 ? 'none' : `${formatBytes(r)}/s`
     if (ctx.input[0] === 'bw') {
       const bw = { totalIn: Number(s.bytesIn ?? 0), totalOut: Number(s.bytesOut ?? 0), rateIn: Number(s.rateIn ?? 0), rateOut: Number(s.rateOut ?? 0) }
@@ -205,7 +205,7 @@ Exits 1 with one Error line when no seed runs on the repo.`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'status')
-    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {})) as { pid: number, id: string, addresses: string[], peers: number, routingTable: number, uptimeMs: number, chain?: ChainRow | null }
+    const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {}))
     emit(ctx, [`seed running (pid ${s.pid}) as ${s.id}`, ...s.addresses.map(a => `  ${a}`), `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`,
       ...(s.chain != null ? [`anchor chain ${chainLine(s.chain)}`] : [])].join('\n'), s)
   }

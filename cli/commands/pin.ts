@@ -31,7 +31,7 @@ ${FETCH_HELP}`,
       if (segments.length > 0) throw new UsageError(`pin ${verb} takes a CID, not a path (got ${arg})`)
       const fetched = new FetchReport()
       await withInvoker(ctx, fetchInvokeOptions(ctx, true), async inv => {
-        const r = await inv.call(`pin.${verb}`, { cid: arg, ...(verb === 'add' ? fetchParams(ctx) : {}) }, { onProgress: e => { fetched.see(e) } }) as { cid: string, blocks?: number, bytes?: number }
+        const r = await inv.call(`pin.${verb}`, { cid: arg, ...(verb === 'add' ? fetchParams(ctx) : {}) }, { onProgress: e => { fetched.see(e) } })
         fetched.print(ctx)
         if (verb === 'add') emit(ctx, `pinned ${r.cid} recursively`, { ...r, pinned: true })
         else report(ctx, `unpinned ${r.cid}`, { ...r, pinned: false })

@@ -25,13 +25,13 @@ Examples
     switch (verb) {
       case 'stat':
         await withInvoker(ctx, { write: false }, async inv => {
-          const s = await inv.call('repo.stat', {}) as { path: string, blocks: number, size: number, pins: number }
+          const s = await inv.call('repo.stat', {})
           emit(ctx, `repo    ${s.path}\nblocks  ${s.blocks}\nsize    ${formatBytes(s.size)} (${s.size} bytes)\npins    ${s.pins}`, s)
         })
         return
       case 'gc':
         await withInvoker(ctx, { write: true }, async inv => {
-          const r = await inv.call('repo.gc', {}, { onItem: i => { if (ctx.json) emit(ctx, '', i) } }) as { removed: number, freed: number, kept: number, missing: number }
+          const r = await inv.call('repo.gc', {}, { onItem: i => { if (ctx.json) emit(ctx, '', i) } })
           report(ctx, `removed ${r.removed} block(s), freed ${formatBytes(r.freed)}; kept ${r.kept}`, r)
           if (r.missing > 0) report(ctx, `note: ${r.missing} block(s) of pinned DAGs are not in the repo`, { missing: r.missing })
         })

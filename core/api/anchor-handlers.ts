@@ -18,7 +18,7 @@ import { parseName } from '../names/record.ts'
 import type { MinerStats } from '../anchor/miner.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { AddResult } from '../add.ts'
-import type { CallContext, Handler } from './server.ts'
+import type { CallContext } from './server.ts'
 import type { RwLock } from '../rwlock.ts'
 
 export interface AnchorServices {
@@ -76,7 +76,7 @@ export async function anchorAdded (s: AnchorServices, result: AddResult, profile
   return out
 }
 
-export function anchorHandlers (s: AnchorServices): Record<string, Handler> {
+export function anchorHandlers (s: AnchorServices) {
   return {
     async anchor (c: CallContext) {
       const root = cidOf(c.params)

@@ -12,7 +12,7 @@ import { CairnError, UsageError } from '../errors.ts'
 import { get } from '../get.ts'
 import { ls } from '../ls.ts'
 import { repoGc, repoStat, repoVerify } from '../maintenance.ts'
-import { connect, findProviders, idInfo, nodeStats, peers } from '../net/info.ts'
+import { connect, findProviders, idInfo, nodeStats, peers, type IdInfo } from '../net/info.ts'
 import { pinAdd, pinLs, pinRm } from '../pin.ts'
 import { PROFILES, type ImportProfile } from '../profiles.ts'
 import { parseContentPath, type ContentPath } from '../resolve.ts'
@@ -31,6 +31,7 @@ import type { Provider } from '../net/provider.ts'
 import type { RwLock } from '../rwlock.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { CallContext, Handler } from './server.ts'
+import type { Method } from './contract.ts'
 import { anchorAdded, anchorHandlers } from './anchor-handlers.ts'
 import type { AnchorChain } from '../anchor/chain.ts'
 import type { MinerStats } from '../anchor/miner.ts'
@@ -85,7 +86,7 @@ const absolute = (p: string): string => {
   return p
 }
 
-export function makeHandlers (s: Services): Record<string, Handler> {
+export function makeHandlers (s: Services) {
   const { repo, lock } = s
   /**
    * What cat, get, ls and pin read through: the repo, plus the network for
@@ -291,8 +292,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
 
     // the network
 
-    async id () {
-      if (s.online) return idInfo(await s.node())
+    async id (): Promise<(IdInfo & { online: true }) | { id: string, publicKey: string, addresses: string[], network: string, online: false }> {
+      if (s.online) return { ...idInfo(await s.node()), online: true }
       // no seed: who this repo is, without starting a node
       const key = await loadOrCreateIdentity(repo)
       const id = peerIdFromPrivateKey(key)
@@ -357,5 +358,10 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       if (s.shutdown != null) setImmediate(s.shutdown)
       return { stopping: true }
     }
-  }
+  } satisfies Record<Method, Handler>
 }
+
+/** Every method's handler, as made above: the CLI types its results from these. */
+export type Handlers = ReturnType<typeof makeHandlers>
+/** what `method` answers (a byte method: its chunks) */
+export type Result<M extends Method> = Awaited<ReturnType<Handlers[M]>>

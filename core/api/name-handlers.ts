@@ -6,7 +6,7 @@ import { generateKey, listKeys, removeKey } from '../names/keys.ts'
 import type { NameService } from '../names/service.ts'
 import type { Republisher } from '../names/republisher.ts'
 import type { Repo } from '../../storage/repo.ts'
-import type { CallContext, Handler } from './server.ts'
+import type { CallContext } from './server.ts'
 
 const str = (p: Record<string, unknown>, key: string): string => {
   const v = p[key]
@@ -16,7 +16,7 @@ const str = (p: Record<string, unknown>, key: string): string => {
 const optStr = (p: Record<string, unknown>, key: string): string | undefined => typeof p[key] === 'string' ? p[key] : undefined
 const optNum = (p: Record<string, unknown>, key: string): number | undefined => typeof p[key] === 'number' ? p[key] : undefined
 
-export function nameHandlers (repo: Repo, names: () => NameService, republisher: Republisher | null): Record<string, Handler> {
+export function nameHandlers (repo: Repo, names: () => NameService, republisher: Republisher | null) {
   return {
     async 'name.publish' (c: CallContext) {
       const r = await names().publish(str(c.params, 'value'), {

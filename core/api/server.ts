@@ -8,6 +8,7 @@ import path from 'node:path'
 import { CairnError, RepoError, describeFsError } from '../errors.ts'
 import { API_FILE, API_PREFIX, API_SOCKET, BYTE_METHODS, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError } from './protocol.ts'
 import type { Readable } from 'node:stream'
+import { checkParams } from './contract.ts'
 
 /** Longest Unix socket path Linux takes (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107
@@ -110,6 +111,7 @@ export class ApiServer {
         for await (const c of req) chunks.push(c as Buffer)
         params = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
       }
+      params = checkParams(method, params)
       if (BYTE_METHODS.has(method)) await this.sendBytes(res, handler, params, body, controller.signal)
       else await this.sendJson(res, handler, params, body, controller.signal)
     } catch (err) {
