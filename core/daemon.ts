@@ -177,6 +177,7 @@ export class Seed {
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()
+      this.monitor.stop()
       await this.node.stop()
       this.resolveStopped()
     })()
