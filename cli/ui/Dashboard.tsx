@@ -13,6 +13,9 @@ export const PANES = ['peers', 'transfers', 'content', 'dht', 'chain', 'log'] as
 export type Pane = typeof PANES[number]
 
 const short = (id: string): string => id.length > 14 ? `…${id.slice(-10)}` : id
+/** peer IDs in a log line (Ed25519 and RSA), shortened as everywhere else on the dashboard */
+const PEER_ID = /\b(?:12D3KooW|Qm)[1-9A-HJ-NP-Za-km-z]{44}\b/g
+const shortPeers = (line: string): string => line.replace(PEER_ID, short)
 const rate = (n: number): string => `${formatBytes(Math.round(n))}/s`
 /** hashes a second, in k/M */
 const formatRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH/s` : `${(n / 1e3).toFixed(0)} kH/s`
@@ -200,7 +203,7 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
       {rows.log > 0 && (
         <Panel title='Log' focused={focus === 'log'} rows={rows.log}>
           {snap.log.slice(-rows.log).map((l, i) => (
-            <Line key={`${l.time}-${i}`}><Text dimColor>{new Date(l.time).toISOString().slice(11, 19)} </Text>{l.line}</Line>
+            <Line key={`${l.time}-${i}`}><Text dimColor>{new Date(l.time).toISOString().slice(11, 19)} </Text>{shortPeers(l.line)}</Line>
           ))}
         </Panel>
       )}

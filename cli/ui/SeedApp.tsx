@@ -2,7 +2,7 @@
 // FRAMES_PER_SECOND times a second and handles the keys.
 
 import { useEffect, useState } from 'react'
-import { useApp, useInput, useWindowSize } from 'ink'
+import { Box, useApp, useInput, useWindowSize } from 'ink'
 import { Dashboard, PANES, type Pane } from './Dashboard.tsx'
 import { FRAMES_PER_SECOND } from '../progress.ts'
 import type { SeedSnapshot } from '../../core/monitor.ts'
@@ -38,5 +38,6 @@ export function SeedApp ({ snapshot, onQuit, onMine }: SeedAppProps) {
     if (step !== 0) setFocus(f => PANES[(PANES.indexOf(f) + step + PANES.length) % PANES.length])
   })
 
-  return <Dashboard snap={snap} focus={focus} help={help} height={rows} />
+  // the whole terminal, so the header is its top line (what was printed before the dashboard scrolls up once, at the start)
+  return <Box flexDirection='column' height={rows}><Dashboard snap={snap} focus={focus} help={help} height={rows} /></Box>
 }
