@@ -28,6 +28,7 @@ import { parseRate } from '../../storage/units.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import { BLOCK_PROTOCOL, ChannelPool, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
+import { explainListenFailure } from './listen-check.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
 import { applyPublicRanges, natServices, natSettings, relayTransport, type NatOptions, type NatSettings, type NatWatcher } from './nat.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -185,7 +186,9 @@ export class CairnNode {
     try {
       libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
     } catch (err) {
-      throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
+      // a busy port is the common case (a second repo's seed on the default port): one line that says so
+      if ((err as Error).name === 'UnsupportedListenAddressesError') throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      throw new NodeStartError(`cannot start the node: ${(err as Error).message.split('\n')[0]}`)
     }
     try {
       // bitswap answers over relayed (limited) connections too: a peer behind a

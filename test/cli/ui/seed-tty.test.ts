@@ -3,7 +3,8 @@
 // another process and a peer that connects show up; a fetch from another
 // process shows as an upload; the terminal's scrollback does not grow (a
 // frame taller than the terminal scrolls it on every redraw); '?' shows
-// help; 'q' stops the node cleanly (exit 0, repo unlocked, no process left).
+// help; 'q' or Ctrl-C stops the node cleanly (exit 0, repo unlocked, no
+// process left).
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs/promises'
@@ -22,8 +23,8 @@ const FILE_BYTES = 6 * 1024 * 1024
 /** The dashboard's first line: the header with the keys. */
 const HEADER = /^cairn seed …\w+ {2}local:cairn .*\? help {2}q quit/
 
-for (const [cols, rows] of [[80, 24], [100, 30], [160, 48]]) {
-  test(`seed on a ${cols}×${rows} terminal: header on top, no scrollback growth, a new peer, published content and an upload show; ? helps; q quits cleanly`, { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)', timeout: 150_000 }, async () => {
+for (const [cols, rows, quitKey] of [[80, 24, 'q'], [100, 30, 'C-c'], [160, 48, 'q']] as const) {
+  test(`seed on a ${cols}×${rows} terminal: header on top, no scrollback growth, a new peer, published content and an upload show; ? helps; ${quitKey} quits cleanly`, { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)', timeout: 150_000 }, async () => {
     const { dir, cleanup } = await tempDir()
     const session = `cairn-seed-${process.pid}-${cols}`
     const repo = path.join(dir, 'repo')
@@ -80,7 +81,8 @@ for (const [cols, rows] of [[80, 24], [100, 30], [160, 48]]) {
       await screenUntil(session, s => /stop the seed and quit/.test(s), 'help')
       execFileSync('tmux', ['send-keys', '-t', session, 'x'])
       await screenUntil(session, s => /Peers \(\d+\)/.test(s), 'dashboard after help')
-      execFileSync('tmux', ['send-keys', '-t', session, 'q'])
+      // q, or Ctrl-C (read as a key in raw mode): both a clean stop, exit 0
+      execFileSync('tmux', ['send-keys', '-t', session, quitKey])
       let code = ''
       for (let i = 0; i < 100 && code === ''; i++) { // bounded: ~20 s
         await sleep(200)
