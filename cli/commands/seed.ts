@@ -47,8 +47,11 @@ Options
   --miner-threads N    hashing threads (default: config anchor.minerThreads, 1)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
-On a terminal it shows a live dashboard (peers, transfers, seeded content,
-DHT, log): q or Ctrl-C quits, Tab and the arrows move between panes, ? helps.
+On a terminal it shows a live dashboard that fits the terminal (peers,
+transfers both ways: fetches and what peers fetch from this seed, seeded
+content by name, DHT, anchor chain, log): q or Ctrl-C quits, Tab and the
+arrows move between panes (on a small terminal some hide until focused),
+? helps. Without it, the log lines go to stderr.
 
 Examples
   $ cairn seed
