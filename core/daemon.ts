@@ -30,6 +30,8 @@ export interface SeedOptions extends NodeOptions {
   mine?: boolean
   /** hashing threads (default: config anchor.minerThreads) */
   minerThreads?: number
+  /** Ctrl-C while starting: waits end early (the caller then stops the seed) */
+  signal?: AbortSignal
 }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
@@ -71,7 +73,7 @@ export class Seed {
     const monitor = new SeedMonitor(node, provider)
     node.libp2p.services.nat.onLog = line => { monitor.log(line) }
     // so the addresses printed at start include the relayed ones
-    if (node.nat.relays.length > 0 && !(await node.libp2p.services.nat.waitForRelays(RELAY_WAIT_MS))) {
+    if (node.nat.relays.length > 0 && !(await node.libp2p.services.nat.waitForRelays(RELAY_WAIT_MS, o.signal)) && o.signal?.aborted !== true) {
       monitor.log(`no reservation on every configured relay within ${RELAY_WAIT_MS / 1000} s; still trying`)
     }
     await monitor.refreshContent()
@@ -177,6 +179,7 @@ export class Seed {
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()
+      this.monitor.stop()
       await this.node.stop()
       this.resolveStopped()
     })()
