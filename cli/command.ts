@@ -21,6 +21,8 @@ export interface Command {
   /** Usage / Options / Examples, without the global options */
   help: string
   flags: FlagSpecs
+  /** verbs its first argument takes (pin add|rm|ls), for shell completion */
+  subcommands?: string[]
   run: (ctx: Context) => Promise<void>
 }
 

@@ -18,6 +18,7 @@ Examples
   $ cairn config set import.profile kubo-v1
   $ cairn config set bootstrap '["/ip4/127.0.0.1/tcp/4737/p2p/12D3Koo..."]'`,
   flags: {},
+  subcommands: ['get', 'set'],
   async run (ctx: Context) {
     const [verb, key, value, ...extra] = ctx.input
     if (verb === 'get' && value == null) {

@@ -162,6 +162,7 @@ since start and the upload/download caps (needs a seed; set them with seed
 'seed --metrics'
 serves the same and more in the Prometheus format.`,
   flags: {},
+  subcommands: ['bw'],
   async run (ctx) {
     if (ctx.input.length > 1 || (ctx.input.length === 1 && ctx.input[0] !== 'bw')) throw new UsageError('stats takes no argument or "bw" (see cairn stats --help)')
     const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {})) as Record<string, unknown> & { provide: Record<string, unknown> | null, limits?: { upload: number, download: number } }
