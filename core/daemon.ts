@@ -10,6 +10,7 @@ import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
+import { formatHashRate } from './format.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -156,7 +157,7 @@ export class Seed {
       this.monitor.log(`mining on anchor network ${this.chain.net.name} with ${this.miner.stats.threads} thread(s), head at height ${this.chain.height}`)
       this.rateLog ??= setInterval(() => {
         const m = this.miner.stats
-        this.monitor.log(`mining at ${(m.hashRate / 1e6).toFixed(2)} MH/s, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
+        this.monitor.log(`mining at ${formatHashRate(m.hashRate)}, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
       }, HASH_RATE_LOG_MS)
       this.rateLog.unref()
     } else {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { CairnError, UsageError } from '../../core/errors.ts'
 import { emit, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
+import { formatHashRate } from '../format.ts'
 import type { ChainSummary } from '../../core/anchor/service.ts'
 import type { VerifyReport } from '../../core/anchor/verify.ts'
 import type { Anchored } from '../../core/anchor/proof.ts'
@@ -19,7 +20,6 @@ const one = (ctx: Context, what: string): string => {
   return ctx.input[0]
 }
 
-const hashRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH/s` : `${(n / 1e3).toFixed(1)} kH/s`
 
 export const anchor: Command = {
   name: 'anchor',
@@ -65,7 +65,7 @@ Examples
       `work     ${s.work} (2^${s.work === '0' ? '0' : Math.log2(Number(s.work)).toFixed(2)} hashes)`,
       `target   ${s.target} (next block: ~2^${s.difficultyBits} hashes)`,
       `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
-      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${hashRate(s.miner.hashRate)}, ${s.miner.blocksMined} block(s) mined` : 'no'}`
+      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${s.miner.blocksMined} block(s) mined` : 'no'}`
     ]
     if (s.recent.length > 0) lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
     ctx.stdout.write(lines.join('\n') + '\n')
