@@ -1,5 +1,5 @@
 import { CONFIG_KEYS, getConfigValue, parseConfigValue, setConfigValue } from '../../storage/config.ts'
-import { UsageError } from '../../core/errors.ts'
+import { ConfigError, UsageError } from '../../core/errors.ts'
 import { emit, withRepo, type Command, type Context } from '../command.ts'
 
 export const command: Command = {
@@ -29,7 +29,16 @@ Examples
       return
     }
     if (verb === 'set' && key != null && value != null && extra.length === 0) {
-      const parsed = parseConfigValue(key, value)
+      // a bad key or value is the command line's fault: exit 2, config.json untouched
+      let parsed: unknown
+      try {
+        parsed = parseConfigValue(key, value)
+        const { checkConfigSetting } = await import('../../core/config-check.ts')
+        checkConfigSetting(key, parsed)
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message)
+        throw err
+      }
       await withRepo(ctx, true, async repo => {
         await repo.saveConfig(setConfigValue(repo.config, key, parsed))
       })
