@@ -2,6 +2,7 @@
 
 import { resolveRepoPath } from '../storage/repo-path.ts'
 import type { Repo } from '../storage/repo.ts'
+import { OutputError } from '../core/errors.ts'
 import type { FlagSpecs } from './args.ts'
 
 export interface Context {
@@ -72,4 +73,9 @@ export async function writeOut (ctx: Context, chunk: Uint8Array): Promise<void> 
 export function report (ctx: Context, text: string, json: unknown): void {
   if (ctx.json) ctx.stdout.write(JSON.stringify(json) + '\n')
   else ctx.stderr.write(text + '\n')
+}
+
+/** Binary output to a terminal is refused, as gzip does: it would garble the screen. */
+export function refuseTerminal (ctx: Context, what: string): void {
+  if (ctx.stdout.isTTY === true) throw new OutputError(`${what} writes binary data; not writing it to a terminal (use -o FILE or redirect stdout)`)
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CairnError, UsageError } from '../../core/errors.ts'
-import { emit, report, writeOut, type Command, type Context } from '../command.ts'
+import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatHashRate } from '../format.ts'
 import type { ChainSummary } from '../../core/anchor/service.ts'
@@ -80,7 +80,7 @@ Usage
   $ cairn proof CID [-o FILE]
 
 Writes the manifest, the anchoring block, its body and every header to the
-head (dag-cbor) to FILE, or to stdout. 'cairn verify --proof FILE' checks it
+head (dag-cbor) to FILE, or to stdout (not to a terminal: it is binary). 'cairn verify --proof FILE' checks it
 anywhere, with no repo and no network.
 
 Options
@@ -92,6 +92,7 @@ Examples
   async run (ctx) {
     const cid = one(ctx, 'proof needs one CID')
     const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
+    if (output == null) refuseTerminal(ctx, 'proof')
     const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
     if (output != null) {
       report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${output} (${r.bytes} bytes)`, r)

@@ -6,7 +6,7 @@
 import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { add, type AddInput } from '../add.ts'
-import { carExport, carExportStream, carImport } from '../car.ts'
+import { carExport, carExportStream, carImport, carImportFrom, type CarProgress } from '../car.ts'
 import { cat } from '../cat.ts'
 import { CairnError, UsageError } from '../errors.ts'
 import { get } from '../get.ts'
@@ -237,8 +237,14 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     },
 
     async 'car.import' (c: CallContext) {
-      const file = absolute(str(c.params, 'file'))
-      const r = await lock.shared(async () => await carImport(repo, file, { signal: c.signal, onProgress: e => c.progress(e) }))
+      // stdin: the CAR is the request body (car import -)
+      const stdin = c.params.stdin === true
+      if (stdin && c.body == null) throw new UsageError('car import from stdin needs a request body')
+      const file = stdin ? 'stdin' : absolute(str(c.params, 'file'))
+      const o = { signal: c.signal, onProgress: (e: CarProgress) => c.progress(e) }
+      const r = await lock.shared(async () => stdin
+        ? await carImportFrom(repo, c.body as AsyncIterable<Uint8Array>, file, null, o)
+        : await carImport(repo, file, o))
       for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
       changed(`imported ${r.roots.map(x => x.toString()).join(', ')} from ${path.basename(file)}`)
       return {
@@ -262,7 +268,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       let r = { blocks: 0, bytes: 0 }
       await writeFileAtomic(dest, async fh => {
         r = await carExport(repo.blocks, cid, async chunk => { await fh.write(chunk) }, { signal: c.signal, onProgress: e => c.progress(e) })
-      })
+      }, { replace: c.params.force === true })
       return { cid: cid.toString(), output: dest, blocks: r.blocks, bytes: r.bytes }
     },
 
