@@ -4,6 +4,7 @@
 
 import * as dagPb from '@ipld/dag-pb'
 import { RateMeter } from './rate.ts'
+import { escapeTerminal } from './escape.ts'
 import { routingTableSize } from './net/table-filler.ts'
 import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
@@ -114,7 +115,10 @@ export class SeedMonitor {
     return m
   }
 
-  log (line: string): void {
+  log (text: string): void {
+    // lines quote peers' errors, file and manifest names: escaped once here for
+    // the dashboard, seed --no-tui and status alike
+    const line = escapeTerminal(text)
     this.lines.push({ time: Date.now(), line })
     if (this.lines.length > LOG_LINES) this.lines.shift()
     this.onLog?.(line)

@@ -7,6 +7,7 @@ import { CairnError, UsageError } from '../../core/errors.ts'
 import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatHashRate } from '../format.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import type { ChainSummary } from '../../core/anchor/service.ts'
 import type { VerifyReport } from '../../core/anchor/verify.ts'
 import type { Anchored } from '../../core/anchor/proof.ts'
@@ -104,8 +105,9 @@ Examples
 
 function printAnchored (ctx: Context, a: Anchored): void {
   const lines = [
-    `network    ${a.network.name} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
-    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${a.manifest.name}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
+    // a proof file names its network, a manifest its content: both anyone's strings
+    `network    ${escapeTerminal(a.network.name)} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
+    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${escapeTerminal(a.manifest.name)}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
     `signature  ok: manifest ${a.manifest.cid} signed by ${a.manifest.publisher}`,
     `anchored   at height ${a.block.height} (block ${a.block.cid}), ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}`
   ]
@@ -164,7 +166,8 @@ Examples
     const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params)) as VerifyReport
     if (ctx.json) emit(ctx, '', r)
     else {
-      for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${c.detail}\n`)
+      // a detail quotes the manifest's name, which its publisher chose
+      for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${escapeTerminal(c.detail)}\n`)
     }
     const failed = r.checks.find(c => !c.ok)
     if (failed != null) throw new VerificationFailedError(`verify failed: ${failed.check}: ${failed.detail}`)
