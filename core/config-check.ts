@@ -1,8 +1,8 @@
 // What storage's config schema cannot check without the network stack:
-// that every multiaddr in a setting parses. `config set` runs it, so a bad
+// that every multiaddr in a setting parses (and its /p2p/ part is a peer ID). `config set` runs it, so a bad
 // address fails when it is set rather than when a seed starts.
 
-import { multiaddr } from '@multiformats/multiaddr'
+import { parseUserMultiaddr } from './net/dial-error.ts'
 import { ConfigError } from './errors.ts'
 
 /** config keys whose value is a list of multiaddrs */
@@ -13,9 +13,9 @@ export function checkConfigSetting (key: string, value: unknown): void {
   if (!MULTIADDR_LISTS.has(key) || !Array.isArray(value)) return
   for (const v of value) {
     try {
-      multiaddr(String(v))
+      parseUserMultiaddr(String(v), key)
     } catch (err) {
-      throw new ConfigError(`"${key}": ${JSON.stringify(v)} is not a valid multiaddr (${(err as Error).message})`)
+      throw new ConfigError(`"${key}": ${(err as Error).message.slice(key.length + 1)}`)
     }
   }
 }

@@ -18,6 +18,7 @@ import { PROFILES, type ImportProfile } from '../profiles.ts'
 import { parseContentPath } from '../resolve.ts'
 import { writeFileAtomic } from '../atomic.ts'
 import { Swarm, FetchingStore } from '../fetch.ts'
+import { parseUserMultiaddr } from '../net/dial-error.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -86,6 +87,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
    */
   const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
     if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
+    // a malformed --peer is a usage error now, not a failed dial once a block is missing
+    if (Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
     let fetcher: Promise<Swarm> | null = null
     let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
     s.fetching.add(root)
