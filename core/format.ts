@@ -35,3 +35,9 @@ export function formatHashRate (n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kH/s`
   return `${Math.round(n)} H/s`
 }
+
+/** '44 block(s) mined, 10 of them stale (not on the main chain)': a miner's count, honest about blocks that lost */
+export function minedLine (m: { blocksMined: number, staleBlocks?: number }): string {
+  const stale = m.staleBlocks ?? 0
+  return `${m.blocksMined} block(s) mined${stale > 0 ? `, ${stale} of them stale (not on the main chain)` : ''}`
+}

@@ -67,7 +67,7 @@ export interface SeedSnapshot {
 }
 
 export interface ChainRow {
-  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number
+  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number, staleBlocks?: number
   /** headers-first sync with peers: syncs running, blocks taken, the last one */
   sync?: SyncStats
   /** gossip of blocks and manifests: messages by result, peers */
@@ -164,7 +164,7 @@ export class SeedMonitor {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, staleBlocks: m?.staleBlocks ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
   }
 
   snapshot (): SeedSnapshot {

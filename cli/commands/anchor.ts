@@ -6,7 +6,8 @@ import path from 'node:path'
 import { CairnError, UsageError } from '../../core/errors.ts'
 import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
-import { formatHashRate } from '../format.ts'
+import { formatHashRate, minedLine } from '../format.ts'
+import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 import { escapeTerminal } from '../../core/escape.ts'
 import type { ChainSummary } from '../../core/anchor/service.ts'
 import type { VerifyReport } from '../../core/anchor/verify.ts'
@@ -33,14 +34,21 @@ Signs a manifest (root, type, size, import profile, time) with this node's
 key and queues it; a seed running with --mine anchors it in its next block.
 'cairn add' does this for what it adds unless --no-anchor. Anchoring
 publishes the manifest: the CID, its size and (from add) its name.
+A root this key has anchored, or queued, already gets nothing new: the
+command says where it is (--force queues another manifest anyway).
+
+Options
+  -f, --force   sign and queue a new manifest even if one is anchored or queued
 
 Examples
   $ cairn anchor bafybei...`,
-  flags: {},
+  flags: { force: { type: 'boolean', shortFlag: 'f' } },
   async run (ctx) {
     const cid = one(ctx, 'anchor needs one CID')
-    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid })) as { root: string, manifest: string, status: string }
-    emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
+    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid, force: ctx.flags.force === true })) as { root: string, manifest: string, status: string, height?: number }
+    if (r.status === 'already-anchored') emit(ctx, `${r.root} is already anchored at height ${String(r.height)} (manifest ${r.manifest}); nothing queued (--force queues another manifest)`, r)
+    else if (r.status === 'already-pending') emit(ctx, `a manifest for ${r.root} is already queued (${r.manifest}); nothing queued (--force queues another)`, r)
+    else emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
   }
 }
 
@@ -66,7 +74,7 @@ Examples
       `work     ${s.work} (2^${s.work === '0' ? '0' : Math.log2(Number(s.work)).toFixed(2)} hashes)`,
       `target   ${s.target} (next block: ~2^${s.difficultyBits} hashes)`,
       `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
-      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${s.miner.blocksMined} block(s) mined` : 'no'}`
+      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${minedLine(s.miner)}` : 'no'}`
     ]
     if (s.recent.length > 0) lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
     ctx.stdout.write(lines.join('\n') + '\n')
@@ -123,8 +131,9 @@ Usage
   $ cairn verify PATH
   $ cairn verify --proof FILE
 
-For a CID: its blocks are all in the repo and match; a manifest for it is
-signed by its publisher key; it is anchored at height h with c
+For a CID: its blocks are all in the repo and match (blocks the repo lacks
+are fetched first, as cat fetches them; --offline: the repo only); a
+manifest for it is signed by its publisher key; it is anchored at height h with c
 confirmations and w work on top, at block time t. For a PATH: its CID is
 rebuilt from the file with the profile a manifest records, then the same.
 With --proof: the proof file alone, no repo. Exits non-zero naming the
@@ -136,8 +145,9 @@ Options
 Examples
   $ cairn verify bafybei...
   $ cairn verify photo.jpg
-  $ cairn verify --proof photo.proof`,
-  flags: { proof: { type: 'string' } },
+  $ cairn verify --proof photo.proof
+${FETCH_HELP}`,
+  flags: { proof: { type: 'string' }, ...FETCH_FLAGS },
   async run (ctx) {
     if (ctx.flags.proof != null) {
       if (ctx.input.length > 0) throw new UsageError('verify --proof FILE takes no other argument')
@@ -163,7 +173,7 @@ Examples
       try { CID.parse(arg) } catch { throw new UsageError(`${arg} is neither a CID nor a file or directory`) }
       params = { cid: arg }
     }
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params)) as VerifyReport
+    const r = await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => await inv.call('verify', isPath ? params : { ...params, ...fetchParams(ctx) })) as VerifyReport
     if (ctx.json) emit(ctx, '', r)
     else {
       // a detail quotes the manifest's name, which its publisher chose

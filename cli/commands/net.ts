@@ -7,7 +7,7 @@ import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
-import { formatBytes, formatHashRate, formatRate } from '../format.ts'
+import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -144,7 +144,7 @@ function gossipLine (g: GossipStats): string {
 }
 
 function chainLine (c: ChainRow): string {
-  return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${formatHashRate(c.hashRate)} (${c.blocksMined} blocks)` : 'not mining'}`
+  return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${formatHashRate(c.hashRate)} (${minedLine(c)})` : 'not mining'}`
 }
 
 export const stats: Command = {

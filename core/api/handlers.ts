@@ -139,7 +139,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     if (!s.online) throw new NeedsDaemonError(`${what} needs a running seed on this repo (start one with cairn seed)`)
     return await s.node()
   }
-  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line) }
+  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line), withReader }
   return {
     ...anchorHandlers(anchorServices),
 
