@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, test } from 'node:test'
-import { COMMANDS } from '../../cli/command-table.ts'
 import { GLOBAL_FLAGS, type FlagSpecs } from '../../cli/argv.ts'
 import { cairn, errorLine } from '../helpers.ts'
 
@@ -54,8 +53,12 @@ describe('help and mistakes', { concurrency: true }, () => {
   })
 })
 
+/** the command table, imported where it is used so the other tests run without it */
+const table = async (): Promise<typeof import('../../cli/command-table.ts')['COMMANDS']> => (await import('../../cli/command-table.ts')).COMMANDS
+
 describe('cairn completion', { concurrency: true }, () => {
   test('bash: the script parses, registers a completion, and completes every command of the table with its flags and verbs', async () => {
+    const COMMANDS = await table()
     const r = await cairn(['completion', 'bash'])
     assert.equal(r.code, 0, r.stderr)
     await execFileP('bash', ['-n', '-c', r.stdout])
@@ -80,6 +83,7 @@ describe('cairn completion', { concurrency: true }, () => {
   })
 
   test('zsh and fish: scripts name every command; a bad shell is a usage error', async () => {
+    const COMMANDS = await table()
     for (const shell of ['zsh', 'fish']) {
       const r = await cairn(['completion', shell])
       assert.equal(r.code, 0, r.stderr)
