@@ -8,6 +8,7 @@ import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -64,7 +65,8 @@ connection (needs a seed).`,
   async run (ctx) {
     noArgs(ctx, 'peers')
     const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {})) as Array<{ id: string, address: string, direction: string, latency: number | null, relayed?: boolean }>
-    for (const r of rows) emit(ctx, `${r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${Math.round(r.latency)}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
+    // an address a peer gave (a relayed or DNS one) is its own text
+    for (const r of rows) emit(ctx, `${escapeTerminal(r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`)} ${r.direction} ${r.latency == null ? '-' : `${Math.round(r.latency)}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
   }
 }
 
