@@ -4,12 +4,14 @@
 
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { describe, test } from 'node:test'
 import { GLOBAL_FLAGS, type FlagSpecs } from '../../cli/argv.ts'
 import { cairn, errorLine } from '../helpers.ts'
 
 const execFileP = promisify(execFile)
+const hasShell = (name: string): boolean => ['/usr/bin', '/bin', '/usr/local/bin'].some(d => existsSync(`${d}/${name}`))
 const kebab = (s: string): string => s.replace(/[A-Z]/g, c => '-' + c.toLowerCase())
 
 /** Sources `script` in a fresh bash and completes `words` (the last is the word being typed). */
@@ -80,6 +82,29 @@ describe('cairn completion', { concurrency: true }, () => {
         if (spec.shortFlag != null) assert.ok(offered.includes(`-${spec.shortFlag}`), `${name} -${spec.shortFlag} offered`)
       }
     }
+  })
+
+  test('zsh: the script parses and registers _cairn with compinit', { skip: !hasShell('zsh') && 'zsh is not installed (.ci/run installs it)' }, async () => {
+    const r = await cairn(['completion', 'zsh'])
+    assert.equal(r.code, 0, r.stderr)
+    await execFileP('zsh', ['-n', '-c', r.stdout])
+    const { stdout } = await execFileP('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -D\n${r.stdout}\nprint -r -- \${_comps[cairn]}`], { timeout: 10_000 })
+    assert.equal(stdout.trim(), '_cairn')
+  })
+
+  test('fish: the script parses and completes commands, verbs and flags', { skip: !hasShell('fish') && 'fish is not installed (.ci/run installs it)' }, async () => {
+    const r = await cairn(['completion', 'fish'])
+    assert.equal(r.code, 0, r.stderr)
+    await execFileP('fish', ['-n', '-c', r.stdout])
+    const complete = async (line: string): Promise<string[]> => {
+      const { stdout } = await execFileP('fish', ['--no-config', '-c', `${r.stdout}\ncomplete -C ${JSON.stringify(line)}`], { timeout: 10_000 })
+      return stdout.split('\n').filter(l => l !== '').map(l => l.split('\t')[0])
+    }
+    const all = await complete('cairn ')
+    for (const name of Object.keys(await table())) assert.ok(all.includes(name), `fish completes ${name}`)
+    assert.deepEqual((await complete('cairn pin ')).sort(), ['add', 'ls', 'rm'])
+    const getFlags = await complete('cairn get -')
+    for (const f of ['--output', '-o', '--force', '--peer', '--offline']) assert.ok(getFlags.includes(f), `get ${f}`)
   })
 
   test('zsh and fish: scripts name every command; a bad shell is a usage error', async () => {
