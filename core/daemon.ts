@@ -10,6 +10,7 @@ import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
+import { formatHashRate, minedLine } from './format.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -87,7 +88,9 @@ export class Seed {
       threads: o.minerThreads ?? repo.config.anchor.minerThreads,
       onBlock: (r, n) => {
         if (r.status === 'accepted') {
-          monitor.log(`mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`)
+          monitor.log(r.head
+            ? `mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`
+            : `mined block ${r.height} ${r.cid.toString()}, stale: another block at height ${r.height} came first, so it is not on the main chain`)
           void gossip.publishBlock(r.cid).catch(err => { monitor.log(`gossip: cannot publish block ${r.cid.toString()}: ${(err as Error).message}`) })
         } else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
       },
@@ -158,7 +161,7 @@ export class Seed {
       this.monitor.log(`mining on anchor network ${this.chain.net.name} with ${this.miner.stats.threads} thread(s), head at height ${this.chain.height}`)
       this.rateLog ??= setInterval(() => {
         const m = this.miner.stats
-        this.monitor.log(`mining at ${(m.hashRate / 1e6).toFixed(2)} MH/s, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
+        this.monitor.log(`mining at ${formatHashRate(m.hashRate)}, height ${this.chain.height}, ${this.chain.pending.size} pending, ${minedLine(m)}`)
       }, HASH_RATE_LOG_MS)
       this.rateLog.unref()
     } else {

@@ -80,7 +80,7 @@ export interface SeedSnapshot {
 }
 
 export interface ChainRow {
-  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number
+  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number, staleBlocks?: number
   /** headers-first sync with peers: syncs running, blocks taken, the last one */
   sync?: SyncStats
   /** gossip of blocks and manifests: messages by result, peers */
@@ -127,7 +127,7 @@ export class SeedMonitor {
   /** Stops the timer that ends idle uploads. */
   stop (): void { this.uploads.stop() }
 
-  /** The name a manifest gives `root` (this node's own manifest first), escaped; undefined when none does. */
+  /** The name a manifest gives `root` (this node's own manifest first), as signed: a stranger's string, escape it to show it; undefined when none does. */
   nameOf (root: string): string | undefined {
     const known = this.names.get(root)
     if (known != null || this.anchor == null) return known
@@ -138,9 +138,13 @@ export class SeedMonitor {
     const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter(m => m.name != null)
     const m = named.find(m => publisherId(m) === own) ?? named[0]
     if (m?.name == null) return undefined
-    const name = escapeTerminal(m.name)
-    this.names.set(root, name)
-    return name
+    this.names.set(root, m.name)
+    return m.name
+  }
+
+  private shownName (root: string | null): string | undefined {
+    const name = root == null ? undefined : this.nameOf(root)
+    return name == null ? undefined : escapeTerminal(name)
   }
 
   /** Block bytes in and out since start, with every peer ever seen (not only those connected now), and current rates. */
@@ -164,7 +168,10 @@ export class SeedMonitor {
     return m
   }
 
-  log (line: string): void {
+  log (text: string): void {
+    // lines quote peers' errors, file and manifest names: escaped once here for
+    // the dashboard, seed --no-tui and status alike
+    const line = escapeTerminal(text)
     this.lines.push({ time: Date.now(), line })
     if (this.lines.length > LOG_LINES) this.lines.shift()
     this.onLog?.(line)
@@ -214,7 +221,7 @@ export class SeedMonitor {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, staleBlocks: m?.staleBlocks ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
   }
 
   snapshot (): SeedSnapshot {
@@ -245,8 +252,9 @@ export class SeedMonitor {
       uptimeMs: now - this.started,
       peers,
       transfers: [...this.transfers.values()].map(({ meter, ended, ...t }) => ({ ...t, rate: t.done ? 0 : meter.rate(now) })),
-      uploads: this.uploads.rows(now).map(u => ({ ...u, name: u.root == null ? undefined : this.nameOf(u.root) })),
-      content: this.content.map(c => ({ ...c, name: this.nameOf(c.cid) })),
+      // names shown as they are drawn: escaped (log lines are escaped in log())
+      uploads: this.uploads.rows(now).map(u => ({ ...u, name: this.shownName(u.root) })),
+      content: this.content.map(c => ({ ...c, name: this.shownName(c.cid) })),
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },

@@ -4,8 +4,11 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CairnError, UsageError } from '../../core/errors.ts'
-import { emit, report, writeOut, type Command, type Context } from '../command.ts'
+import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
+import { formatHashRate, minedLine } from '../format.ts'
+import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import type { ChainSummary } from '../../core/anchor/service.ts'
 import type { VerifyReport } from '../../core/anchor/verify.ts'
 import type { Anchored } from '../../core/anchor/proof.ts'
@@ -19,7 +22,6 @@ const one = (ctx: Context, what: string): string => {
   return ctx.input[0]
 }
 
-const hashRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH/s` : `${(n / 1e3).toFixed(1)} kH/s`
 
 export const anchor: Command = {
   name: 'anchor',
@@ -32,14 +34,21 @@ Signs a manifest (root, type, size, import profile, time) with this node's
 key and queues it; a seed running with --mine anchors it in its next block.
 'cairn add' does this for what it adds unless --no-anchor. Anchoring
 publishes the manifest: the CID, its size and (from add) its name.
+A root this key has anchored, or queued, already gets nothing new: the
+command says where it is (--force queues another manifest anyway).
+
+Options
+  -f, --force   sign and queue a new manifest even if one is anchored or queued
 
 Examples
   $ cairn anchor bafybei...`,
-  flags: {},
+  flags: { force: { type: 'boolean', shortFlag: 'f' } },
   async run (ctx) {
     const cid = one(ctx, 'anchor needs one CID')
-    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid })) as { root: string, manifest: string, status: string }
-    emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
+    const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid, force: ctx.flags.force === true })) as { root: string, manifest: string, status: string, height?: number }
+    if (r.status === 'already-anchored') emit(ctx, `${r.root} is already anchored at height ${String(r.height)} (manifest ${r.manifest}); nothing queued (--force queues another manifest)`, r)
+    else if (r.status === 'already-pending') emit(ctx, `a manifest for ${r.root} is already queued (${r.manifest}); nothing queued (--force queues another)`, r)
+    else emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
   }
 }
 
@@ -65,7 +74,7 @@ Examples
       `work     ${s.work} (2^${s.work === '0' ? '0' : Math.log2(Number(s.work)).toFixed(2)} hashes)`,
       `target   ${s.target} (next block: ~2^${s.difficultyBits} hashes)`,
       `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
-      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${hashRate(s.miner.hashRate)}, ${s.miner.blocksMined} block(s) mined` : 'no'}`
+      `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${minedLine(s.miner)}` : 'no'}`
     ]
     if (s.recent.length > 0) lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
     ctx.stdout.write(lines.join('\n') + '\n')
@@ -80,7 +89,7 @@ Usage
   $ cairn proof CID [-o FILE]
 
 Writes the manifest, the anchoring block, its body and every header to the
-head (dag-cbor) to FILE, or to stdout. 'cairn verify --proof FILE' checks it
+head (dag-cbor) to FILE, or to stdout (not to a terminal: it is binary). 'cairn verify --proof FILE' checks it
 anywhere, with no repo and no network.
 
 Options
@@ -92,6 +101,7 @@ Examples
   async run (ctx) {
     const cid = one(ctx, 'proof needs one CID')
     const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
+    if (output == null) refuseTerminal(ctx, 'proof')
     const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
     if (output != null) {
       report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${output} (${r.bytes} bytes)`, r)
@@ -103,8 +113,9 @@ Examples
 
 function printAnchored (ctx: Context, a: Anchored): void {
   const lines = [
-    `network    ${a.network.name} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
-    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${a.manifest.name}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
+    // a proof file names its network, a manifest its content: both anyone's strings
+    `network    ${escapeTerminal(a.network.name)} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
+    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${escapeTerminal(a.manifest.name)}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
     `signature  ok: manifest ${a.manifest.cid} signed by ${a.manifest.publisher}`,
     `anchored   at height ${a.block.height} (block ${a.block.cid}), ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}`
   ]
@@ -120,8 +131,9 @@ Usage
   $ cairn verify PATH
   $ cairn verify --proof FILE
 
-For a CID: its blocks are all in the repo and match; a manifest for it is
-signed by its publisher key; it is anchored at height h with c
+For a CID: its blocks are all in the repo and match (blocks the repo lacks
+are fetched first, as cat fetches them; --offline: the repo only); a
+manifest for it is signed by its publisher key; it is anchored at height h with c
 confirmations and w work on top, at block time t. For a PATH: its CID is
 rebuilt from the file with the profile a manifest records, then the same.
 With --proof: the proof file alone, no repo. Exits non-zero naming the
@@ -133,8 +145,9 @@ Options
 Examples
   $ cairn verify bafybei...
   $ cairn verify photo.jpg
-  $ cairn verify --proof photo.proof`,
-  flags: { proof: { type: 'string' } },
+  $ cairn verify --proof photo.proof
+${FETCH_HELP}`,
+  flags: { proof: { type: 'string' }, ...FETCH_FLAGS },
   async run (ctx) {
     if (ctx.flags.proof != null) {
       if (ctx.input.length > 0) throw new UsageError('verify --proof FILE takes no other argument')
@@ -160,10 +173,11 @@ Examples
       try { CID.parse(arg) } catch { throw new UsageError(`${arg} is neither a CID nor a file or directory`) }
       params = { cid: arg }
     }
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('verify', params)) as VerifyReport
+    const r = await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => await inv.call('verify', isPath ? params : { ...params, ...fetchParams(ctx) })) as VerifyReport
     if (ctx.json) emit(ctx, '', r)
     else {
-      for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${c.detail}\n`)
+      // a detail quotes the manifest's name, which its publisher chose
+      for (const c of r.checks) ctx.stdout.write(`${c.check.padEnd(10)} ${c.ok ? 'ok' : 'FAILED'}: ${escapeTerminal(c.detail)}\n`)
     }
     const failed = r.checks.find(c => !c.ok)
     if (failed != null) throw new VerificationFailedError(`verify failed: ${failed.check}: ${failed.detail}`)

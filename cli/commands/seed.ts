@@ -2,7 +2,7 @@ import { AbortedError, UsageError } from '../../core/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
-import { formatBytes } from '../format.ts'
+import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
 
 function rateFlag (ctx: Context, key: string, flag: string): number | undefined {
@@ -124,7 +124,7 @@ Examples
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
       const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
-      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatBytes(r as number)}/s`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
+      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })

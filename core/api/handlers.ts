@@ -6,7 +6,7 @@
 import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { add, type AddInput } from '../add.ts'
-import { carExport, carExportStream, carImport } from '../car.ts'
+import { carExport, carExportStream, carImport, carImportFrom, type CarProgress } from '../car.ts'
 import { cat } from '../cat.ts'
 import { CairnError, UsageError } from '../errors.ts'
 import { get } from '../get.ts'
@@ -18,6 +18,7 @@ import { PROFILES, type ImportProfile } from '../profiles.ts'
 import { parseContentPath } from '../resolve.ts'
 import { writeFileAtomic } from '../atomic.ts'
 import { Swarm, FetchingStore } from '../fetch.ts'
+import { parseUserMultiaddr } from '../net/dial-error.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -86,6 +87,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
    */
   const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
     if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
+    // a malformed --peer is a usage error now, not a failed dial once a block is missing
+    if (Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
     let fetcher: Promise<Swarm> | null = null
     let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
     s.fetching.add(root)
@@ -136,7 +139,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     if (!s.online) throw new NeedsDaemonError(`${what} needs a running seed on this repo (start one with cairn seed)`)
     return await s.node()
   }
-  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line) }
+  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line), withReader }
   return {
     ...anchorHandlers(anchorServices),
 
@@ -237,8 +240,14 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     },
 
     async 'car.import' (c: CallContext) {
-      const file = absolute(str(c.params, 'file'))
-      const r = await lock.shared(async () => await carImport(repo, file, { signal: c.signal, onProgress: e => c.progress(e) }))
+      // stdin: the CAR is the request body (car import -)
+      const stdin = c.params.stdin === true
+      if (stdin && c.body == null) throw new UsageError('car import from stdin needs a request body')
+      const file = stdin ? 'stdin' : absolute(str(c.params, 'file'))
+      const o = { signal: c.signal, onProgress: (e: CarProgress) => c.progress(e) }
+      const r = await lock.shared(async () => stdin
+        ? await carImportFrom(repo, c.body as AsyncIterable<Uint8Array>, file, null, o)
+        : await carImport(repo, file, o))
       for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
       changed(`imported ${r.roots.map(x => x.toString()).join(', ')} from ${path.basename(file)}`)
       return {
@@ -262,7 +271,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       let r = { blocks: 0, bytes: 0 }
       await writeFileAtomic(dest, async fh => {
         r = await carExport(repo.blocks, cid, async chunk => { await fh.write(chunk) }, { signal: c.signal, onProgress: e => c.progress(e) })
-      })
+      }, { replace: c.params.force === true })
       return { cid: cid.toString(), output: dest, blocks: r.blocks, bytes: r.bytes }
     },
 

@@ -18,6 +18,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { observeSentBlocks, startBitswap, type BitswapService } from './bitswap-host.ts'
 import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
+import { parseUserMultiaddr } from './dial-error.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
@@ -107,6 +108,10 @@ export class CairnNode {
   onServed: ((peer: string, block: string, bytes: number) => void) | undefined
 
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
+    // addresses from the command line: a malformed one is a usage error, named
+    for (const a of o.listen ?? []) parseUserMultiaddr(a, '--listen')
+    for (const a of o.bootstrap ?? []) parseUserMultiaddr(a, '--bootstrap')
+    for (const a of o.relays ?? []) parseUserMultiaddr(a, '--relay')
     const settings = networkSettings(repo.config, o.bootstrap)
     const nat = natSettings(repo.config, o)
     applyPublicRanges(nat)
