@@ -29,6 +29,8 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   chain: async () => ({ command: (await import('./commands/anchor.ts')).chain }),
   proof: async () => ({ command: (await import('./commands/anchor.ts')).proof }),
   verify: async () => ({ command: (await import('./commands/anchor.ts')).verify }),
+  name: async () => await import('./commands/name.ts'),
+  key: async () => await import('./commands/key.ts'),
   completion: async () => await import('./commands/completion.ts'),
   demo: async () => await import('./commands/demo.ts')
 }
@@ -55,8 +57,10 @@ export const SUMMARIES: Record<string, string> = {
   shutdown: 'stop the running seed',
   anchor: 'sign a manifest for a CID and queue it for anchoring',
   chain: 'the anchor chain: head, height, work, target, pending',
-  proof: 'export a proof that a CID is anchored: proof CID [-o FILE]',
+  proof: 'export a proof that a CID or a name\'s record is anchored: proof CID|/ipns/NAME [-o FILE]',
   verify: 'check content, its signed manifest and anchoring: verify CID|PATH | --proof FILE',
+  name: 'IPNS names: name publish CID | name resolve NAME | name history NAME',
+  key: 'publishing keys for names: key gen NAME | key ls | key rm NAME',
   completion: 'print a shell completion script: completion bash|zsh|fish',
   demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
 }
@@ -68,7 +72,9 @@ export const ALIASES: Record<string, string> = {
   dht: 'findprovs',
   export: 'car',
   import: 'car',
-  version: '--version'
+  version: '--version',
+  publish: 'name',
+  resolve: 'name'
 }
 
 /** a mistyped name within this many edits of a command gets it suggested */

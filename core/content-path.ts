@@ -29,3 +29,24 @@ export function parseContentPath (arg: string): ContentPath {
 export function formatContentPath (p: ContentPath): string {
   return [p.cid.toString(), ...p.segments].join('/')
 }
+
+/** '/ipns/NAME[/path]' split into the name and the path below it; null for anything else. */
+export function splitIpnsPath (arg: string): { name: string, segments: string[] } | null {
+  if (!arg.startsWith('/ipns/')) return null
+  const [name, ...rest] = arg.slice('/ipns/'.length).split('/')
+  return { name, segments: rest.filter(s => s !== '') }
+}
+
+/**
+ * Checks a CID[/path] or /ipns/NAME[/path] argument before any repo or seed
+ * is touched; returns the last path segment, or what names the whole.
+ */
+export function checkContentArg (arg: string): { last: string | undefined, whole: string } {
+  const ipns = splitIpnsPath(arg)
+  if (ipns != null) {
+    if (ipns.name === '') throw new InvalidCidError('/ipns/ needs a name (k51… or 12D3Koo…)')
+    return { last: ipns.segments.at(-1), whole: ipns.name }
+  }
+  const p = parseContentPath(arg)
+  return { last: p.segments.at(-1), whole: p.cid.toString() }
+}

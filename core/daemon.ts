@@ -18,6 +18,11 @@ import { ChainSync } from './anchor/sync-service.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import { AnchorGossip, type PubSub } from './anchor/gossip.ts'
 import type { Repo } from '../storage/repo.ts'
+import { escapeTerminal } from './escape.ts'
+import { NamePubSub } from './names/pubsub.ts'
+import { parseName } from './names/record.ts'
+import { Republisher } from './names/republisher.ts'
+import { NameService } from './names/service.ts'
 
 /** while mining, the hash rate goes to the log this often */
 const HASH_RATE_LOG_MS = 30_000
@@ -59,7 +64,10 @@ export class Seed {
     /** headers-first sync of the chain with peers (syncWith: for gossip's orphans) */
     readonly sync: ChainSync,
     /** blocks and manifests to and from peers; set gossip.onOrphan to hear of blocks whose parent we lack */
-    readonly gossip: AnchorGossip
+    readonly gossip: AnchorGossip,
+    /** name topics (IPNS over pubsub) */
+    readonly namePubSub: NamePubSub,
+    readonly republisher: Republisher
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -105,6 +113,19 @@ export class Seed {
     gossip.onOrphan = peer => { void sync.syncWith(peer).catch(() => {}) }
     monitor.anchor = { chain, miner: () => miner.stats, sync: () => sync.stats, gossip: () => gossip.stats }
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
+    // names: each update heard on a name's topic is kept as that name's newest record
+    const namePubSub = new NamePubSub(node.libp2p.services.pubsub as unknown as PubSub, (name, bytes, record) => {
+      void names.records.get(name.text).then(async stored => {
+        await names.records.put({ name: name.text, record: bytes, seen: Date.now(), ...(stored?.publishing != null ? { publishing: stored.publishing } : {}) })
+      }).catch(() => {})
+      monitor.log(`name ${name.text} now points at ${escapeTerminal(record.value)} (sequence ${record.sequence}, by pubsub)`)
+    }, line => { monitor.log(line) })
+    const names = new NameService({ repo, node: async () => node, chain: async () => chain, online: true, pubsub: namePubSub })
+    for (const n of await names.records.names()) {
+      try { namePubSub.watch(parseName(n)) } catch {}
+    }
+    const republisher = new Republisher(names, namePubSub, line => { monitor.log(line) })
+    monitor.publishedNames = () => republisher.status
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
     const api = new ApiServer(repo.root, makeHandlers({
@@ -119,7 +140,9 @@ export class Seed {
       monitor,
       chain: async () => chain,
       miner: () => miner.stats,
-      setMining: async on => { await seed?.setMining(on) }
+      setMining: async on => { await seed?.setMining(on) },
+      names,
+      republisher
     }))
     let endpoint: ApiEndpoint
     try {
@@ -144,8 +167,9 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip)
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher)
     provider.start()
+    republisher.start()
     await sync.start()
     if (o.mine === true) await seed.setMining(true)
     return seed
@@ -179,6 +203,8 @@ export class Seed {
       await this.sync.stop()
       this.chain.close()
       this.provider.stop()
+      this.republisher.stop()
+      this.namePubSub.stop()
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()

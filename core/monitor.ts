@@ -8,11 +8,12 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RateMeter } from './rate.ts'
 import { UploadTracker, type UploadRow } from './uploads.ts'
 import { escapeTerminal } from './escape.ts'
-import { publisherId } from './anchor/manifest.ts'
+import { publisherId, type FileManifest } from './anchor/manifest.ts'
 import { routingTableSize } from './net/table-filler.ts'
 import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
+import type { NameStatus } from './names/republisher.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
 import type { SyncStats } from './anchor/sync-service.ts'
@@ -77,6 +78,8 @@ export interface SeedSnapshot {
   log: Array<{ time: number, line: string }>
   /** NAT state: reachability and the relays we hold a slot on */
   nat?: { reachability: Reachability, relays: string[] }
+  /** names this seed publishes, and when each is republished */
+  names?: NameStatus[]
 }
 
 export interface ChainRow {
@@ -104,6 +107,8 @@ export class SeedMonitor {
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
   /** set by the seed: its anchor chain and miner */
+  /** the republisher's view of the IPNS names this seed publishes */
+  publishedNames: (() => NameStatus[]) | null = null
   anchor: { chain: AnchorChain, miner: () => MinerStats | null, sync?: () => SyncStats, gossip?: () => GossipStats } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
@@ -135,7 +140,7 @@ export class SeedMonitor {
     try { cid = CID.parse(root) } catch { return undefined }
     this.ownKey ??= Buffer.from(publicKeyToProtobuf(this.node.libp2p.peerId.publicKey as never)).toString('base64')
     const own = this.ownKey
-    const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter(m => m.name != null)
+    const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter((m): m is FileManifest => m.type !== 'ipns' && m.name != null)
     const m = named.find(m => publisherId(m) === own) ?? named[0]
     if (m?.name == null) return undefined
     this.names.set(root, m.name)
@@ -261,7 +266,8 @@ export class SeedMonitor {
       guard: { ...this.node.guard.stats },
       chain: this.chainRow(),
       log: this.lines.slice(-50),
-      nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
+      nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() },
+      names: this.publishedNames?.() ?? []
     }
   }
 }

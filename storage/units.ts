@@ -29,3 +29,23 @@ export function parseRate (v: unknown): number | null {
   const n = Math.round(Number(m[1]) * unit)
   return Number.isSafeInteger(n) ? n : null
 }
+
+// DURATION values, as Kubo's flags take them (Go's time.ParseDuration):
+// "48h", "1h30m", "90s", "500ms"; a plain number is seconds.
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** what a DURATION looks like, for error messages */
+export const DURATION_FORMAT = 'a duration such as 48h, 1h30m, 90s or 500ms'
+
+/** Milliseconds, or null when `v` is not a DURATION (or is 0). */
+export function parseDuration (v: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    const ms = Math.round(Number(v) * 1000)
+    return ms > 0 && Number.isSafeInteger(ms) ? ms : null
+  }
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(v)) return null
+  let ms = 0
+  for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * DURATION_UNITS[unit]
+  ms = Math.round(ms)
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : null
+}

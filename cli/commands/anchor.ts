@@ -87,22 +87,29 @@ export const proof: Command = {
   help: `
 Usage
   $ cairn proof CID [-o FILE]
+  $ cairn proof /ipns/NAME [--seq N] [-o FILE]
 
 Writes the manifest, the anchoring block, its body and every header to the
-head (dag-cbor) to FILE, or to stdout (not to a terminal: it is binary). 'cairn verify --proof FILE' checks it
-anywhere, with no repo and no network.
+head (dag-cbor) to FILE, or to stdout (not to a terminal: it is binary).
+'cairn verify --proof FILE' checks it anywhere, with no repo and no network.
+For a name, the proof holds the name's IPNS record anchored with sequence N
+(default: the highest anchored): what the name pointed at no later than the
+block's time.
 
 Options
   -o, --output FILE    write here (atomically) instead of stdout
+  --seq N              the record of a name with this sequence number
 
 Examples
   $ cairn proof bafybei... -o photo.proof`,
-  flags: { output: { type: 'string', shortFlag: 'o' } },
+  flags: { output: { type: 'string', shortFlag: 'o' }, seq: { type: 'number' } },
   async run (ctx) {
-    const cid = one(ctx, 'proof needs one CID')
+    const cid = one(ctx, 'proof needs one CID or /ipns/NAME')
     const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
     if (output == null) refuseTerminal(ctx, 'proof')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
+    const seq = ctx.flags.seq as number | undefined
+    if (seq != null && (!Number.isSafeInteger(seq) || seq < 0 || !cid.startsWith('/ipns/'))) throw new UsageError('--seq takes a whole number, for a proof of /ipns/NAME')
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output, seq })) as { cid: string, height: number, head: number, bytes: number, output?: string, proof?: string }
     if (output != null) {
       report(ctx, `proof for ${r.cid} (anchored at height ${r.height}, head ${r.head}) written to ${output} (${r.bytes} bytes)`, r)
       return
@@ -115,7 +122,9 @@ function printAnchored (ctx: Context, a: Anchored): void {
   const lines = [
     // a proof file names its network, a manifest its content: both anyone's strings
     `network    ${escapeTerminal(a.network.name)} (${a.network.id})${a.network.builtin ? '' : ' — not a built-in network: the work is only that chain\'s'}`,
-    `content    ${a.manifest.root}${a.manifest.name != null ? ` "${escapeTerminal(a.manifest.name)}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
+    a.manifest.type === 'ipns'
+      ? `name       /ipns/${a.manifest.name ?? ''} pointed at ${escapeTerminal(a.manifest.value ?? '')} (sequence ${a.manifest.seq ?? '?'})`
+      : `content    ${a.manifest.root}${a.manifest.name != null ? ` "${escapeTerminal(a.manifest.name)}"` : ''}, ${a.manifest.type}, ${a.manifest.size} bytes`,
     `signature  ok: manifest ${a.manifest.cid} signed by ${a.manifest.publisher}`,
     `anchored   at height ${a.block.height} (block ${a.block.cid}), ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}`
   ]

@@ -1,4 +1,4 @@
-import { parseContentPath } from '../../core/content-path.ts'
+import { checkContentArg } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
@@ -29,7 +29,7 @@ ${FETCH_HELP}`,
   },
   async run (ctx: Context) {
     if (ctx.input.length !== 1) throw new UsageError('cat needs exactly one CID[/path] (see cairn cat --help)')
-    parseContentPath(ctx.input[0]) // a bad CID fails here, before any repo or seed is touched
+    checkContentArg(ctx.input[0]) // a bad CID fails here, before any repo or seed is touched
     await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
       for await (const chunk of inv.bytes('cat', { path: ctx.input[0], offset: ctx.flags.offset, length: ctx.flags.length, ...fetchParams(ctx) })) {
         await writeOut(ctx, chunk)

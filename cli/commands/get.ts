@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { checkEntryName, type GetProgress } from '../../core/get.ts'
-import { parseContentPath } from '../../core/content-path.ts'
+import { checkContentArg } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { withProgress } from '../progress.ts'
 import { report, type Command, type Context } from '../command.ts'
@@ -36,11 +36,11 @@ ${FETCH_HELP}`,
   },
   async run (ctx: Context) {
     if (ctx.input.length !== 1) throw new UsageError('get needs exactly one CID[/path] (see cairn get --help)')
-    const target = parseContentPath(ctx.input[0])
+    const target = checkContentArg(ctx.input[0])
     // relative to where the user stands, also when a seed does the writing
-    const name = target.segments.at(-1)
-    if (ctx.flags.output == null && name != null) checkEntryName(name, ctx.input[0]) // 'CID/..' must not mean '..'
-    const output = path.resolve((ctx.flags.output as string | undefined) ?? name ?? target.cid.toString())
+    const name = target.last
+    if (ctx.flags.output == null) checkEntryName(name ?? target.whole, ctx.input[0]) // 'CID/..' or '/ipns/..' must not mean '..'
+    const output = path.resolve((ctx.flags.output as string | undefined) ?? name ?? target.whole)
     const fetched = new FetchReport()
     const result = await withProgress(ctx, 'get', async progress => await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => await inv.call('get', {
       path: ctx.input[0],

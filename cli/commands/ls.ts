@@ -1,4 +1,4 @@
-import { parseContentPath } from '../../core/resolve.ts'
+import { checkContentArg } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { emit, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/escape.ts'
@@ -22,7 +22,7 @@ ${FETCH_HELP}`,
   flags: { ...FETCH_FLAGS },
   async run (ctx: Context) {
     if (ctx.input.length !== 1) throw new UsageError('ls needs exactly one CID[/path] (see cairn ls --help)')
-    parseContentPath(ctx.input[0])
+    checkContentArg(ctx.input[0])
     await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
       await inv.call('ls', { path: ctx.input[0], ...fetchParams(ctx) }, {
         onItem: (i) => {

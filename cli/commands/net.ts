@@ -3,12 +3,13 @@
 
 import type { ChainRow } from '../../core/monitor.ts'
 import type { GossipStats } from '../../core/anchor/gossip.ts'
+import type { NameStatus } from '../../core/names/republisher.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
-import { escapeTerminal } from '../../core/escape.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -189,6 +190,7 @@ serves the same and more in the Prometheus format.`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
       ...(s.chain != null ? [`anchor chain   ${chainLine(s.chain as ChainRow)}`] : []),
       ...((s.chain as ChainRow | null)?.gossip != null ? [`anchor gossip  ${gossipLine((s.chain as ChainRow).gossip as GossipStats)}`] : []),
+      ...((s.names as NameStatus[] | undefined) ?? []).map(n => `name           ${n.name} (key ${n.key}) → ${escapeTerminal(n.value)}, sequence ${n.seq}, republish ${new Date(n.nextRepublish).toISOString()}`),
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }

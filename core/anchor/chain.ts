@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
 import { cborCid, decodeBody, decodeHeader } from './encoding.ts'
-import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
+import { decodeManifest, publisherId, readManifest, type EncodedManifest } from './manifest.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
 import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
@@ -61,6 +61,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private readonly manifests = new Map<string, EncodedManifest>()
   private readonly manifestBlocks = new Map<string, BlockMeta[]>()
   private readonly byRoot = new Map<string, Set<string>>()
+  /** name manifests by their publisher key (base64 of its protobuf) */
+  private readonly byName = new Map<string, Set<string>>()
   private readonly main: BlockMeta[] = []
   readonly pending = new PendingPool()
   private readonly orphans = new Map<string, Parked & { parent: string }>()
@@ -283,10 +285,10 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     const k = m.cid.toString()
     if (this.manifests.has(k)) return
     this.manifests.set(k, m)
-    const r = rootKey(m.manifest.root)
-    const set = this.byRoot.get(r) ?? new Set()
+    const [index, r] = m.manifest.type === 'ipns' ? [this.byName, publisherId(m.manifest)] : [this.byRoot, rootKey(m.manifest.root)]
+    const set = index.get(r) ?? new Set()
     set.add(k)
-    this.byRoot.set(r, set)
+    index.set(r, set)
   }
 
   /** Whether a manifest is in `tip` or a block below it. */
@@ -363,7 +365,15 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
 
   /** Every manifest known for a root, and where it is anchored on the main chain. */
   anchorings (root: CID): Anchoring[] {
-    const keys = this.byRoot.get(rootKey(root)) ?? new Set()
+    return this.anchoringsOf(this.byRoot.get(rootKey(root)))
+  }
+
+  /** Every name manifest known for the name of `publisher` (a protobuf public key). */
+  nameAnchorings (publisher: Uint8Array): Anchoring[] {
+    return this.anchoringsOf(this.byName.get(Buffer.from(publisher).toString('base64')))
+  }
+
+  private anchoringsOf (keys: Set<string> = new Set()): Anchoring[] {
     return [...keys].map(k => {
       const block = (this.manifestBlocks.get(k) ?? []).find(b => this.isOnMain(b)) ?? null
       return { manifest: this.manifests.get(k) as EncodedManifest, block, pending: this.pending.has(k) }

@@ -2,12 +2,19 @@
 // time t", signed with the node's Ed25519 key. The signature covers a domain
 // tag and the dag-cbor of every other field, so it cannot be replayed as a
 // signature over anything else the key signs (libp2p records, for one).
+//
+// A name manifest (type 'ipns') anchors an IPNS record instead: "the name
+// of key K pointed at root R with sequence number s", the record's own bytes
+// inside, signed by K itself (the name's key, not the node's), so the
+// chain's history of a name holds only what its owner signed.
 
 import * as dagCbor from '@ipld/dag-cbor'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
 import { cborCid } from './encoding.ts'
 import { check, quoted } from './rules.ts'
+import { unmarshalIPNSRecord, type IPNSRecord } from 'ipns'
+import { validate as validateIpns } from 'ipns/validator'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** prefixed to what is signed */
@@ -29,7 +36,7 @@ export interface ManifestProfile {
   hamt: 'block-bytes' | 'links-bytes'
 }
 
-export interface UnsignedManifest {
+export interface UnsignedFileManifest {
   v: 1
   root: CID
   name?: string
@@ -42,17 +49,35 @@ export interface UnsignedManifest {
   publisher: Uint8Array
 }
 
-export interface Manifest extends UnsignedManifest {
-  sig: Uint8Array
+export interface UnsignedNameManifest {
+  v: 1
+  type: 'ipns'
+  /** the CID the record's /ipfs/ path starts with */
+  root: CID
+  /** the record's sequence number */
+  seq: number
+  /** the marshalled IPNS record, signed by the publisher key */
+  record: Uint8Array
+  time: number
+  /** the name's key: the name is its hash */
+  publisher: Uint8Array
 }
 
-export interface EncodedManifest {
-  manifest: Manifest
+export type UnsignedManifest = UnsignedFileManifest | UnsignedNameManifest
+export type FileManifest = UnsignedFileManifest & { sig: Uint8Array }
+export type NameManifest = UnsignedNameManifest & { sig: Uint8Array }
+export type Manifest = FileManifest | NameManifest
+
+export interface EncodedManifest<M extends Manifest = Manifest> {
+  manifest: M
   bytes: Uint8Array
   cid: CID
 }
 
 const MANIFEST_KEYS = new Set(['v', 'root', 'name', 'type', 'size', 'profile', 'time', 'publisher', 'sig'])
+const NAME_MANIFEST_KEYS = ['publisher', 'record', 'root', 'seq', 'sig', 'time', 'type', 'v']
+/** an Ed25519 IPNS record is ~400 bytes; the manifest must stay under MAX_MANIFEST_BYTES */
+export const MAX_ANCHORED_RECORD_BYTES = 1024
 const PROFILE_KEYS = ['chunker', 'cidVersion', 'hamt', 'rawLeaves', 'width']
 
 /** The bytes a signature covers: domain tag ‖ dag-cbor(manifest without sig). */
@@ -66,11 +91,20 @@ export function signedBytes (m: UnsignedManifest): Uint8Array {
   return out
 }
 
-export async function signManifest (key: PrivateKey, m: Omit<UnsignedManifest, 'publisher' | 'v'>): Promise<EncodedManifest> {
-  const unsigned: UnsignedManifest = { v: 1, ...m, publisher: publicKeyToProtobuf(key.publicKey) }
+export async function signManifest (key: PrivateKey, m: Omit<UnsignedFileManifest, 'publisher' | 'v'>): Promise<EncodedManifest<FileManifest>> {
+  const unsigned: UnsignedFileManifest = { v: 1, ...m, publisher: publicKeyToProtobuf(key.publicKey) }
   if (unsigned.name === undefined) delete unsigned.name
+  return await sign(key, unsigned) as EncodedManifest<FileManifest>
+}
+
+/** A name manifest for a record `key` signed (the caller checks the record). */
+export async function signNameManifest (key: PrivateKey, m: Omit<UnsignedNameManifest, 'publisher' | 'v' | 'type'>): Promise<EncodedManifest<NameManifest>> {
+  return await sign(key, { v: 1, type: 'ipns', ...m, publisher: publicKeyToProtobuf(key.publicKey) }) as EncodedManifest<NameManifest>
+}
+
+async function sign (key: PrivateKey, unsigned: UnsignedManifest): Promise<EncodedManifest> {
   const sig = await key.sign(signedBytes(unsigned))
-  const manifest: Manifest = { ...unsigned, sig }
+  const manifest = { ...unsigned, sig } as Manifest
   const bytes = dagCbor.encode(manifest)
   // the fields are checked the way a peer would check them
   decodeManifest(bytes)
@@ -90,6 +124,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   check(Buffer.compare(dagCbor.encode(m), bytes) === 0, 'BadManifest', 'manifest is not canonical dag-cbor')
   check(typeof m === 'object' && m != null && !Array.isArray(m) && !(m instanceof Uint8Array), 'BadManifest', 'manifest is not a map')
+  if (m.type === 'ipns') return decodeNameManifest(m)
   for (const k of Object.keys(m)) check(MANIFEST_KEYS.has(k), 'BadManifest', `unknown manifest field ${quoted(k)}`)
   check(m.v === 1, 'BadManifest', `manifest version ${String(m.v)} (expected 1)`)
   check(CID.asCID(m.root) != null, 'BadManifest', 'root must be a CID')
@@ -102,12 +137,33 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   check(typeof p === 'object' && p != null && Object.keys(p).sort().join() === PROFILE_KEYS.join(), 'BadManifest', `profile must have exactly ${PROFILE_KEYS.join(', ')}`)
   check((p.cidVersion === 0 || p.cidVersion === 1) && typeof p.rawLeaves === 'boolean' && typeof p.chunker === 'string' && /^(size-\d+|rabin-\d+-\d+-\d+)$/.test(p.chunker) &&
     uint(p.width) && (p.width as number) >= 2 && (p.hamt === 'block-bytes' || p.hamt === 'links-bytes'), 'BadManifest', 'profile field out of range')
+  checkSigner(m)
+  return m as unknown as Manifest
+}
+
+function checkSigner (m: Record<string, unknown>): void {
   check(m.publisher instanceof Uint8Array, 'BadManifest', 'publisher must be a protobuf public key')
   let type: string | undefined
   try { type = publicKeyFromProtobuf(m.publisher).type } catch {}
   check(type === 'Ed25519', 'BadManifest', 'publisher must be an Ed25519 public key')
   check(m.sig instanceof Uint8Array && m.sig.byteLength === ED25519_SIG_BYTES, 'BadManifest', `sig must be ${ED25519_SIG_BYTES} bytes`)
-  return m as unknown as Manifest
+}
+
+/**
+ * The fields of a name manifest. That the record is the publisher's and says
+ * what the manifest says is checked with the signature (verifyManifest):
+ * both need the key. The record's expiry is not a rule: history keeps
+ * records long expired.
+ */
+function decodeNameManifest (m: Record<string, unknown>): NameManifest {
+  check(Object.keys(m).sort().join() === NAME_MANIFEST_KEYS.join(), 'BadManifest', `a name manifest has exactly ${NAME_MANIFEST_KEYS.join(', ')}`)
+  check(m.v === 1, 'BadManifest', `manifest version ${String(m.v)} (expected 1)`)
+  check(CID.asCID(m.root) != null, 'BadManifest', 'root must be a CID')
+  check(uint(m.seq), 'BadManifest', 'seq must be a whole number')
+  check(uint(m.time), 'BadManifest', 'time must be a whole number of ms')
+  check(m.record instanceof Uint8Array && m.record.byteLength <= MAX_ANCHORED_RECORD_BYTES, 'BadManifest', `record must be at most ${MAX_ANCHORED_RECORD_BYTES} bytes`)
+  checkSigner(m)
+  return m as unknown as NameManifest
 }
 
 /** Rule BadSignature: the publisher key signed exactly these fields under the domain tag. */
@@ -117,6 +173,23 @@ export async function verifyManifest (m: Manifest): Promise<void> {
     ok = await publicKeyFromProtobuf(m.publisher).verify(signedBytes(m), m.sig)
   } catch {}
   check(ok, 'BadSignature', `manifest for ${m.root.toString()}: the signature does not verify under its publisher key`)
+  if (m.type === 'ipns') await checkAnchoredRecord(m)
+}
+
+/** Rule BadRecord: the record is the publisher's name's, and says what the manifest says. */
+async function checkAnchoredRecord (m: NameManifest): Promise<void> {
+  const key = publicKeyFromProtobuf(m.publisher)
+  let record: IPNSRecord | null = null
+  try {
+    record = unmarshalIPNSRecord(m.record)
+    await validateIpns(key, m.record)
+  } catch (err) {
+    // an expired record is still the one that was signed
+    if ((err as Error).name !== 'RecordExpiredError') record = null
+  }
+  check(record != null, 'BadRecord', `name manifest ${m.root.toString()}: the record is not a valid IPNS record of the publisher's key`)
+  check(record.sequence === BigInt(m.seq), 'BadRecord', `name manifest: the record's sequence ${record.sequence} is not the manifest's ${m.seq}`)
+  check(record.value === `/ipfs/${m.root.toString()}` || record.value.startsWith(`/ipfs/${m.root.toString()}/`), 'BadRecord', `name manifest: the record points at ${record.value.slice(0, 100)}, not at ${m.root.toString()}`)
 }
 
 /** Decodes, checks and verifies manifest bytes; their CID too. */

@@ -8,6 +8,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { unmarshalIPNSRecord } from 'ipns'
+import { base36 } from 'multiformats/bases/base36'
 import { cborCid, decodeBody, sha256 } from './encoding.ts'
 import { readManifest, type EncodedManifest } from './manifest.ts'
 import { fromGenesis, NETWORKS } from './params.ts'
@@ -34,7 +36,8 @@ interface ProofFields {
 /** What a proof (or the chain) says about a manifest. */
 export interface Anchored {
   network: { name: string, id: string, builtin: boolean }
-  manifest: { cid: string, root: string, name: string | null, type: string, size: number, time: number, publisher: string }
+  /** for a name manifest (type 'ipns'): name is the IPNS name, size 0, and seq and value what its record said */
+  manifest: { cid: string, root: string, name: string | null, type: string, size: number, time: number, publisher: string, seq?: number, value?: string }
   block: { cid: string, height: number, time: number }
   head: { cid: string, height: number, time: number }
   confirmations: number
@@ -46,17 +49,14 @@ export interface Anchored {
 
 export function describeAnchoring (netName: string, netId: CID, m: EncodedManifest, block: BlockMeta, head: BlockMeta): Anchored {
   const builtin = Object.hasOwn(NETWORKS, netName) && NETWORKS[netName].id.equals(netId)
+  const mf = m.manifest
+  const publisher = peerIdFromPublicKey(publicKeyFromProtobuf(mf.publisher))
+  const common = { cid: m.cid.toString(), root: mf.root.toString(), type: mf.type, time: mf.time, publisher: publisher.toString() }
   return {
     network: { name: netName, id: netId.toString(), builtin },
-    manifest: {
-      cid: m.cid.toString(),
-      root: m.manifest.root.toString(),
-      name: m.manifest.name ?? null,
-      type: m.manifest.type,
-      size: m.manifest.size,
-      time: m.manifest.time,
-      publisher: peerIdFromPublicKey(publicKeyFromProtobuf(m.manifest.publisher)).toString()
-    },
+    manifest: mf.type === 'ipns'
+      ? { ...common, name: publisher.toCID().toString(base36), size: 0, seq: mf.seq, value: unmarshalIPNSRecord(mf.record).value }
+      : { ...common, name: mf.name ?? null, size: mf.size },
     block: { cid: block.cid.toString(), height: block.height, time: block.time },
     head: { cid: head.cid.toString(), height: head.height, time: head.time },
     confirmations: head.height - block.height + 1,

@@ -33,6 +33,8 @@ export const RULES = [
   'BadManifest',
   /** a manifest's signature does not verify under its publisher key */
   'BadSignature',
+  /** a name manifest whose IPNS record is not its publisher's, or says something else */
+  'BadRecord',
   /** a proof whose parts do not fit together (checksum, order, anchoring) */
   'BadProof'
 ] as const

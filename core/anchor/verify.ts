@@ -33,7 +33,9 @@ async function checkAnchoring (chain: AnchorChain, root: CID, checks: Check[]): 
   }
   // the earliest anchoring on the main chain speaks for the content; else a pending one
   const best: Anchoring = found.filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0] ?? found[0]
-  checks.push({ check: 'manifest', ok: true, detail: `manifest ${best.manifest.cid.toString()}${best.manifest.manifest.name != null ? ` names "${best.manifest.manifest.name}"` : ''}, ${best.manifest.manifest.size} bytes` })
+  const m = best.manifest.manifest
+  if (m.type === 'ipns') throw new Error('a name manifest indexed by root') // anchorings() lists file manifests only
+  checks.push({ check: 'manifest', ok: true, detail: `manifest ${best.manifest.cid.toString()}${m.name != null ? ` names "${m.name}"` : ''}, ${m.size} bytes` })
   try {
     await verifyManifest(best.manifest.manifest)
   } catch (err) {
@@ -78,6 +80,7 @@ export async function verifyPath (chain: AnchorChain, file: string, fallback: Im
   const st = await fs.lstat(file).catch(() => null)
   const profiles = new Map<string, ImportProfile>([[JSON.stringify(fallback), fallback]])
   for (const m of chain.knownManifests()) {
+    if (m.manifest.type === 'ipns') continue
     const p: ImportProfile = { name: fallback.name, ...m.manifest.profile }
     profiles.set(JSON.stringify(p), p)
   }

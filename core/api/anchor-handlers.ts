@@ -14,6 +14,8 @@ import { PROFILES, type ImportProfile } from '../profiles.ts'
 import type { AnchorChain, Anchoring } from '../anchor/chain.ts'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { loadOrCreateIdentity } from '../net/identity.ts'
+import type { BlockMeta } from '../anchor/validate.ts'
+import { parseName } from '../names/record.ts'
 import type { MinerStats } from '../anchor/miner.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { AddResult } from '../add.ts'
@@ -124,15 +126,12 @@ export function anchorHandlers (s: AnchorServices): Record<string, Handler> {
     },
 
     async proof (c: CallContext) {
-      const root = cidOf(c.params)
       const chain = await s.chain()
-      const found = chain.anchorings(root).filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
-      if (found == null) {
-        const pending = chain.anchorings(root).length > 0
-        throw new AnchorError(pending ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)` : `no manifest for ${root.toString()} is known to this repo's chain`)
-      }
+      const { found, what } = typeof c.params.cid === 'string' && c.params.cid.startsWith('/ipns/')
+        ? nameAnchoring(chain, c.params.cid, typeof c.params.seq === 'number' ? c.params.seq : undefined)
+        : rootAnchoring(chain, cidOf(c.params))
       const bytes = await exportProof(chain, found.manifest, found.block as NonNullable<typeof found.block>)
-      const info = { cid: root.toString(), manifest: found.manifest.cid.toString(), height: found.block?.height, head: chain.height, bytes: bytes.byteLength }
+      const info = { cid: what, manifest: found.manifest.cid.toString(), height: found.block?.height, head: chain.height, bytes: bytes.byteLength }
       if (c.params.output != null) {
         const dest = absolute(c.params.output)
         await writeFileAtomic(dest, async fh => { await fh.writeFile(bytes) })
@@ -141,4 +140,31 @@ export function anchorHandlers (s: AnchorServices): Record<string, Handler> {
       return { ...info, proof: Buffer.from(bytes).toString('base64') }
     }
   }
+}
+
+type Found = { found: Anchoring & { block: BlockMeta }, what: string }
+
+/** The earliest main-chain anchoring of a root's manifests. */
+function rootAnchoring (chain: AnchorChain, root: CID): Found {
+  const all = chain.anchorings(root)
+  const found = all.filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
+  if (found == null) {
+    throw new AnchorError(all.length > 0 ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)` : `no manifest for ${root.toString()} is known to this repo's chain`)
+  }
+  return { found: found as Found['found'], what: root.toString() }
+}
+
+/** A name's anchored record with sequence `seq`, or its highest anchored one. */
+function nameAnchoring (chain: AnchorChain, text: string, seq?: number): Found {
+  const name = parseName(text)
+  const key = name.peerId.publicKey
+  const all = key != null ? chain.nameAnchorings(publicKeyToProtobuf(key)) : []
+  const seqOf = (a: Anchoring): number => a.manifest.manifest.type === 'ipns' ? a.manifest.manifest.seq : -1
+  const anchored = all.filter(a => a.block != null && (seq == null || seqOf(a) === seq)).sort((a, b) => seqOf(b) - seqOf(a) || (a.block?.height ?? 0) - (b.block?.height ?? 0))
+  const found = anchored[0]
+  if (found == null) {
+    const which = seq != null ? ` with sequence ${seq}` : ''
+    throw new AnchorError(all.length > 0 ? `no record of ${name.text}${which} is anchored yet (pending ones wait for a seed with --mine)` : `no record of ${name.text} is known to this repo's chain`)
+  }
+  return { found: found as Found['found'], what: `/ipns/${name.text}` }
 }

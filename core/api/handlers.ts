@@ -15,7 +15,11 @@ import { repoGc, repoStat, repoVerify } from '../maintenance.ts'
 import { connect, findProviders, idInfo, nodeStats, peers } from '../net/info.ts'
 import { pinAdd, pinLs, pinRm } from '../pin.ts'
 import { PROFILES, type ImportProfile } from '../profiles.ts'
-import { parseContentPath } from '../resolve.ts'
+import { parseContentPath, type ContentPath } from '../resolve.ts'
+import { splitIpnsPath } from '../content-path.ts'
+import { NameService } from '../names/service.ts'
+import type { Republisher } from '../names/republisher.ts'
+import { nameHandlers } from './name-handlers.ts'
 import { writeFileAtomic } from '../atomic.ts'
 import { Swarm, FetchingStore } from '../fetch.ts'
 import { parseUserMultiaddr } from '../net/dial-error.ts'
@@ -55,6 +59,10 @@ export interface Services {
   miner?: () => MinerStats | null
   /** set in the daemon: starts or stops its miner (as seed --mine and the dashboard's m key) */
   setMining?: (on: boolean) => Promise<void>
+  /** the seed's names (with pubsub); made here for a command without a seed */
+  names?: NameService
+  /** the seed's republisher: told of each publish */
+  republisher?: Republisher
 }
 
 /** default bound on a fetch's wait for providers and blocks */
@@ -140,8 +148,23 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     return await s.node()
   }
   const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line), withReader }
+  let names = s.names
+  const nameService = (): NameService => {
+    names ??= new NameService({ repo, node: s.node, chain: s.chain, online: s.online, pubsub: null })
+    return names
+  }
+  /** CID[/path], or /ipns/NAME[/path] resolved to the CID the name points at */
+  const contentPath = async (c: CallContext): Promise<ContentPath> => {
+    const text = str(c.params, 'path')
+    const ipns = splitIpnsPath(text)
+    if (ipns == null) return parseContentPath(text)
+    const r = await nameService().resolve(ipns.name, { timeoutMs: optNum(c.params, 'timeoutMs'), signal: c.signal })
+    const target = parseContentPath(r.value)
+    return { cid: target.cid, segments: [...target.segments, ...ipns.segments] }
+  }
   return {
     ...anchorHandlers(anchorServices),
+    ...nameHandlers(repo, nameService, s.republisher ?? null),
 
     async add (c: CallContext) {
       const p = c.params
@@ -173,8 +196,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     },
 
     cat (c: CallContext) {
-      const target = parseContentPath(str(c.params, 'path'))
       return (async function * () {
+        const target = await contentPath(c)
         const r = reader(c, target.cid)
         let ok = false
         try {
@@ -187,7 +210,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     },
 
     async get (c: CallContext) {
-      const target = parseContentPath(str(c.params, 'path'))
+      const target = await contentPath(c)
       const r = await withReader(c, target.cid, async store => await get(store, target, {
         output: typeof c.params.output === 'string' ? absolute(c.params.output) : undefined,
         force: c.params.force === true,
@@ -198,7 +221,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
     },
 
     async ls (c: CallContext) {
-      const target = parseContentPath(str(c.params, 'path'))
+      const target = await contentPath(c)
       await withReader(c, target.cid, async store => {
         for await (const e of ls(store, target, { signal: c.signal })) {
           c.item({ cid: e.cid.toString(), size: e.size, name: e.name, type: e.type })
@@ -311,6 +334,7 @@ export function makeHandlers (s: Services): Record<string, Handler> {
       const bw = s.monitor?.bandwidth()
       return {
         chain: snap?.chain ?? null,
+        names: snap?.names ?? [],
         ...nodeStats(node),
         provide: s.provider?.stats ?? null,
         uptimeMs: Date.now() - s.startedAt,

@@ -16,6 +16,8 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { ipnsSelector } from 'ipns/selector'
+import { ipnsValidator } from 'ipns/validator'
 import { observeSentBlocks, startBitswap, type BitswapService } from './bitswap-host.ts'
 import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
 import { parseUserMultiaddr } from './dial-error.ts'
@@ -179,7 +181,11 @@ export class CairnNode {
           clientMode: settings.clientMode,
           peerInfoMapper: settings.peerInfoMapper,
           initialQuerySelfInterval: settings.initialQuerySelfInterval,
-          querySelfInterval: settings.querySelfInterval
+          querySelfInterval: settings.querySelfInterval,
+          // IPNS records (core/names/): checked as every IPNS node checks them
+          // before they are stored or returned, the highest sequence wins
+          validators: { ipns: ipnsValidator },
+          selectors: { ipns: ipnsSelector }
         }),
         // anchor chain gossip (core/anchor/gossip.ts): topics of the configured network only; banned peers score at the bottom
         ...(o.gossip === true ? { pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)) } : {}),

@@ -16,6 +16,7 @@ test('a signed manifest verifies; its CID is the dag-cbor CID of its bytes', asy
   const m = await manifestFor(1)
   const r = await readManifest(m.bytes)
   assert.ok(r.cid.equals(m.cid))
+  assert.ok(r.manifest.type === 'file')
   assert.equal(r.manifest.name, 'file-1.txt')
   assert.equal(r.manifest.profile.chunker, 'size-1048576')
 })
