@@ -2,6 +2,7 @@
 
 import { resolveRepoPath } from '../storage/repo-path.ts'
 import type { Repo } from '../storage/repo.ts'
+import { OutputError } from '../core/errors.ts'
 import type { FlagSpecs } from './args.ts'
 
 export interface Context {
@@ -21,6 +22,8 @@ export interface Command {
   /** Usage / Options / Examples, without the global options */
   help: string
   flags: FlagSpecs
+  /** verbs its first argument takes (pin add|rm|ls), for shell completion */
+  subcommands?: string[]
   run: (ctx: Context) => Promise<void>
 }
 
@@ -70,4 +73,9 @@ export async function writeOut (ctx: Context, chunk: Uint8Array): Promise<void> 
 export function report (ctx: Context, text: string, json: unknown): void {
   if (ctx.json) ctx.stdout.write(JSON.stringify(json) + '\n')
   else ctx.stderr.write(text + '\n')
+}
+
+/** Binary output to a terminal is refused, as gzip does: it would garble the screen. */
+export function refuseTerminal (ctx: Context, what: string): void {
+  if (ctx.stdout.isTTY === true) throw new OutputError(`${what} writes binary data; not writing it to a terminal (use -o FILE or redirect stdout)`)
 }

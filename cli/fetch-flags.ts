@@ -2,6 +2,7 @@
 
 import { UsageError } from '../core/errors.ts'
 import { formatBytes } from './format.ts'
+import { escapeTerminal } from '../core/escape.ts'
 import { report, type Context } from './command.ts'
 import type { FlagSpecs } from './argv.ts'
 import type { InvokeOptions } from './client.ts'
@@ -73,8 +74,8 @@ export class FetchReport {
     const parts = [...this.peers].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id.slice(-8)} ${Math.round(100 * n / this.total)}%`)
     const extra = [
       this.duplicates > 0 ? `${this.duplicates} duplicate block(s), ${formatBytes(this.duplicateBytes)}` : '',
-      this.dropped.length > 0 ? `dropped ${this.dropped.map(d => `${d.peer.slice(-8)} (${d.reason})`).join(', ')}` : '',
-      this.banned.size > 0 ? `banned ${[...this.banned].map(([id, why]) => `${id.slice(-8)} (${why})`).join(', ')}` : ''
+      this.dropped.length > 0 ? `dropped ${this.dropped.map(d => `${d.peer.slice(-8)} (${escapeTerminal(d.reason)})`).join(', ')}` : '',
+      this.banned.size > 0 ? `banned ${[...this.banned].map(([id, why]) => `${id.slice(-8)} (${escapeTerminal(why)})`).join(', ')}` : ''
     ].filter(x => x !== '')
     report(ctx, `fetched ${formatBytes(this.total)} from ${this.peers.size} peer(s): ${parts.join(', ')}${extra.length > 0 ? `; ${extra.join('; ')}` : ''}`, {
       fetched: this.total,

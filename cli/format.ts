@@ -1,11 +1,5 @@
-/** 1536 → '1.5 KiB'; binary units as Kubo and npm print them. */
-export function formatBytes (n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`
-}
+// Formatting for people; bytes, rates and hash rates live in core (the seed's log uses them too).
+export { formatBytes, formatHashRate, formatRate, minedLine } from '../core/format.ts'
 
 /** Seconds → '1m05s' / '12s'. */
 export function formatDuration (s: number): string {

@@ -6,66 +6,10 @@ import { CairnError, UsageError } from '../storage/errors.ts'
 import { AbortedError } from '../core/errors.ts'
 import { CAIRN_VERSION } from '../core/version.ts'
 import { installPublicRangesHook } from '../core/net/public-ranges.ts'
-import { findCommand, GLOBAL_HELP } from './argv.ts'
+import { findCommand, GLOBAL_FLAGS, GLOBAL_HELP } from './argv.ts'
+import { COMMANDS, SUMMARIES, suggestCommand } from './command-table.ts'
+import { escapeTerminal } from '../core/escape.ts'
 import type { Command } from './command.ts'
-
-/** Command name → its module, imported on demand. */
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
-  init: async () => await import('./commands/init.ts'),
-  add: async () => await import('./commands/add.ts'),
-  cat: async () => await import('./commands/cat.ts'),
-  get: async () => await import('./commands/get.ts'),
-  ls: async () => await import('./commands/ls.ts'),
-  pin: async () => await import('./commands/pin.ts'),
-  repo: async () => await import('./commands/repo.ts'),
-  car: async () => await import('./commands/car.ts'),
-  config: async () => await import('./commands/config.ts'),
-  seed: async () => await import('./commands/seed.ts'),
-  id: async () => ({ command: (await import('./commands/net.ts')).id }),
-  peers: async () => ({ command: (await import('./commands/net.ts')).peers }),
-  connect: async () => ({ command: (await import('./commands/net.ts')).connect }),
-  provide: async () => ({ command: (await import('./commands/net.ts')).provide }),
-  findprovs: async () => ({ command: (await import('./commands/net.ts')).findprovs }),
-  stats: async () => ({ command: (await import('./commands/net.ts')).stats }),
-  status: async () => ({ command: (await import('./commands/net.ts')).status }),
-  shutdown: async () => ({ command: (await import('./commands/net.ts')).shutdown }),
-  anchor: async () => ({ command: (await import('./commands/anchor.ts')).anchor }),
-  chain: async () => ({ command: (await import('./commands/anchor.ts')).chain }),
-  proof: async () => ({ command: (await import('./commands/anchor.ts')).proof }),
-  verify: async () => ({ command: (await import('./commands/anchor.ts')).verify }),
-  name: async () => await import('./commands/name.ts'),
-  key: async () => await import('./commands/key.ts'),
-  demo: async () => await import('./commands/demo.ts')
-}
-
-/** One line per command for the general help; kept here so help loads nothing. */
-const SUMMARIES: Record<string, string> = {
-  init: 'create the repo (other commands create it on first use)',
-  add: 'import files or directories and print their CIDs',
-  cat: "write a file's bytes to stdout",
-  get: 'write a file or directory to disk, atomically',
-  ls: 'list the entries of a directory',
-  pin: 'keep DAGs in the repo: pin add|rm|ls',
-  repo: 'repo stat|gc|verify',
-  car: 'CAR v1 files: car export CID [-o FILE] | car import FILE...',
-  config: 'read or change config.json',
-  seed: 'run the node: serve and announce content (Ctrl-C stops it)',
-  id: "this node's peer ID and addresses",
-  peers: 'the peers the seed is connected to',
-  connect: 'open a connection to a peer: connect MULTIADDR',
-  provide: 'announce a CID in the DHT',
-  findprovs: 'find peers that provide a CID',
-  stats: "the seed's counters",
-  status: 'describe the running seed',
-  shutdown: 'stop the running seed',
-  anchor: 'sign a manifest for a CID and queue it for anchoring',
-  chain: 'the anchor chain: head, height, work, target, pending',
-  proof: 'export a proof that a CID is anchored: proof CID [-o FILE]',
-  verify: 'check content, its signed manifest and anchoring: verify CID|PATH | --proof FILE',
-  name: 'IPNS names: name publish CID | name resolve NAME | name history NAME',
-  key: 'publishing keys for names: key gen NAME | key ls | key rm NAME',
-  demo: 'a local swarm on 127.0.0.1, end to end (npm start)'
-}
 
 function generalHelp (): string {
   const width = Math.max(...Object.keys(SUMMARIES).map(k => k.length))
@@ -80,19 +24,36 @@ ${Object.entries(SUMMARIES).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('
 ${GLOBAL_HELP}
   -v, --version  print the version
 
-Run 'cairn <command> --help' for a command's options.
+Run 'cairn help <command>' or 'cairn <command> --help' for a command's options.
 `
 }
 
+// a message may carry a stranger's string (a name from a DAG or a manifest,
+// a peer's error): escaped, it stays one line and cannot drive the terminal
 function fail (err: unknown): number {
   if (err instanceof CairnError) {
-    process.stderr.write(`Error: ${err.message}\n`)
+    process.stderr.write(`Error: ${escapeTerminal(err.message)}\n`)
     return err.exitCode
   }
   const e = err as Error
-  process.stderr.write(`Error: ${e?.message ?? String(err)}\n`)
+  process.stderr.write(`Error: ${escapeTerminal(e?.message ?? String(err))}\n`)
   if (process.env.CAIRN_DEBUG != null) process.stderr.write(`${e?.stack ?? ''}\n`)
   return 1
+}
+
+/** Flags `cairn` takes with no command, short and long. */
+const TOP_LEVEL_FLAGS = new Set(['--version', '-v', '--help', '-h', ...Object.keys(GLOBAL_FLAGS).map(f => `--${f}`)])
+
+/** A usage error for a name that is no command, with the likeliest one. */
+function unknownCommand (name: string): UsageError {
+  const hint = suggestCommand(name)
+  const safe = escapeTerminal(name)
+  if (hint == null) return new UsageError(`unknown command "${safe}" (see cairn --help)`)
+  return new UsageError(`unknown command "${safe}"; did you mean "cairn ${hint}"? (see cairn --help)`)
+}
+
+function commandHelp (command: Command): string {
+  return `${command.summary}\n${command.help}\n${GLOBAL_HELP}\n\n`
 }
 
 export async function main (argv: string[]): Promise<number> {
@@ -106,14 +67,24 @@ export async function main (argv: string[]): Promise<number> {
       process.stdout.write(generalHelp())
       return rest.length === 0 ? 2 : 0
     }
-    return fail(new UsageError(`no command given (see cairn --help)`))
+    const unknown = rest.find(a => a.startsWith('-') && a !== '--' && !TOP_LEVEL_FLAGS.has(a.split('=')[0]))
+    if (unknown != null) return fail(new UsageError(`unknown flag ${unknown.split('=')[0]} (see cairn --help)`))
+    return fail(new UsageError('no command given (see cairn --help)'))
   }
   if (name === 'help') {
-    process.stdout.write(generalHelp())
+    // `cairn help add` is `cairn add --help`
+    const topic = findCommand(rest).name
+    if (topic == null) {
+      process.stdout.write(generalHelp())
+      return 0
+    }
+    const loadTopic = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : null
+    if (loadTopic == null) return fail(unknownCommand(topic))
+    process.stdout.write(commandHelp((await loadTopic()).command))
     return 0
   }
-  const load = COMMANDS[name]
-  if (load == null) return fail(new UsageError(`unknown command "${name}" (see cairn --help)`))
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : null
+  if (load == null) return fail(unknownCommand(name))
 
   // a promise nobody awaited failed: still one Error line, not a stack trace
   process.on('unhandledRejection', err => { process.exit(fail(err)) })
@@ -137,7 +108,7 @@ export async function main (argv: string[]): Promise<number> {
     const [{ command }, { parseFlags }, { makeContext }] = await Promise.all([load(), import('./args.ts'), import('./command.ts')])
     const { input, flags } = parseFlags(rest, command.flags, name)
     if (flags.help === true) {
-      process.stdout.write(`${command.summary}\n${command.help}\n${GLOBAL_HELP}\n\n`)
+      process.stdout.write(commandHelp(command))
       return 0
     }
     await command.run(makeContext(input, flags, controller.signal))

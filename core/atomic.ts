@@ -1,6 +1,10 @@
 // Output files are written under a temp name beside their destination,
 // flushed, then renamed into place: the destination holds the old content or
 // the whole new content, never a part.
+//
+// The temp name carries the writer's PID (`.NAME.cairn-PID-RANDOM.tmp`): a
+// writer killed with SIGKILL cannot remove its temp file, so the next write
+// to the same destination removes every temp of it whose process is gone.
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -8,11 +12,60 @@ import { randomBytes } from 'node:crypto'
 import { CairnError, OutputError, describeFsError } from './errors.ts'
 
 export function tempNameFor (dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.cairn-${randomBytes(4).toString('hex')}.tmp`)
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.cairn-${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Whether a process with this PID is running (EPERM: it is, under another user). */
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes the temp files and trees (and their `.old` siblings) that killed
+ * writers left beside `dest`. A live writer's temp is left alone: two
+ * commands may write the same destination at once. Returns what it removed.
+ */
+export async function removeStaleTemps (dest: string): Promise<string[]> {
+  const dir = path.dirname(dest)
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(dest))}\\.cairn-(\\d+)-[0-9a-f]{8}\\.tmp(\\.old)?$`)
+  let names: string[]
+  try {
+    names = await fs.readdir(dir)
+  } catch {
+    return [] // no parent yet: nothing left behind; the write reports the real error
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const m = pattern.exec(name)
+    if (m == null || Number(m[1]) === process.pid || alive(Number(m[1]))) continue
+    await fs.rm(path.join(dir, name), { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
+}
+
+export interface AtomicWriteOptions {
+  /** replace an existing destination (default true); false: fail with OutputError */
+  replace?: boolean
+}
+
+/** The error for an existing destination without --force. */
+export function existsError (dest: string): OutputError {
+  return new OutputError(`${dest} already exists (use --force to replace it)`)
 }
 
 /** Runs `fill` on a temp file, then fsyncs and renames it to `dest`. */
-export async function writeFileAtomic (dest: string, fill: (fh: fs.FileHandle) => Promise<void>): Promise<void> {
+export async function writeFileAtomic (dest: string, fill: (fh: fs.FileHandle) => Promise<void>, o: AtomicWriteOptions = {}): Promise<void> {
+  const replace = o.replace ?? true
+  if (!replace && await fs.lstat(dest).then(() => true, () => false)) throw existsError(dest)
+  await removeStaleTemps(dest)
   const tmp = tempNameFor(dest)
   let fh: fs.FileHandle
   try {
@@ -27,7 +80,18 @@ export async function writeFileAtomic (dest: string, fill: (fh: fs.FileHandle) =
     } finally {
       await fh.close()
     }
-    await fs.rename(tmp, dest)
+    if (replace) {
+      await fs.rename(tmp, dest)
+    } else {
+      // link(2) fails on an existing name: nothing that appeared meanwhile is replaced
+      try {
+        await fs.link(tmp, dest)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(dest)
+        throw err
+      }
+      await fs.rm(tmp, { force: true })
+    }
   } catch (err) {
     await fs.rm(tmp, { force: true })
     if (err instanceof CairnError || (err as Error).name === 'AbortError') throw err

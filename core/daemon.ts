@@ -10,6 +10,7 @@ import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
+import { formatHashRate, minedLine } from './format.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -35,6 +36,8 @@ export interface SeedOptions extends NodeOptions {
   mine?: boolean
   /** hashing threads (default: config anchor.minerThreads) */
   minerThreads?: number
+  /** Ctrl-C while starting: waits end early (the caller then stops the seed) */
+  signal?: AbortSignal
 }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
@@ -79,7 +82,7 @@ export class Seed {
     const monitor = new SeedMonitor(node, provider)
     node.libp2p.services.nat.onLog = line => { monitor.log(line) }
     // so the addresses printed at start include the relayed ones
-    if (node.nat.relays.length > 0 && !(await node.libp2p.services.nat.waitForRelays(RELAY_WAIT_MS))) {
+    if (node.nat.relays.length > 0 && !(await node.libp2p.services.nat.waitForRelays(RELAY_WAIT_MS, o.signal)) && o.signal?.aborted !== true) {
       monitor.log(`no reservation on every configured relay within ${RELAY_WAIT_MS / 1000} s; still trying`)
     }
     await monitor.refreshContent()
@@ -93,7 +96,9 @@ export class Seed {
       threads: o.minerThreads ?? repo.config.anchor.minerThreads,
       onBlock: (r, n) => {
         if (r.status === 'accepted') {
-          monitor.log(`mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`)
+          monitor.log(r.head
+            ? `mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`
+            : `mined block ${r.height} ${r.cid.toString()}, stale: another block at height ${r.height} came first, so it is not on the main chain`)
           void gossip.publishBlock(r.cid).catch(err => { monitor.log(`gossip: cannot publish block ${r.cid.toString()}: ${(err as Error).message}`) })
         } else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
       },
@@ -120,7 +125,7 @@ export class Seed {
       try { namePubSub.watch(parseName(n)) } catch {}
     }
     const republisher = new Republisher(names, namePubSub, line => { monitor.log(line) })
-    monitor.names = () => republisher.status
+    monitor.publishedNames = () => republisher.status
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
     const api = new ApiServer(repo.root, makeHandlers({
@@ -180,7 +185,7 @@ export class Seed {
       this.monitor.log(`mining on anchor network ${this.chain.net.name} with ${this.miner.stats.threads} thread(s), head at height ${this.chain.height}`)
       this.rateLog ??= setInterval(() => {
         const m = this.miner.stats
-        this.monitor.log(`mining at ${(m.hashRate / 1e6).toFixed(2)} MH/s, height ${this.chain.height}, ${this.chain.pending.size} pending, ${m.blocksMined} block(s) mined`)
+        this.monitor.log(`mining at ${formatHashRate(m.hashRate)}, height ${this.chain.height}, ${this.chain.pending.size} pending, ${minedLine(m)}`)
       }, HASH_RATE_LOG_MS)
       this.rateLog.unref()
     } else {
@@ -203,6 +208,7 @@ export class Seed {
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()
+      this.monitor.stop()
       await this.node.stop()
       this.resolveStopped()
     })()

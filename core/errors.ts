@@ -1,9 +1,9 @@
 // Errors with a stable `name`; storage's classes plus those of core.
 export * from '../storage/errors.ts'
-import { CairnError } from '../storage/errors.ts'
+import { CairnError, UsageError } from '../storage/errors.ts'
 
-/** A CID argument that does not parse. */
-export class InvalidCidError extends CairnError {}
+/** A CID argument that does not parse: the command line's fault, so a usage error (exit 2). */
+export class InvalidCidError extends UsageError {}
 
 /** A path inside a DAG that does not exist. */
 export class PathNotFoundError extends CairnError {}

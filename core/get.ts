@@ -1,13 +1,14 @@
 // get: a file or directory written atomically. Everything is written under
 // a temp name beside the output path, flushed, then renamed into place, so
-// the output path holds either nothing or the whole, verified result.
+// the output path holds either nothing or the whole, verified result. A temp
+// left by a get killed with SIGKILL is removed by the next get to that path.
 // Entries that could write outside the output path are refused.
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { syncFileSystem } from '../storage/fsync.ts'
+import { removeStaleTemps, tempNameFor } from './atomic.ts'
 import { AbortedError, CairnError, OutputError, UnsafeContentError, describeFsError } from './errors.ts'
 import { kindOf } from './ls.ts'
 import { READ_AHEAD_BLOCKS, formatContentPath, mapExportError, resolveEntry, type ContentPath } from './resolve.ts'
@@ -75,7 +76,9 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
   store.prefetch?.(root.cid)
 
   const parent = path.dirname(output)
-  const tmp = path.join(parent, `.${path.basename(output)}.cairn-${randomBytes(4).toString('hex')}.tmp`)
+  // what a get killed with SIGKILL left here (its partial output) goes now
+  await removeStaleTemps(output)
+  const tmp = tempNameFor(output)
   const total = root.type === 'directory' ? null : Number(root.size)
   let bytes = 0
   let files = 0

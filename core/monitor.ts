@@ -3,12 +3,16 @@
 // the plain log lines of `seed --no-tui`, and `cairn status` all read it.
 
 import * as dagPb from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RateMeter } from './rate.ts'
+import { UploadTracker, type UploadRow } from './uploads.ts'
+import { escapeTerminal } from './escape.ts'
+import { publisherId, type FileManifest } from './anchor/manifest.ts'
 import { routingTableSize } from './net/table-filler.ts'
 import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
 import type { Provider } from './net/provider.ts'
-import type { CID } from 'multiformats/cid'
 import type { NameStatus } from './names/republisher.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
@@ -43,7 +47,15 @@ export interface TransferRow {
   done: boolean
 }
 
-export interface ContentRow { cid: string, size: number | null }
+export interface ContentRow {
+  cid: string
+  size: number | null
+  /** the name in its manifest (ours first), escaped for a terminal; absent when no manifest names it */
+  name?: string
+}
+
+/** What the seed serves: per peer and root (name escaped for a terminal). */
+export interface UploadSnapshotRow extends UploadRow { name?: string }
 
 export interface SeedSnapshot {
   id: string
@@ -52,6 +64,8 @@ export interface SeedSnapshot {
   uptimeMs: number
   peers: PeerRow[]
   transfers: TransferRow[]
+  /** what peers are fetching from us, per peer and root */
+  uploads: UploadSnapshotRow[]
   content: ContentRow[]
   dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
   served: { blocks: number, bytes: number }
@@ -69,7 +83,7 @@ export interface SeedSnapshot {
 }
 
 export interface ChainRow {
-  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number
+  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number, staleBlocks?: number
   /** headers-first sync with peers: syncs running, blocks taken, the last one */
   sync?: SyncStats
   /** gossip of blocks and manifests: messages by result, peers */
@@ -85,17 +99,57 @@ export class SeedMonitor {
   private readonly lines: Array<{ time: number, line: string }> = []
   private content: ContentRow[] = []
   private readonly started = Date.now()
+  private readonly uploads: UploadTracker
+  /** root → its manifest's name, escaped (names once known do not change) */
+  private readonly names = new Map<string, string>()
+  /** this node's public key as manifests carry it (base64) */
+  private ownKey: string | undefined
   /** told of every new log line (plain output without the dashboard) */
   onLog: ((line: string) => void) | undefined
   /** set by the seed: its anchor chain and miner */
-  /** the republisher's view of the names this seed publishes */
-  names: (() => NameStatus[]) | null = null
+  /** the republisher's view of the IPNS names this seed publishes */
+  publishedNames: (() => NameStatus[]) | null = null
   anchor: { chain: AnchorChain, miner: () => MinerStats | null, sync?: () => SyncStats, gossip?: () => GossipStats } | null = null
 
   constructor (private readonly node: CairnNode, private readonly provider: Provider | null) {
-    node.onServed = (peer, bytes) => { this.metersOf(peer).out.count(Date.now(), bytes) }
+    this.uploads = new UploadTracker({
+      log: line => { this.log(line) },
+      label: root => { const name = this.nameOf(root); return name == null ? root : `${name} (${root})` }
+    })
+    this.uploads.start()
+    node.onServed = (peer, block, bytes) => {
+      const now = Date.now()
+      this.metersOf(peer).out.count(now, bytes)
+      this.uploads.served(peer, block, bytes, now)
+    }
     node.libp2p.addEventListener('peer:connect', evt => { this.log(`peer connected ${evt.detail.toString()}`) })
-    node.libp2p.addEventListener('peer:disconnect', evt => { this.log(`peer left ${evt.detail.toString()}`) })
+    node.libp2p.addEventListener('peer:disconnect', evt => {
+      this.uploads.peerLeft(evt.detail.toString())
+      this.log(`peer left ${evt.detail.toString()}`)
+    })
+  }
+
+  /** Stops the timer that ends idle uploads. */
+  stop (): void { this.uploads.stop() }
+
+  /** The name a manifest gives `root` (this node's own manifest first), as signed: a stranger's string, escape it to show it; undefined when none does. */
+  nameOf (root: string): string | undefined {
+    const known = this.names.get(root)
+    if (known != null || this.anchor == null) return known
+    let cid: CID
+    try { cid = CID.parse(root) } catch { return undefined }
+    this.ownKey ??= Buffer.from(publicKeyToProtobuf(this.node.libp2p.peerId.publicKey as never)).toString('base64')
+    const own = this.ownKey
+    const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter((m): m is FileManifest => m.type !== 'ipns' && m.name != null)
+    const m = named.find(m => publisherId(m) === own) ?? named[0]
+    if (m?.name == null) return undefined
+    this.names.set(root, m.name)
+    return m.name
+  }
+
+  private shownName (root: string | null): string | undefined {
+    const name = root == null ? undefined : this.nameOf(root)
+    return name == null ? undefined : escapeTerminal(name)
   }
 
   /** Block bytes in and out since start, with every peer ever seen (not only those connected now), and current rates. */
@@ -119,7 +173,10 @@ export class SeedMonitor {
     return m
   }
 
-  log (line: string): void {
+  log (text: string): void {
+    // lines quote peers' errors, file and manifest names: escaped once here for
+    // the dashboard, seed --no-tui and status alike
+    const line = escapeTerminal(text)
     this.lines.push({ time: Date.now(), line })
     if (this.lines.length > LOG_LINES) this.lines.shift()
     this.onLog?.(line)
@@ -149,6 +206,7 @@ export class SeedMonitor {
   /** Re-reads the pinned roots and their sizes (on start and after each change). */
   async refreshContent (): Promise<void> {
     const rows: ContentRow[] = []
+    const roots: Array<{ cid: CID, size: number | null }> = []
     for await (const pin of this.node.repo.pins.ls()) {
       let size: number | null = null
       try {
@@ -157,15 +215,18 @@ export class SeedMonitor {
         size = pin.cid.code === dagPb.code ? dagPb.decode(bytes).Links.reduce((s, l) => s + (l.Tsize ?? 0), bytes.byteLength) : bytes.byteLength
       } catch { /* a root not (yet) in the repo */ }
       rows.push({ cid: pin.cid.toString(), size })
+      roots.push({ cid: pin.cid, size })
     }
     this.content = rows
+    // in the background: a seed with much content starts without waiting for the walk
+    void this.uploads.setRoots(this.node.repo.blocks, roots).catch(() => {})
   }
 
   private chainRow (): ChainRow | null {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
+    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, staleBlocks: m?.staleBlocks ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
   }
 
   snapshot (): SeedSnapshot {
@@ -196,7 +257,9 @@ export class SeedMonitor {
       uptimeMs: now - this.started,
       peers,
       transfers: [...this.transfers.values()].map(({ meter, ended, ...t }) => ({ ...t, rate: t.done ? 0 : meter.rate(now) })),
-      content: this.content,
+      // names shown as they are drawn: escaped (log lines are escaped in log())
+      uploads: this.uploads.rows(now).map(u => ({ ...u, name: this.shownName(u.root) })),
+      content: this.content.map(c => ({ ...c, name: this.shownName(c.cid) })),
       dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
@@ -204,7 +267,7 @@ export class SeedMonitor {
       chain: this.chainRow(),
       log: this.lines.slice(-50),
       nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() },
-      names: this.names?.() ?? []
+      names: this.publishedNames?.() ?? []
     }
   }
 }

@@ -133,6 +133,16 @@ export function isCidr (v: unknown): boolean {
   return (family === 4 && bits <= 32) || (family === 6 && bits <= 128)
 }
 
+/**
+ * The anchor networks built into cairn (core/anchor/params.ts NETWORKS; a
+ * test keeps the two equal). Named here so a bad name fails when it is set,
+ * not at the next add or chain.
+ */
+export const ANCHOR_NETWORK_NAMES = ['local', 'test'] as const
+
+/** The highest TCP port. */
+const MAX_PORT = 65535
+
 /** The schema: dotted key → rule. Every leaf of Config appears here. */
 const FIELDS: Record<string, Field> = {
   'network.name': { expect: 'a name of 1-64 letters, digits, - or _', check: v => typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v) },
@@ -154,10 +164,10 @@ const FIELDS: Record<string, Field> = {
   'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
-  'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
+  'api.listen': { expect: `"unix" or "/ip4/127.0.0.1/tcp/PORT" (PORT 0-${MAX_PORT})`, check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/')[4]) <= MAX_PORT) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
-  'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },
+  'anchor.network': { expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`, check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v) },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }

@@ -3,6 +3,7 @@ import { resolveProfile } from '../../core/profiles.ts'
 import { readConfig } from '../../storage/config.ts'
 import { UsageError } from '../../core/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import { withInvoker } from '../client.ts'
 import path from 'node:path'
 import { withProgress } from '../progress.ts'
@@ -92,14 +93,15 @@ Examples
       return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined }))
     })
     for (const a of (result as AddReply).anchor ?? []) {
-      if (a.status === 'not-queued') report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${a.reason ?? ''} (run cairn anchor ${a.root} later)`, { warning: 'not-queued', root: a.root, reason: a.reason })
+      if (a.status === 'not-queued') report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${escapeTerminal(a.reason ?? '')} (run cairn anchor ${a.root} later)`, { warning: 'not-queued', root: a.root, reason: a.reason })
     }
     if (f.quieter === true) {
       emit(ctx, result.root, { cid: result.root })
       return
     }
     for (const e of result.entries) {
-      emit(ctx, f.quiet === true ? e.cid : `added ${e.cid}${e.path === '' ? '' : ' ' + e.path}`, e)
+      // file names (an unpacked archive's) may hold control characters
+      emit(ctx, f.quiet === true ? e.cid : `added ${e.cid}${e.path === '' ? '' : ' ' + escapeTerminal(e.path)}`, e)
     }
   }
 }

@@ -1,5 +1,5 @@
 import { CONFIG_KEYS, getConfigValue, parseConfigValue, setConfigValue } from '../../storage/config.ts'
-import { UsageError } from '../../core/errors.ts'
+import { ConfigError, UsageError } from '../../core/errors.ts'
 import { emit, withRepo, type Command, type Context } from '../command.ts'
 
 export const command: Command = {
@@ -18,6 +18,7 @@ Examples
   $ cairn config set import.profile kubo-v1
   $ cairn config set bootstrap '["/ip4/127.0.0.1/tcp/4737/p2p/12D3Koo..."]'`,
   flags: {},
+  subcommands: ['get', 'set'],
   async run (ctx: Context) {
     const [verb, key, value, ...extra] = ctx.input
     if (verb === 'get' && value == null) {
@@ -28,7 +29,16 @@ Examples
       return
     }
     if (verb === 'set' && key != null && value != null && extra.length === 0) {
-      const parsed = parseConfigValue(key, value)
+      // a bad key or value is the command line's fault: exit 2, config.json untouched
+      let parsed: unknown
+      try {
+        parsed = parseConfigValue(key, value)
+        const { checkConfigSetting } = await import('../../core/config-check.ts')
+        checkConfigSetting(key, parsed)
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message)
+        throw err
+      }
       await withRepo(ctx, true, async repo => {
         await repo.saveConfig(setConfigValue(repo.config, key, parsed))
       })

@@ -4,6 +4,7 @@ import { checkContentArg } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { withProgress } from '../progress.ts'
 import { report, type Command, type Context } from '../command.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 
@@ -54,6 +55,7 @@ ${FETCH_HELP}`,
       }
     }))) as { cid: string, output: string, bytes: number, files: number }
     fetched.print(ctx)
-    report(ctx, `saved ${result.cid} to ${result.output} (${result.bytes} bytes)`, result)
+    // the output's name may come from the DAG (get CID/name)
+    report(ctx, `saved ${result.cid} to ${escapeTerminal(result.output)} (${result.bytes} bytes)`, result)
   }
 }

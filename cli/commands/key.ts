@@ -17,6 +17,7 @@ name published without --key is the node's peer ID.
 Examples
   $ cairn key gen blog
   $ cairn name publish bafy... --key blog`,
+  subcommands: ['gen', 'ls', 'rm'],
   flags: {},
   async run (ctx) {
     const [verb, name, ...extra] = ctx.input

@@ -1,6 +1,7 @@
 import { checkContentArg } from '../../core/content-path.ts'
 import { UsageError } from '../../core/errors.ts'
 import { emit, type Command, type Context } from '../command.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 
@@ -26,7 +27,8 @@ ${FETCH_HELP}`,
       await inv.call('ls', { path: ctx.input[0], ...fetchParams(ctx) }, {
         onItem: (i) => {
           const e = i as { cid: string, size: number | null, name: string, type: string }
-          emit(ctx, `${e.cid} ${e.size ?? '-'} ${e.name}${e.type === 'directory' ? '/' : ''}`, e)
+          // a name in a DAG is anyone's: ESC or a newline in it must not reach the terminal
+          emit(ctx, `${e.cid} ${e.size ?? '-'} ${escapeTerminal(e.name)}${e.type === 'directory' ? '/' : ''}`, e)
         }
       })
     })

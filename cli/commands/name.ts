@@ -53,6 +53,7 @@ Examples
   $ cairn name publish bafy...
   $ cairn name resolve k51qzi5uqu5d...
   $ cairn cat /ipns/k51qzi5uqu5d.../index.html`,
+  subcommands: ['publish', 'resolve', 'history'],
   flags: {
     key: { type: 'string' },
     lifetime: { type: 'string' },

@@ -9,7 +9,7 @@ import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
-import { formatBytes } from '../format.ts'
+import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -66,7 +66,8 @@ connection (needs a seed).`,
   async run (ctx) {
     noArgs(ctx, 'peers')
     const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {}))
-    for (const r of rows) emit(ctx, `${r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`} ${r.direction} ${r.latency == null ? '-' : `${r.latency}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
+    // an address a peer gave (a relayed or DNS one) is its own text
+    for (const r of rows) emit(ctx, `${escapeTerminal(r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`)} ${r.direction} ${r.latency == null ? '-' : `${Math.round(r.latency)}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
   }
 }
 
@@ -146,7 +147,7 @@ function gossipLine (g: GossipStats): string {
 }
 
 function chainLine (c: ChainRow): string {
-  return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${(c.hashRate / 1e6).toFixed(2)} MH/s (${c.blocksMined} blocks)` : 'not mining'}`
+  return `${c.network} at height ${c.height}, ${c.pending} pending, ${c.mining ? `mining ${formatHashRate(c.hashRate)} (${minedLine(c)})` : 'not mining'}`
 }
 
 export const stats: Command = {
@@ -164,17 +165,18 @@ since start and the upload/download caps (needs a seed; set them with seed
 'seed --metrics'
 serves the same and more in the Prometheus format.`,
   flags: {},
+  subcommands: ['bw'],
   async run (ctx) {
     if (ctx.input.length > 1 || (ctx.input.length === 1 && ctx.input[0] !== 'bw')) throw new UsageError('stats takes no argument or "bw" (see cairn stats --help)')
     const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('stats', {}))
-    const rate = (r: number | undefined): string => r == null || r === 0 ? 'none' : `${formatBytes(r)}/s`
+    const rate = (r: number | undefined): string => r == null || r === 0 ? 'none' : formatRate(r)
     if (ctx.input[0] === 'bw') {
       const bw = { totalIn: Number(s.bytesIn ?? 0), totalOut: Number(s.bytesOut ?? 0), rateIn: Number(s.rateIn ?? 0), rateOut: Number(s.rateOut ?? 0) }
       emit(ctx, [
         `total in   ${formatBytes(bw.totalIn)}`,
         `total out  ${formatBytes(bw.totalOut)}`,
-        `rate in    ${formatBytes(bw.rateIn)}/s`,
-        `rate out   ${formatBytes(bw.rateOut)}/s`
+        `rate in    ${formatRate(bw.rateIn)}`,
+        `rate out   ${formatRate(bw.rateOut)}`
       ].join('\n'), bw)
       return
     }

@@ -18,6 +18,7 @@ Examples
   $ cairn pin ls --json
 ${FETCH_HELP}`,
   flags: { ...FETCH_FLAGS },
+  subcommands: ['add', 'rm', 'ls'],
   async run (ctx: Context) {
     const [verb, arg, ...extra] = ctx.input
     if (verb === 'ls' && arg == null) {

@@ -19,6 +19,7 @@ Usage
 Examples
   $ cairn repo verify --json`,
   flags: {},
+  subcommands: ['stat', 'gc', 'verify'],
   async run (ctx: Context) {
     const [verb, ...extra] = ctx.input
     if (extra.length > 0) throw new UsageError('usage: cairn repo stat | repo gc | repo verify')

@@ -1,8 +1,8 @@
-import { UsageError } from '../../core/errors.ts'
+import { AbortedError, UsageError } from '../../core/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
-import { formatBytes } from '../format.ts'
+import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
 
 function rateFlag (ctx: Context, key: string, flag: string): number | undefined {
@@ -20,7 +20,9 @@ export const command: Command = {
 Usage
   $ cairn seed [options]
 
-Runs until Ctrl-C, SIGTERM or 'cairn shutdown'. Prints 'listening
+Runs until Ctrl-C, SIGTERM or 'cairn shutdown', then stops cleanly and
+exits 0 (130 if interrupted before it was up; a second Ctrl-C stops it at
+once, 130). Prints 'listening
 <multiaddr>/p2p/<id>' for each address on stdout. While it runs, add, cat,
 get, ls, pin, repo and car go through it, and 'add' announces at once.
 
@@ -45,8 +47,11 @@ Options
   --miner-threads N    hashing threads (default: config anchor.minerThreads, 1)
   --no-tui             plain log lines instead of the dashboard (also when not a terminal)
 
-On a terminal it shows a live dashboard (peers, transfers, seeded content,
-DHT, log): q or Ctrl-C quits, Tab and the arrows move between panes, ? helps.
+On a terminal it shows a live dashboard that fits the terminal (peers,
+transfers both ways: fetches and what peers fetch from this seed, seeded
+content by name, DHT, anchor chain, log): q or Ctrl-C quits, Tab and the
+arrows move between panes (on a small terminal some hide until focused),
+? helps. Without it, the log lines go to stderr.
 
 Examples
   $ cairn seed
@@ -105,13 +110,21 @@ Examples
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
         mine: ctx.flags.mine === true,
-        minerThreads: threads
+        minerThreads: threads,
+        signal: ctx.signal
       })
+      // Ctrl-C while the seed was still starting: the user gave up on it, so it
+      // stops and the command was interrupted (130); once it runs, a signal is
+      // how a seed is meant to stop, and a clean stop exits 0 (as Kubo's daemon)
+      if (ctx.signal.aborted) {
+        await seed.stop()
+        throw new AbortedError('seed was interrupted while it started; it stopped')
+      }
       const addrs = seed.node.addresses()
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       report(ctx, `seeding ${repo.root} as ${seed.node.libp2p.peerId.toString()} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id: seed.node.libp2p.peerId.toString() })
       const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
-      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatBytes(r as number)}/s`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
+      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })

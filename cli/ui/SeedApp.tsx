@@ -2,7 +2,7 @@
 // FRAMES_PER_SECOND times a second and handles the keys.
 
 import { useEffect, useState } from 'react'
-import { useApp, useInput, useStdout } from 'ink'
+import { Box, useApp, useInput, useWindowSize } from 'ink'
 import { Dashboard, PANES, type Pane } from './Dashboard.tsx'
 import { FRAMES_PER_SECOND } from '../progress.ts'
 import type { SeedSnapshot } from '../../core/monitor.ts'
@@ -21,7 +21,8 @@ export function SeedApp ({ snapshot, onQuit, onMine }: SeedAppProps) {
   const [focus, setFocus] = useState<Pane>('peers')
   const [help, setHelp] = useState(false)
   const { exit } = useApp()
-  const { stdout } = useStdout()
+  // re-renders on resize, so the frame follows the terminal's size
+  const { rows } = useWindowSize()
 
   useEffect(() => {
     const t = setInterval(() => setSnap(snapshot()), 1000 / FRAMES_PER_SECOND)
@@ -37,7 +38,6 @@ export function SeedApp ({ snapshot, onQuit, onMine }: SeedAppProps) {
     if (step !== 0) setFocus(f => PANES[(PANES.indexOf(f) + step + PANES.length) % PANES.length])
   })
 
-  // an 80×24 terminal gets 3 rows per list; taller ones more
-  const rows = Math.max(2, Math.floor((((stdout as { rows?: number }).rows ?? 24) - 18) / 3) + 2)
-  return <Dashboard snap={snap} focus={focus} help={help} rows={rows} />
+  // the whole terminal, so the header is its top line (what was printed before the dashboard scrolls up once, at the start)
+  return <Box flexDirection='column' height={rows}><Dashboard snap={snap} focus={focus} help={help} height={rows} /></Box>
 }

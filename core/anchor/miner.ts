@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads'
 import { encodeHeader, nonceOffset } from './encoding.ts'
 import { expandTarget } from './target.ts'
 import type { AnchorChain, SubmitResult } from './chain.ts'
+import type { BlockMeta } from './validate.ts'
 import type { MineFound, MineJob } from './mine-worker.ts'
 
 /** a fresh template (time, pending manifests) at least this often */
@@ -18,6 +19,8 @@ const PENDING_DEBOUNCE_MS = 100
 const RATE_SAMPLES = 5
 /** the most threads a miner will start */
 export const MAX_MINER_THREADS = 64
+/** blocks of ours remembered to tell stale from main-chain ones (far more than any reorg reaches) */
+const MINED_REMEMBERED = 10_000
 
 export interface MinerStats {
   mining: boolean
@@ -26,6 +29,11 @@ export interface MinerStats {
   hashRate: number
   hashes: number
   blocksMined: number
+  /**
+   * mined blocks not on the main chain now: another block at their height
+   * came first, or a heavier branch replaced them
+   */
+  staleBlocks: number
   lastBlock: { cid: string, height: number, manifests: number } | null
 }
 
@@ -46,7 +54,16 @@ export class Miner {
   private debounce: NodeJS.Timeout | null = null
   private readonly samples: number[] = []
   private readonly st: MinerStats
+  /** a block of ours is being submitted: templates wait for the head it makes */
+  private submitting = false
+  /** our blocks (CID → on the main chain), oldest first */
+  private readonly mined = new Map<string, boolean>()
   private readonly onHead = (): void => { this.newJob() }
+  /** listened to while the miner exists, mining or not: a reorg can strand our blocks any time */
+  private readonly onReorg = (h: { disconnected: BlockMeta[], connected: BlockMeta[] }): void => {
+    for (const b of h.disconnected) this.markMain(b.key, false)
+    for (const b of h.connected) this.markMain(b.key, true)
+  }
   private readonly onPending = (): void => {
     this.debounce ??= setTimeout(() => { this.debounce = null; this.newJob() }, PENDING_DEBOUNCE_MS)
   }
@@ -54,7 +71,16 @@ export class Miner {
   constructor (private readonly chain: AnchorChain, private readonly o: MinerOptions) {
     if (!(Number.isSafeInteger(o.threads) && o.threads >= 1 && o.threads <= MAX_MINER_THREADS)) throw new RangeError(`miner threads must be 1-${MAX_MINER_THREADS}`)
     this.counts = new Int32Array(new SharedArrayBuffer(4 * o.threads))
-    this.st = { mining: false, threads: o.threads, hashRate: 0, hashes: 0, blocksMined: 0, lastBlock: null }
+    this.st = { mining: false, threads: o.threads, hashRate: 0, hashes: 0, blocksMined: 0, staleBlocks: 0, lastBlock: null }
+    chain.on('head', this.onReorg)
+  }
+
+  /** A block of ours joined or left the main chain. */
+  private markMain (key: string, main: boolean): void {
+    const was = this.mined.get(key)
+    if (was == null || was === main) return
+    this.mined.set(key, main)
+    this.st.staleBlocks += main ? -1 : 1
   }
 
   get stats (): MinerStats { return { ...this.st } }
@@ -96,7 +122,10 @@ export class Miner {
 
   /** Moves every worker to a fresh template on the current head. */
   private newJob (): void {
-    if (!this.st.mining) return
+    // while our block is submitted, a template would still build on the old
+    // head: its block would be a second one at the same height, stale at
+    // birth (seen: 'mined block 19' twice, 44 mined at height 34)
+    if (!this.st.mining || this.submitting) return
     const gen = ++this.gen
     Atomics.store(this.control, 0, gen)
     const t = this.chain.template()
@@ -116,18 +145,30 @@ export class Miner {
     const job = this.job
     // stop the other workers at once
     Atomics.store(this.control, 0, ++this.gen)
+    this.submitting = true
     try {
       const r = await this.chain.submit(m.header, job.body, job.manifests)
       if (r.status === 'accepted') {
         this.st.blocksMined++
         this.st.lastBlock = { cid: r.cid.toString(), height: r.height, manifests: job.manifests.length }
+        this.remember(r.cid.toString(), r.head)
       }
       this.o.onBlock?.(r, job.manifests.length)
     } catch (err) {
       this.o.onError?.(err as Error)
+    } finally {
+      this.submitting = false
     }
-    // an accepted block moved the head (and started a job); anything else needs one
-    if (m.gen + 1 === this.gen) this.newJob()
+    // the next template builds on whatever the head is now
+    this.newJob()
+  }
+
+  private remember (key: string, main: boolean): void {
+    // the head event (connected) may have marked it already
+    if (this.mined.has(key)) return
+    this.mined.set(key, main)
+    if (!main) this.st.staleBlocks++
+    if (this.mined.size > MINED_REMEMBERED) this.mined.delete(this.mined.keys().next().value as string)
   }
 
   /** Stops every worker and waits for them to exit. */

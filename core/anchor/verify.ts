@@ -64,6 +64,7 @@ export async function verifyCid (chain: AnchorChain, blocks: BlockReader, root: 
     const r = await walkDag(blocks, root, { signal })
     checks.push({ check: 'content', ok: true, detail: `${root.toString()}: all ${r.blocks} block(s) present and matching their CIDs` })
   } catch (err) {
+    if (signal?.aborted === true) throw err
     checks.push({ check: 'content', ok: false, detail: (err as Error).message })
     return report(root, null, checks, null)
   }

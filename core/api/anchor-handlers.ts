@@ -12,14 +12,16 @@ import { publishManifest, summarize } from '../anchor/service.ts'
 import { verifyCid, verifyPath } from '../anchor/verify.ts'
 import { PROFILES, type ImportProfile } from '../profiles.ts'
 import type { AnchorChain, Anchoring } from '../anchor/chain.ts'
-import type { BlockMeta } from '../anchor/validate.ts'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { loadOrCreateIdentity } from '../net/identity.ts'
+import type { BlockMeta } from '../anchor/validate.ts'
 import { parseName } from '../names/record.ts'
 import type { MinerStats } from '../anchor/miner.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { AddResult } from '../add.ts'
 import type { CallContext } from './server.ts'
 import type { RwLock } from '../rwlock.ts'
+import type { BlockReader } from '../../storage/blocks.ts'
 
 export interface AnchorServices {
   repo: Repo
@@ -31,6 +33,8 @@ export interface AnchorServices {
   online: boolean
   miner?: () => MinerStats | null
   log?: (line: string) => void
+  /** reads `root` through the repo, fetching what it lacks unless the call is offline (as cat does) */
+  withReader?: <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>) => Promise<T>
 }
 
 const cidOf = (p: Record<string, unknown>): CID => {
@@ -76,10 +80,25 @@ export async function anchorAdded (s: AnchorServices, result: AddResult, profile
   return out
 }
 
+/** The manifests for `root` signed by this repo's key that the chain knows, anchored or pending. */
+async function ownAnchorings (s: AnchorServices, root: CID): Promise<Anchoring[]> {
+  const chain = await s.chain()
+  const own = Buffer.from(publicKeyToProtobuf((await loadOrCreateIdentity(s.repo)).publicKey))
+  return chain.anchorings(root).filter(a => own.equals(a.manifest.manifest.publisher))
+}
+
 export function anchorHandlers (s: AnchorServices) {
   return {
     async anchor (c: CallContext) {
       const root = cidOf(c.params)
+      if (c.params.force !== true) {
+        // this key's manifest for the root, anchored or queued already: a second one adds nothing
+        const known = await ownAnchorings(s, root)
+        const anchored = known.filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
+        if (anchored?.block != null) return { root: root.toString(), manifest: anchored.manifest.cid.toString(), status: 'already-anchored', height: anchored.block.height }
+        const queued = known.find(a => a.pending)
+        if (queued != null) return { root: root.toString(), manifest: queued.manifest.cid.toString(), status: 'already-pending' }
+      }
       const chain = s.online ? await s.chain() : null
       const r = await s.lock.shared(async () => {
         // only content that is whole in the repo: a manifest promises it
@@ -97,7 +116,13 @@ export function anchorHandlers (s: AnchorServices) {
     async verify (c: CallContext) {
       const chain = await s.chain()
       if (c.params.path != null) return await verifyPath(chain, absolute(c.params.path), PROFILES[s.repo.config.import.profile], c.signal)
-      return await verifyCid(chain, s.repo.blocks, cidOf(c.params), c.signal)
+      const root = cidOf(c.params)
+      // content not in the repo is fetched first, as cat fetches it (--offline: only the repo)
+      if (s.withReader == null) return await verifyCid(chain, s.repo.blocks, root, c.signal)
+      return await s.withReader(c, root, async store => {
+        store.prefetch?.(root)
+        return await verifyCid(chain, store, root, c.signal)
+      })
     },
 
     async proof (c: CallContext) {

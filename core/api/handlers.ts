@@ -6,7 +6,7 @@
 import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { add, type AddInput } from '../add.ts'
-import { carExport, carExportStream, carImport } from '../car.ts'
+import { carExport, carExportStream, carImport, carImportFrom, type CarProgress } from '../car.ts'
 import { cat } from '../cat.ts'
 import { CairnError, UsageError } from '../errors.ts'
 import { get } from '../get.ts'
@@ -22,6 +22,7 @@ import type { Republisher } from '../names/republisher.ts'
 import { nameHandlers } from './name-handlers.ts'
 import { writeFileAtomic } from '../atomic.ts'
 import { Swarm, FetchingStore } from '../fetch.ts'
+import { parseUserMultiaddr } from '../net/dial-error.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -95,6 +96,8 @@ export function makeHandlers (s: Services) {
    */
   const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
     if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
+    // a malformed --peer is a usage error now, not a failed dial once a block is missing
+    if (Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
     let fetcher: Promise<Swarm> | null = null
     let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
     s.fetching.add(root)
@@ -145,7 +148,7 @@ export function makeHandlers (s: Services) {
     if (!s.online) throw new NeedsDaemonError(`${what} needs a running seed on this repo (start one with cairn seed)`)
     return await s.node()
   }
-  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line) }
+  const anchorServices = { repo, lock, chain: s.chain, online: s.online, miner: s.miner, log: (line: string) => s.monitor?.log(line), withReader }
   let names = s.names
   const nameService = (): NameService => {
     names ??= new NameService({ repo, node: s.node, chain: s.chain, online: s.online, pubsub: null })
@@ -261,8 +264,14 @@ export function makeHandlers (s: Services) {
     },
 
     async 'car.import' (c: CallContext) {
-      const file = absolute(str(c.params, 'file'))
-      const r = await lock.shared(async () => await carImport(repo, file, { signal: c.signal, onProgress: e => c.progress(e) }))
+      // stdin: the CAR is the request body (car import -)
+      const stdin = c.params.stdin === true
+      if (stdin && c.body == null) throw new UsageError('car import from stdin needs a request body')
+      const file = stdin ? 'stdin' : absolute(str(c.params, 'file'))
+      const o = { signal: c.signal, onProgress: (e: CarProgress) => c.progress(e) }
+      const r = await lock.shared(async () => stdin
+        ? await carImportFrom(repo, c.body as AsyncIterable<Uint8Array>, file, null, o)
+        : await carImport(repo, file, o))
       for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
       changed(`imported ${r.roots.map(x => x.toString()).join(', ')} from ${path.basename(file)}`)
       return {
@@ -286,7 +295,7 @@ export function makeHandlers (s: Services) {
       let r = { blocks: 0, bytes: 0 }
       await writeFileAtomic(dest, async fh => {
         r = await carExport(repo.blocks, cid, async chunk => { await fh.write(chunk) }, { signal: c.signal, onProgress: e => c.progress(e) })
-      })
+      }, { replace: c.params.force === true })
       return { cid: cid.toString(), output: dest, blocks: r.blocks, bytes: r.bytes }
     },
 

@@ -7,6 +7,7 @@
 // routing, a logger and hashers, which this small host gives it.
 
 import { withBitswap } from '@helia/bitswap'
+import { base64 } from 'multiformats/bases/base64'
 import { identity } from 'multiformats/hashes/identity'
 import { sha256, sha512 } from 'multiformats/hashes/sha2'
 import type { Libp2p } from '@libp2p/interface'
@@ -27,6 +28,32 @@ interface Broker { bitswap: BitswapEngine, stop: () => Promise<void> }
 interface Mixin { start: (host: unknown) => Promise<void> }
 
 const HASHERS = new Map<number, unknown>([[sha256.code, sha256], [sha512.code, sha512], [identity.code, identity]])
+
+/** A message @helia/bitswap sends: its blocks keyed by multibase base64 of the block's multihash. */
+interface SentMessage { blocks?: Map<string, { data: Uint8Array }> }
+interface SendingNetwork { sendMessage?: (peer: { toString: () => string }, message: SentMessage, options?: unknown) => Promise<void> }
+
+/**
+ * Calls `onSent(peer, block, bytes)` for every block bitswap sends, once its
+ * message is handed to the stream; `block` is the multihash key of core/dag.ts
+ * (blockKey). @helia/bitswap tells nobody which peer got which block (its
+ * counters are totals), so this wraps its network's sendMessage; if a later
+ * version moves it, uploads over bitswap go unlisted and nothing else changes.
+ */
+export function observeSentBlocks (engine: BitswapEngine, onSent: (peer: string, block: string, bytes: number) => void): boolean {
+  const network = (engine as unknown as { network?: SendingNetwork }).network
+  const send = network?.sendMessage
+  if (network == null || typeof send !== 'function') return false
+  network.sendMessage = async function (peer, message, options) {
+    await send.call(this, peer, message, options)
+    for (const [key, block] of message.blocks ?? []) {
+      let mh: Uint8Array
+      try { mh = base64.decode(key) } catch { continue }
+      onSent(peer.toString(), Buffer.from(mh).toString('base64'), block.data.byteLength)
+    }
+  }
+  return true
+}
 
 /** Starts bitswap on `libp2p`, serving from `blockstore`; `options` are @helia/bitswap's own. */
 export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, options: Record<string, unknown> = {}): Promise<BitswapService> {

@@ -19,6 +19,7 @@
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import type { RateLimiter } from '../rate.ts'
+import { blockKey } from '../dag.ts'
 import { streamTo } from './nat.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -51,8 +52,8 @@ export interface ServeStats { blocks: number, bytes: number }
 
 export interface ServeOptions {
   stats: ServeStats
-  /** told of each block sent (dashboard and metrics) */
-  onServed?: (peer: string, bytes: number) => void
+  /** told of each block sent (dashboard and metrics); `block` is its multihash key (core/dag.ts blockKey) */
+  onServed?: (peer: string, block: string, bytes: number) => void
   peer?: string
   /** the seed's upload cap, shared by every stream */
   limiter?: RateLimiter
@@ -145,7 +146,7 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
           reply = new Uint8ArrayList(Uint8Array.of(HAVE), bytes)
           o.stats.blocks++
           o.stats.bytes += bytes.byteLength
-          o.onServed?.(o.peer ?? '', bytes.byteLength)
+          if (o.onServed != null && q.cid != null) o.onServed(o.peer ?? '', blockKey(q.cid), bytes.byteLength)
         }
       }
       if (!stream.send(lp.encode.single(reply))) {

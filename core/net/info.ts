@@ -2,7 +2,7 @@
 // CLI, the daemon API and the dashboard all read these.
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import { multiaddr } from '@multiformats/multiaddr'
+import { describeDialFailure, parseUserMultiaddr } from './dial-error.ts'
 import { CairnError, UsageError } from '../errors.ts'
 import { routingTableSize } from './table-filler.ts'
 import { CAIRN_VERSION } from '../version.ts'
@@ -74,18 +74,13 @@ export function peers (node: CairnNode): PeerInfoRow[] {
 }
 
 export async function connect (node: CairnNode, addr: string, signal?: AbortSignal): Promise<{ id: string, address: string }> {
-  let ma
-  try {
-    ma = multiaddr(addr)
-  } catch {
-    throw new UsageError(`invalid multiaddr "${addr}"`)
-  }
+  const ma = parseUserMultiaddr(addr, 'connect')
   if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`${addr} has no /p2p/<peer id> part`)
   try {
     const conn = await node.libp2p.dial(ma, { signal: signal ?? AbortSignal.timeout(10_000) })
     return { id: conn.remotePeer.toString(), address: conn.remoteAddr.toString() }
   } catch (err) {
-    throw new DialError(`cannot connect to ${addr}: ${(err as Error).message}`)
+    throw new DialError(describeDialFailure(addr, err))
   }
 }
 

@@ -295,10 +295,10 @@ export class NatWatcher {
   }
 
   /** Resolves once every configured relay holds a reservation, or after `ms`. */
-  async waitForRelays (ms: number): Promise<boolean> {
+  async waitForRelays (ms: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + ms
     const want = this.settings.relays.map(r => r.split('/p2p/').pop() as string)
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && signal?.aborted !== true) {
       const held = new Set(this.relays())
       if (want.every(id => held.has(id))) return true
       await new Promise(resolve => setTimeout(resolve, 100))

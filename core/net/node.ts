@@ -18,8 +18,9 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { ipnsSelector } from 'ipns/selector'
 import { ipnsValidator } from 'ipns/validator'
-import { startBitswap, type BitswapService } from './bitswap-host.ts'
+import { observeSentBlocks, startBitswap, type BitswapService } from './bitswap-host.ts'
 import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
+import { parseUserMultiaddr } from './dial-error.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
@@ -30,6 +31,7 @@ import { parseRate } from '../../storage/units.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import { BLOCK_PROTOCOL, ChannelPool, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
+import { explainListenFailure } from './listen-check.ts'
 import { networkSettings, type NetworkSettings } from './network.ts'
 import { applyPublicRanges, natServices, natSettings, relayTransport, type NatOptions, type NatSettings, type NatWatcher } from './nat.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -104,10 +106,14 @@ export class CairnNode {
 
   /** blocks served over /cairn/blocks since start */
   readonly served: ServeStats = { blocks: 0, bytes: 0 }
-  /** told of every block served (the dashboard's per-peer rates) */
-  onServed: ((peer: string, bytes: number) => void) | undefined
+  /** told of every block served over either protocol (the dashboard's per-peer rates and uploads); `block` is its blockKey */
+  onServed: ((peer: string, block: string, bytes: number) => void) | undefined
 
   static async start (repo: Repo, o: NodeOptions = {}): Promise<CairnNode> {
+    // addresses from the command line: a malformed one is a usage error, named
+    for (const a of o.listen ?? []) parseUserMultiaddr(a, '--listen')
+    for (const a of o.bootstrap ?? []) parseUserMultiaddr(a, '--bootstrap')
+    for (const a of o.relays ?? []) parseUserMultiaddr(a, '--relay')
     const settings = networkSettings(repo.config, o.bootstrap)
     const nat = natSettings(repo.config, o)
     applyPublicRanges(nat)
@@ -191,7 +197,9 @@ export class CairnNode {
     try {
       libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
     } catch (err) {
-      throw new NodeStartError(`cannot start the node: ${(err as Error).message}`)
+      // a busy port is the common case (a second repo's seed on the default port): one line that says so
+      if ((err as Error).name === 'UnsupportedListenAddressesError') throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      throw new NodeStartError(`cannot start the node: ${(err as Error).message.split('\n')[0]}`)
     }
     try {
       // bitswap answers over relayed (limited) connections too: a peer behind a
@@ -204,8 +212,9 @@ export class CairnNode {
     guard.attach(libp2p as Libp2p)
     const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
     guard.watchBitswap(bitswap.bitswap as never)
+    observeSentBlocks(bitswap.bitswap, (peer, block, bytes) => node.onServed?.(peer, block, bytes))
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: node.onServed, peer: connection.remotePeer.toString(), limiter: upload, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
+      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes), peer: connection.remotePeer.toString(), limiter: upload, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()

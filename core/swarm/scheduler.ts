@@ -18,10 +18,10 @@
 
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { multiaddr } from '@multiformats/multiaddr'
+import { describeDialFailure, parseUserMultiaddr } from '../net/dial-error.ts'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import type { Answer } from '../net/block-protocol.ts'
-import { AbortedError, BlockNotFoundError, CairnError } from '../errors.ts'
+import { AbortedError, BlockNotFoundError, CairnError, UsageError } from '../errors.ts'
 import { LEAF_CODECS, blockKey, linksOf } from '../dag.ts'
 import { Lane, MAX_WINDOW, MIN_WINDOW } from './lane.ts'
 import { ProtocolViolationError } from '../net/block-protocol.ts'
@@ -178,12 +178,12 @@ export class Swarm {
     for (const addr of direct) {
       let conn
       try {
-        conn = await this.node.libp2p.dial(multiaddr(addr), { signal: this.signal })
+        conn = await this.node.libp2p.dial(parseUserMultiaddr(addr, '--peer'), { signal: this.signal })
       } catch (err) {
-        if (this.signal.aborted) throw err
+        if (this.signal.aborted || err instanceof UsageError) throw err
         const e = err as Error
         if (e.name === 'DialDeniedError') throw new PeerDialError(`not dialling ${addr}: this repo's security settings (security.deny, security.trustedOnly) refuse it`)
-        throw new PeerDialError(`cannot connect to ${addr}: ${e.message} (a peer that refuses us, by its deny list or trusted-only mode, just closes the connection)`)
+        throw new PeerDialError(describeDialFailure(addr, err))
       }
       this.addPeer(conn.remotePeer)
     }

@@ -154,6 +154,8 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
     const args = ['get', cid, '-o', out, '--repo', repo, '--peer', s.addrs[0], '--timeout', '90']
     await killMidway(args, 8 * MIB)
     await assert.rejects(fs.access(out), 'no partial file at the output path')
+    const temps = async (): Promise<string[]> => (await fs.readdir(dir)).filter(n => n.startsWith('.get-out.bin.cairn-'))
+    assert.equal((await temps()).length, 1, 'the killed get left its hidden temp file (its partial output) beside the output')
     assert.ok(await lockLeft(repo), 'the killed fetch left its writer lock')
     await verifyClean(repo)
     const kept = await blockBytes(repo)
@@ -161,6 +163,7 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
     const again = await cairn([...args, '--json'], { timeoutMs: 150_000 })
     ok(again, 'get again')
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(medium)))
+    assert.deepEqual(await temps(), [], 'the next get to that path removed the killed one\'s temp file')
     const report = fetchReport(again.stdout)
     assert.equal(report.fetched + kept, await blockBytes(repo), 'every block fetched once: what the first run kept was not fetched again')
     await verifyClean(repo)

@@ -210,6 +210,37 @@ describe('cairn config', { concurrency: true }, () => {
     }
   })
 
+  test('config set checks every value when it is set: anchor.network bogus, a bad port, a bad multiaddr exit 2 and leave config.json as it was', async () => {
+    const t = await tempDir()
+    try {
+      const repo = path.join(t.dir, 'repo')
+      assert.equal((await cairn(['init', '--repo', repo])).code, 0)
+      const before = await fs.readFile(path.join(repo, 'config.json'), 'utf8')
+      const cases: Array<[string, string, RegExp]> = [
+        ['anchor.network', 'bogus', /"anchor\.network" must be a built-in anchor network: "local" or "test"/],
+        ['api.listen', '/ip4/127.0.0.1/tcp/99999', /"api\.listen"/],
+        ['bootstrap', '["/ip4/127.0.0.1/tcp/notaport/p2p/12D3KooWBogus"]', /"bootstrap": .* is not a valid multiaddr/],
+        ['addresses.listen', '["/ip4/999.1.1.1/tcp/1"]', /"addresses\.listen": .* is not a valid multiaddr/]
+      ]
+      for (const [key, value, message] of cases) {
+        const r = await cairn(['config', 'set', key, value, '--repo', repo])
+        assert.equal(r.code, 2, `config set ${key} ${value}: exit ${String(r.code)} ${r.stderr}`)
+        assert.match(errorLine(r), message)
+        assert.equal(await fs.readFile(path.join(repo, 'config.json'), 'utf8'), before)
+      }
+      const good = await cairn(['config', 'set', 'anchor.network', 'test', '--repo', repo])
+      assert.equal(good.code, 0, good.stderr)
+    } finally {
+      await t.cleanup()
+    }
+  })
+
+  test('the anchor networks config accepts are the ones core has', async () => {
+    const { ANCHOR_NETWORK_NAMES } = await import('../../storage/config.ts')
+    const { NETWORKS } = await import('../../core/anchor/params.ts')
+    assert.deepEqual([...ANCHOR_NETWORK_NAMES].sort(), Object.keys(NETWORKS).sort())
+  })
+
   test('config set of an unknown key is one Error line naming the key', async () => {
     const t = await tempDir()
     try {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Box } from 'ink'
 import { render } from 'ink-testing-library'
-import { Dashboard } from '../../../cli/ui/Dashboard.tsx'
+import { Dashboard, PANES } from '../../../cli/ui/Dashboard.tsx'
 import type { SeedSnapshot } from '../../../core/monitor.ts'
 
 const MIB = 1024 * 1024
@@ -17,6 +17,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     uptimeMs: 65_000,
     peers: [],
     transfers: [],
+    uploads: [],
     content: [],
     dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
     served: { blocks: 0, bytes: 0 },
@@ -38,7 +39,7 @@ test('header: peer ID, network, uptime, served bytes and the keys', () => {
 
 test('transfers panel: upload and download caps when set, nothing when not', () => {
   const capped = render(<Dashboard snap={snap({ limits: { upload: 16 * MIB, download: 2 * MIB } })} focus='peers' help={false} />)
-  assert.match(capped.lastFrame() ?? '', /Transfers \(0\) {2}caps ↑ ≤ 16\.0 MiB\/s {2}↓ ≤ 2\.00 MiB\/s/)
+  assert.match(capped.lastFrame() ?? '', /Transfers ↓0 ↑0 {2}caps ↑ ≤ 16\.0 MiB\/s {2}↓ ≤ 2\.00 MiB\/s/)
   capped.unmount()
   const free = render(<Dashboard snap={snap()} focus='peers' help={false} />)
   assert.doesNotMatch(free.lastFrame() ?? '', /caps/)
@@ -81,8 +82,8 @@ test('transfers panel: a progress bar per fetch and who serves it', () => {
   const s = snap({ transfers: [{ id: 1, kind: 'fetch', cid: 'bafybeia6de72amk4mmbgztfivouknolzmzmxtymfcez7tlejdjcrtv7vqu', bytes: 8 * MIB, total: 16 * MIB, rate: 4 * MIB, peers: { [PEER_A]: 6 * MIB, [PEER_B]: 2 * MIB }, done: false }] })
   const { lastFrame, unmount } = render(<Dashboard snap={s} focus='transfers' help={false} />)
   const f = lastFrame() ?? ''
-  assert.match(f, /Transfers \(1\)/)
-  assert.match(f, /get …\w+ .* 50% 8\.00 MiB \/ 16\.0 MiB {2}4\.00 MiB\/s {2}ETA 2s/)
+  assert.match(f, /Transfers ↓1 ↑0/)
+  assert.match(f, /↓ get …\w+ .* 50% 8\.00 MiB \/ 16\.0 MiB {2}4\.00 MiB\/s {2}ETA 2s/)
   assert.match(f, /from …\w+ 6\.00 MiB, …\w+ 2\.00 MiB/)
   unmount()
 })
@@ -105,14 +106,17 @@ test('seeded content, DHT and anchor chain panels', () => {
 
 test('log panel shows the latest lines; the focused pane shows more rows', () => {
   const log = Array.from({ length: 12 }, (_, i) => ({ time: Date.UTC(2026, 10, 22, 1, 2, i), line: `event ${i}` }))
-  const small = render(<Dashboard snap={snap({ log })} focus='peers' help={false} rows={3} />)
+  const peers = Array.from({ length: 8 }, (_, i) => ({ id: `${PEER_A.slice(0, -2)}${String(i).padStart(2, '0')}`, address: '/ip4/127.0.0.1/tcp/1', direction: 'inbound', latencyMs: 1, bytesIn: 0, bytesOut: 0, rateIn: 0, rateOut: 0 }))
+  const events = (f: string): number => f.split('\n').filter(l => /event \d+/.test(l)).length
+  const small = render(<Dashboard snap={snap({ log, peers })} focus='peers' help={false} height={24} />)
   const a = small.lastFrame() ?? ''
   assert.match(a, /01:02:11 event 11/)
   assert.doesNotMatch(a, /event 8\b/)
   small.unmount()
-  const big = render(<Dashboard snap={snap({ log })} focus='log' help={false} rows={3} />)
+  const big = render(<Dashboard snap={snap({ log, peers })} focus='log' help={false} height={24} />)
   const b = big.lastFrame() ?? ''
-  assert.match(b, /event 6\b/)
+  assert.match(b, /event 7\b/)
+  assert.ok(events(b) > events(a), `the focused log shows more lines:\n${b}`)
   big.unmount()
 })
 
@@ -149,4 +153,70 @@ test('anchor chain panel: height, pending and the hash rate while mining', () =>
   const withGossip = render(<Dashboard snap={snap({ chain: { ...chain, gossip } })} focus='chain' help={false} />)
   assert.match(withGossip.lastFrame() ?? '', /gossip 4 peers 2 bad/)
   withGossip.unmount()
+})
+
+/** a busy seed: more of everything than any terminal holds */
+export function busy (): SeedSnapshot {
+  const peers = Array.from({ length: 30 }, (_, i) => ({ id: `${PEER_A.slice(0, -2)}${String(i).padStart(2, '0')}`, address: '/ip4/127.0.0.1/tcp/1', direction: i % 2 === 0 ? 'inbound' : 'outbound', latencyMs: i, bytesIn: 0, bytesOut: 0, rateIn: 123_456_789, rateOut: 987_654_321, relayed: i % 5 === 0 }))
+  return snap({
+    served: { blocks: 1e6, bytes: 1234 * 1024 * MIB },
+    uptimeMs: 99 * 3600_000,
+    nat: { reachability: 'private', relays: [PEER_B, PEER_A] },
+    peers,
+    transfers: Array.from({ length: 6 }, (_, i) => ({ id: i, kind: 'fetch' as const, cid: `bafybeia6de72amk4mmbgztfivouknolzmzmxtymfcez7tlejdjcrtv7v${i}`, bytes: 8 * MIB, total: 16 * MIB, rate: 4 * MIB, peers: Object.fromEntries(peers.slice(0, 12).map(p => [p.id, MIB])), done: false })),
+    uploads: peers.slice(0, 20).map((p, i) => ({ peer: p.id, root: `bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei${i}`, name: `a rather long file name number ${i} that goes on and on.tar.gz`, bytes: i * MIB, blocks: i, rate: 39 * MIB, size: 100 * MIB, startedAt: 0, done: i % 3 === 0 })),
+    content: Array.from({ length: 40 }, (_, i) => ({ cid: `bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei${i}`, size: i * MIB, name: `file-${i}.bin` })),
+    chain: { network: 'local', height: 42, head: 'bafyreihead', pending: 3, mining: true, threads: 2, hashRate: 1_234_000, blocksMined: 40, gossip: { received: 12, accepted: 9, rejected: 2, ignored: 1, published: 5, rejectedBy: {}, offenders: 1, peers: 4 } },
+    log: Array.from({ length: 50 }, (_, i) => ({ time: Date.UTC(2026, 10, 22, 1, 2, i), line: `peer ${PEER_A} started fetching something with a long name (bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei${i})` }))
+  })
+}
+
+for (const [cols, rows] of [[80, 24], [100, 30], [160, 48]]) {
+  test(`a busy seed on ${cols}×${rows}: every focus gives a frame that fits, the header on its first line`, () => {
+    for (const focus of PANES) {
+      for (const s of [busy(), snap()]) {
+        const { lastFrame, unmount } = render(<Box width={cols}><Dashboard snap={s} focus={focus} help={false} height={rows} /></Box>)
+        const lines = (lastFrame() ?? '').split('\n')
+        assert.ok(lines.length <= rows, `focus ${focus}: ${lines.length} lines for ${rows} rows:\n${lastFrame() ?? ''}`)
+        for (const line of lines) assert.ok(line.length <= cols, `focus ${focus}: a line wider than ${cols}: ${line}`)
+        assert.match(lines[0], /^cairn seed .* \? help {2}q quit/)
+        // the focused pane always shows
+        const title = { peers: /Peers \(/, dht: /DHT/, transfers: /Transfers ↓/, content: /Seeded \(/, chain: /Anchor chain/, log: /Log/ }[focus]
+        assert.match(lastFrame() ?? '', title, `focus ${focus} shows its pane`)
+        unmount()
+      }
+    }
+  })
+}
+
+test('a short terminal hides whole panes, never the focused one, and says how many rows did not fit', () => {
+  const { lastFrame, unmount } = render(<Box width={80}><Dashboard snap={busy()} focus='peers' help={false} height={24} /></Box>)
+  const f = lastFrame() ?? ''
+  assert.match(f, /Peers \(30, 6 relayed\)/)
+  assert.match(f, /\+\d+ more/)
+  unmount()
+})
+
+test('transfers panel: uploads per peer and root, with the name, beside downloads', () => {
+  const s = snap({
+    transfers: [{ id: 1, kind: 'fetch', cid: 'bafybeia6de72amk4mmbgztfivouknolzmzmxtymfcez7tlejdjcrtv7vqu', bytes: 8 * MIB, total: 16 * MIB, rate: 4 * MIB, peers: { [PEER_A]: 8 * MIB }, done: false }],
+    uploads: [
+      { peer: PEER_B, root: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', name: 'movie.mkv', bytes: 30 * MIB, blocks: 30, rate: 39 * MIB, size: 60 * MIB, startedAt: 0, done: false },
+      { peer: PEER_A, root: null, bytes: 1024, blocks: 1, rate: 0, size: null, startedAt: 0, done: true }
+    ]
+  })
+  const { lastFrame, unmount } = render(<Dashboard snap={s} focus='transfers' help={false} height={30} />)
+  const f = lastFrame() ?? ''
+  assert.match(f, /Transfers ↓1 ↑2/)
+  assert.match(f, /↓ get …\w+ /)
+  assert.match(f, /↑ movie\.mkv → …aVUsGZNcoE \S+ 30\.0 MiB \/ 60\.0 MiB {2}39\.0 MiB\/s/)
+  assert.match(f, /↑ other blocks → …CxwX5s5DuR 1\.00 KiB {2}0 B\/s {2}done/)
+  unmount()
+})
+
+test('seeded content shows the name from its manifest beside the CID', () => {
+  const s = snap({ content: [{ cid: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', size: 12, name: 'hello.txt' }] })
+  const { lastFrame, unmount } = render(<Dashboard snap={s} focus='content' help={false} />)
+  assert.match(lastFrame() ?? '', /hello\.txt …2km2devei4 12 B/)
+  unmount()
 })

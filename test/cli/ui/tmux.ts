@@ -15,3 +15,13 @@ export async function screenUntil (session: string, test: (screen: string) => bo
   }
   throw new Error(`no ${what} on screen within ${seconds} s:\n${screen}`)
 }
+
+/** Lines the pane has scrolled into its history (tmux #{history_size}): a dashboard that fits adds none. */
+export function historySize (session: string): number {
+  return Number(execFileSync('tmux', ['display-message', '-p', '-t', session, '#{history_size}']).toString().trim())
+}
+
+/** The pane's top line as it is on screen now. */
+export function topLine (session: string): string {
+  return execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString().split('\n')[0]
+}

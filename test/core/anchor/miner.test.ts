@@ -64,3 +64,40 @@ test('a better head from elsewhere moves the miner onto it at once', async () =>
     await miner.stop()
   }
 })
+
+test('a slow submit does not make a second block at the same height; blocks that lose count as stale', async () => {
+  // ~256 hashes a block: a template on the old head would win within ms
+  const net = testNetwork('slow-submit', { initialTarget: 0x2000ffff, easiestTarget: 0x2000ffff, window: 5 })
+  const chain = await AnchorChain.open(net, new MemoryChainStore())
+  // a loaded disk: each submit takes longer than the template refresh (1 s)
+  const submit = chain.submit.bind(chain)
+  chain.submit = async (...args: Parameters<typeof chain.submit>) => {
+    await new Promise(resolve => setTimeout(resolve, 1300))
+    return await submit(...args)
+  }
+  const mined: SubmitResult[] = []
+  const miner = new Miner(chain, { threads: 2, onBlock: r => mined.push(r) })
+  await miner.start()
+  try {
+    await until('3 blocks', () => chain.height >= 3)
+  } finally {
+    await miner.stop()
+  }
+  const heights = mined.flatMap(r => r.status === 'accepted' ? [r.height] : [])
+  assert.deepEqual(heights, [...new Set(heights)], `one block per height: mined ${JSON.stringify(heights)}`)
+  assert.ok(mined.every(r => r.status === 'accepted' && r.head), JSON.stringify(mined))
+  assert.equal(miner.stats.staleBlocks, 0)
+
+  // a heavier branch from elsewhere replaces our last two blocks: they are stale now
+  const fork = chain.mainAt(chain.height - 2)
+  assert.ok(fork != null)
+  let tip = fork
+  for (let i = 0; i < 3; i++) {
+    const b = mineBlock(net, tip, [], { salt: 0xfeed0000 + i, time: Date.now() })
+    const r = await submit(b.header, b.body)
+    assert.equal(r.status, 'accepted')
+    tip = chain.block(b.cid) ?? tip
+  }
+  assert.equal(miner.stats.staleBlocks, 2)
+  assert.equal(miner.stats.blocksMined, heights.length)
+})

@@ -1,0 +1,43 @@
+// Why a dial to an address the user gave failed, in words that fit the
+// cause: a malformed address is a usage error, a closed port says the
+// connection was refused, and only a connection the peer accepted and then
+// dropped during the handshake gets the hint about its deny list (that is
+// what a peer refusing us by deny list or trusted-only mode looks like).
+
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { UsageError } from '../errors.ts'
+
+/** Parses an address given on the command line; a malformed one is a usage error (exit 2). */
+export function parseUserMultiaddr (addr: string, flag: string): Multiaddr {
+  try {
+    const ma = multiaddr(addr)
+    // a /p2p/ part must be a peer ID (libp2p's bootstrap fails at start otherwise)
+    for (const c of ma.getComponents()) if (c.name === 'p2p') peerIdFromString(c.value ?? '')
+    return ma
+  } catch (err) {
+    throw new UsageError(`${flag} ${addr} is not a valid multiaddr (${(err as Error).message})`)
+  }
+}
+
+/** socket errors that happen before any peer answered: nobody's deny list is involved */
+const BEFORE_CONNECT: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens there: is the seed running, and is the port right?)',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+  ETIMEDOUT: 'the connection timed out'
+}
+
+/** errors libp2p raises when the peer accepted the connection, then closed it in the handshake (as do ECONNRESET and EPIPE) */
+const DROPPED_IN_HANDSHAKE = new Set(['EncryptionFailedError', 'MuxerUnavailableError', 'UnexpectedPeerError', 'ConnectionClosedError', 'StreamResetError'])
+
+/** One sentence for a failed dial of `addr`. */
+export function describeDialFailure (addr: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  const code = e?.code ?? (e?.cause as NodeJS.ErrnoException | undefined)?.code
+  if (code != null && Object.hasOwn(BEFORE_CONNECT, code)) return `cannot connect to ${addr}: ${BEFORE_CONNECT[code]}`
+  if (DROPPED_IN_HANDSHAKE.has(e?.name) || code === 'ECONNRESET' || code === 'EPIPE') {
+    return `cannot connect to ${addr}: the peer closed the connection during the handshake (${e.message}); a peer that refuses us, by its deny list or trusted-only mode, does this`
+  }
+  return `cannot connect to ${addr}: ${e?.message ?? String(err)}`
+}
