@@ -3,7 +3,6 @@
 
 import type { ChainRow } from '../../core/monitor.ts'
 import type { GossipStats } from '../../core/anchor/gossip.ts'
-import type { NameStatus } from '../../core/names/republisher.ts'
 import { escapeTerminal } from '../../core/escape.ts'
 import { UsageError } from '../../core/errors.ts'
 import { parseContentPath } from '../../core/resolve.ts'
@@ -182,15 +181,15 @@ serves the same and more in the Prometheus format.`,
     }
     emit(ctx, [
       `peers          ${String(s.peers)} (${String(s.direct ?? s.peers)} direct, ${String(s.relayed ?? 0)} relayed)`,
-      `reachable      ${String(s.reachability ?? 'unknown')}${(s.relays as string[] | undefined ?? []).length > 0 ? `, relay ${(s.relays as string[]).join(', ')}` : ''}`,
+      `reachable      ${String(s.reachability ?? 'unknown')}${s.relays.length > 0 ? `, relay ${s.relays.join(', ')}` : ''}`,
       `routing table  ${String(s.routingTable)}`,
       `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)${Number(s.provide?.announcing ?? 0) > 0 ? `, ${String(s.provide?.announcing)} announcing now` : ''}`,
-      `served         ${String((s.served as { blocks?: number } | null)?.blocks ?? 0)} blocks, ${formatBytes(Number((s.served as { bytes?: number } | null)?.bytes ?? 0))}`,
+      `served         ${s.served?.blocks ?? 0} blocks, ${formatBytes(s.served?.bytes ?? 0)}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
-      ...(s.chain != null ? [`anchor chain   ${chainLine(s.chain as ChainRow)}`] : []),
-      ...((s.chain as ChainRow | null)?.gossip != null ? [`anchor gossip  ${gossipLine((s.chain as ChainRow).gossip as GossipStats)}`] : []),
-      ...((s.names as NameStatus[] | undefined) ?? []).map(n => `name           ${n.name} (key ${n.key}) → ${escapeTerminal(n.value)}, sequence ${n.seq}, republish ${new Date(n.nextRepublish).toISOString()}`),
+      ...(s.chain != null ? [`anchor chain   ${chainLine(s.chain)}`] : []),
+      ...(s.chain?.gossip != null ? [`anchor gossip  ${gossipLine(s.chain.gossip)}`] : []),
+      ...s.names.map(n => `name           ${n.name} (key ${n.key}) → ${escapeTerminal(n.value)}, sequence ${n.seq}, republish ${new Date(n.nextRepublish).toISOString()}`),
       `uptime         ${Math.round(Number(s.uptimeMs) / 1000)} s`
     ].join('\n'), s)
   }
