@@ -7,7 +7,8 @@ import { Box, Text } from 'ink'
 import { formatBytes, formatDuration } from '../format.ts'
 import { barText } from './ProgressBar.tsx'
 import { BAND_OF, FRAME_ROWS, bandRows, type Band } from './layout.ts'
-import type { SeedSnapshot, TransferRow, UploadSnapshotRow } from '../../core/monitor.ts'
+import type { ContentRow, SeedSnapshot, TransferRow, UploadSnapshotRow } from '../../core/monitor.ts'
+import type { NameStatus } from '../../core/names/republisher.ts'
 
 export const PANES = ['peers', 'transfers', 'content', 'dht', 'chain', 'log'] as const
 export type Pane = typeof PANES[number]
@@ -130,17 +131,19 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
     )
   }
   const uploads = snap.uploads ?? []
+  const names = snap.names ?? []
   const chainLines = snap.chain == null ? 1 : 3 + (snap.chain.gossip != null ? 1 : 0)
   const needs: Record<Band, number> = {
     top: Math.max(snap.peers.length, DHT_LINES, 1),
     transfers: Math.max(snap.transfers.length * 2 + uploads.length, 1),
-    bottom: Math.max(snap.content.length, chainLines, 1),
+    bottom: Math.max(snap.content.length + names.length, chainLines, 1),
     log: Math.max(snap.log.length, 1)
   }
   const fixed = 2 + (snap.nat != null ? 1 : 0)
   const rows = bandRows(needs, BAND_OF[focus], height - fixed)
   const peers = fit(snap.peers, rows.top)
-  const content = fit(snap.content, rows.bottom)
+  // what this seed serves: pinned roots, then the names it publishes (and keeps republishing)
+  const seeded = fit<{ c?: ContentRow, n?: NameStatus }>([...snap.content.map(c => ({ c })), ...names.map(n => ({ n }))], rows.bottom)
   const dhtLines = [
     <Line key='t'>routing table {snap.dht.routingTable}</Line>,
     <Line key='p'>provided {snap.dht.provided}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Line>,
@@ -188,12 +191,12 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
       )}
       {rows.bottom > 0 && (
         <Box>
-          <Panel title={`Seeded (${snap.content.length})`} focused={focus === 'content'} rows={rows.bottom}>
-            {snap.content.length === 0 ? <Line dim>nothing pinned</Line> : null}
-            {content.shown.map(c => (
-              <Line key={c.cid}>{c.name != null ? <Text bold>{c.name} </Text> : null}{short(c.cid)} {c.size == null ? '?' : formatBytes(c.size)}</Line>
-            ))}
-            <More n={content.more} />
+          <Panel title={`Seeded (${snap.content.length}${names.length > 0 ? `, ${names.length} name${names.length > 1 ? 's' : ''}` : ''})`} focused={focus === 'content'} rows={rows.bottom}>
+            {snap.content.length + names.length === 0 ? <Line dim>nothing pinned</Line> : null}
+            {seeded.shown.map(({ c, n }) => c != null
+              ? <Line key={c.cid}>{c.name != null ? <Text bold>{c.name} </Text> : null}{short(c.cid)} {c.size == null ? '?' : formatBytes(c.size)}</Line>
+              : n != null && <Line key={n.name}><Text bold>/ipns/{short(n.name)}</Text> → {short(n.value.replace(/^\/ipfs\//, ''))} #{n.seq} <Text dimColor>republish in {formatDuration(Math.max(0, n.nextRepublish - Date.now()) / 1000)}</Text></Line>)}
+            <More n={seeded.more} />
           </Panel>
           <Panel title='Anchor chain' focused={focus === 'chain'} width={26} rows={rows.bottom}>
             {chainRows.slice(0, rows.bottom)}

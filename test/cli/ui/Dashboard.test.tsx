@@ -220,3 +220,16 @@ test('seeded content shows the name from its manifest beside the CID', () => {
   assert.match(lastFrame() ?? '', /hello\.txt …2km2devei4 12 B/)
   unmount()
 })
+
+test('seeded pane lists the names this seed publishes, with their value, sequence and next republish', () => {
+  const name = 'k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8'
+  const s = snap({
+    content: [{ cid: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', size: 12 }],
+    names: [{ name, key: 'blog', value: '/ipfs/bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', seq: 4, expires: Date.now() + 48 * 3600_000, nextRepublish: Date.now() + 2 * 3600_000 }]
+  })
+  const { lastFrame, unmount } = render(<Dashboard snap={s} focus='content' help={false} />)
+  const frame = lastFrame() ?? ''
+  assert.match(frame, /Seeded \(1, 1 name\)/)
+  assert.match(frame, /\/ipns\/…onzllnv0v8 → …2km2devei4 #4 republish in (1h59m|2h00m)/)
+  unmount()
+})
