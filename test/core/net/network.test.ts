@@ -32,6 +32,20 @@ test('ipfs network: Amino protocol, public bootstrap list, private addresses dro
   assert.equal(s.initialQuerySelfInterval, undefined)
 })
 
+test('ipfs network with network.publicBootstrap false: only the configured and --bootstrap peers', () => {
+  const mine = '/ip4/198.51.100.2/tcp/4001/p2p/12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'
+  const extra = '/ip4/198.51.100.3/tcp/4001/p2p/12D3KooWR3Vq5hHjy8Wa5A3JgmUVatqNM5BdmnsJs7aVUsGZNcoE'
+  const config = validateConfig({ network: { kind: 'ipfs', publicBootstrap: false }, bootstrap: [mine] })
+  const s = networkSettings(config, [extra])
+  assert.equal(s.dhtProtocol, '/ipfs/kad/1.0.0')
+  assert.deepEqual(s.bootstrap, [mine, extra])
+  // default true: the public list is added
+  assert.equal(DEFAULT_CONFIG.network.publicBootstrap, true)
+  assert.equal(networkSettings(validateConfig({ network: { kind: 'ipfs' }, bootstrap: [mine] })).bootstrap.length, 1 + AMINO_BOOTSTRAP.length)
+  // a local network never used the public list, whatever the setting
+  assert.deepEqual(networkSettings(validateConfig({ network: { publicBootstrap: true }, bootstrap: [mine] })).bootstrap, [mine])
+})
+
 test('the default config is a local network that listens on loopback only', () => {
   assert.equal(DEFAULT_CONFIG.network.kind, 'local')
   assert.ok(DEFAULT_CONFIG.addresses.listen.every(a => a.startsWith('/ip4/127.0.0.1/')))
