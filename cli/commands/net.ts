@@ -30,16 +30,18 @@ Usage
 With a seed running: its peer ID, addresses (relayed ones end in
 /p2p-circuit/p2p/<id>; "unconfirmed" means AutoNAT has not yet seen it
 dialable), network, reachability (public, private or unknown), the relays it
-holds a slot on, and the NAT features on. Without: the repo's peer ID (its
-key is created on first use).`,
+holds a slot on, the NAT features on, the DHT mode (server or client) and
+the agent version peers see; --json adds the protocols it answers. Without:
+the repo's peer ID (its key is created on first use).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'id')
-    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string, reachability?: string, relays?: string[], nat?: string[], addressStates?: Array<{ address: string, verified: boolean, type: string, relayed: boolean }> }
+    const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('id', {})) as { id: string, addresses: string[], network: string, reachability?: string, relays?: string[], nat?: string[], addressStates?: Array<{ address: string, verified: boolean, type: string, relayed: boolean }>, agent?: string, dhtMode?: string }
     const lines = [`id        ${r.id}`, `network   ${r.network}`, ...r.addresses.map(a => `address   ${a}${addressNote(a, r.addressStates)}`)]
     if (r.reachability != null) {
       lines.push(`reachable ${r.reachability}`, `relay     ${(r.relays ?? []).length > 0 ? (r.relays ?? []).join(', ') : 'none'}`, `nat       ${(r.nat ?? []).join(' ') || 'off'}`)
     }
+    if (r.dhtMode != null) lines.push(`dht       ${r.dhtMode}`, `agent     ${r.agent ?? '-'}`)
     emit(ctx, lines.join('\n'), r)
   }
 }

@@ -39,6 +39,7 @@ import { anchorGossipsub } from '../anchor/gossip-params.ts'
 import { gossipTopics } from '../anchor/gossip.ts'
 import { networkByName } from '../anchor/params.ts'
 import type { CID } from 'multiformats/cid'
+import { AGENT_VERSION, CAIRN_VERSION } from '../version.ts'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -146,6 +147,7 @@ export class CairnNode {
     }
     const options = {
       privateKey,
+      nodeInfo: { name: 'cairn', version: CAIRN_VERSION, userAgent: AGENT_VERSION },
       // peer records and other nodes' provider records in memory, as Kubo's
       // peer store: in the repo's datastore-fs every DHT message cost file
       // reads and writes (measured: provide 2.6 s → 0.55 s, first provider
