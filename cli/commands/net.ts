@@ -96,8 +96,9 @@ export const provide: Command = {
 Usage
   $ cairn provide CID [--timeout S]
 
-Needs a seed: the record points at it. Seeds also announce what they hold
-on start and on a timer (config provide.strategy, provide.interval).`,
+Needs a seed: the record points at it, so a CID whose block the seed does
+not hold is refused (exit 1). Seeds also announce what they hold on start
+and on a timer (config provide.strategy, provide.interval).`,
   flags: { timeout: { type: 'number' } },
   async run (ctx) {
     const cid = cidArg(ctx, 'provide')

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, test } from 'node:test'
-import { ROOT, run } from '../helpers.ts'
+import { ROOT, errorLine, run } from '../helpers.ts'
 import { Resources } from './seeds.ts'
 
 /** the Helia peer's first line, and each answer, arrive within this */
@@ -54,5 +54,13 @@ describe('identify, cairn id and cairn provide', { timeout: 120_000 }, () => {
       clearTimeout(timer)
       child.kill('SIGTERM')
     }
+  })
+
+  test('cairn provide refuses a CID whose block the seed does not hold: one error line, exit 1', async () => {
+    const s = await res.seed(await res.dir())
+    const absent = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    const r = await run(s.repo, 'provide', absent)
+    assert.equal(r.code, 1, `exit ${r.code}: ${r.stdout}${r.stderr}`)
+    assert.equal(errorLine(r), `Error: not providing ${absent}: this node does not hold that block (add or fetch it first)`)
   })
 })
