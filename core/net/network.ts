@@ -36,8 +36,12 @@ export interface NetworkSettings {
   /** configured and --bootstrap peers, plus the public list in `ipfs` mode unless network.publicBootstrap is false */
   bootstrap: string[]
   peerInfoMapper: typeof passthroughMapper
-  /** false: always a DHT server (no AutoNAT on loopback to promote it) */
-  clientMode: boolean | undefined
+  /**
+   * the DHT mode at start. false (`local`): always a server (no AutoNAT on
+   * loopback to promote it). true (`ipfs`): a client, made a server while the
+   * reachability is public (node.ts)
+   */
+  clientMode: boolean
   allow: string[]
   /** first self-query after start, then the interval: fills routing tables */
   initialQuerySelfInterval: number | undefined
@@ -56,7 +60,9 @@ export function networkSettings (config: Config, extraBootstrap: string[] = []):
       dhtProtocol: '/ipfs/kad/1.0.0',
       bootstrap: config.network.publicBootstrap ? [...new Set([...bootstrap, ...AMINO_BOOTSTRAP])] : bootstrap,
       peerInfoMapper: removePrivateAddressesMapper,
-      clientMode: undefined, // libp2p decides from AutoNAT, as Kubo does
+      // a client until a dial-back shows we are reachable, then a server
+      // (node.ts follows the reachability), as Kubo's "auto" mode does
+      clientMode: true,
       allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
       initialQuerySelfInterval: undefined,
       querySelfInterval: undefined

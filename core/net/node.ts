@@ -198,6 +198,12 @@ export class CairnNode {
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
     }
     guard.attach(libp2p as Libp2p)
+    if (settings.kind === 'ipfs') {
+      // Kubo's "auto" DHT mode: a server only while a peer has dialled us back
+      // (reachability public); unknown or private, a client. A server nobody
+      // can dial would sit in other peers' routing tables and fail their queries.
+      libp2p.services.nat.onReachability = r => { void libp2p.services.dht.setMode(r === 'public' ? 'server' : 'client').catch(() => {}) }
+    }
     const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
     guard.watchBitswap(bitswap.bitswap as never)
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
