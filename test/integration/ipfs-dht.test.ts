@@ -242,6 +242,18 @@ describe('ipfs mode with stock Helia 7 nodes, in network namespaces', { skip: sk
     assert.ok(got.equals(f.bytes), 'the bytes cairn fetched differ')
   })
 
+  test('with the public bootstrap list on (unreachable here: no route out), cairn still finds and fetches a Helia provider', async () => {
+    const f = await heliaAdd(h3, 1024 * 1024 + 5, 24)
+    // the default: publicBootstrap true, so the node also dials the Amino bootstrap peers, which fail at once
+    const dir = await repo({ network: { kind: 'ipfs', publicRanges: PUBLIC_RANGES } })
+    const found = await cairnIn(fetcherNs, ['findprovs', f.cid, '--repo', dir, '--bootstrap', h1.addr, '--timeout', '60', '--max', '1'])
+    ok(found, 'findprovs')
+    assert.equal(found.stdout.trim(), h3.id)
+    const out = path.join(await res.dir('cairn-ipfs-get-'), 'out')
+    ok(await cairnIn(fetcherNs, ['get', f.cid, '-o', out, '--repo', dir, '--timeout', '60', '--bootstrap', h1.addr]), 'get')
+    assert.ok((await fs.readFile(out)).equals(f.bytes), 'the bytes cairn fetched differ')
+  })
+
   test('cairn fetches from a Helia node given only as --bootstrap (ipfs kind)', async () => {
     // alone: no DHT peers of its own, the content not announced anywhere
     const h = await helia('alone')
