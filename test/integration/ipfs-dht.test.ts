@@ -233,6 +233,24 @@ describe('ipfs mode with stock Helia 7 nodes, in network namespaces', { skip: sk
     assert.ok(Buffer.from(got.bytes, 'base64').equals(f.bytes), 'the bytes Helia fetched differ')
   })
 
+  test('content added before the seed started is announced where Helia finds it', async () => {
+    const host = nextHost++
+    const ns = await topo.publicHost('c-early', host)
+    const dir = await repo()
+    const file = path.join(await res.dir('cairn-ipfs-file-'), 'early.bin')
+    const bytes = pseudoRandom(700 * 1024 + 3, 25)
+    await fs.writeFile(file, bytes)
+    const add = await cairn(['add', '-Q', '--no-anchor', file, '--repo', dir])
+    ok(add, 'add')
+    const cid = add.stdout.trim()
+    // `cairn add FILE && cairn seed`: the start-up round runs while the bootstrap connection is still being made
+    const s = await res.seed(dir, { netns: ns, listen: [`/ip4/${INTERNET}.${host}/tcp/${CAIRN_PORT}`], bootstrap: [h1.addr], args: ['--no-tui'] })
+    await h2.findProvider(cid, s.id)
+    const got = await h2.ask({ cat: cid, timeoutMs: 60_000 }) as { bytes: string }
+    assert.ok(Buffer.from(got.bytes, 'base64').equals(bytes), 'the bytes Helia fetched differ')
+    await s.stop()
+  })
+
   test('cairn finds a Helia node it never dialled, through the DHT, and fetches from it', async () => {
     const f = await heliaAdd(h3, 1024 * 1024 + 3, 22)
     // a fresh cairn that knows only h1
