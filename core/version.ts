@@ -23,3 +23,10 @@ export const PACKAGE_ROOT: string = (() => {
 })()
 
 export const CAIRN_VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+
+/**
+ * What identify tells peers we are: `cairn/<version>`, as Kubo says
+ * `kubo/<version>/<commit>`. libp2p's default ("libp2p/3.x node/24.x")
+ * hid cairn nodes among every other js-libp2p program.
+ */
+export const AGENT_VERSION = `cairn/${CAIRN_VERSION}`

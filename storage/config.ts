@@ -23,6 +23,12 @@ export interface Config {
      * them private (the documentation ranges used by the NAT tests)
      */
     publicRanges: string[]
+    /**
+     * `ipfs` kind: also dial the public IPFS bootstrap list; false keeps the
+     * node to `bootstrap` and --bootstrap peers (a private IPFS-protocol
+     * cluster, a test network)
+     */
+    publicBootstrap: boolean
   }
   addresses: {
     listen: string[]
@@ -85,7 +91,7 @@ export interface Config {
 
 /** Built-in defaults: config.json overrides them, flags override both. */
 export const DEFAULT_CONFIG: Config = {
-  network: { name: 'cairn', kind: 'local', mdns: false, publicRanges: [] },
+  network: { name: 'cairn', kind: 'local', mdns: false, publicRanges: [], publicBootstrap: true },
   // a stable default port, so a seed's address survives restarts; loopback
   // until the user opens it (docs/design.md)
   addresses: { listen: ['/ip4/127.0.0.1/tcp/4737'] },
@@ -151,6 +157,7 @@ const FIELDS: Record<string, Field> = {
   bootstrap: { expect: 'a list of multiaddrs ending in /p2p/<peer id>', check: stringList(isMultiaddr) },
   'network.mdns': { expect: 'true or false', check: isBoolean },
   'network.publicRanges': { expect: 'a list of CIDR ranges such as "198.51.100.0/24"', check: stringList(isCidr) },
+  'network.publicBootstrap': { expect: 'true or false', check: isBoolean },
   'nat.relayService': { expect: 'true or false', check: isBoolean },
   'nat.relays': { expect: 'a list of relay multiaddrs ending in /p2p/<peer id>', check: stringList(isPeerMultiaddr) },
   'nat.autoRelay': { expect: 'true or false', check: isBoolean },

@@ -31,8 +31,9 @@ Usage
 With a seed running: its peer ID, addresses (relayed ones end in
 /p2p-circuit/p2p/<id>; "unconfirmed" means AutoNAT has not yet seen it
 dialable), network, reachability (public, private or unknown), the relays it
-holds a slot on, and the NAT features on. Without: the repo's peer ID (its
-key is created on first use).`,
+holds a slot on, the NAT features on, the DHT mode (server or client) and
+the agent version peers see; --json adds the protocols it answers. Without:
+the repo's peer ID (its key is created on first use).`,
   flags: {},
   async run (ctx) {
     noArgs(ctx, 'id')
@@ -41,6 +42,7 @@ key is created on first use).`,
     if (r.online) {
       lines.push(`reachable ${r.reachability}`, `relay     ${r.relays.length > 0 ? r.relays.join(', ') : 'none'}`, `nat       ${r.nat.join(' ') || 'off'}`)
     }
+    if (r.online) lines.push(`dht       ${r.dhtMode}`, `agent     ${r.agent}`)
     emit(ctx, lines.join('\n'), r)
   }
 }
@@ -96,8 +98,9 @@ export const provide: Command = {
 Usage
   $ cairn provide CID [--timeout S]
 
-Needs a seed: the record points at it. Seeds also announce what they hold
-on start and on a timer (config provide.strategy, provide.interval).`,
+Needs a seed: the record points at it, so a CID whose block the seed does
+not hold is refused (exit 1). Seeds also announce what they hold on start
+and on a timer (config provide.strategy, provide.interval).`,
   flags: { timeout: { type: 'number' } },
   async run (ctx) {
     const cid = cidArg(ctx, 'provide')

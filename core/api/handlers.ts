@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import { add, type AddInput } from '../add.ts'
 import { carExport, carExportStream, carImport, carImportFrom, type CarProgress } from '../car.ts'
 import { cat } from '../cat.ts'
-import { CairnError, UsageError } from '../errors.ts'
+import { BlockNotFoundError, CairnError, UsageError } from '../errors.ts'
 import { get } from '../get.ts'
 import { ls } from '../ls.ts'
 import { repoGc, repoStat, repoVerify } from '../maintenance.ts'
@@ -317,6 +317,8 @@ export function makeHandlers (s: Services) {
       const cid = cidParam(c.params)
       // a record pointing at a node that stops with the command would mislead
       const node = await online('provide')
+      // a record for a block we cannot serve sends every peer that finds it on a wasted dial (Kubo refuses too)
+      if (!await repo.blocks.has(cid)) throw new BlockNotFoundError(cid.toString(), `not providing ${cid.toString()}: this node does not hold that block (add or fetch it first)`)
       const t0 = performance.now()
       await node.libp2p.contentRouting.provide(cid, { signal: AbortSignal.any([c.signal, AbortSignal.timeout(optNum(c.params, 'timeoutMs') ?? 30_000)]) })
       return { cid: cid.toString(), ms: Math.round(performance.now() - t0) }

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describeDialFailure, parseUserMultiaddr } from './dial-error.ts'
 import { CairnError, UsageError } from '../errors.ts'
 import { routingTableSize } from './table-filler.ts'
-import { CAIRN_VERSION } from '../version.ts'
 import { isDirect, type AddressRow, type Reachability } from './nat.ts'
 import type { CairnNode } from './node.ts'
+import { AGENT_VERSION } from '../version.ts'
 import type { CID } from 'multiformats/cid'
 
 export class NotFoundInNetworkError extends CairnError {}
@@ -28,6 +28,10 @@ export interface IdInfo {
   addressStates: AddressRow[]
   /** NAT features on: relay-service, auto-relay, autonat, upnp, dcutr */
   nat: string[]
+  /** the protocols this node answers (identify's list), sorted */
+  protocols: string[]
+  /** the DHT's mode now: a server answers queries and holds records, a client only asks */
+  dhtMode: 'client' | 'server'
 }
 
 /** The NAT features switched on, as words for `cairn id` and the dashboard. */
@@ -43,11 +47,13 @@ export function idInfo (node: CairnNode): IdInfo {
     addresses: node.addresses(),
     network: `${node.settings.kind}:${node.repo.config.network.name}`,
     dhtProtocol: node.settings.dhtProtocol,
-    agent: `cairn/${CAIRN_VERSION}`,
+    agent: AGENT_VERSION,
     reachability: node.libp2p.services.nat.reachability(),
     relays: node.libp2p.services.nat.relays(),
     addressStates: node.libp2p.services.nat.addresses(),
-    nat: natFeatures(node)
+    nat: natFeatures(node),
+    protocols: [...node.libp2p.getProtocols()].sort(),
+    dhtMode: node.libp2p.services.dht.getMode()
   }
 }
 

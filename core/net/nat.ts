@@ -61,6 +61,13 @@ export interface NatSettings {
   upnp: boolean
   dcutr: boolean
   publicRanges: string[]
+  /**
+   * announce the public addresses we listen on before a dial-back confirms
+   * them (the `ipfs` kind: stock IPFS peers answer no cairn dial-back, and
+   * Kubo announces its listen addresses unconfirmed too); one whose
+   * dial-back fails is withdrawn
+   */
+  announceListen: boolean
 }
 
 export interface NatOptions {
@@ -75,7 +82,8 @@ export function natSettings (config: Config, o: NatOptions = {}): NatSettings {
     ...config.nat,
     relayService: o.relayService ?? config.nat.relayService,
     relays: [...new Set([...config.nat.relays, ...(o.relays ?? [])])],
-    publicRanges: config.network.publicRanges
+    publicRanges: config.network.publicRanges,
+    announceListen: config.network.kind === 'ipfs'
   }
 }
 
@@ -153,12 +161,20 @@ export class NatWatcher {
   private stopped = true
   /** told once per change: 'reachability public', 'relay reserved …' */
   onLog: ((line: string) => void) | undefined
+  /** told of every change of reachability (the DHT's mode follows it in `ipfs` mode) */
+  onReachability: ((r: Reachability) => void) | undefined
   private last: Reachability = 'unknown'
+  /** public listen addresses announced before any dial-back (settings.announceListen): no evidence of reachability */
+  private readonly assumed = new Set<string>()
 
   constructor (private readonly components: NatWatcherComponents, readonly settings: NatSettings) {}
 
+  /** a listener that just opened: its public addresses announced at once, before the first provide round */
+  private readonly onListening = (): void => { if (this.settings.announceListen && !this.stopped) this.announceListenAddresses() }
+
   async start (): Promise<void> {
     this.stopped = false
+    this.components.events.addEventListener('transport:listening', this.onListening)
     if (this.settings.autonat) {
       await this.components.registrar.handle(DIALBACK_PROTOCOL, (stream, connection) => {
         void serveDialback(stream, connection, this.components.connectionManager, !isDirect(connection))
@@ -171,6 +187,7 @@ export class NatWatcher {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.components.events.removeEventListener('transport:listening', this.onListening)
     if (this.timer != null) clearInterval(this.timer)
     this.timer = null
     if (this.settings.autonat) await this.components.registrar.unhandle(DIALBACK_PROTOCOL).catch(() => {})
@@ -184,7 +201,9 @@ export class NatWatcher {
       const s = a.multiaddr.toString()
       if (seen.has(s)) continue
       seen.add(s)
-      out.push({ address: s, verified: a.verified, type: a.type, relayed: s.includes('/p2p-circuit') })
+      // announced on assumption is not confirmed: `cairn id` still says so
+      const verified = a.verified && !(this.assumed.has(s) && this.checked.get(s)?.ok !== true)
+      out.push({ address: s, verified, type: a.type, relayed: s.includes('/p2p-circuit') })
     }
     return out
   }
@@ -214,7 +233,8 @@ export class NatWatcher {
    */
   reachability (now = Date.now()): Reachability {
     const direct = this.publicCandidates()
-    if (direct.some(a => a.verified)) return 'public'
+    // an address announced on assumption proves nothing until a peer dials it
+    if (direct.some(a => a.verified && (!this.assumed.has(a.multiaddr.toString()) || this.checked.get(a.multiaddr.toString())?.ok === true))) return 'public'
     if (direct.length > 0 && direct.every(a => this.checked.get(a.multiaddr.toString())?.ok === false)) return 'private'
     if (direct.length === 0 && this.publicPeerSince != null && now - this.publicPeerSince >= REACHABILITY_GRACE_MS) return 'private'
     return 'unknown'
@@ -249,6 +269,24 @@ export class NatWatcher {
     for (const a of answered) {
       this.checked.set(a, { ok: ok.has(a), at: Date.now() })
       if (ok.has(a)) this.components.addressManager.confirmObservedAddr(multiaddr(a))
+      // announced on assumption and nobody could dial it: withdrawn (a firewall)
+      else if (this.assumed.delete(a)) this.components.addressManager.removeObservedAddr(multiaddr(a))
+    }
+  }
+
+  /**
+   * Announces the public addresses we listen on directly (a socket bound to
+   * a public IP of this host) that no dial-back has failed: confirmed in
+   * libp2p's address manager, so identify and DHT records carry them, but
+   * remembered as assumed, so they say nothing about reachability.
+   */
+  private announceListenAddresses (): void {
+    for (const a of this.components.addressManager.getAddressesWithMetadata()) {
+      const addr = a.multiaddr.toString()
+      if (a.type !== 'transport' || a.verified || addr.includes('/p2p-circuit') || !isPublicAddress(a.multiaddr)) continue
+      if (this.checked.get(addr)?.ok === false) continue
+      this.assumed.add(addr)
+      this.components.addressManager.confirmObservedAddr(a.multiaddr, { type: 'transport' })
     }
   }
 
@@ -257,6 +295,7 @@ export class NatWatcher {
     const talksToPublic = this.components.connectionManager.getConnections().some(c => isDirect(c) && isPublicAddress(c.remoteAddr))
     if (!talksToPublic) this.publicPeerSince = null
     else this.publicPeerSince ??= Date.now()
+    if (this.settings.announceListen) this.announceListenAddresses()
     if (this.settings.autonat && !this.checking) {
       this.checking = true
       void this.checkReachability().finally(() => { this.checking = false })
@@ -265,6 +304,7 @@ export class NatWatcher {
     if (r !== this.last) {
       this.last = r
       this.onLog?.(`reachability ${r}`)
+      this.onReachability?.(r)
     }
     this.reserveConfigured()
     // a node nobody can dial finds a relay itself: listening on /p2p-circuit

@@ -4,15 +4,16 @@
 //          private addresses kept; this machine's and the LAN's ranges exempt
 //          from libp2p's per-IP inbound rate limit (many peers share one IP
 //          there: every peer on loopback is 127.0.0.1)
-//   ipfs   the public Amino DHT and its bootstrap list; private addresses
-//          dropped; only loopback exempt
+//   ipfs   the public Amino DHT and its bootstrap list (unless
+//          network.publicBootstrap is false); private addresses dropped;
+//          only loopback exempt
 //
 // docs/network.md explains every setting.
 
 import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import type { Config } from '../../storage/config.ts'
 
-/** The public IPFS bootstrap peers (Kubo's list), used by the `ipfs` kind only. */
+/** The public IPFS bootstrap peers (Kubo's list), used by the `ipfs` kind only, and only with network.publicBootstrap. */
 export const AMINO_BOOTSTRAP = [
   '/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN',
   '/dnsaddr/bootstrap.libp2p.io/p2p/QmQCU2EcMqAqQPR2i9bChDtGNJchTbq5TbXJJ16u19uLTa',
@@ -32,11 +33,15 @@ export const LOCAL_ALLOW = [
 export interface NetworkSettings {
   kind: 'local' | 'ipfs'
   dhtProtocol: string
-  /** configured bootstrap peers plus the network's own */
+  /** configured and --bootstrap peers, plus the public list in `ipfs` mode unless network.publicBootstrap is false */
   bootstrap: string[]
   peerInfoMapper: typeof passthroughMapper
-  /** false: always a DHT server (no AutoNAT on loopback to promote it) */
-  clientMode: boolean | undefined
+  /**
+   * the DHT mode at start. false (`local`): always a server (no AutoNAT on
+   * loopback to promote it). true (`ipfs`): a client, made a server while the
+   * reachability is public (node.ts)
+   */
+  clientMode: boolean
   allow: string[]
   /** first self-query after start, then the interval: fills routing tables */
   initialQuerySelfInterval: number | undefined
@@ -53,9 +58,11 @@ export function networkSettings (config: Config, extraBootstrap: string[] = []):
     return {
       kind: 'ipfs',
       dhtProtocol: '/ipfs/kad/1.0.0',
-      bootstrap: [...new Set([...bootstrap, ...AMINO_BOOTSTRAP])],
+      bootstrap: config.network.publicBootstrap ? [...new Set([...bootstrap, ...AMINO_BOOTSTRAP])] : bootstrap,
       peerInfoMapper: removePrivateAddressesMapper,
-      clientMode: undefined, // libp2p decides from AutoNAT, as Kubo does
+      // a client until a dial-back shows we are reachable, then a server
+      // (node.ts follows the reachability), as Kubo's "auto" mode does
+      clientMode: true,
       allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
       initialQuerySelfInterval: undefined,
       querySelfInterval: undefined

@@ -43,6 +43,7 @@ import { anchorGossipsub } from '../anchor/gossip-params.ts'
 import { gossipTopics } from '../anchor/gossip.ts'
 import { networkByName } from '../anchor/params.ts'
 import type { CID } from 'multiformats/cid'
+import { AGENT_VERSION, CAIRN_VERSION } from '../version.ts'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -154,6 +155,7 @@ export class CairnNode {
     }
     const options = {
       privateKey,
+      nodeInfo: { name: 'cairn', version: CAIRN_VERSION, userAgent: AGENT_VERSION },
       // peer records and other nodes' provider records in memory, as Kubo's
       // peer store: in the repo's datastore-fs every DHT message cost file
       // reads and writes (measured: provide 2.6 s → 0.55 s, first provider
@@ -210,6 +212,12 @@ export class CairnNode {
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
     }
     guard.attach(libp2p as Libp2p)
+    if (settings.kind === 'ipfs') {
+      // Kubo's "auto" DHT mode: a server only while a peer has dialled us back
+      // (reachability public); unknown or private, a client. A server nobody
+      // can dial would sit in other peers' routing tables and fail their queries.
+      libp2p.services.nat.onReachability = r => { void libp2p.services.dht.setMode(r === 'public' ? 'server' : 'client').catch(() => {}) }
+    }
     const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
     guard.watchBitswap(bitswap.bitswap as never)
     observeSentBlocks(bitswap.bitswap, (peer, block, bytes) => node.onServed?.(peer, block, bytes))

@@ -4,6 +4,7 @@
 // delegated routers. Lines on stdin are commands, one JSON answer per line:
 //   {"add": "<base64 bytes>"}          → {"cid": "..."}
 //   {"cat": "<cid>", "peer": "<ma>"}   → {"bytes": "<base64>"} (dials the peer first)
+//   {"agent": "<ma>"}                  → {"agent", "protocols"} (dials the peer, waits for identify)
 // It prints {"listening": "<multiaddr>/p2p/<id>"} first.
 
 import { createInterface } from 'node:readline'
@@ -20,6 +21,9 @@ import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
 import { CID } from 'multiformats/cid'
 
+/** identify's answer is looked for this many times, 100 ms apart */
+const IDENTIFY_POLLS = 50
+
 const helia = withBitswap(withLibp2pLight(createHeliaLight({ blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() }), {
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
@@ -34,9 +38,22 @@ say({ listening: helia.libp2p.getMultiaddrs()[0].toString() })
 
 for await (const line of createInterface({ input: process.stdin })) {
   try {
-    const cmd = JSON.parse(line) as { add?: string, cat?: string, peer?: string }
+    const cmd = JSON.parse(line) as { add?: string, cat?: string, peer?: string, agent?: string }
     if (cmd.add != null) {
       say({ cid: (await fs.addBytes(Buffer.from(cmd.add, 'base64'))).toString() })
+    } else if (cmd.agent != null) {
+      const ma = multiaddr(cmd.agent)
+      const conn = await helia.libp2p.dial(ma)
+      // identify runs just after the connection opens: wait (bounded) for its answer
+      let agent: Uint8Array | undefined
+      let protocols: string[] = []
+      for (let i = 0; i < IDENTIFY_POLLS && agent == null; i++) {
+        const peer = await helia.libp2p.peerStore.get(conn.remotePeer)
+        agent = peer.metadata.get('AgentVersion')
+        protocols = peer.protocols
+        if (agent == null) await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      say({ agent: agent == null ? null : new TextDecoder().decode(agent), protocols })
     } else if (cmd.cat != null) {
       if (cmd.peer != null) await helia.libp2p.dial(multiaddr(cmd.peer))
       const chunks: Uint8Array[] = []

@@ -83,6 +83,7 @@ describe('validateConfig', () => {
     ['bootstrap', { bootstrap: [42] }, /"bootstrap" must be a list of multiaddrs/],
     ['import.profile', { import: { profile: 'kubo-v9' } }, /"import\.profile" must be "unixfs-v1-2025", "kubo-v0", "kubo-v1" \(got "kubo-v9"\)/],
     ['network', { network: 'cairn' }, /"network" must be an object/],
+    ['network.publicBootstrap', { network: { publicBootstrap: 'no' } }, /"network\.publicBootstrap" must be true or false/],
     ['network.publicRanges', { network: { publicRanges: ['198.51.100.0'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],
     ['network.publicRanges', { network: { publicRanges: ['198.51.100.0/33'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],
     ['network.publicRanges', { network: { publicRanges: ['example.com/24'] } }, /"network\.publicRanges" must be a list of CIDR ranges/],

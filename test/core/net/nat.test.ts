@@ -11,7 +11,8 @@ const RELAY_B = '/ip4/198.51.100.5/tcp/4737/p2p/12D3KooWPLh6cnApNemzAN7YFicTcHo9
 
 test('defaults: no relay service, no relays, UPnP off, the rest on', async () => {
   const s = natSettings(validateConfig({}))
-  assert.deepEqual(s, { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true, publicRanges: [] })
+  assert.deepEqual(s, { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true, publicRanges: [], announceListen: false })
+  assert.equal(natSettings(validateConfig({ network: { kind: 'ipfs' } })).announceListen, true)
   assert.deepEqual(Object.keys(await natServices(s)).sort(), ['dcutr', 'nat'])
 })
 

@@ -26,10 +26,24 @@ test('ipfs network: Amino protocol, public bootstrap list, private addresses dro
   assert.equal(s.kind, 'ipfs')
   assert.equal(s.dhtProtocol, '/ipfs/kad/1.0.0')
   assert.equal(s.peerInfoMapper, removePrivateAddressesMapper)
-  assert.equal(s.clientMode, undefined)
+  assert.equal(s.clientMode, true) // until reachable: node.ts switches it
   for (const a of AMINO_BOOTSTRAP) assert.ok(s.bootstrap.includes(a))
   assert.deepEqual(s.allow, ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'])
   assert.equal(s.initialQuerySelfInterval, undefined)
+})
+
+test('ipfs network with network.publicBootstrap false: only the configured and --bootstrap peers', () => {
+  const mine = '/ip4/198.51.100.2/tcp/4001/p2p/12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'
+  const extra = '/ip4/198.51.100.3/tcp/4001/p2p/12D3KooWR3Vq5hHjy8Wa5A3JgmUVatqNM5BdmnsJs7aVUsGZNcoE'
+  const config = validateConfig({ network: { kind: 'ipfs', publicBootstrap: false }, bootstrap: [mine] })
+  const s = networkSettings(config, [extra])
+  assert.equal(s.dhtProtocol, '/ipfs/kad/1.0.0')
+  assert.deepEqual(s.bootstrap, [mine, extra])
+  // default true: the public list is added
+  assert.equal(DEFAULT_CONFIG.network.publicBootstrap, true)
+  assert.equal(networkSettings(validateConfig({ network: { kind: 'ipfs' }, bootstrap: [mine] })).bootstrap.length, 1 + AMINO_BOOTSTRAP.length)
+  // a local network never used the public list, whatever the setting
+  assert.deepEqual(networkSettings(validateConfig({ network: { publicBootstrap: true }, bootstrap: [mine] })).bootstrap, [mine])
 })
 
 test('the default config is a local network that listens on loopback only', () => {
