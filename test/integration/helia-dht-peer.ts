@@ -22,20 +22,27 @@
 //   {"peers": true}                      → {"peers": ["<id>", …]}
 //   {"dial": "<multiaddr>"}              → {"id"}
 //   {"table": true}                      → {"size"}
+//   {"ipnsPublish": "<cid>"}             → {"name"}             (@helia/ipns, key 'interop', to the DHT)
+//   {"ipnsResolve": "<name>", "timeoutMs"} → {"value", "seq"}   (@helia/ipns, from the DHT)
+//   {"ipnsRecord": "<name>", "timeoutMs"}  → {"record": "<base64>"} (the DHT's record, checked by kad-dht's ipns validator)
 // It prints {"listening": "<multiaddr>/p2p/<id>", "id"} first.
 
 import { createInterface } from 'node:readline'
 import { installPublicRangesHook, setPublicRanges } from '../../core/net/public-ranges.ts'
+
+const { base36 } = await import('multiformats/bases/base36')
+const { multihashToIPNSRoutingKey } = await import('ipns')
 
 interface Options { listen: string, bootstrap?: string[], publicRanges?: string[] }
 const o = JSON.parse(process.argv[2] ?? '{}') as Options
 installPublicRangesHook()
 setPublicRanges(o.publicRanges ?? [])
 
-const [{ withBitswap }, { withLibp2pLight }, { unixfs }, { identify, identifyPush }, { kadDHT }, { noise }, { ping }, { tcp }, { yamux }, { bootstrap }, { multiaddr }, { peerIdFromString, peerIdFromCID }, { MemoryBlockstore }, { MemoryDatastore }, { createHeliaLight }, { CID }] = await Promise.all([
+const [{ withBitswap }, { withLibp2pLight }, { unixfs }, { identify, identifyPush }, { kadDHT }, { noise }, { ping }, { tcp }, { yamux }, { bootstrap }, { multiaddr }, { peerIdFromString, peerIdFromCID }, { MemoryBlockstore }, { MemoryDatastore }, { createHeliaLight }, { CID }, { ipns }, { ipnsValidator }, { ipnsSelector }] = await Promise.all([
   import('@helia/bitswap'), import('@helia/libp2p'), import('@helia/unixfs'), import('@libp2p/identify'), import('@libp2p/kad-dht'),
   import('@libp2p/noise'), import('@libp2p/ping'), import('@libp2p/tcp'), import('@libp2p/yamux'), import('@libp2p/bootstrap'),
-  import('@multiformats/multiaddr'), import('@libp2p/peer-id'), import('blockstore-core'), import('datastore-core'), import('helia'), import('multiformats/cid')
+  import('@multiformats/multiaddr'), import('@libp2p/peer-id'), import('blockstore-core'), import('datastore-core'), import('helia'), import('multiformats/cid'),
+  import('@helia/ipns'), import('ipns/validator'), import('ipns/selector')
 ])
 
 const helia = withBitswap(withLibp2pLight(createHeliaLight({ blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() }), {
@@ -49,18 +56,21 @@ const helia = withBitswap(withLibp2pLight(createHeliaLight({ blockstore: new Mem
     identify: identify(),
     identifyPush: identifyPush(),
     ping: ping(),
-    // a DHT server, as a public node becomes once AutoNAT answers; everything else kad-dht's defaults
-    dht: kadDHT({ clientMode: false })
+    // a DHT server, as a public node becomes once AutoNAT answers; everything else kad-dht's
+    // defaults, with the IPNS record rules every IPNS node (Kubo, Helia's libp2p defaults) uses
+    dht: kadDHT({ clientMode: false, validators: { ipns: ipnsValidator }, selectors: { ipns: ipnsSelector } })
   }
 }))
 await helia.start()
 const libp2p = helia.libp2p as unknown as import('@libp2p/interface').Libp2p<{ dht: import('@libp2p/kad-dht').KadDHT }>
 const fs = unixfs(helia)
+// Helia's IPNS, with its own keychain (key 'interop') and Helia's routing (the DHT above)
+const names = ipns(helia)
 const say = (x: unknown): void => { process.stdout.write(JSON.stringify(x) + '\n') }
 const me = libp2p.peerId.toString()
 say({ listening: `${o.listen}/p2p/${me}`, id: me })
 
-interface Cmd { add?: string, provide?: string, cat?: string, findProviders?: string, agent?: string, peers?: boolean, dial?: string, table?: boolean, timeoutMs?: number }
+interface Cmd { add?: string, provide?: string, cat?: string, findProviders?: string, agent?: string, peers?: boolean, dial?: string, table?: boolean, ipnsPublish?: string, ipnsResolve?: string, ipnsRecord?: string, timeoutMs?: number }
 
 async function answer (cmd: Cmd): Promise<unknown> {
   const signal = AbortSignal.timeout(cmd.timeoutMs ?? 60_000)
@@ -94,6 +104,20 @@ async function answer (cmd: Cmd): Promise<unknown> {
   }
   if (cmd.peers === true) return { peers: [...new Set(libp2p.getConnections().map(c => c.remotePeer.toString()))] }
   if (cmd.dial != null) return { id: (await libp2p.dial(multiaddr(cmd.dial), { signal })).remotePeer.toString() }
+  if (cmd.ipnsPublish != null) {
+    const r = await names.publish('interop', CID.parse(cmd.ipnsPublish), { signal })
+    return { name: r.publicKey.toCID().toString(base36) }
+  }
+  if (cmd.ipnsResolve != null) {
+    for await (const r of names.resolve(peerIdFromString(cmd.ipnsResolve).toMultihash() as never, { signal })) {
+      return { value: r.record.value, seq: String(r.record.sequence) }
+    }
+    throw new Error('no record')
+  }
+  if (cmd.ipnsRecord != null) {
+    const key = multihashToIPNSRoutingKey(peerIdFromString(cmd.ipnsRecord).toMultihash() as never)
+    return { record: Buffer.from(await helia.routing.get(key, { signal })).toString('base64') }
+  }
   if (cmd.table === true) return { size: (libp2p.services.dht as unknown as { routingTable: { size: number } }).routingTable.size }
   throw new Error(`unknown command ${JSON.stringify(cmd)}`)
 }
