@@ -25,6 +25,7 @@
 //   {"ipnsPublish": "<cid>"}             → {"name"}             (@helia/ipns, key 'interop', to the DHT)
 //   {"ipnsResolve": "<name>", "timeoutMs"} → {"value", "seq"}   (@helia/ipns, from the DHT)
 //   {"ipnsRecord": "<name>", "timeoutMs"}  → {"record": "<base64>"} (the DHT's record, checked by kad-dht's ipns validator)
+//   {"ipnsValidate": "<name>", "record": "<base64>"} → {"value", "seq"} (@helia/ipns's own validator, Helia's keychain)
 // It prints {"listening": "<multiaddr>/p2p/<id>", "id"} first.
 
 import { createInterface } from 'node:readline'
@@ -38,7 +39,7 @@ const o = JSON.parse(process.argv[2] ?? '{}') as Options
 installPublicRangesHook()
 setPublicRanges(o.publicRanges ?? [])
 
-const [{ withBitswap }, { withLibp2pLight }, { unixfs }, { identify, identifyPush }, { kadDHT }, { noise }, { ping }, { tcp }, { yamux }, { bootstrap }, { multiaddr }, { peerIdFromString, peerIdFromCID }, { MemoryBlockstore }, { MemoryDatastore }, { createHeliaLight }, { CID }, { ipns }, { ipnsValidator }, { ipnsSelector }] = await Promise.all([
+const [{ withBitswap }, { withLibp2pLight }, { unixfs }, { identify, identifyPush }, { kadDHT }, { noise }, { ping }, { tcp }, { yamux }, { bootstrap }, { multiaddr }, { peerIdFromString, peerIdFromCID }, { MemoryBlockstore }, { MemoryDatastore }, { createHeliaLight }, { CID }, { ipns, ipnsValidator: heliaIpnsValidator }, { ipnsValidator }, { ipnsSelector }] = await Promise.all([
   import('@helia/bitswap'), import('@helia/libp2p'), import('@helia/unixfs'), import('@libp2p/identify'), import('@libp2p/kad-dht'),
   import('@libp2p/noise'), import('@libp2p/ping'), import('@libp2p/tcp'), import('@libp2p/yamux'), import('@libp2p/bootstrap'),
   import('@multiformats/multiaddr'), import('@libp2p/peer-id'), import('blockstore-core'), import('datastore-core'), import('helia'), import('multiformats/cid'),
@@ -70,7 +71,7 @@ const say = (x: unknown): void => { process.stdout.write(JSON.stringify(x) + '\n
 const me = libp2p.peerId.toString()
 say({ listening: `${o.listen}/p2p/${me}`, id: me })
 
-interface Cmd { add?: string, provide?: string, cat?: string, findProviders?: string, agent?: string, peers?: boolean, dial?: string, table?: boolean, ipnsPublish?: string, ipnsResolve?: string, ipnsRecord?: string, timeoutMs?: number }
+interface Cmd { add?: string, provide?: string, cat?: string, findProviders?: string, agent?: string, peers?: boolean, dial?: string, table?: boolean, ipnsPublish?: string, ipnsResolve?: string, ipnsRecord?: string, ipnsValidate?: string, record?: string, timeoutMs?: number }
 
 async function answer (cmd: Cmd): Promise<unknown> {
   const signal = AbortSignal.timeout(cmd.timeoutMs ?? 60_000)
@@ -117,6 +118,11 @@ async function answer (cmd: Cmd): Promise<unknown> {
   if (cmd.ipnsRecord != null) {
     const key = multihashToIPNSRoutingKey(peerIdFromString(cmd.ipnsRecord).toMultihash() as never)
     return { record: Buffer.from(await helia.routing.get(key, { signal })).toString('base64') }
+  }
+  if (cmd.ipnsValidate != null) {
+    const key = multihashToIPNSRoutingKey(peerIdFromString(cmd.ipnsValidate).toMultihash() as never)
+    const entry = await heliaIpnsValidator(key, Buffer.from(cmd.record ?? '', 'base64'), helia.keychain, { signal })
+    return { value: new TextDecoder().decode(entry.value ?? new Uint8Array()), seq: String(entry.sequence) }
   }
   if (cmd.table === true) return { size: (libp2p.services.dht as unknown as { routingTable: { size: number } }).routingTable.size }
   throw new Error(`unknown command ${JSON.stringify(cmd)}`)

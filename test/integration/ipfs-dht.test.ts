@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test'
 import { CAIRN, NODE_FLAGS, ROOT, cairn, pseudoRandom, type RunResult } from '../helpers.ts'
 import { INTERNET, netnsUnavailable, Topology } from './netns.ts'
 import { apiCall, Resources, waitFor, type SeedProcess } from './seeds.ts'
+import { parseName, validateRecord } from '../../core/names/record.ts'
 
 /** a command in a namespace that has not finished by then has failed */
 const COMMAND_TIMEOUT_MS = 120_000
@@ -182,6 +183,38 @@ describe('ipfs mode with stock Helia 7 nodes, in network namespaces', { skip: sk
     await res.close()
     await Promise.all(helias.map(async h => await h.stop()))
     await topo?.destroy()
+  })
+
+  test('names: a name cairn publishes resolves in Helia (@helia/ipns), and the DHT record is valid to Helia\'s own IPNS library', async () => {
+    const f = await addTo(c1, 3000, 61)
+    const p = await cairn(['name', 'publish', f.cid, '--json', '--repo', c1.repo])
+    ok(p, 'name publish')
+    const pub = JSON.parse(p.stdout) as { name: string, seq: number, dht: { peers: number, error: string | null } }
+    assert.ok(pub.dht.peers >= 1, `the record reached no DHT server: ${pub.dht.error ?? ''}`)
+    const got = await waitFor('h3 to resolve the name', async () => await h3.ask({ ipnsResolve: pub.name, timeoutMs: 15_000 }).catch(() => undefined) as { value: string, seq: string } | undefined, FIND_WAIT_MS, 1000)
+    assert.equal(got.value, `/ipfs/${f.cid}`)
+    assert.equal(got.seq, '0')
+    const { record } = await h2.ask({ ipnsRecord: pub.name, timeoutMs: 30_000 }) as { record: string }
+    const checked = await h1.ask({ ipnsValidate: pub.name, record }) as { value: string, seq: string }
+    assert.equal(checked.value, `/ipfs/${f.cid}`)
+    assert.equal(checked.seq, '0')
+  })
+
+  test('names: a name Helia publishes resolves in cairn, through the DHT, and its record is valid to cairn\'s checks', async () => {
+    const f = await heliaAdd(h2, 4000, 62)
+    const { name } = await h2.ask({ ipnsPublish: f.cid, timeoutMs: 60_000 }) as { name: string }
+    const r = await cairnIn(fetcherNs, ['name', 'resolve', name, '--json', '--repo', await repo(), '--bootstrap', h1.addr, '--timeout', '60'])
+    ok(r, 'name resolve')
+    const resolved = JSON.parse(r.stdout) as { value: string, seq: number, source: string }
+    assert.equal(resolved.value, `/ipfs/${f.cid}`)
+    assert.equal(resolved.source, 'dht')
+    const { record } = await h1.ask({ ipnsRecord: name, timeoutMs: 30_000 }) as { record: string }
+    const checked = await validateRecord(parseName(name), Buffer.from(record, 'base64'))
+    assert.equal(checked.value, `/ipfs/${f.cid}`)
+    // and cairn reads the content at the name
+    const cat = await cairnIn(fetcherNs, ['cat', `/ipns/${name}`, '--repo', await repo(), '--bootstrap', h1.addr, '--timeout', '60'])
+    ok(cat, 'cat /ipns/')
+    assert.ok(cat.stdoutBytes.equals(f.bytes))
   })
 
   test('the namespaces reach only the test network', async () => {
