@@ -21,6 +21,9 @@ function timeoutMs (ctx: Context): number | undefined {
 
 const when = (ms: number): string => new Date(ms).toISOString()
 
+/** without a seed, the command's own node joins the DHT through config bootstrap and --bootstrap */
+const invokeOptions = (ctx: Context): { write: false, bootstrap: string[] } => ({ write: false, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] })
+
 export const command: Command = {
   name: 'name',
   summary: 'IPNS names: name publish CID | name resolve NAME | name history NAME',
@@ -43,6 +46,7 @@ the highest valid sequence, and never one below a sequence anchored for the
 name in the chain (a replayed older record is refused, and said so).
   --nocache       skip the cache
   --timeout S     give up after S seconds (default 30)
+  --bootstrap MA  without a seed: a peer to join the DHT through (repeatable)
 
 history lists the name's anchored records, oldest first: sequence, value,
 height, block time, confirmations ('cairn proof /ipns/NAME' exports one).
@@ -59,13 +63,14 @@ Examples
     lifetime: { type: 'string' },
     ttl: { type: 'string' },
     nocache: { type: 'boolean' },
-    timeout: { type: 'number' }
+    timeout: { type: 'number' },
+    bootstrap: { type: 'string', isMultiple: true }
   },
   async run (ctx) {
     const [verb, arg, ...extra] = ctx.input
     if (arg == null || extra.length > 0) throw new UsageError('usage: cairn name publish CID | name resolve NAME | name history NAME')
     if (verb === 'publish') {
-      const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.publish', {
+      const r = await withInvoker(ctx, invokeOptions(ctx), async inv => await inv.call('name.publish', {
         value: arg, key: ctx.flags.key as string | undefined, lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
       }))
       const dht = r.dht.error == null ? `DHT: ${r.dht.peers} peer(s)` : `DHT: not stored (${escapeTerminal(r.dht.error)})`
@@ -73,7 +78,7 @@ Examples
       return
     }
     if (verb === 'resolve') {
-      const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('name.resolve', { name: arg, nocache: ctx.flags.nocache === true, timeoutMs: timeoutMs(ctx) }))
+      const r = await withInvoker(ctx, invokeOptions(ctx), async inv => await inv.call('name.resolve', { name: arg, nocache: ctx.flags.nocache === true, timeoutMs: timeoutMs(ctx) }))
       for (const w of r.warnings) ctx.stderr.write(`warning: ${escapeTerminal(w)}\n`)
       emit(ctx, escapeTerminal(r.value), r)
       return

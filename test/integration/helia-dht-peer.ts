@@ -111,7 +111,8 @@ async function answer (cmd: Cmd): Promise<unknown> {
   }
   if (cmd.ipnsResolve != null) {
     for await (const r of names.resolve(peerIdFromString(cmd.ipnsResolve).toMultihash() as never, { signal })) {
-      return { value: r.record.value, seq: String(r.record.sequence) }
+      const v: unknown = r.record.value
+      return { value: v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v), seq: String(r.record.sequence) }
     }
     throw new Error('no record')
   }
