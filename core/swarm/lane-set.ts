@@ -1,13 +1,16 @@
 // Whom to ask next: the providers of one fetch as lanes (lane.ts), opened
-// over /cairn/blocks or, for a peer that does not speak it, bitswap; and
-// how the wants waiting are shared out between their windows.
+// over /cairn/blocks or, for a peer that does not speak it, bitswap
+// (bitswap-lane.ts); and how the wants waiting are shared out between their
+// windows.
 
 import { performance } from 'node:perf_hooks'
 import { Lane, MAX_WINDOW, MIN_WINDOW } from './lane.ts'
-import { bitswapAsker } from './bitswap-lane.ts'
+import { BitswapWire, bitswapAsker } from './bitswap-lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
 
+/** the bitswap version the engine's send queue speaks */
+const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0'
 /** bytes in flight over all providers: bounds the fetcher's memory */
 export const MAX_TOTAL_IN_FLIGHT = 40 * 1024 * 1024
 
@@ -16,6 +19,8 @@ export class LaneSet {
   private readonly opening = new Set<string>()
   /** peers whose block stream could not be opened, and why */
   readonly unreachable = new Map<string, string>()
+
+  private wire: BitswapWire | null = null
 
   constructor (private readonly node: CairnNode, private readonly signal: AbortSignal) {}
 
@@ -51,9 +56,9 @@ export class LaneSet {
   }
 
   /**
-   * Opens a lane to `id`; `opened` hears of it (null: no lane, the reason
-   * is in `unreachable`). `closed` says whether the fetch ended meanwhile:
-   * the lane is then closed again.
+   * Opens a lane to `id`; `opened` hears of it (null: no lane; the reason
+   * is in `unreachable` if the peer could not be reached). `closed` says
+   * whether the fetch ended meanwhile: the lane is then closed again.
    */
   open (id: PeerId, closed: () => boolean, opened: (lane: Lane | null) => void): void {
     const key = id.toString()
@@ -74,7 +79,13 @@ export class LaneSet {
           opened(null)
           return
         }
-        lane = this.bitswapLane()
+        if (!await this.speaksBitswap(id)) {
+          // a DHT server, a relay: connected, but no block exchange at all
+          this.opening.delete(key)
+          opened(null)
+          return
+        }
+        lane = this.bitswapLane(id)
       }
       this.opening.delete(key)
       if (closed()) { lane.asker.close(); return }
@@ -83,9 +94,31 @@ export class LaneSet {
     })()
   }
 
-  /** One lane for every IPFS peer that does not speak /cairn/blocks: bitswap's want list reaches them all. */
-  private bitswapLane (): Lane {
-    return this.lanes.get('bitswap') ?? new Lane('bitswap', bitswapAsker(this.node.bitswap.bitswap, this.signal), 'bitswap', performance.now())
+  /**
+   * Whether `id` speaks bitswap 1.2 (the version @helia/bitswap sends): a
+   * stream opened and closed. Identify's list may not be complete yet when
+   * the peer has just connected.
+   */
+  private async speaksBitswap (id: PeerId): Promise<boolean> {
+    try {
+      const stream = await this.node.libp2p.dialProtocol(id, BITSWAP_PROTOCOL, { signal: this.signal, runOnLimitedConnection: true })
+      await stream.close().catch(() => {})
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  private bitswapLane (id: PeerId): Lane {
+    this.wire ??= new BitswapWire(this.node.bitswap.bitswap, this.signal, cid => { this.node.guard.wanted(cid) })
+    let lane: Lane | null = null
+    lane = new Lane(id.toString(), bitswapAsker(this.wire, id, () => (lane?.blocks ?? 0) > 0), 'bitswap', performance.now())
+    return lane
+  }
+
+  /** Stops listening for bitswap answers (the fetch is over). */
+  close (): void {
+    this.wire?.close()
   }
 
   /**

@@ -46,12 +46,12 @@ export function nobodyToAsk (root: CID, block?: CID): NoProvidersError {
 const unreachableList = (unreachable: Map<string, string>, sep: string, join: string): string => [...unreachable].map(([id, why]) => `${id}${sep}${why}`).join(join)
 
 /** The idle limit passed: nobody found, or nothing arrived for that long. */
-export function idleFailure (root: CID, idleTimeoutMs: number, served: boolean, lanes: Lane[], unreachable: Map<string, string>): Error {
+export function idleFailure (root: CID, idleTimeoutMs: number, served: boolean, lanes: Lane[], unreachable: Map<string, string>, refused: CID | null): Error {
   const live = lanes.filter(l => l.dead == null).length
   const couldNot = unreachable.size > 0 ? `; found but could not connect to ${unreachableList(unreachable, ' (', '), ')})` : ''
   return !served
     ? new NoProvidersError(`no provider of ${root.toString()} found within ${idleTimeoutMs / 1000} s${lanes.length > 0 ? ` (${lanes.length} peer(s) asked do not have it)` : ''}${couldNot}`)
-    : new FetchTimeoutError(`no block of ${root.toString()} arrived for ${idleTimeoutMs / 1000} s (${live} provider(s) left)`)
+    : new FetchTimeoutError(`no block of ${root.toString()} arrived for ${idleTimeoutMs / 1000} s (${live} provider(s) left${refused != null ? `, none of which has block ${refused.toString()}` : ''})`)
 }
 
 /** Discovery is over and no provider is left working. */

@@ -36,7 +36,6 @@ import { DagWalker, type StoredWant } from './walker.ts'
 import { endgameFor, stallLimit, urgentCopies } from './late.ts'
 import { HeldBlocks } from './held.ts'
 import { Progress, idleFailure, log, noneLeft, nobodyToAsk, type FetchProgress } from './progress.ts'
-import type { BitswapAsker } from './bitswap-lane.ts'
 import type { Lane } from './lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
@@ -81,6 +80,8 @@ export class Swarm {
   private readonly progress: Progress
   private readonly held = new HeldBlocks()
   private avgBlock = FIRST_BLOCK_GUESS
+  /** a block every live provider refused, in a fetch open to more providers (no --peer): it waits for them */
+  private stuckOn: StoredWant | null = null
   /** wants a reader waits for now: exactly those with waiters */
   private readonly awaited = new Set<StoredWant>()
   private started = false
@@ -100,6 +101,7 @@ export class Swarm {
       add: (id, named) => { this.addPeer(id, named) },
       count: () => this.lanes.count,
       served: () => this.lanes.served(),
+      stuck: () => this.stuckOn != null && !this.stuckOn.done,
       refusedByAll: () => this.lanes.refusedByAll(),
       closed: () => this.closed != null,
       looked: n => { this.pump(); this.progress.providers(n) },
@@ -132,6 +134,7 @@ export class Swarm {
     // a peer that said "don't have" before and is named by the DHT now has it since: ask it again
     if (named && this.lanes.get(key) != null) this.forgetRefusals(key)
     if (this.lanes.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null || this.node.guard.isBanned(key)) return
+    log('asking %s%s', key, named ? ' (named by the DHT)' : '')
     this.lanes.open(id, () => this.closed != null, lane => {
       if (lane != null) {
         this.progress.providers(this.lanes.count)
@@ -267,15 +270,14 @@ export class Swarm {
     lane.answered(now, sentAt, n, this.avgBlock)
     this.avgBlock = Math.round(this.avgBlock * 0.9 + n * 0.1)
     this.lastProgress = performance.now()
-    const from = lane.kind === 'bitswap' ? ((lane.asker as BitswapAsker).from.get(w.key) ?? 'bitswap') : lane.key
     if (w.done) {
-      this.progress.duplicate(from, n)
+      this.progress.duplicate(lane.key, n)
       return true
     }
     w.done = true
     this.discovery.served()
     for (const other of w.inFlight.keys()) if (other !== lane.key) this.lanes.get(other)?.asker.cancel(w.cid)
-    this.progress.block(from, n)
+    this.progress.block(lane.key, n)
     try {
       // the download cap holds this lane's slot until the bytes are paid for
       await this.node.download.take(n, this.signal)
@@ -327,7 +329,7 @@ export class Swarm {
     const waiting = queue.size > 0 || this.lanes.all().some(l => l.inFlight.size > 0) || this.awaited.size > 0
     if (!waiting) this.lastProgress = now
     else if (now - this.lastProgress > this.o.idleTimeoutMs) {
-      this.failAll(idleFailure(this.root, this.o.idleTimeoutMs, this.lanes.served(), this.lanes.all(), this.lanes.unreachable))
+      this.failAll(idleFailure(this.root, this.o.idleTimeoutMs, this.lanes.served(), this.lanes.all(), this.lanes.unreachable, this.stuckOn?.done === false ? this.stuckOn.cid : null))
       return
     }
     this.pump()
@@ -347,13 +349,21 @@ export class Swarm {
       return
     }
     if (!scan) return
+    // with --peer the providers are known, and a block they all refused
+    // fails at once; otherwise it waits for a peer that connects or that
+    // the DHT names (looked for again now), up to the idle limit
+    const known = (this.o.peers ?? []).length > 0
     for (const w of this.walk.wants.values()) {
       if (w.done || w.failed != null || w.inFlight.size > 0) continue
-      if (live.every(l => w.refusedBy.has(l.key))) {
-        w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)
-        for (const x of w.waiters.splice(0)) x.reject(w.failed)
-        this.awaited.delete(w)
+      if (!live.every(l => w.refusedBy.has(l.key))) continue
+      if (!known) {
+        this.stuckOn = w
+        this.discovery.stuck()
+        return
       }
+      w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)
+      for (const x of w.waiters.splice(0)) x.reject(w.failed)
+      this.awaited.delete(w)
     }
   }
 
@@ -375,6 +385,7 @@ export class Swarm {
       if (lane.dead == null) for (const f of lane.inFlight.values()) lane.asker.cancel(f.cid)
       lane.asker.close()
     }
+    this.lanes.close()
     for (const w of this.walk.wants.values()) for (const x of w.waiters.splice(0)) x.reject(this.closed)
     this.awaited.clear()
     this.held.clear()
