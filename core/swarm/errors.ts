@@ -10,3 +10,5 @@ export class FetchTimeoutError extends CairnError {}
 export class PeerFaultError extends CairnError {}
 /** A --peer address that cannot be dialled (refused by our own allow/deny settings, or by the peer). */
 export class PeerDialError extends CairnError {}
+/** A DAG deeper than any honest one (walker.ts MAX_DAG_DEPTH): refused, not walked. */
+export class DagTooDeepError extends CairnError {}

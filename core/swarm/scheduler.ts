@@ -41,7 +41,7 @@ import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-export { NoProvidersError, FetchTimeoutError, PeerFaultError, PeerDialError } from './errors.ts'
+export { NoProvidersError, FetchTimeoutError, PeerFaultError, PeerDialError, DagTooDeepError } from './errors.ts'
 export { STALL_MS } from './late.ts'
 export type { FetchProgress } from './progress.ts'
 
@@ -96,7 +96,7 @@ export class Swarm {
     this.signal = o.signal != null ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal
     this.progress = new Progress(o.onProgress)
     this.lanes = new LaneSet(node, this.signal)
-    this.walk = new DagWalker(blocks, () => { this.pump() }, () => this.closed != null)
+    this.walk = new DagWalker(root, blocks, () => { this.pump() }, () => this.closed != null)
     this.discovery = new Discovery(node, root, o.peers ?? [], this.signal, {
       add: (id, named) => { this.addPeer(id, named) },
       count: () => this.lanes.count,
@@ -166,7 +166,7 @@ export class Swarm {
     this.start()
     this.held.reading = true
     if (this.closed != null) throw this.closed
-    const w = this.walk.wantOf(cid, [])
+    const w = this.walk.wantOf(cid, null)
     if (w.failed != null) throw w.failed
     if (w.stored) return await this.blocks.getBytes(cid)
     const got = new Promise<Uint8Array>((resolve, reject) => w.waiters.push({ resolve, reject }))
@@ -181,7 +181,7 @@ export class Swarm {
   /** Starts fetching everything under `cid` that the repo lacks, in reading order. */
   prefetch (cid: CID): void {
     this.start()
-    void this.walk.expand([{ cid, path: [] }]).catch(err => { this.failAll(err) })
+    void this.walk.expand([{ cid, path: null }]).catch(err => { this.failAll(err) })
   }
 
   /** Fills every lane's window: fastest lanes first, so they get the blocks the reader needs soonest. */
