@@ -42,7 +42,7 @@ export class BitswapWire {
     w.resolve(p)
   }
 
-  /** `wanted`: told of each block asked for before the ask goes out (the peer guard's unsolicited-block check) */
+  /** `wanted`: told of each block asked for before the want goes out (the peer guard's unsolicited-block check) */
   constructor (private readonly engine: BitswapEngine, private readonly signal: AbortSignal, private readonly wanted: (cid: CID) => void) {
     engine.wantList.addEventListener('presence', this.onPresence)
   }
@@ -54,19 +54,31 @@ export class BitswapWire {
   async want (peer: PeerId, cid: CID, type: WantType, cancel: AbortSignal): Promise<BitswapPresence | null> {
     const key = `${peer.toString()}/${blockKey(cid)}`
     const signal = AbortSignal.any([this.signal, cancel, AbortSignal.timeout(BITSWAP_WANT_MS)])
+    if (signal.aborted) return null
     this.pending.get(key)?.resolve(null) // one want per block and peer
+    let entry: Pending | null = null
     const answer = new Promise<BitswapPresence | null>(resolve => {
-      this.pending.set(key, { type, resolve })
-      signal.addEventListener('abort', () => {
-        if (this.pending.get(key)?.resolve === resolve) this.pending.delete(key)
-        resolve(null)
-      }, { once: true })
+      entry = { type, resolve }
+      this.pending.set(key, entry)
+      signal.addEventListener('abort', () => { this.forget(key, entry); resolve(null) }, { once: true })
     })
-    if (type === 'WantBlock') this.wanted(cid)
-    await this.send(peer, cid, { wantType: type, cancel: false, sendDontHave: true }, signal)
+    // a peer may send a small block in place of a HAVE: both kinds of want
+    // tell the guard, or that block would count as unsolicited
+    this.wanted(cid)
+    try {
+      await this.send(peer, cid, { wantType: type, cancel: false, sendDontHave: true }, signal)
+    } catch (err) {
+      this.forget(key, entry)
+      if (signal.aborted) return null
+      throw err
+    }
     const got = await answer
     if (got == null) void this.send(peer, cid, { wantType: type, cancel: true, sendDontHave: false }, AbortSignal.timeout(CANCEL_SEND_MS)).catch(() => {})
     return got
+  }
+
+  private forget (key: string, entry: Pending | null): void {
+    if (entry != null && this.pending.get(key) === entry) this.pending.delete(key)
   }
 
   private async send (peer: PeerId, cid: CID, entry: { wantType: WantType, cancel: boolean, sendDontHave: boolean }, signal: AbortSignal): Promise<void> {
