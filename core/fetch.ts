@@ -7,7 +7,7 @@ import { NoProvidersError, type Swarm } from './swarm/scheduler.ts'
 import type { Blocks } from '../storage/blocks.ts'
 import type { CID } from 'multiformats/cid'
 
-export { Swarm, NoProvidersError, FetchTimeoutError, PeerDialError, type FetchProgress } from './swarm/scheduler.ts'
+export { Swarm, NoProvidersError, FetchTimeoutError, PeerDialError, DagTooDeepError, type FetchProgress } from './swarm/scheduler.ts'
 
 /**
  * leaves a reader keeps in flight: the swarm already runs ahead on the

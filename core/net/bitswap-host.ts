@@ -10,13 +10,26 @@ import { withBitswap } from '@helia/bitswap'
 import { base64 } from 'multiformats/bases/base64'
 import { identity } from 'multiformats/hashes/identity'
 import { sha256, sha512 } from 'multiformats/hashes/sha2'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { BlockReader } from '../../storage/blocks.ts'
 
-/** What the fetcher uses of the bitswap engine. */
+/** A block, or a HAVE / DONT_HAVE, from one peer (a block's CID is computed from its bytes). */
+export interface BitswapPresence { sender: PeerId, cid: CID, has: boolean, block?: Uint8Array }
+
+/**
+ * What the fetcher uses of the bitswap engine: its events for what arrives,
+ * and its send queue, to send wants to one peer at a time
+ * (core/swarm/bitswap-lane.ts); `message` is the engine's queued-message shape.
+ */
 export interface BitswapEngine {
-  want: (cid: CID, o: { signal: AbortSignal, maxProviders: number, onProgress?: (e: { type: string, detail: unknown }) => void }) => Promise<Uint8Array>
+  wantList: {
+    addEventListener: (type: 'presence', fn: (evt: CustomEvent<BitswapPresence>) => void) => void
+    removeEventListener: (type: 'presence', fn: (evt: CustomEvent<BitswapPresence>) => void) => void
+  }
+  network: {
+    sendMessage: (peer: PeerId, message: unknown, options: { signal: AbortSignal }) => Promise<void>
+  }
 }
 
 export interface BitswapService {

@@ -1,17 +1,50 @@
 // The blocks a fetch still has to send for, in the order a reader wants
-// them: depth-first in link order, each block named by its path of link
+// them: depth-first in link order, each block placed by its path of link
 // indexes from the root (lexicographic order of paths = depth-first order).
 // Blocks the reader is waiting for right now jump the queue.
+//
+// A path is not copied into each want: a position is its last link index
+// and a pointer to its parent's position, shared by all the children, so a
+// DAG's wants hold O(blocks) positions, not O(blocks × depth) indexes (a
+// chain of depth d held d²/2 of them). Comparing two positions walks up to
+// where they meet: O(depth), and UnixFS files are a few levels deep.
 
 import type { CID } from 'multiformats/cid'
+
+/** Where a block sits in the DAG: link `index` of the block at `parent` (null: the root's links). */
+export interface Position {
+  readonly parent: Position | null
+  readonly index: number
+  /** links from the root: 1 for the root's own links */
+  readonly depth: number
+}
+
+/** The position of link `index` of the block at `parent` (null: the root, or a block wanted on its own). */
+export function childOf (parent: Position | null, index: number): Position {
+  return { parent, index, depth: (parent?.depth ?? 0) + 1 }
+}
+
+/** A position from a path of link indexes ([] is null). */
+export function positionOf (path: number[]): Position | null {
+  let p: Position | null = null
+  for (const i of path) p = childOf(p, i)
+  return p
+}
+
+/** The path of link indexes from the root to `p`. */
+export function pathOf (p: Position | null): number[] {
+  const out: number[] = []
+  for (let x = p; x != null; x = x.parent) out.push(x.index)
+  return out.reverse()
+}
 
 /** One block a fetch wants, and who is working on it. */
 export interface Want {
   cid: CID
   /** multihash key: blocks are the same whatever the CID version */
   key: string
-  /** link indexes from the root; [] for a block wanted on its own */
-  path: number[]
+  /** where it sits under the root; null for the root and a block wanted on its own */
+  path: Position | null
   /** a reader is waiting for it now */
   urgent: boolean
   /** peers that said they don't have it */
@@ -24,10 +57,24 @@ export interface Want {
   waiters: Array<{ resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>
 }
 
+/** Whether `a`'s path comes before `b`'s in lexicographic (depth-first) order. */
 function before (a: Want, b: Want): boolean {
-  const n = Math.min(a.path.length, b.path.length)
-  for (let i = 0; i < n; i++) if (a.path[i] !== b.path[i]) return a.path[i] < b.path[i]
-  return a.path.length < b.path.length
+  let x = a.path
+  let y = b.path
+  const dx = x?.depth ?? 0
+  const dy = y?.depth ?? 0
+  // the deeper one up to the other's depth: its own path below that decides nothing unless the rest is equal
+  while ((x?.depth ?? 0) > dy) x = (x as Position).parent
+  while ((y?.depth ?? 0) > dx) y = (y as Position).parent
+  // up to where they meet; the highest level where the indexes differ decides
+  let decided: boolean | null = null
+  while (x !== y && x != null && y != null) {
+    if (x.index !== y.index) decided = x.index < y.index
+    x = x.parent
+    y = y.parent
+  }
+  // one path a prefix of the other: the shorter first
+  return decided ?? dx < dy
 }
 
 /** A binary min-heap on depth-first position, behind a FIFO of urgent wants. */

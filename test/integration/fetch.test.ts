@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 import { CAIRN, ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
 import { startSeed, stopAll, stopLive, waitFor, type SeedProcess } from './seeds.ts'
+import { startHelia } from './helia.ts'
 
 const MIB = 1024 * 1024
 const seeds: SeedProcess[] = []
@@ -173,27 +174,6 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
 })
 
 describe('interop with a stock Helia node over /ipfs/bitswap', { timeout: 120_000 }, () => {
-  async function startHelia (): Promise<{ ask: (o: object) => Promise<Record<string, string>>, addr: string, stop: () => void }> {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'test', 'integration', 'helia-peer.js')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-    const next = async (): Promise<Record<string, string>> => {
-      const t = setTimeout(() => child.kill('SIGKILL'), 60_000)
-      try {
-        const { value, done } = await lines.next()
-        if (done === true) throw new Error('the Helia peer exited')
-        return JSON.parse(value as string) as Record<string, string>
-      } finally {
-        clearTimeout(t)
-      }
-    }
-    const first = await next()
-    return {
-      addr: first.listening,
-      ask: async (o: object) => { child.stdin.write(JSON.stringify(o) + '\n'); return await next() },
-      stop: () => { child.kill('SIGTERM') }
-    }
-  }
-
   test('a stock Helia node fetches from cairn seed, and cairn fetches from it', async () => {
     const helia = await startHelia()
     try {

@@ -1,0 +1,14 @@
+// What can end a fetch, as classes the CLI and the API branch on.
+
+import { CairnError } from '../errors.ts'
+
+/** Nobody was found who has the content (or nobody to ask at all). */
+export class NoProvidersError extends CairnError {}
+/** Providers were found, but no block arrived for the idle limit, or every one of them failed. */
+export class FetchTimeoutError extends CairnError {}
+/** A provider that misbehaved: wrong bytes, a broken frame, a stall. */
+export class PeerFaultError extends CairnError {}
+/** A --peer address that cannot be dialled (refused by our own allow/deny settings, or by the peer). */
+export class PeerDialError extends CairnError {}
+/** A DAG deeper than any honest one (walker.ts MAX_DAG_DEPTH): refused, not walked. */
+export class DagTooDeepError extends CairnError {}
