@@ -10,6 +10,8 @@ import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
+import { Gateway, parseGatewayAddress } from './gateway/server.ts'
+import type { CID } from 'multiformats/cid'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -30,6 +32,8 @@ export interface SeedOptions extends NodeOptions {
   mine?: boolean
   /** hashing threads (default: config anchor.minerThreads) */
   minerThreads?: number
+  /** serve the HTTP gateway here (default: config gateway.listen, '' = none) */
+  gateway?: { host: string, port: number }
 }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
@@ -56,7 +60,10 @@ export class Seed {
     /** headers-first sync of the chain with peers (syncWith: for gossip's orphans) */
     readonly sync: ChainSync,
     /** blocks and manifests to and from peers; set gossip.onOrphan to hear of blocks whose parent we lack */
-    readonly gossip: AnchorGossip
+    readonly gossip: AnchorGossip,
+    readonly gateway: Gateway | null,
+    /** where the gateway listens, HOST:PORT */
+    readonly gatewayAddress: string | null
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -102,6 +109,8 @@ export class Seed {
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
+    /** roots of fetches in progress (API calls and gateway requests): gc keeps what they have so far */
+    const fetching = new Set<CID>()
     const api = new ApiServer(repo.root, makeHandlers({
       repo,
       lock: new RwLock(),
@@ -110,7 +119,7 @@ export class Seed {
       provider,
       shutdown: () => { void seed?.stop() },
       startedAt: Date.now(),
-      fetching: new Set(),
+      fetching,
       monitor,
       chain: async () => chain,
       miner: () => miner.stats,
@@ -139,7 +148,24 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip)
+    let gateway: Gateway | null = null
+    let gatewayAddress: string | null = null
+    const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(repo.config.gateway.listen) : null)
+    if (gw != null) {
+      const c = repo.config.gateway
+      gateway = new Gateway({ blocks: repo.blocks, node: async () => node, fetching, monitor }, { offline: c.offline, timeoutMs: c.timeout * 1000, maxRequests: c.maxRequests })
+      try {
+        gatewayAddress = await gateway.start(gw.host, gw.port)
+      } catch (err) {
+        await metrics?.stop()
+        await api.stop()
+        gossip.stop()
+        chain.close()
+        await node.stop()
+        throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${(err as Error).message}`)
+      }
+    }
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, gateway, gatewayAddress)
     provider.start()
     await sync.start()
     if (o.mine === true) await seed.setMining(true)
@@ -174,6 +200,7 @@ export class Seed {
       await this.sync.stop()
       this.chain.close()
       this.provider.stop()
+      await this.gateway?.stop()
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()

@@ -79,8 +79,8 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
         {snap.transfers.length === 0 ? <Text dimColor>nothing in flight</Text> : null}
         {snap.transfers.slice(0, n('transfers')).map(t => (
           <Box key={t.id} flexDirection='column'>
-            <ProgressBar label={`get ${short(t.cid)}`} bytes={t.bytes} total={t.total} rate={t.rate} done={t.done} width={16} />
-            <Text dimColor wrap='truncate-end'>  from {Object.entries(t.peers).map(([p, b]) => `${short(p)} ${formatBytes(b)}`).join(', ') || '…'}</Text>
+            <ProgressBar label={t.kind === 'http' ? `http ${t.cid.length > 40 ? `${t.cid.slice(0, 39)}…` : t.cid}` : `get ${short(t.cid)}`} bytes={t.bytes} total={t.total} rate={t.rate} done={t.done} width={16} />
+            {t.kind === 'http' ? null : <Text dimColor wrap='truncate-end'>  from {Object.entries(t.peers).map(([p, b]) => `${short(p)} ${formatBytes(b)}`).join(', ') || '…'}</Text>}
           </Box>
         ))}
       </Panel>

@@ -17,7 +17,7 @@ import { pinAdd, pinLs, pinRm } from '../pin.ts'
 import { PROFILES, type ImportProfile } from '../profiles.ts'
 import { parseContentPath } from '../resolve.ts'
 import { writeFileAtomic } from '../atomic.ts'
-import { Swarm, FetchingStore } from '../fetch.ts'
+import { openReader } from '../fetch.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -84,36 +84,13 @@ export function makeHandlers (s: Services): Record<string, Handler> {
    * what it lacks unless `offline` is set. The fetch starts a node (without a
    * seed) only when a block is actually missing.
    */
-  const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
-    if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
-    let fetcher: Promise<Swarm> | null = null
-    let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
-    s.fetching.add(root)
-    const store = new FetchingStore(repo.blocks, async () => {
-      fetcher ??= (async () => {
-        await s.beforeFetch?.()
-        transfer = s.monitor?.startTransfer(root)
-        return new Swarm(await s.node(), repo.blocks, root, {
-          peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
-          idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
-          signal: c.signal,
-          onProgress: e => {
-            if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
-            c.progress(e)
-          }
-        })
-      })()
-      return await fetcher
-    })
-    return {
-      store,
-      done: (ok) => {
-        s.fetching.delete(root)
-        transfer?.end(ok)
-        void fetcher?.then(f => { f.close() }, () => {})
-      }
-    }
-  }
+  const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => openReader({ blocks: repo.blocks, node: s.node, fetching: s.fetching, beforeFetch: s.beforeFetch, monitor: s.monitor }, root, {
+    offline: c.params.offline === true,
+    peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+    idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+    signal: c.signal,
+    onProgress: e => c.progress(e)
+  })
   const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
     const r = reader(c, root)
     let ok = false
