@@ -98,7 +98,7 @@ export async function servePath (x: Exchange, req: ContentRequest): Promise<void
       const mapped = mapExportError(err, 'index.html')
       if (!(mapped instanceof PathNotFoundError)) throw asGatewayError(mapped)
     }
-    if (index != null && index.type === 'file') {
+    if (index != null && (index.type === 'file' || index.type === 'raw' || index.type === 'identity')) {
       await serveFile(x, req, r, index, 'index.html')
       return
     }

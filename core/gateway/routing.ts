@@ -15,7 +15,9 @@ import type { PeerId } from '@libp2p/interface'
 /** providers returned, at most (the spec's suggested default) */
 const MAX_PROVIDERS = 100
 /** a DHT lookup for a routing answer stops after this */
-export const ROUTING_TIMEOUT_MS = 10_000
+export const ROUTING_TIMEOUT_MS = 5_000
+/** ... or after this when the seed already named itself (a JSON client waits for the whole answer) */
+const ROUTING_WITH_SELF_MS = 1_000
 
 export interface PeerRecord { Schema: 'peer', ID: string, Addrs: string[], Protocols: string[] }
 
@@ -53,14 +55,17 @@ export async function serveProviders (x: Exchange, host: RoutingHost, key: strin
   const signal = AbortSignal.any([x.signal, AbortSignal.timeout(ROUTING_TIMEOUT_MS)])
   async function * records (): AsyncGenerator<PeerRecord> {
     let count = 0
-    if (await host.holds(cid)) {
+    const holds = await host.holds(cid)
+    if (holds) {
       const http = host.httpAddress()
       if (http != null) { yield { Schema: 'peer', ID: self, Addrs: [http], Protocols: ['transport-ipfs-gateway-http'] }; count++ }
       yield { Schema: 'peer', ID: self, Addrs: node.addresses().map(a => a.replace(/\/p2p\/[^/]+$/, '')), Protocols: ['transport-bitswap'] }
       count++
     }
+    // nobody to ask: no lookup
+    if (node.libp2p.getConnections().length === 0) return
     try {
-      for await (const p of findProviders(node, cid, { timeoutMs: ROUTING_TIMEOUT_MS, max: MAX_PROVIDERS, signal })) {
+      for await (const p of findProviders(node, cid, { timeoutMs: holds ? ROUTING_WITH_SELF_MS : ROUTING_TIMEOUT_MS, max: MAX_PROVIDERS, signal })) {
         if (p.id === self) continue
         yield { Schema: 'peer', ID: p.id, Addrs: p.addresses, Protocols: ['transport-bitswap'] }
         if (++count >= MAX_PROVIDERS) return
@@ -97,7 +102,7 @@ export async function servePeers (x: Exchange, host: RoutingHost, key: string): 
     try {
       const p = await node.libp2p.peerStore.get(id)
       addrs = p.addresses.map(a => a.multiaddr.toString())
-      protocols = p.protocols
+      if (p.protocols.some(x => x.startsWith('/ipfs/bitswap/'))) protocols = ['transport-bitswap']
     } catch {}
     if (addrs.length === 0) {
       try {
@@ -107,7 +112,7 @@ export async function servePeers (x: Exchange, host: RoutingHost, key: string): 
         if (x.signal.aborted) throw err
       }
     }
-    if (addrs.length > 0) yield { Schema: 'peer', ID: id.toString(), Addrs: addrs, Protocols: protocols.slice(0, 32) }
+    if (addrs.length > 0) yield { Schema: 'peer', ID: id.toString(), Addrs: addrs, Protocols: protocols }
   }
   await answer(x, 'Peers', records())
 }

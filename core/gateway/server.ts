@@ -22,6 +22,8 @@ import type { SeedMonitor } from '../monitor.ts'
 const PROBE_CID = 'bafkqaaa'
 /** a client must send its request headers within this */
 const HEADERS_TIMEOUT_MS = 10_000
+/** the status counted for a request whose client left before the answer was complete (nginx's) */
+const CLIENT_LEFT = 499
 /** an idle kept-alive connection is closed after this */
 const KEEP_ALIVE_MS = 5_000
 
@@ -164,7 +166,7 @@ export class Gateway {
       }
     } catch (err) {
       const e = asGatewayError(err)
-      if (abort.signal.aborted) { status = status || 499; return }
+      if (abort.signal.aborted) { status = CLIENT_LEFT; return }
       if (res.headersSent) {
         // the status went out already: cut the connection so the client cannot take a truncated body for a whole one
         this.host.monitor?.log(`gateway: ${shown}: ${escapeTerminal((e as Error).message ?? String(e))}`)
