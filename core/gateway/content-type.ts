@@ -46,7 +46,9 @@ const BY_EXTENSION: Record<string, string> = {
 export function typeFromName (name: string): string | null {
   const dot = name.lastIndexOf('.')
   if (dot <= 0) return null
-  return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? null
+  const ext = name.slice(dot + 1).toLowerCase()
+  // own keys only: a file named x.constructor must not find Object.prototype's
+  return Object.hasOwn(BY_EXTENSION, ext) ? BY_EXTENSION[ext] : null
 }
 
 const startsWith = (b: Uint8Array, sig: number[], at = 0): boolean => b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x)

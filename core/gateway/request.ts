@@ -104,14 +104,15 @@ export interface AcceptCar {
  */
 export function chooseFormat (formatParam: string | null, accept: string | undefined): Format | null {
   if (formatParam != null && formatParam !== '') {
-    const f = FORMAT_PARAM[formatParam]
+    // own keys only: ?format=valueOf must not find Object.prototype's
+    const f = Object.hasOwn(FORMAT_PARAM, formatParam) ? FORMAT_PARAM[formatParam] : null
     if (f == null) throw new GatewayError(400, `format "${formatParam.slice(0, 40)}" is not supported (use raw or car)`)
     return f
   }
   if (accept == null || accept === '') return null
   let sawIpld = false
   for (const item of parseAccept(accept)) {
-    const f = MEDIA[item.type]
+    const f = Object.hasOwn(MEDIA, item.type) ? MEDIA[item.type] : null
     if (f != null) {
       if (f === 'car') checkCarParams(item.params)
       return f
@@ -184,7 +185,8 @@ export function parseRange (header: string | undefined, size: number): { start: 
   if (m[1].length > 16 || m[2].length > 16) return null
   if (m[1] === '') {
     const n = Number(m[2])
-    if (n === 0) return 'unsatisfiable'
+    // a suffix of nothing, or of an empty file, has no first byte
+    if (n === 0 || size === 0) return 'unsatisfiable'
     return { start: Math.max(0, size - n), end: size }
   }
   const start = Number(m[1])
