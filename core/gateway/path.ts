@@ -156,7 +156,8 @@ async function serveFile (x: Exchange, req: ContentRequest, r: Resolved, entry: 
   headers['content-length'] = String(end - start)
   if (x.head || end === start) { x.respond(status, headers, x.head ? undefined : new Uint8Array()); return }
   if (start === 0 && end === size) x.store.prefetch?.(entry.cid)
-  await x.stream(status, headers, entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: READ_AHEAD_BLOCKS }))
+  // held content: a short read-ahead bounds memory per request; a fetch's blocks are in memory already (the swarm holds them), so its reader keeps as many in flight as cat does
+  await x.stream(status, headers, entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: x.store.readAhead ?? READ_AHEAD_BLOCKS }))
 }
 
 async function collect (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
