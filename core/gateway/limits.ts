@@ -7,7 +7,7 @@
 // to the scheduler's in-flight and held bytes (core/swarm/scheduler.ts).
 
 /** blocks of a file read ahead of the socket per request (each ≤ 1 MiB): with the slot count, this bounds memory */
-export const READ_AHEAD_BLOCKS = 2
+export const READ_AHEAD_BLOCKS = 1
 /** requests waiting for a slot, per slot */
 export const QUEUE_PER_SLOT = 4
 /** a queued request that got no slot in this long is answered 429 */

@@ -104,7 +104,10 @@ export class Gateway {
     const finish = (): void => { request?.end(status) }
     res.on('close', finish)
     let releaseSlot: (() => void) | null = null
-    let done: ((ok: boolean) => void) | null = null
+    let readerDone: ((ok: boolean) => void) | null = null
+    let releaseFetch: (() => void) | null = null
+    /** set once the answer is complete: a read still in flight must not take a fetch slot after it */
+    let finished = false
     const plain = (code: number, line: string, extra: Record<string, string> = {}): void => {
       status = code
       if (res.headersSent || res.destroyed) return
@@ -146,11 +149,11 @@ export class Gateway {
           // each running fetch may hold tens of MiB: few at once
           const release = await this.fetchSlots.acquire(QUEUE_WAIT_MS, abort.signal)
           if (release == null) throw new GatewayError(503, 'too many fetches from the swarm in progress: try again shortly', { 'retry-after': String(RETRY_AFTER_S) })
-          const prev = done
-          done = ok => { release(); prev?.(ok) }
+          if (finished) { release(); throw new AbortedError('the request has ended') }
+          releaseFetch = release
         }
       }, target.cid, { offline: held, idleTimeoutMs: this.o.timeoutMs, signal: abort.signal })
-      done = reader.done
+      readerDone = reader.done
       const x = new HttpExchange(req, res, reader.store, abort.signal, n => request?.sent(n), CORS)
       let ok = false
       try {
@@ -160,8 +163,9 @@ export class Gateway {
         ok = true
       } finally {
         status = x.status
-        const d = done
-        done = null
+        finished = true
+        const d = readerDone
+        readerDone = null
         d?.(ok)
       }
     } catch (err) {
@@ -180,9 +184,13 @@ export class Gateway {
         plain(500, 'internal error')
       }
     } finally {
+      finished = true
       releaseSlot?.()
-      const d = done as ((ok: boolean) => void) | null
+      const d = readerDone as ((ok: boolean) => void) | null
       d?.(false)
+      ;(releaseFetch as (() => void) | null)?.()
+      // whatever still runs for this request (a read-ahead, a fetch) stops now
+      if (!abort.signal.aborted) abort.abort(new AbortedError('request ended'))
     }
   }
 }
