@@ -150,7 +150,7 @@ export class Seed {
     }
     let gateway: Gateway | null = null
     let gatewayAddress: string | null = null
-    const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(repo.config.gateway.listen) : null)
+    const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(String(repo.config.gateway.listen)) : null)
     if (gw != null) {
       const c = repo.config.gateway
       gateway = new Gateway({ blocks: repo.blocks, node: async () => node, fetching, monitor }, { offline: c.offline, timeoutMs: c.timeout * 1000, maxRequests: c.maxRequests })

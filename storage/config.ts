@@ -83,7 +83,7 @@ export interface Config {
   }
   gateway: {
     /** '' = no gateway; else PORT or HOST:PORT (a bare port binds 127.0.0.1): seed --gateway */
-    listen: string
+    listen: string | number
     /** serve held content only: never fetch from the swarm for an HTTP client */
     offline: boolean
     /** seconds a request may wait for content nobody serves before 504 */
@@ -178,7 +178,7 @@ const FIELDS: Record<string, Field> = {
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
-  'gateway.listen': { expect: '"" (off), "PORT" or "HOST:PORT"', check: v => v === '' || isHostPort(v) },
+  'gateway.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || isHostPort(typeof v === 'number' ? String(v) : v) },
   'gateway.offline': { expect: 'true or false', check: isBoolean },
   'gateway.timeout': { expect: 'a whole number of seconds from 1 to 3600', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 3600 },
   'gateway.maxRequests': { expect: 'a whole number from 1 to 4096', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 4096 },

@@ -84,8 +84,6 @@ export class Gateway {
     return `/${family}/${h}/tcp/${port}/http`
   }
 
-  get stats (): { inFlight: number, queued: number } { return { inFlight: this.slots.inUse, queued: this.slots.queued } }
-
   async stop (): Promise<void> {
     const server = this.server
     if (server == null) return

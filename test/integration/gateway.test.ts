@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import { CarBlockIterator } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
-import { cairn, pseudoRandom } from '../helpers.ts'
+import { cairn, errorLine, pseudoRandom } from '../helpers.ts'
 import { Resources, freePort, stopLive, waitFor } from './seeds.ts'
 import { gatewaySeed, get } from './gateway-http.ts'
 
@@ -282,6 +282,18 @@ describe('visible', { timeout: 60_000 }, () => {
     const sent = Number(/cairn_gateway_sent_bytes_total (\d+)/.exec(text)?.[1])
     assert.ok(sent > BIG.length, `bytes sent counted (${sent})`)
     assert.match(text, /cairn_gateway_requests_in_flight 0\n/)
+  })
+})
+
+describe('the seed flag', { timeout: 120_000 }, () => {
+  test('--gateway nonsense is a usage error; a port already taken is one Error line and no seed', async () => {
+    const repo = path.join(dir, 'flags')
+    const bad = await cairn(['seed', '--no-tui', '--listen', '/ip4/127.0.0.1/tcp/0', '--gateway', 'nonsense', '--repo', repo])
+    assert.equal(bad.code, 2)
+    assert.match(errorLine(bad), /^Error: --gateway needs PORT or HOST:PORT \(got "nonsense"\)$/)
+    const taken = await cairn(['seed', '--no-tui', '--listen', '/ip4/127.0.0.1/tcp/0', '--gateway', `127.0.0.1:${port}`, '--repo', repo])
+    assert.notEqual(taken.code, 0)
+    assert.match(errorLine(taken), /^Error: cannot serve the gateway on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
   })
 })
 
