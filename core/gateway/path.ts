@@ -76,7 +76,9 @@ export function ipfsHeaders (req: ContentRequest, r: Resolved, etag: string): Re
     'cache-control': IMMUTABLE,
     'x-ipfs-path': encodeURI(req.path),
     'x-ipfs-roots': r.roots.map(c => c.toString()).join(','),
-    'x-content-type-options': 'nosniff'
+    'x-content-type-options': 'nosniff',
+    // the same URL answers a file, a block or a CAR by Accept: caches must keep them apart
+    vary: 'Accept'
   }
 }
 
