@@ -137,9 +137,6 @@ async function serveFile (x: Exchange, req: ContentRequest, r: Resolved, entry: 
   const filename = req.query.get('filename')
   const download = req.query.get('download') === 'true'
   const typeName = filename ?? name
-  // the name's extension, else the first bytes (read before any header goes out: a missing block is still a clean 504)
-  headers['content-type'] = (typeName != null ? typeFromName(typeName) : null) ??
-    typeFromBytes(await collect(entryBytes(x.store, entry, { length: BigInt(Math.min(size, SNIFF_BYTES)), signal: x.signal, readAhead: 1 })))
   headers['accept-ranges'] = 'bytes'
   if (filename != null || download) headers['content-disposition'] = contentDisposition(download ? 'attachment' : 'inline', filename ?? name ?? entry.cid.toString())
   let start = 0
@@ -156,10 +153,30 @@ async function serveFile (x: Exchange, req: ContentRequest, r: Resolved, entry: 
     headers['content-range'] = `bytes ${start}-${end - 1}/${size}`
   }
   headers['content-length'] = String(end - start)
-  if (x.head || end === start) { x.respond(status, headers, x.head ? undefined : new Uint8Array()); return }
-  if (start === 0 && end === size) x.store.prefetch?.(entry.cid)
-  // held content: a short read-ahead bounds memory per request; a fetch's blocks are in memory already (the swarm holds them), so its reader keeps as many in flight as cat does
-  await x.stream(status, headers, entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: x.store.readAhead ?? READ_AHEAD_BLOCKS }))
+  let body: AsyncGenerator<Uint8Array> | null = null
+  if (!x.head && end > start) {
+    if (start === 0 && end === size) x.store.prefetch?.(entry.cid)
+    // held content: a short read-ahead bounds memory per request; a fetch's blocks are in memory already (the swarm holds them), so its reader keeps as many in flight as cat does
+    body = entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: x.store.readAhead ?? READ_AHEAD_BLOCKS })
+  }
+  // the type: the name's extension, else the first bytes, read before any header goes out (a missing block is still a clean 504)
+  const byName = typeName != null ? typeFromName(typeName) : null
+  if (byName != null) headers['content-type'] = byName
+  else if (body != null && start === 0) {
+    // the body's first chunk is the file's start: sniffed there, not read twice
+    const first = await body.next()
+    headers['content-type'] = typeFromBytes(first.done === true ? new Uint8Array() : first.value)
+    body = prepend(first.done === true ? null : first.value, body)
+  } else {
+    headers['content-type'] = size === 0 ? typeFromBytes(new Uint8Array()) : typeFromBytes(await collect(entryBytes(x.store, entry, { length: BigInt(Math.min(size, SNIFF_BYTES)), signal: x.signal, readAhead: 1 })))
+  }
+  if (body == null) { x.respond(status, headers, x.head ? undefined : new Uint8Array()); return }
+  await x.stream(status, headers, body)
+}
+
+async function * prepend (first: Uint8Array | null, rest: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (first != null) yield first
+  yield * rest
 }
 
 async function collect (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
