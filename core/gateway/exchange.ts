@@ -30,7 +30,9 @@ export class HttpExchange implements Exchange {
     readonly store: BlockReader,
     readonly signal: AbortSignal,
     private readonly onBytes: (n: number) => void,
-    private readonly common: Record<string, string>
+    private readonly common: Record<string, string>,
+    /** told when the socket has taken a streamed chunk (its buffer may then be reused: pool.ts) */
+    private readonly onWritten?: (chunk: Uint8Array) => void
   ) {
     this.head = req.method === 'HEAD'
   }
@@ -64,7 +66,7 @@ export class HttpExchange implements Exchange {
         this.signal.throwIfAborted()
         const chunk = next.value
         if (chunk.byteLength > 0) {
-          const more = this.res.write(chunk)
+          const more = this.onWritten == null ? this.res.write(chunk) : this.res.write(chunk, () => { this.onWritten?.(chunk) })
           this.sent += chunk.byteLength
           this.onBytes(chunk.byteLength)
           if (!more) await this.drained()

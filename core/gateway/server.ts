@@ -11,6 +11,7 @@ import { escapeTerminal } from '../escape.ts'
 import { openReader, type ReaderHost } from '../fetch.ts'
 import { AbortedError, UsageError } from '../errors.ts'
 import { HttpExchange } from './exchange.ts'
+import { BlockPool } from './pool.ts'
 import { FETCH_SLOTS, QUEUE_PER_SLOT, QUEUE_WAIT_MS, RETRY_AFTER_S, Slots } from './limits.ts'
 import { asGatewayError, servePath } from './path.ts'
 import { GatewayError, chooseFormat, onlyIfCached, parseTarget } from './request.ts'
@@ -152,7 +153,9 @@ export class Gateway {
         }
       }, target.cid, { offline: held, idleTimeoutMs: this.o.timeoutMs, signal: abort.signal })
       readerDone = reader.done
-      const x = new HttpExchange(req, res, reader.store, abort.signal, n => request?.sent(n), CORS)
+      // held raw leaves are read into a few reused buffers (pool.ts)
+      const pool = new BlockPool(this.host.blocks)
+      const x = new HttpExchange(req, res, pool.reader(reader.store), abort.signal, n => request?.sent(n), CORS, chunk => { pool.written(chunk) })
       let ok = false
       try {
         if (format === 'raw') await serveRaw(x, target)
