@@ -113,7 +113,7 @@ export const DEFAULT_CONFIG: Config = {
   transfer: { maxUpload: 0, maxDownload: 0 },
   anchor: { network: 'local', minerThreads: 1 },
   // off until asked for; read-only, loopback unless a host is named (core/gateway/)
-  gateway: { listen: '', offline: false, timeout: 60, maxRequests: 64 }
+  gateway: { listen: '', offline: false, timeout: 60, maxRequests: 48 }
 }
 
 interface Field {

@@ -156,8 +156,9 @@ async function serveFile (x: Exchange, req: ContentRequest, r: Resolved, entry: 
   let body: AsyncGenerator<Uint8Array> | null = null
   if (!x.head && end > start) {
     if (start === 0 && end === size) x.store.prefetch?.(entry.cid)
-    // held content: a short read-ahead bounds memory per request; a fetch's blocks are in memory already (the swarm holds them), so its reader keeps as many in flight as cat does
-    body = entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: x.store.readAhead ?? READ_AHEAD_BLOCKS })
+    // a short read-ahead bounds memory per request (a slow client holds it all the while); content being
+    // fetched needs no more, since the swarm walks ahead of the reader and holds what arrives (core/fetch.ts)
+    body = entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: READ_AHEAD_BLOCKS })
   }
   // the type: the name's extension, else the first bytes, read before any header goes out (a missing block is still a clean 504)
   const byName = typeName != null ? typeFromName(typeName) : null

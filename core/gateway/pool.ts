@@ -11,8 +11,8 @@ import * as raw from 'multiformats/codecs/raw'
 import { BlockNotFoundError, CorruptBlockError } from '../errors.ts'
 import type { BlockReader, Blocks } from '../../storage/blocks.ts'
 
-/** buffers one request keeps: a read ahead, one being written, one whose write has not been confirmed yet, one spare */
-export const POOL_BUFFERS = 4
+/** buffers one request keeps: the block the reader hands on, the one it reads ahead, the one the socket is still taking (a fourth, rarely needed, is a fresh buffer) */
+export const POOL_BUFFERS = 3
 /** each one's size: the default profile's largest leaf */
 export const POOL_BUFFER_BYTES = 1024 * 1024
 

@@ -107,7 +107,7 @@ describe('validateConfig', () => {
   })
 
   test('the gateway: off by default; a port, HOST:PORT or [v6]:PORT; bad ones named', () => {
-    assert.deepEqual(DEFAULT_CONFIG.gateway, { listen: '', offline: false, timeout: 60, maxRequests: 64 })
+    assert.deepEqual(DEFAULT_CONFIG.gateway, { listen: '', offline: false, timeout: 60, maxRequests: 48 })
     for (const listen of [8080, '8080', '127.0.0.1:8080', '0.0.0.0:80', '[::1]:8080', 'localhost:8080']) {
       assert.equal(validateConfig({ gateway: { listen } }).gateway.listen, listen)
     }
