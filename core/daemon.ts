@@ -11,6 +11,8 @@ import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
 import { UsageError } from './errors.ts'
 import { formatHashRate, minedLine } from './format.ts'
+import { Gateway, parseGatewayAddress } from './gateway/server.ts'
+import type { CID } from 'multiformats/cid'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -38,6 +40,8 @@ export interface SeedOptions extends NodeOptions {
   minerThreads?: number
   /** Ctrl-C while starting: waits end early (the caller then stops the seed) */
   signal?: AbortSignal
+  /** serve the HTTP gateway here (default: config gateway.listen, '' = none) */
+  gateway?: { host: string, port: number }
 }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
@@ -67,7 +71,10 @@ export class Seed {
     readonly gossip: AnchorGossip,
     /** name topics (IPNS over pubsub) */
     readonly namePubSub: NamePubSub,
-    readonly republisher: Republisher
+    readonly republisher: Republisher,
+    readonly gateway: Gateway | null,
+    /** where the gateway listens, HOST:PORT */
+    readonly gatewayAddress: string | null
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -128,6 +135,8 @@ export class Seed {
     monitor.publishedNames = () => republisher.status
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
+    /** roots of fetches in progress (API calls and gateway requests): gc keeps what they have so far */
+    const fetching = new Set<CID>()
     const api = new ApiServer(repo.root, makeHandlers({
       repo,
       lock: new RwLock(),
@@ -136,7 +145,7 @@ export class Seed {
       provider,
       shutdown: () => { void seed?.stop() },
       startedAt: Date.now(),
-      fetching: new Set(),
+      fetching,
       monitor,
       chain: async () => chain,
       miner: () => miner.stats,
@@ -167,7 +176,24 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher)
+    let gateway: Gateway | null = null
+    let gatewayAddress: string | null = null
+    const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(String(repo.config.gateway.listen)) : null)
+    if (gw != null) {
+      const c = repo.config.gateway
+      gateway = new Gateway({ blocks: repo.blocks, node: async () => node, fetching, monitor }, { offline: c.offline, timeoutMs: c.timeout * 1000, maxRequests: c.maxRequests })
+      try {
+        gatewayAddress = await gateway.start(gw.host, gw.port)
+      } catch (err) {
+        await metrics?.stop()
+        await api.stop()
+        gossip.stop()
+        chain.close()
+        await node.stop()
+        throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${(err as Error).message}`)
+      }
+    }
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress)
     provider.start()
     republisher.start()
     await sync.start()
@@ -205,6 +231,7 @@ export class Seed {
       this.provider.stop()
       this.republisher.stop()
       this.namePubSub.stop()
+      await this.gateway?.stop()
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()

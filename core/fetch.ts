@@ -3,9 +3,11 @@
 // the way. cat, get, ls and pin read through this when the network may be used.
 
 import { BlockNotFoundError, CorruptBlockError } from './errors.ts'
-import { NoProvidersError, type Swarm } from './swarm/scheduler.ts'
-import type { Blocks } from '../storage/blocks.ts'
+import { NoProvidersError, Swarm, type FetchProgress } from './swarm/scheduler.ts'
+import type { BlockReader, Blocks } from '../storage/blocks.ts'
 import type { CID } from 'multiformats/cid'
+import type { CairnNode } from './net/node.ts'
+import type { SeedMonitor } from './monitor.ts'
 
 export { Swarm, NoProvidersError, FetchTimeoutError, PeerDialError, DagTooDeepError, type FetchProgress } from './swarm/scheduler.ts'
 
@@ -71,5 +73,66 @@ export class FetchingStore {
   prefetch (cid: CID): void {
     if (this.active != null) this.active.prefetch(cid)
     else this.prefetches.push(cid)
+  }
+}
+
+/** What a reader that may fetch needs from its host (the daemon's handlers, the gateway). */
+export interface ReaderHost {
+  blocks: Blocks
+  /** the node to fetch through; started only when a block is missing */
+  node: () => Promise<CairnNode>
+  /** roots of fetches in progress: gc keeps what they have so far */
+  fetching: Set<CID>
+  /** runs before the first block is fetched (in process: takes the repo's writer lock) */
+  beforeFetch?: () => Promise<void>
+  /** the seed's monitor: a fetch shows in its transfers */
+  monitor?: SeedMonitor
+}
+
+export interface ReaderOptions {
+  /** the repo only: nothing is fetched */
+  offline?: boolean
+  /** --peer addresses to fetch from */
+  peers?: string[]
+  /** bound on the wait for providers and blocks */
+  idleTimeoutMs: number
+  signal?: AbortSignal
+  onProgress?: (e: FetchProgress) => void
+}
+
+/**
+ * What cat, get, ls, pin and the gateway read through: the repo, plus the
+ * network for what it lacks unless `offline`. The swarm starts only when a
+ * block is actually missing; `done` must be called once the reader is
+ * finished with it (it closes the swarm and ends the transfer).
+ */
+export function openReader (h: ReaderHost, root: CID, o: ReaderOptions): { store: BlockReader, done: (ok: boolean) => void } {
+  if (o.offline === true) return { store: h.blocks, done: () => {} }
+  let fetcher: Promise<Swarm> | null = null
+  let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
+  h.fetching.add(root)
+  const store = new FetchingStore(h.blocks, async () => {
+    fetcher ??= (async () => {
+      await h.beforeFetch?.()
+      transfer = h.monitor?.startTransfer(root)
+      return new Swarm(await h.node(), h.blocks, root, {
+        peers: o.peers ?? [],
+        idleTimeoutMs: o.idleTimeoutMs,
+        signal: o.signal,
+        onProgress: e => {
+          if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
+          o.onProgress?.(e)
+        }
+      })
+    })()
+    return await fetcher
+  })
+  return {
+    store,
+    done: (ok) => {
+      h.fetching.delete(root)
+      transfer?.end(ok)
+      void fetcher?.then(f => { f.close() }, () => {})
+    }
   }
 }

@@ -27,7 +27,7 @@ interface Piece {
 }
 
 /** Splits a dag-pb file node into its own data and its children's ranges. */
-function fileNode (cid: CID, bytes: Uint8Array): { data: Uint8Array | undefined, links: Array<{ cid: CID, size: bigint }> } {
+export function fileNode (cid: CID, bytes: Uint8Array): { data: Uint8Array | undefined, links: Array<{ cid: CID, size: bigint }> } {
   const node = dagPb.decode(bytes)
   if (node.Data == null) throw new MalformedFileError(`block ${cid.toString()} is not a UnixFS file node`)
   const fs = UnixFS.unmarshal(node.Data)

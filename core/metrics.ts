@@ -44,8 +44,14 @@ export function prometheusText (s: SeedSnapshot): string {
     [{ peer: p.id, direction: 'in' }, Math.round(p.rateIn)] as [Record<string, string>, number],
     [{ peer: p.id, direction: 'out' }, Math.round(p.rateOut)] as [Record<string, string>, number]
   ]))
-  metric('cairn_fetches_in_flight', 'gauge', 'Fetches running in the seed.', [[{}, s.transfers.filter(t => !t.done).length]])
-  metric('cairn_fetch_rate_bytes_per_second', 'gauge', 'Recent rate of all running fetches.', [[{}, Math.round(s.transfers.reduce((a, t) => a + t.rate, 0))]])
+  const fetches = s.transfers.filter(t => t.kind === 'fetch')
+  metric('cairn_fetches_in_flight', 'gauge', 'Fetches running in the seed.', [[{}, fetches.filter(t => !t.done).length]])
+  metric('cairn_fetch_rate_bytes_per_second', 'gauge', 'Recent rate of all running fetches.', [[{}, Math.round(fetches.reduce((a, t) => a + t.rate, 0))]])
+  if (s.http != null) {
+    metric('cairn_gateway_requests_total', 'counter', 'HTTP gateway requests answered, by status (499: the client left first).', Object.entries(s.http.requests).map(([code, n]) => [{ code }, n]))
+    metric('cairn_gateway_requests_in_flight', 'gauge', 'HTTP gateway requests being answered.', [[{}, s.http.inFlight]])
+    metric('cairn_gateway_sent_bytes_total', 'counter', 'Body bytes the HTTP gateway sent.', [[{}, s.http.bytes]])
+  }
   metric('cairn_seeded_roots', 'gauge', 'Pinned roots the seed serves.', [[{}, s.content.length]])
   if (s.chain != null) {
     metric('cairn_anchor_height', 'gauge', 'Height of the anchor chain head.', [[{ network: s.chain.network }, s.chain.height]])

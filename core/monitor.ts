@@ -21,6 +21,8 @@ import type { GossipStats } from './anchor/gossip.ts'
 
 /** log lines kept */
 const LOG_LINES = 200
+/** transfer rows kept (finished ones linger a few seconds for the dashboard) */
+const MAX_TRANSFER_ROWS = 200
 
 export interface PeerRow {
   id: string
@@ -37,7 +39,9 @@ export interface PeerRow {
 
 export interface TransferRow {
   id: number
-  kind: 'fetch'
+  /** a fetch from the swarm, or an HTTP request to the gateway */
+  kind: 'fetch' | 'http'
+  /** the CID fetched; for 'http', the method and path (escaped) */
   cid: string
   bytes: number
   total: number | null
@@ -80,6 +84,16 @@ export interface SeedSnapshot {
   nat?: { reachability: Reachability, relays: string[] }
   /** names this seed publishes, and when each is republished */
   names?: NameStatus[]
+  /** the HTTP gateway, when the seed runs one */
+  http?: HttpStats | null
+}
+
+export interface HttpStats {
+  /** requests answered (or cut off), by status code; 499 = the client left first */
+  requests: Record<string, number>
+  inFlight: number
+  /** body bytes sent */
+  bytes: number
 }
 
 export interface ChainRow {
@@ -96,6 +110,7 @@ export class SeedMonitor {
   private readonly meters = new Map<string, PeerMeters>()
   private readonly transfers = new Map<number, TransferRow & { meter: RateMeter, ended: number | null }>()
   private nextTransfer = 1
+  private http: HttpStats | null = null
   private readonly lines: Array<{ time: number, line: string }> = []
   private content: ContentRow[] = []
   private readonly started = Date.now()
@@ -203,6 +218,42 @@ export class SeedMonitor {
     }
   }
 
+  /**
+   * An HTTP request to the gateway begins: it shows among the transfers
+   * (bytes sent so far) and counts in the gateway's metrics. `what` must be
+   * escaped already (it comes from a stranger).
+   */
+  startRequest (method: string, what: string): { sent: (bytes: number) => void, end: (status: number) => void } {
+    this.http ??= { requests: {}, inFlight: 0, bytes: 0 }
+    const http = this.http
+    http.inFlight++
+    // a busy gateway must not grow the list: finished rows go first, oldest first
+    for (const [k, t] of this.transfers) {
+      if (this.transfers.size < MAX_TRANSFER_ROWS) break
+      if (t.done) this.transfers.delete(k)
+    }
+    const id = this.nextTransfer++
+    const row = { id, kind: 'http' as const, cid: `${method} ${what}`, bytes: 0, total: null, rate: 0, peers: {} as Record<string, number>, done: false, meter: new RateMeter(), ended: null as number | null }
+    this.transfers.set(id, row)
+    let ended = false
+    return {
+      sent: (bytes) => {
+        row.bytes += bytes
+        http.bytes += bytes
+        row.meter.add(Date.now(), row.bytes)
+      },
+      end: (status) => {
+        if (ended) return
+        ended = true
+        http.inFlight--
+        const key = String(status === 0 ? 499 : status)
+        http.requests[key] = (http.requests[key] ?? 0) + 1
+        row.done = true
+        row.ended = Date.now()
+      }
+    }
+  }
+
   /** Re-reads the pinned roots and their sizes (on start and after each change). */
   async refreshContent (): Promise<void> {
     const rows: ContentRow[] = []
@@ -267,7 +318,8 @@ export class SeedMonitor {
       chain: this.chainRow(),
       log: this.lines.slice(-50),
       nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() },
-      names: this.publishedNames?.() ?? []
+      names: this.publishedNames?.() ?? [],
+      http: this.http == null ? null : { ...this.http, requests: { ...this.http.requests } }
     }
   }
 }

@@ -138,6 +138,46 @@ export class Blocks implements BlockStore {
     yield await this.getBytes(cid, options)
   }
 
+  /**
+   * The whole block read into `into`, verified, as a view of it; a fresh
+   * buffer when the block is larger. For readers that reuse their buffers
+   * (the gateway) rather than leave a fresh 1 MiB buffer per block to the
+   * garbage collector, which at disk speed lets dead ones pile up to
+   * hundreds of MiB. The view is valid until the caller reuses `into`.
+   */
+  async readInto (cid: CID, into: Uint8Array, options?: AbortOptions): Promise<Uint8Array> {
+    if (cid.multihash.code === IDENTITY) return cid.multihash.digest
+    options?.signal?.throwIfAborted()
+    const file = this.pathOf(cid)
+    let fh: fsp.FileHandle
+    try {
+      fh = await fsp.open(file, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
+      throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
+    }
+    let bytes: Uint8Array
+    try {
+      const { size } = await fh.stat()
+      if (size > into.byteLength) return await this.getBytes(cid, options)
+      let n = 0
+      while (n < size) {
+        const { bytesRead } = await fh.read(into, n, size - n, n)
+        if (bytesRead === 0) break
+        n += bytesRead
+      }
+      bytes = into.subarray(0, n)
+    } catch (err) {
+      if (err instanceof BlockNotFoundError || err instanceof CorruptBlockError || err instanceof RepoError) throw err
+      throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
+    } finally {
+      await fh.close()
+    }
+    if (!digestMatches(cid, bytes)) throw new CorruptBlockError(cid.toString(), file)
+    return bytes
+  }
+
+
   async has (cid: CID, options?: AbortOptions): Promise<boolean> {
     if (cid.multihash.code === IDENTITY) return true
     return await this.fs.has(cid, options)

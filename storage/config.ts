@@ -87,6 +87,16 @@ export interface Config {
     /** hashing threads for `seed --mine` unless --miner-threads says otherwise */
     minerThreads: number
   }
+  gateway: {
+    /** '' = no gateway; else PORT or HOST:PORT (a bare port binds 127.0.0.1): seed --gateway */
+    listen: string | number
+    /** serve held content only: never fetch from the swarm for an HTTP client */
+    offline: boolean
+    /** seconds a request may wait for content nobody serves before 504 */
+    timeout: number
+    /** requests served at once; more wait briefly in a queue, then get 429 */
+    maxRequests: number
+  }
 }
 
 /** Built-in defaults: config.json overrides them, flags override both. */
@@ -107,7 +117,9 @@ export const DEFAULT_CONFIG: Config = {
   nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
   transfer: { maxUpload: 0, maxDownload: 0 },
-  anchor: { network: 'local', minerThreads: 1 }
+  anchor: { network: 'local', minerThreads: 1 },
+  // off until asked for; read-only, loopback unless a host is named (core/gateway/)
+  gateway: { listen: '', offline: false, timeout: 60, maxRequests: 48 }
 }
 
 interface Field {
@@ -128,6 +140,13 @@ export function isPeerOrRange (v: unknown): boolean {
 const stringList = (item: (v: unknown) => boolean) => (v: unknown): boolean => Array.isArray(v) && v.every(item)
 const isBoolean = (v: unknown): boolean => typeof v === 'boolean'
 const isPeerMultiaddr = (v: unknown): boolean => isMultiaddr(v) && /\/p2p\/[A-Za-z0-9]+$/.test(v as string)
+
+/** 'PORT' or 'HOST:PORT' ([v6]:PORT for IPv6): where an HTTP server listens. */
+export function isHostPort (v: unknown): boolean {
+  if (typeof v !== 'string') return false
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(v)
+  return m != null && Number(m[2]) <= 65535
+}
 
 /** An IPv4 or IPv6 CIDR such as "198.51.100.0/24" or "2001:db8::/32". */
 export function isCidr (v: unknown): boolean {
@@ -176,6 +195,10 @@ const FIELDS: Record<string, Field> = {
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'anchor.network': { expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`, check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v) },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
+  'gateway.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || isHostPort(typeof v === 'number' ? String(v) : v) },
+  'gateway.offline': { expect: 'true or false', check: isBoolean },
+  'gateway.timeout': { expect: 'a whole number of seconds from 1 to 3600', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 3600 },
+  'gateway.maxRequests': { expect: 'a whole number from 1 to 4096', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 4096 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }
 

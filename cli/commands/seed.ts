@@ -1,6 +1,7 @@
 import { AbortedError, UsageError } from '../../core/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
+import { parseGatewayAddress } from '../../core/gateway/server.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
@@ -39,6 +40,9 @@ Options
   --max-download RATE  cap what fetches through this seed receive (default: config transfer.maxDownload)
   --metrics [HOST:]PORT
                        serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1 by default)
+  --gateway [HOST:]PORT
+                       serve HTTP: path and trustless gateway, routing v1, read-only, no token
+                       (host 127.0.0.1 by default; config gateway.listen)
   --allow PEERID|CIDR  trust this peer or address range (repeatable; added to config security.allow):
                        with --trusted-only only these connect; allowed ranges skip the per-IP limit
   --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
@@ -57,6 +61,7 @@ Examples
   $ cairn seed
   $ cairn seed --listen /ip4/0.0.0.0/tcp/4737
   $ cairn seed --max-upload 16MiB
+  $ cairn seed --gateway 8080
   $ cairn seed --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4737/p2p/12D3Koo...
   $ cairn seed --listen /ip4/0.0.0.0/tcp/4737 --relay-service
   $ cairn seed --relay /ip4/198.51.100.2/tcp/4737/p2p/12D3Koo...`,
@@ -68,6 +73,7 @@ Examples
     relay: { type: 'string', isMultiple: true },
     reprovideInterval: { type: 'number' },
     metrics: { type: 'string' },
+    gateway: { type: 'string' },
     maxUpload: { type: 'string' },
     maxDownload: { type: 'string' },
     allow: { type: 'string', isMultiple: true },
@@ -106,6 +112,7 @@ Examples
         maxUpload,
         maxDownload,
         metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
+        gateway: ctx.flags.gateway != null ? parseGatewayAddress(ctx.flags.gateway as string) : undefined,
         allow,
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
@@ -127,6 +134,7 @@ Examples
       if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
+      if (seed.gatewayAddress != null) report(ctx, `gateway at http://${seed.gatewayAddress}/ipfs/<cid>`, { gateway: `http://${seed.gatewayAddress}` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })
       const stopped = new Promise<void>(resolve => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
       const tui = ctx.flags.tui !== false && !ctx.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true

@@ -5,6 +5,7 @@
 
 import { Box, Text } from 'ink'
 import { formatBytes, formatDuration } from '../format.ts'
+import { escapeTerminal } from '../../core/escape.ts'
 import { barText } from './ProgressBar.tsx'
 import { BAND_OF, FRAME_ROWS, bandRows, type Band } from './layout.ts'
 import type { ContentRow, SeedSnapshot, TransferRow, UploadSnapshotRow } from '../../core/monitor.ts'
@@ -42,6 +43,12 @@ function fit<T> (items: T[], rows: number): { shown: T[], more: number } {
 }
 const More = ({ n }: { n: number }) => n > 0 ? <Line dim>+{n} more</Line> : null
 
+/** a gateway request's path: a stranger's string, escaped, and cut to fit a row */
+const httpLabel = (p: string): string => {
+  const e = escapeTerminal(p)
+  return e.length > 40 ? `${e.slice(0, 39)}…` : e
+}
+
 function DownloadLines ({ t, two }: { t: TransferRow, two: boolean }) {
   const known = t.total != null && t.total > 0
   const fraction = known ? t.bytes / (t.total as number) : (t.done ? 1 : 0)
@@ -49,14 +56,14 @@ function DownloadLines ({ t, two }: { t: TransferRow, two: boolean }) {
   return (
     <>
       <Line>
-        <Text bold>↓ get {short(t.cid)} </Text>
+        <Text bold>{t.kind === 'http' ? `↑ http ${httpLabel(t.cid)}` : `↓ get ${short(t.cid)}`} </Text>
         {known || t.done ? <Text color={t.done ? 'green' : 'cyan'}>{barText(fraction, 16)} </Text> : null}
         {known ? `${String(Math.floor(fraction * 100)).padStart(3)}% ` : ''}
         {formatBytes(t.bytes)}{known ? ` / ${formatBytes(t.total as number)}` : ''}
         <Text dimColor>{`  ${rate(t.rate)}`}</Text>
         {t.done ? <Text color='green'>  done</Text> : known ? <Text dimColor>{`  ETA ${formatDuration(eta)}`}</Text> : null}
       </Line>
-      {two ? <Line dim>  from {Object.entries(t.peers).map(([p, b]) => `${short(p)} ${formatBytes(b)}`).join(', ') || '…'}</Line> : null}
+      {two && t.kind !== 'http' ? <Line dim>  from {Object.entries(t.peers).map(([p, b]) => `${short(p)} ${formatBytes(b)}`).join(', ') || '…'}</Line> : null}
     </>
   )
 }

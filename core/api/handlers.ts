@@ -21,7 +21,7 @@ import { NameService } from '../names/service.ts'
 import type { Republisher } from '../names/republisher.ts'
 import { nameHandlers } from './name-handlers.ts'
 import { writeFileAtomic } from '../atomic.ts'
-import { Swarm, FetchingStore } from '../fetch.ts'
+import { openReader } from '../fetch.ts'
 import { parseUserMultiaddr } from '../net/dial-error.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { SeedMonitor } from '../monitor.ts'
@@ -95,36 +95,15 @@ export function makeHandlers (s: Services) {
    * seed) only when a block is actually missing.
    */
   const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
-    if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
     // a malformed --peer is a usage error now, not a failed dial once a block is missing
-    if (Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
-    let fetcher: Promise<Swarm> | null = null
-    let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
-    s.fetching.add(root)
-    const store = new FetchingStore(repo.blocks, async () => {
-      fetcher ??= (async () => {
-        await s.beforeFetch?.()
-        transfer = s.monitor?.startTransfer(root)
-        return new Swarm(await s.node(), repo.blocks, root, {
-          peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
-          idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
-          signal: c.signal,
-          onProgress: e => {
-            if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
-            c.progress(e)
-          }
-        })
-      })()
-      return await fetcher
+    if (c.params.offline !== true && Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
+    return openReader({ blocks: repo.blocks, node: s.node, fetching: s.fetching, beforeFetch: s.beforeFetch, monitor: s.monitor }, root, {
+      offline: c.params.offline === true,
+      peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+      idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+      signal: c.signal,
+      onProgress: e => c.progress(e)
     })
-    return {
-      store,
-      done: (ok) => {
-        s.fetching.delete(root)
-        transfer?.end(ok)
-        void fetcher?.then(f => { f.close() }, () => {})
-      }
-    }
   }
   const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
     const r = reader(c, root)

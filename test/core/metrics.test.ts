@@ -64,3 +64,25 @@ test('the anchor chain and the miner, when the seed has them', () => {
   assert.match(withGossip, /^cairn_anchor_gossip_published_total 4$/m)
   assert.match(withGossip, /^cairn_anchor_gossip_peers 3$/m)
 })
+
+test('gateway requests: counted by status, in flight and bytes sent; not counted as fetches', () => {
+  const snap: SeedSnapshot = {
+    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1000, peers: [],
+    transfers: [{ id: 2, kind: 'http', cid: 'GET /ipfs/bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
+    uploads: [],
+    content: [],
+    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
+    served: { blocks: 0, bytes: 0 },
+    limits: { upload: 0, download: 0 },
+    guard: { offences: 0, bans: 0, refused: 0 },
+    log: [],
+    http: { requests: { 200: 7, 429: 1, 499: 2 }, inFlight: 1, bytes: 12345 }
+  }
+  const text = prometheusText(snap)
+  assert.match(text, /^cairn_gateway_requests_total\{code="200"\} 7$/m)
+  assert.match(text, /^cairn_gateway_requests_total\{code="429"\} 1$/m)
+  assert.match(text, /^cairn_gateway_requests_total\{code="499"\} 2$/m)
+  assert.match(text, /^cairn_gateway_requests_in_flight 1$/m)
+  assert.match(text, /^cairn_gateway_sent_bytes_total 12345$/m)
+  assert.match(text, /^cairn_fetches_in_flight 0$/m, 'an HTTP request is not a fetch')
+})

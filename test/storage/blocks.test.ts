@@ -108,6 +108,25 @@ describe('Blocks', () => {
     })
   })
 
+  test('readInto: the block as a view of the given buffer, verified; a fresh buffer when it does not fit; missing and corrupt as getBytes', async () => {
+    await withStore(async blocks => {
+      const bytes = pseudoRandom(5000, 9)
+      const cid = await rawCid(bytes)
+      await blocks.put(cid, bytes)
+      const into = new Uint8Array(8192)
+      const got = await blocks.readInto(cid, into)
+      assert.equal(got.buffer, into.buffer, 'read into the buffer given')
+      assert.deepEqual(Buffer.from(got), bytes)
+      const small = new Uint8Array(100)
+      const fresh = await blocks.readInto(cid, small)
+      assert.notEqual(fresh.buffer, small.buffer)
+      assert.deepEqual(Buffer.from(fresh), bytes)
+      await assert.rejects(blocks.readInto(await rawCid(pseudoRandom(10, 1)), into), BlockNotFoundError)
+      await flipByte(blocks.pathOf(cid), 10)
+      await assertCorrupt(blocks.readInto(cid, into), cid)
+    })
+  })
+
   test('a truncated block file, or one with bytes appended, is CorruptBlockError', async () => {
     await withStore(async blocks => {
       const a = pseudoRandom(1000, 11)

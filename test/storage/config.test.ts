@@ -107,6 +107,19 @@ describe('validateConfig', () => {
     assert.deepEqual(c.nat, { relayService: true, relays: [relay], autoRelay: true, autonat: true, upnp: true, dcutr: true })
   })
 
+  test('the gateway: off by default; a port, HOST:PORT or [v6]:PORT; bad ones named', () => {
+    assert.deepEqual(DEFAULT_CONFIG.gateway, { listen: '', offline: false, timeout: 60, maxRequests: 48 })
+    for (const listen of [8080, '8080', '127.0.0.1:8080', '0.0.0.0:80', '[::1]:8080', 'localhost:8080']) {
+      assert.equal(validateConfig({ gateway: { listen } }).gateway.listen, listen)
+    }
+    for (const listen of ['x', ':80', '127.0.0.1:99999', 70000, '1.2.3.4:80 ', true]) {
+      assert.match(configError(() => validateConfig({ gateway: { listen } })), /"gateway\.listen" must be/)
+    }
+    assert.match(configError(() => validateConfig({ gateway: { maxRequests: 0 } })), /"gateway\.maxRequests"/)
+    assert.match(configError(() => validateConfig({ gateway: { timeout: 0.5 } })), /"gateway\.timeout"/)
+    assert.match(configError(() => validateConfig({ gateway: { offline: 'yes' } })), /"gateway\.offline"/)
+  })
+
   test('a config that is not a JSON object is refused', () => {
     for (const raw of [null, [], 42, 'text']) {
       assert.match(configError(() => validateConfig(raw, 'the-file')), /the-file: must be a JSON object/)

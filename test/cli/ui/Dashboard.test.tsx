@@ -88,6 +88,15 @@ test('transfers panel: a progress bar per fetch and who serves it', () => {
   unmount()
 })
 
+test('transfers panel: a gateway request shows its method and path, with no peers line', () => {
+  const s = snap({ transfers: [{ id: 3, kind: 'http', cid: 'GET /ipfs/bafybeia6de72amk4mmbgztfivouknolz/a.txt', bytes: 2 * MIB, total: null, rate: MIB, peers: {}, done: false }] })
+  const { lastFrame, unmount } = render(<Dashboard snap={s} focus='transfers' help={false} />)
+  const f = lastFrame() ?? ''
+  assert.match(f, /http GET \/ipfs\/bafybeia6de72amk4mmbgztfivouk… 2\.00 MiB/)
+  assert.doesNotMatch(f, /from …/)
+  unmount()
+})
+
 test('seeded content, DHT and anchor chain panels', () => {
   const s = snap({
     content: [{ cid: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', size: 12 }],
