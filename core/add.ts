@@ -48,8 +48,25 @@ export interface AddResult {
   pinned: boolean
 }
 
-/** What `add` was asked to import: paths on disk, or one stream (stdin). */
-export type AddInput = { kind: 'paths', paths: string[] } | { kind: 'stream', stream: AsyncIterable<Uint8Array>, name?: string }
+/** One entry of a streamed tree (the Kubo RPC's multipart parts): a directory, a file, or a symlink. */
+export interface StreamedEntry {
+  /** relative path, '/'-separated, its first segment a top-level name */
+  path: string
+  /** a file's bytes; absent for a directory */
+  content?: AsyncIterable<Uint8Array>
+  /** a symlink's target */
+  link?: string
+}
+
+/**
+ * What `add` was asked to import: paths on disk, one stream (stdin), or a
+ * tree streamed entry by entry (each file's content read before the next
+ * entry is asked for, as a multipart body arrives).
+ */
+export type AddInput =
+  | { kind: 'paths', paths: string[] }
+  | { kind: 'stream', stream: AsyncIterable<Uint8Array>, name?: string }
+  | { kind: 'entries', entries: AsyncIterable<StreamedEntry> }
 
 type Planned =
   | { type: 'file', src: string, path: string, size: number }
@@ -148,6 +165,36 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
         case 'file': return { path: e.path, content: readFile(e.src, readChunk, onBytes, o.signal) }
       }
     })
+  } else if (input.kind === 'entries') {
+    o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 0 })
+    topLevel = new Set()
+    const counted = async function * (content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const buf of content) {
+        o.signal?.throwIfAborted()
+        total += buf.byteLength
+        onBytes(buf.byteLength)
+        yield buf
+      }
+    }
+    const source = input.entries
+    // directories are noted as they pass, for addEmptyDirectories
+    candidates = (async function * (): AsyncGenerator<ImportCandidate> {
+      for await (const e of source) {
+        const p = e.path.split('/').filter(s => s !== '' && s !== '.').join('/')
+        if (p === '' || p.split('/').includes('..')) throw new InputError(`invalid entry path ${JSON.stringify(e.path)}`)
+        topLevel.add(p.split('/')[0])
+        if (e.link != null) {
+          planned.push({ type: 'symlink', path: p, target: e.link })
+          yield { path: p, link: e.link } as ImportCandidate
+        } else if (e.content == null) {
+          planned.push({ type: 'dir', path: p })
+          yield { path: p }
+        } else {
+          planned.push({ type: 'file', src: '', path: p, size: 0 })
+          yield { path: p, content: counted(e.content) }
+        }
+      }
+    })()
   } else {
     o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 1 })
     const stream = input.stream
@@ -166,7 +213,9 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
   const entries: Added[] = []
   const roots: CID[] = []
   try {
-    for await (const entry of importer(candidates, store, { ...importerOptions(o.profile), wrapWithDirectory: o.wrap ?? false })) {
+    // a streamed tree is read one entry at a time: the importer must not ask for the next before a file's content is read
+    const sequential = input.kind === 'entries' ? { fileImportConcurrency: 1 } : {}
+    for await (const entry of importer(candidates, store, { ...importerOptions(o.profile), ...sequential, wrapWithDirectory: o.wrap ?? false })) {
       const p = entry.path ?? entry.cid.toString()
       entries.push({ cid: entry.cid, path: o.wrap === true && p === entry.cid.toString() ? '' : p, size: Number(entry.size) })
       if (topLevel.has(p) || entry.path == null || entry.path === '') roots.push(entry.cid)
@@ -175,7 +224,8 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
     if (o.signal?.aborted === true) throw new AbortedError('add was interrupted; nothing was pinned')
     throw err
   }
-  if (input.kind === 'paths') addEmptyDirectories(entries, planned, o.profile)
+  if (input.kind !== 'stream') addEmptyDirectories(entries, planned, o.profile)
+  if (entries.length === 0) throw new InputError('nothing to add: the request held no file')
   const root = (o.wrap ?? false) ? entries[entries.length - 1].cid : roots[roots.length - 1] ?? entries[entries.length - 1].cid
   if (pin && repo != null) {
     await repo.pinDurably((o.wrap ?? false) ? [root] : roots)

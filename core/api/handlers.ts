@@ -77,54 +77,63 @@ const absolute = (p: string): string => {
   return p
 }
 
+/** What a read through the network needs of a call: its params (offline, peers, timeoutMs), signal and progress. */
+export type ReadContext = Pick<CallContext, 'params' | 'signal' | 'progress'>
+
+/**
+ * What cat, get, ls and pin read through: the repo, plus the network for
+ * what it lacks unless `offline` is set. The fetch starts a node (without a
+ * seed) only when a block is actually missing. The Kubo RPC reads through it too.
+ */
+export function contentReader (s: Services, c: ReadContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } {
+  const { repo } = s
+  if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
+  let fetcher: Promise<Swarm> | null = null
+  let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
+  s.fetching.add(root)
+  const store = new FetchingStore(repo.blocks, async () => {
+    fetcher ??= (async () => {
+      await s.beforeFetch?.()
+      transfer = s.monitor?.startTransfer(root)
+      return new Swarm(await s.node(), repo.blocks, root, {
+        peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+        idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+        signal: c.signal,
+        onProgress: e => {
+          if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
+          c.progress(e)
+        }
+      })
+    })()
+    return await fetcher
+  })
+  return {
+    store,
+    done: (ok) => {
+      s.fetching.delete(root)
+      transfer?.end(ok)
+      void fetcher?.then(f => { f.close() }, () => {})
+    }
+  }
+}
+
+/** Runs `fn` on a contentReader, closing its fetch afterwards. */
+export async function withContentReader<T> (s: Services, c: ReadContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> {
+  const r = contentReader(s, c, root)
+  let ok = false
+  try {
+    const result = await fn(r.store)
+    ok = true
+    return result
+  } finally {
+    r.done(ok)
+  }
+}
+
 export function makeHandlers (s: Services): Record<string, Handler> {
   const { repo, lock } = s
-  /**
-   * What cat, get, ls and pin read through: the repo, plus the network for
-   * what it lacks unless `offline` is set. The fetch starts a node (without a
-   * seed) only when a block is actually missing.
-   */
-  const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
-    if (c.params.offline === true) return { store: repo.blocks, done: () => {} }
-    let fetcher: Promise<Swarm> | null = null
-    let transfer: ReturnType<SeedMonitor['startTransfer']> | undefined
-    s.fetching.add(root)
-    const store = new FetchingStore(repo.blocks, async () => {
-      fetcher ??= (async () => {
-        await s.beforeFetch?.()
-        transfer = s.monitor?.startTransfer(root)
-        return new Swarm(await s.node(), repo.blocks, root, {
-          peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
-          idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
-          signal: c.signal,
-          onProgress: e => {
-            if (e.type === 'fetch:block') transfer?.block(e.peer, e.bytes)
-            c.progress(e)
-          }
-        })
-      })()
-      return await fetcher
-    })
-    return {
-      store,
-      done: (ok) => {
-        s.fetching.delete(root)
-        transfer?.end(ok)
-        void fetcher?.then(f => { f.close() }, () => {})
-      }
-    }
-  }
-  const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
-    const r = reader(c, root)
-    let ok = false
-    try {
-      const result = await fn(r.store)
-      ok = true
-      return result
-    } finally {
-      r.done(ok)
-    }
-  }
+  const reader = (c: CallContext, root: CID): ReturnType<typeof contentReader> => contentReader(s, c, root)
+  const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => await withContentReader(s, c, root, fn)
   /** content changed: the dashboard's list of seeded roots follows */
   const changed = (line: string): void => {
     s.monitor?.log(line)
