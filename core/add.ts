@@ -181,7 +181,13 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
     candidates = (async function * (): AsyncGenerator<ImportCandidate> {
       for await (const e of source) {
         const p = e.path.split('/').filter(s => s !== '' && s !== '.').join('/')
-        if (p === '' || p.split('/').includes('..')) throw new InputError(`invalid entry path ${JSON.stringify(e.path)}`)
+        if (p.split('/').includes('..')) throw new InputError(`invalid entry path ${JSON.stringify(e.path)}`)
+        if (p === '') {
+          // a file without a name (stdin, a client's bare bytes): named by its CID, as Kubo does
+          if (e.content == null) throw new InputError('a directory entry without a name')
+          yield { content: counted(e.content) }
+          continue
+        }
         topLevel.add(p.split('/')[0])
         if (e.link != null) {
           planned.push({ type: 'symlink', path: p, target: e.link })

@@ -9,7 +9,11 @@ import { Provider } from './net/provider.ts'
 import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
-import { UsageError } from './errors.ts'
+import { CairnError, UsageError } from './errors.ts'
+import type { Services } from './api/handlers.ts'
+import { KuboRpcServer } from './kubo-rpc/server.ts'
+import { parseRpcAddress } from './kubo-rpc/listen.ts'
+import { loadOrCreateToken } from './kubo-rpc/auth.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -30,7 +34,11 @@ export interface SeedOptions extends NodeOptions {
   mine?: boolean
   /** hashing threads (default: config anchor.minerThreads) */
   minerThreads?: number
+  /** serve the Kubo RPC here (default: config rpc.listen when set) */
+  rpc?: { host: string, port: number }
 }
+
+export interface KuboRpc { server: KuboRpcServer, address: string, token: string }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
 const RELAY_WAIT_MS = 15_000
@@ -56,7 +64,9 @@ export class Seed {
     /** headers-first sync of the chain with peers (syncWith: for gossip's orphans) */
     readonly sync: ChainSync,
     /** blocks and manifests to and from peers; set gossip.onOrphan to hear of blocks whose parent we lack */
-    readonly gossip: AnchorGossip
+    readonly gossip: AnchorGossip,
+    /** the Kubo RPC, when served: its HOST:PORT and token */
+    readonly rpc: KuboRpc | null
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -102,7 +112,7 @@ export class Seed {
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
-    const api = new ApiServer(repo.root, makeHandlers({
+    const services: Services = {
       repo,
       lock: new RwLock(),
       node: async () => node,
@@ -115,7 +125,8 @@ export class Seed {
       chain: async () => chain,
       miner: () => miner.stats,
       setMining: async on => { await seed?.setMining(on) }
-    }))
+    }
+    const api = new ApiServer(repo.root, makeHandlers(services))
     let endpoint: ApiEndpoint
     try {
       endpoint = await api.start(repo.config.api.listen)
@@ -139,7 +150,24 @@ export class Seed {
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip)
+    let rpc: KuboRpc | null = null
+    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(repo.config.rpc.listen) : null)
+    if (rpcAt != null) {
+      try {
+        const token = await loadOrCreateToken(repo)
+        const server = new KuboRpcServer(services, token)
+        rpc = { server, address: await server.start(rpcAt.host, rpcAt.port), token }
+      } catch (err) {
+        await metrics?.stop()
+        await api.stop()
+        gossip.stop()
+        chain.close()
+        await node.stop()
+        if (err instanceof CairnError) throw err
+        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${(err as Error).message}`)
+      }
+    }
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, rpc)
     provider.start()
     await sync.start()
     if (o.mine === true) await seed.setMining(true)
@@ -175,6 +203,7 @@ export class Seed {
       this.chain.close()
       this.provider.stop()
       await this.metrics?.stop()
+      await this.rpc?.server.stop()
       await this.api.stop()
       this.gossip.stop()
       await this.node.stop()
