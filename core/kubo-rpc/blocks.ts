@@ -14,7 +14,7 @@ import { withContentReader, contentReader } from '../api/handlers.ts'
 import { boundaryOf, parseMultipart } from './multipart.ts'
 import { RpcParamError, sendBytes, sendJson, sendStream } from './wire.ts'
 import { cidArg } from './args.ts'
-import type { Call, Endpoint, RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
 
 /** Kubo refuses blocks over 1 MiB unless allow-big-block: peers cannot exchange them */
 const MAX_BLOCK = 1024 * 1024
@@ -54,7 +54,6 @@ async function readAll (body: AsyncIterable<Uint8Array>, max: number): Promise<B
 
 export function blockEndpoints (ctx: RpcContext): Record<string, Endpoint> {
   const s = ctx.services
-  const quiet = { progress: () => {} }
   return {
     async 'block/put' (c: Call) {
       const { code, v0 } = codecOf(c.params.str(['format', 'f']), c.params.str(['cid-codec']))
@@ -86,19 +85,19 @@ export function blockEndpoints (ctx: RpcContext): Record<string, Endpoint> {
 
     async 'block/get' (c: Call) {
       const cid = cidArg(c.params)
-      const bytes = await withContentReader(s, { params: {}, signal: c.signal, ...quiet }, cid, async store => await store.getBytes(cid, { signal: c.signal }))
+      const bytes = await withContentReader(s, readContext(c), cid, async store => await store.getBytes(cid, { signal: c.signal }))
       await sendBytes(c.res, (async function * () { yield bytes })(), { length: bytes.byteLength })
     },
 
     async 'block/stat' (c: Call) {
       const cid = cidArg(c.params)
-      const bytes = await withContentReader(s, { params: {}, signal: c.signal, ...quiet }, cid, async store => await store.getBytes(cid, { signal: c.signal }))
+      const bytes = await withContentReader(s, readContext(c), cid, async store => await store.getBytes(cid, { signal: c.signal }))
       sendJson(c.res, { Key: cid.toString(), Size: bytes.byteLength })
     },
 
     async 'dag/export' (c: Call) {
       const cid = cidArg(c.params)
-      const r = contentReader(s, { params: {}, signal: c.signal, ...quiet }, cid)
+      const r = contentReader(s, readContext(c), cid)
       r.store.prefetch?.(cid)
       let ok = false
       try {
@@ -134,7 +133,7 @@ export function blockEndpoints (ctx: RpcContext): Record<string, Endpoint> {
           let pinError = ''
           if (pinRoots) {
             try {
-              await s.lock.shared(async () => await withContentReader(s, { params: { offline: true }, signal: c.signal, ...quiet }, root,
+              await s.lock.shared(async () => await withContentReader(s, { params: { offline: true }, signal: c.signal, progress: () => {} }, root,
                 async store => await pinAdd(s.repo, root, { signal: c.signal, store })))
               if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
             } catch (err) {

@@ -14,7 +14,7 @@ import { RpcParamError, sendBytes, sendStream, whileRunning } from './wire.ts'
 import { addProfile, pathArg } from './args.ts'
 import { tarEntry } from './tar.ts'
 import type { CID } from 'multiformats/cid'
-import type { Call, Endpoint, RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
 
 /** add's progress lines per file, at most this often (Kubo's are per 256 KiB chunk; this keeps a 512 MiB add's stream short) */
 const ADD_PROGRESS_EVERY_MS = 100
@@ -22,7 +22,6 @@ const ADD_PROGRESS_EVERY_MS = 100
 /** unixfs_pb Data.DataType values, which Kubo's ls sends as Type */
 const UNIXFS_TYPE: Record<EntryKind, number> = { raw: 2, file: 2, directory: 1, symlink: 4, object: 2 }
 
-const quiet = { progress: () => {} }
 
 export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
   const s = ctx.services
@@ -74,7 +73,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const targets = args.map(pathArg)
       await sendBytes(c.res, (async function * () {
         for (const target of targets) {
-          const r = contentReader(s, { params: {}, signal: c.signal, ...quiet }, target.cid)
+          const r = contentReader(s, readContext(c), target.cid)
           let ok = false
           try {
             yield * cat(r.store, target, { offset: offset != null && offset > 0 ? offset : undefined, length: length != null && length >= 0 ? length : undefined, signal: c.signal })
@@ -92,7 +91,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const archive = c.params.bool(['archive', 'a'], false)
       const level = c.params.int(['compression-level', 'l']) ?? -1
       if (level < -1 || level > 9) throw new RpcParamError('compression level must be between 1 and 9')
-      const r = contentReader(s, { params: {}, signal: c.signal, ...quiet }, target.cid)
+      const r = contentReader(s, readContext(c), target.cid)
       let ok = false
       try {
         const entry = await resolveEntry(r.store, target, c.signal)
@@ -122,7 +121,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       await sendStream(c.res, (async function * () {
         for (const arg of args) {
           const target = pathArg(arg)
-          const r = contentReader(s, { params: {}, signal: c.signal, ...quiet }, target.cid)
+          const r = contentReader(s, readContext(c), target.cid)
           let ok = false
           try {
             const entry = await resolveEntry(r.store, target, c.signal)
@@ -162,7 +161,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       await sendStream(c.res, (async function * () {
         for (const arg of args) {
           const target = pathArg(arg)
-          const r = contentReader(s, { params: {}, signal: c.signal, ...quiet }, target.cid)
+          const r = contentReader(s, readContext(c), target.cid)
           // as Kubo walks: each link written, then descended into, before the next link
           const walk = async function * (cid: CID, depth: number): AsyncGenerator<unknown> {
             c.signal.throwIfAborted()

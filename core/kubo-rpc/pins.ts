@@ -12,7 +12,7 @@ import { withContentReader, type Services } from '../api/handlers.ts'
 import { RpcParamError, sendJson, sendStream, whileRunning, type Params } from './wire.ts'
 import { pathArg } from './args.ts'
 import type { PinType } from '../../storage/pins.ts'
-import type { Call, Endpoint, RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
 
 /** a pin's progress goes out at most this often (Kubo ticks every 500 ms) */
 const PROGRESS_EVERY_MS = 250
@@ -24,16 +24,17 @@ const PIN_TYPES = ['all', 'direct', 'recursive', 'indirect'] as const
 type ListType = typeof PIN_TYPES[number]
 
 /** Resolves a CID or /ipfs/CID/path argument to its CID, reading (and fetching) through the seed. */
-async function resolveArg (s: Services, text: string, signal: AbortSignal): Promise<CID> {
+async function resolveArg (s: Services, text: string, c: Call): Promise<CID> {
   const target = pathArg(text)
   if (target.segments.length === 0) return target.cid
-  const params = {}
-  return await withContentReader(s, { params, signal, progress: () => {} }, target.cid, async store => (await resolveEntry(store, target, signal)).cid)
+  const signal = c.signal
+  return await withContentReader(s, readContext(c), target.cid, async store => (await resolveEntry(store, target, signal)).cid)
 }
 
 /** Pins `cid` the way `cairn pin add` does: under the shared lock, fetching what is missing, then announced. */
-async function pinOne (s: Services, cid: CID, type: PinType, signal: AbortSignal, onBlock: (n: number) => void): Promise<void> {
-  await s.lock.shared(async () => await withContentReader(s, { params: {}, signal, progress: () => {} }, cid,
+async function pinOne (s: Services, cid: CID, type: PinType, c: Call, onBlock: (n: number) => void): Promise<void> {
+  const signal = c.signal
+  await s.lock.shared(async () => await withContentReader(s, readContext(c), cid,
     async store => await pinAdd(s.repo, cid, { signal, store, type, onBlock })))
   if (s.provider != null) void s.provider.provideDag(cid).catch(() => {})
   s.monitor?.log(`pinned ${cid.toString()} (Kubo RPC)`)
@@ -79,8 +80,8 @@ export function pinEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const cids: CID[] = []
       if (!progress) {
         for (const a of args) {
-          const cid = await resolveArg(s, a, c.signal)
-          await pinOne(s, cid, type, c.signal, () => {})
+          const cid = await resolveArg(s, a, c)
+          await pinOne(s, cid, type, c, () => {})
           cids.push(cid)
         }
         return sendJson(c.res, { Pins: cids.map(x => x.toString()) })
@@ -92,9 +93,9 @@ export function pinEndpoints (ctx: RpcContext): Record<string, Endpoint> {
         let walked = 0
         let last = performance.now()
         for (const a of args) {
-          const cid = await resolveArg(s, a, c.signal)
+          const cid = await resolveArg(s, a, c)
           const before = walked
-          await pinOne(s, cid, type, c.signal, n => {
+          await pinOne(s, cid, type, c, n => {
             walked = before + n
             if (performance.now() - last >= PROGRESS_EVERY_MS) {
               last = performance.now()
@@ -113,7 +114,7 @@ export function pinEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const recursive = c.params.bool(['recursive', 'r'], true)
       const out: string[] = []
       for (const a of args) {
-        const cid = await resolveArg(s, a, c.signal)
+        const cid = await resolveArg(s, a, c)
         const pin = await s.repo.pins.get(cid)
         if (pin == null) throw new NotPinnedError(`${cid.toString()} is not pinned or pinned indirectly`)
         if (pin.type === 'recursive' && !recursive) throw new RpcParamError(`${cid.toString()} is pinned recursively`)
@@ -135,7 +136,7 @@ export function pinEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       if (args.length > 0) {
         let indirect: Map<string, { cid: CID, through: CID }> | null = null
         for (const a of args) {
-          const cid = await resolveArg(s, a, c.signal)
+          const cid = await resolveArg(s, a, c)
           const pin = await s.repo.pins.get(cid)
           if (pin != null && (type === 'all' || type === pin.type)) {
             found.push([cid.toString(), row(cid.toString(), pin.type)])
@@ -167,10 +168,10 @@ export function pinEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const args = c.params.args()
       if (args.length !== 2) throw new RpcParamError('pin/update needs two arguments: from-path and to-path')
       const unpin = c.params.bool(['unpin'], true)
-      const from = await resolveArg(s, args[0], c.signal)
-      const to = await resolveArg(s, args[1], c.signal)
+      const from = await resolveArg(s, args[0], c)
+      const to = await resolveArg(s, args[1], c)
       if ((await s.repo.pins.get(from))?.type !== 'recursive') throw new NotPinnedError(`'from' cid was not recursively pinned already (${from.toString()})`)
-      await pinOne(s, to, 'recursive', c.signal, () => {})
+      await pinOne(s, to, 'recursive', c, () => {})
       if (unpin && blockKey(from) !== blockKey(to)) await s.lock.shared(async () => { await pinRm(s.repo, from) })
       sendJson(c.res, { Pins: [from.toString(), to.toString()] })
     }

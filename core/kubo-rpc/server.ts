@@ -13,7 +13,7 @@ import { contentEndpoints } from './content.ts'
 import { blockEndpoints } from './blocks.ts'
 import { pinEndpoints } from './pins.ts'
 import { repoEndpoints } from './repo.ts'
-import type { Services } from '../api/handlers.ts'
+import type { ReadContext, Services } from '../api/handlers.ts'
 
 export { parseRpcAddress } from './listen.ts'
 
@@ -25,6 +25,11 @@ export interface Call {
   res: http.ServerResponse
   /** aborted when the client goes away or the seed stops */
   signal: AbortSignal
+}
+
+/** How an endpoint reads content: through the seed's fetch path, or the repo alone with Kubo's `offline` option. */
+export function readContext (c: Call): ReadContext {
+  return { params: { offline: c.params.bool(['offline'], false) }, signal: c.signal, progress: () => {} }
 }
 
 /** One endpoint: it answers through the wire helpers (sendJson, sendStream, sendBytes). */
