@@ -168,13 +168,35 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
   } else if (input.kind === 'entries') {
     o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 0 })
     topLevel = new Set()
+    // a streamed file arrives in pieces of any size (64 KiB off a socket): gathered into
+    // reads of readChunk bytes, a whole number of chunks, as files on disk are read
     const counted = async function * (content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      let pending = Buffer.allocUnsafe(readChunk)
+      let filled = 0
       for await (const buf of content) {
         o.signal?.throwIfAborted()
         total += buf.byteLength
         onBytes(buf.byteLength)
-        yield buf
+        let at = 0
+        while (at < buf.byteLength) {
+          // a piece that fills a whole read by itself passes without a copy
+          if (filled === 0 && buf.byteLength - at >= readChunk) {
+            yield buf.subarray(at, at + readChunk)
+            at += readChunk
+            continue
+          }
+          const n = Math.min(readChunk - filled, buf.byteLength - at)
+          pending.set(buf.subarray(at, at + n), filled)
+          filled += n
+          at += n
+          if (filled === readChunk) {
+            yield pending
+            pending = Buffer.allocUnsafe(readChunk)
+            filled = 0
+          }
+        }
       }
+      if (filled > 0) yield pending.subarray(0, filled)
     }
     const source = input.entries
     // directories are noted as they pass, for addEmptyDirectories

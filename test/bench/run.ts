@@ -8,7 +8,7 @@
 // between two seeds (sync.ts: 10,000 blocks from scratch) and the latency of
 // a new head across 10 nodes by gossip (gossip.ts).
 //
-//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip   runs one part
+//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | rpc   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -19,6 +19,7 @@
 //   BENCH_TRANSFER_SMALL_MIB=128, BENCH_HELIA_TIMEOUT_S=120, BENCH_STALL_TIMEOUT_S=60,
 //   BENCH_TTFB_RUNS=5, BENCH_CAPPED_N=1,2,3,4   see transfer.ts
 //   BENCH_GOSSIP_NODES=10, BENCH_GOSSIP_BLOCKS=20   see gossip.ts
+//   BENCH_RPC_MIB=512         the Kubo RPC part's file (kubo-rpc.ts)
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -33,6 +34,7 @@ import { relayFigures } from './relay.ts'
 import { anchorFigures } from './anchor.ts'
 import { syncFigures } from './sync.ts'
 import { gossipFigures } from './gossip.ts'
+import { rpcFigures } from './kubo-rpc.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -42,7 +44,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'relay']
+const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'rpc', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -144,6 +146,7 @@ try {
   if (want('anchor')) rows.push(...await anchorFigures())
   if (want('sync')) rows.push(...await syncFigures())
   if (want('gossip')) rows.push(...await gossipFigures(tmp))
+  if (want('rpc')) rows.push(...await rpcFigures(tmp))
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })
