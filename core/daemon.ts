@@ -151,7 +151,7 @@ export class Seed {
       }
     }
     let rpc: KuboRpc | null = null
-    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(repo.config.rpc.listen) : null)
+    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
     if (rpcAt != null) {
       try {
         const token = await loadOrCreateToken(repo)

@@ -70,8 +70,8 @@ export interface Config {
     listen: string
   }
   rpc: {
-    /** '' (off) or [HOST:]PORT: serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
-    listen: string
+    /** '' (off), PORT or "[HOST:]PORT": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
+    listen: string | number
   }
   transfer: {
     /** RATE: upload cap for everything a seed serves; 0 = none */
@@ -160,7 +160,7 @@ const FIELDS: Record<string, Field> = {
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
-  'rpc.listen': { expect: '"" (off), PORT or HOST:PORT', check: v => v === '' || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
+  'rpc.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },

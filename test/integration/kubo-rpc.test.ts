@@ -251,6 +251,26 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
   })
 })
 
+describe('Kubo RPC from config', () => {
+  const res = new Resources()
+  after(async () => { await res.close() })
+
+  test('rpc.listen starts it (a port alone binds 127.0.0.1); a bad value is refused naming the key; the token survives a restart', async () => {
+    const repo = path.join(await res.dir('cairn-rpc3-'), 'r')
+    const bad = await cairn(['--repo', repo, 'config', 'set', 'rpc.listen', 'not a port'])
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /rpc\.listen/)
+    ok(await cairn(['--repo', repo, 'config', 'set', 'rpc.listen', '0']), 'config set')
+    let seed = await res.seed(repo, { args: ['--no-tui'] })
+    const first = await rpcOf(seed)
+    assert.equal(first.host, '127.0.0.1')
+    assert.equal((await first.client.id()).id.toString(), seed.id)
+    await seed.stop()
+    seed = await res.seed(repo, { args: ['--no-tui'] })
+    assert.equal((await rpcOf(seed)).token, first.token)
+  })
+})
+
 describe('Kubo RPC on two seeds, as IPFS Cluster drives them', () => {
   const res = new Resources()
   after(async () => { await res.close() })
