@@ -26,6 +26,8 @@ export interface AddOptions {
   hidden?: boolean
   pin?: boolean
   profile: ImportProfile
+  /** where the blocks go (default: the repo's store; ignored without a repo) */
+  store?: Pick<BlockStore, 'put'>
   signal?: AbortSignal
   onProgress?: (e: AddProgress) => void
 }
@@ -135,7 +137,7 @@ async function * readFile (src: string, chunk: number, onBytes: (n: number) => v
 }
 
 export async function add (repo: Repo | null, input: AddInput, o: AddOptions): Promise<AddResult> {
-  const store = repo?.blocks ?? DISCARD
+  const store = repo == null ? DISCARD : (o.store ?? repo.blocks)
   const pin = repo != null && (o.pin ?? true)
   const readChunk = readSize(o.profile)
   let done = 0

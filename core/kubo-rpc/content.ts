@@ -14,6 +14,8 @@ import { RpcParamError, sendBytes, sendStream, whileRunning } from './wire.ts'
 import { addProfile, pathArg } from './args.ts'
 import { tarEntry } from './tar.ts'
 import type { CID } from 'multiformats/cid'
+import type { Repo } from '../../storage/repo.ts'
+import type { BlockStore } from '../../storage/blocks.ts'
 import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
 
 /** add's progress lines per file, at most this often (Kubo's are per 256 KiB chunk; this keeps a 512 MiB add's stream short) */
@@ -51,7 +53,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
             }
           }
         })()
-        const r = await s.lock.shared(async () => await add(onlyHash ? null : s.repo, { kind: 'entries', entries }, { profile, pin, wrap, signal: c.signal }))
+        const r = await s.lock.shared(async () => await add(onlyHash ? null : s.repo, { kind: 'entries', entries }, { profile, pin, wrap, store: offThread(s.repo), signal: c.signal }))
         if (!onlyHash) {
           if (s.provider != null) void s.provider.provideDag(r.root).catch(() => {})
           s.monitor?.log(`added ${r.root.toString()} (Kubo RPC)`)
@@ -187,6 +189,22 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
           }
         }
       })())
+    }
+  }
+}
+
+/**
+ * The repo's blocks, written on the block writer's thread (the importer
+ * hashed them: the thread only writes): the request's socket is read while
+ * blocks are written, instead of the client waiting on a full socket behind
+ * each synchronous write.
+ */
+function offThread (repo: Repo): Pick<BlockStore, 'put'> {
+  return {
+    put: async (cid, bytes) => {
+      // the importer may still refer to the bytes (a single-leaf file): copied, not moved
+      await repo.blocks.putChecked(cid, bytes, false, true)
+      return cid
     }
   }
 }
