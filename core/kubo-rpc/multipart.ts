@@ -33,7 +33,7 @@ function headerParam (header: string, name: string): string | null {
  * bytes of the request read ahead of the parser: while the importer hashes
  * and writes, the client keeps sending instead of waiting on a full socket
  */
-const READ_AHEAD_BYTES = Number(process.env.CAIRN_RA_MIB ?? 8) * 1024 * 1024
+const READ_AHEAD_BYTES = 8 * 1024 * 1024
 
 /** `source`, pulled ahead of its consumer by up to `max` bytes (its errors passed on in order). */
 export async function * readAhead (source: AsyncIterable<Uint8Array>, max = READ_AHEAD_BYTES): AsyncGenerator<Uint8Array> {
