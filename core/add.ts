@@ -172,7 +172,7 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
     topLevel = new Set()
     // a streamed file arrives in pieces of any size (64 KiB off a socket): gathered into
     // reads of readChunk bytes, a whole number of chunks, as files on disk are read
-    const counted = async function * (content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const gathered = async function * (content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
       let pending = Buffer.allocUnsafe(readChunk)
       let filled = 0
       for await (const buf of content) {
@@ -209,7 +209,7 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
         if (p === '') {
           // a file without a name (stdin, a client's bare bytes): named by its CID, as Kubo does
           if (e.content == null) throw new InputError('a directory entry without a name')
-          yield { content: counted(e.content) }
+          yield { content: gathered(e.content) }
           continue
         }
         topLevel.add(p.split('/')[0])
@@ -221,7 +221,7 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
           yield { path: p }
         } else {
           planned.push({ type: 'file', src: '', path: p, size: 0 })
-          yield { path: p, content: counted(e.content) }
+          yield { path: p, content: gathered(e.content) }
         }
       }
     })()
