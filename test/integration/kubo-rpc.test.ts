@@ -89,6 +89,12 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
 
   test('binds 127.0.0.1 by default; the token is kept in the repo, mode 0600', async () => {
     assert.equal(rpc.host, '127.0.0.1')
+    // the listening socket itself, from the kernel: 0100007F is 127.0.0.1, state 0A is LISTEN
+    const port = rpc.port.toString(16).toUpperCase().padStart(4, '0')
+    const listening = (await fs.readFile('/proc/net/tcp', 'utf8')).split('\n').filter(l => / 0A /.test(l) && l.includes(`:${port} `))
+    assert.ok(listening.length > 0, `no listener on port ${rpc.port}`)
+    for (const l of listening) assert.match(l.trim().split(/\s+/)[1], /^0100007F:/)
+    assert.ok(!(await fs.readFile('/proc/net/tcp6', 'utf8').catch(() => '')).split('\n').some(l => / 0A /.test(l) && l.includes(`:${port} `)))
     const st = await fs.stat(path.join(seed.repo, 'rpc-token'))
     assert.equal(st.mode & 0o777, 0o600)
     assert.equal((await fs.readFile(path.join(seed.repo, 'rpc-token'), 'utf8')).trim(), rpc.token)
