@@ -29,66 +29,9 @@ function headerParam (header: string, name: string): string | null {
   return m == null ? null : m[1].replace(/\\(.)/g, '$1')
 }
 
-/**
- * bytes of the request read ahead of the parser: while the importer hashes
- * and writes, the client keeps sending instead of waiting on a full socket
- */
-const READ_AHEAD_BYTES = 8 * 1024 * 1024
-
-/** `source`, pulled ahead of its consumer by up to `max` bytes (its errors passed on in order). */
-export async function * readAhead (source: AsyncIterable<Uint8Array>, max = READ_AHEAD_BYTES): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]()
-  const queue: Uint8Array[] = []
-  let queued = 0
-  let done = false
-  let failure: { err: unknown } | null = null
-  const wake: { consumer: (() => void) | null, pump: (() => void) | null } = { consumer: null, pump: null }
-  let stopped = false
-  const pump = async (): Promise<void> => {
-    try {
-      while (!stopped) {
-        if (queued >= max) {
-          await new Promise<void>(resolve => { wake.pump = resolve })
-          wake.pump = null
-          continue
-        }
-        const next = await it.next()
-        if (next.done === true) break
-        queue.push(next.value)
-        queued += next.value.byteLength
-        wake.consumer?.()
-      }
-    } catch (err) {
-      failure = { err }
-    } finally {
-      done = true
-      wake.consumer?.()
-    }
-  }
-  void pump()
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const chunk = queue.shift() as Uint8Array
-        queued -= chunk.byteLength
-        wake.pump?.()
-        yield chunk
-        continue
-      }
-      if (done) break
-      await new Promise<void>(resolve => { wake.consumer = resolve })
-      wake.consumer = null
-    }
-    if (failure != null) throw (failure as { err: unknown }).err
-  } finally {
-    stopped = true
-    wake.pump?.()
-  }
-}
-
 /** The parts of a multipart body, in order. */
 export async function * parseMultipart (source: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<Part> {
-  const it = readAhead(source)
+  const it = source[Symbol.asyncIterator]()
   // the first delimiter has no CRLF before it: pretend it had
   let buf: Buffer = Buffer.from('\r\n')
   let ended = false
