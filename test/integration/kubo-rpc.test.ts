@@ -11,6 +11,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { create, type KuboRPCClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
+import { multiaddr } from '@multiformats/multiaddr'
 import { cairn, pseudoRandom, type RunResult } from '../helpers.ts'
 import { Blocks } from '../../storage/blocks.ts'
 import { Resources, waitFor, type SeedProcess } from './seeds.ts'
@@ -290,6 +291,9 @@ describe('Kubo RPC on two seeds, as IPFS Cluster drives them', () => {
     const { cid } = await ra.client.add(content, { cidVersion: 1, chunker: 'size-262144' })
     assert.ok(!(await post(rb, `block/stat?arg=${cid.toString()}&offline=true`)).status.toString().startsWith('2'), 'B must not hold it yet')
     await waitFor('B connected to A', async () => (await rb.client.swarm.peers()).some(p => p.peer.toString() === a.id), CONNECT_WAIT_MS, 500)
+    // A dials B through the RPC (already connected by B's bootstrap: the dial reuses it)
+    assert.deepEqual(await ra.client.swarm.connect(multiaddr(b.addrs[0])), [`connect ${b.id} success`])
+    assert.ok((await ra.client.swarm.peers()).some(p => p.peer.toString() === b.id))
     const provs = await all(rb.client.routing.findProvs(cid))
     assert.ok(provs.some(e => e.name === 'PROVIDER' && e.providers.some(p => p.id.toString() === a.id)), JSON.stringify(provs.map(e => e.name)))
     // Cluster's call: pin/add?arg=…&recursive=true&progress=true, read line by line
