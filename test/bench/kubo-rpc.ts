@@ -97,10 +97,13 @@ export async function rpcFigures (tmp: string): Promise<Row[]> {
       if (cids.size !== 1) throw new Error(`the RPC and cairn add gave different CIDs: ${[...cids].join(' ')}`)
       console.error(`rpc bench run ${i + 1}/${RUNS}: ${sides.map(([name]) => { const r = runs.get(name)?.at(-1) as Run; return `${name} ${r.s.toFixed(2)} s (cpu seed ${r.seedCpu.toFixed(2)} + client ${r.clientCpu.toFixed(2)} s)` }).join(', ')}; ${os.loadavg()[0].toFixed(0)} load`)
     }
+    // the client's own ceiling: kubo-rpc-client's add into a server in this process that discards the body
+    const ceiling: number[] = []
+    for (let i = 0; i < RUNS; i++) ceiling.push(await discardingAdd(file))
     const med = (name: string, k: keyof Omit<Run, 'cid'>): number => median((runs.get(name) as Run[]).map(r => r[k]))
     const cliRate = FILE_MIB / med('cairn add', 's')
     const cliCpu = med('cairn add', 'seedCpu') + med('cairn add', 'clientCpu')
-    return sides.filter(([name]) => name !== 'cairn add').map(([name]) => {
+    const rows: Row[] = sides.filter(([name]) => name !== 'cairn add').map(([name]) => {
       const rate = FILE_MIB / med(name, 's')
       const ratio = rate / cliRate
       const cpu = med(name, 'seedCpu') + med(name, 'clientCpu')
@@ -112,12 +115,41 @@ export async function rpcFigures (tmp: string): Promise<Row[]> {
         note: `goal >= ${GOAL}x: ${ratio >= GOAL ? 'met' : 'NOT met'}; cpu ratio ${(cliCpu / cpu).toFixed(2)}x; median of ${RUNS}, load ${os.loadavg()[0].toFixed(0)}`
       }
     })
+    rows.push({
+      what: `kubo-rpc-client upload of ${FILE_MIB} MiB to a server that discards it`,
+      figure: `${(FILE_MIB / median(ceiling)).toFixed(0)} MiB/s (${median(ceiling).toFixed(2)} s)`,
+      baseline: `cairn add ${cliRate.toFixed(0)} MiB/s`,
+      ratio: `${(FILE_MIB / median(ceiling) / cliRate).toFixed(2)}x`,
+      note: 'the client\'s own ceiling, no cairn involved'
+    })
+    return rows
   } finally {
     await res.close()
   }
 }
 
 interface Run { s: number, cid: string, seedCpu: number, clientCpu: number }
+
+/** Seconds kubo-rpc-client takes to add `file` to an HTTP server in this process that reads and drops the body. */
+async function discardingAdd (file: string): Promise<number> {
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ Name: 'x', Hash: 'bafkqaaa', Size: '0' }) + '\n')
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const client = create({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api/v0`, timeout: ADD_TIMEOUT_MS })
+    const t0 = performance.now()
+    await client.add(fs.createReadStream(file, { highWaterMark: MIB }))
+    return (performance.now() - t0) / 1000
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+}
 
 /** POSTs `file` as one multipart part with node:http, the file piped into the request; the root CID. */
 async function plainAdd (url: URL, token: string, file: string): Promise<string> {
