@@ -26,6 +26,8 @@ export interface AddOptions {
   hidden?: boolean
   pin?: boolean
   profile: ImportProfile
+  /** where the blocks go (default: the repo's store; ignored without a repo) */
+  store?: Pick<BlockStore, 'put'>
   signal?: AbortSignal
   onProgress?: (e: AddProgress) => void
 }
@@ -48,8 +50,25 @@ export interface AddResult {
   pinned: boolean
 }
 
-/** What `add` was asked to import: paths on disk, or one stream (stdin). */
-export type AddInput = { kind: 'paths', paths: string[] } | { kind: 'stream', stream: AsyncIterable<Uint8Array>, name?: string }
+/** One entry of a streamed tree (the Kubo RPC's multipart parts): a directory, a file, or a symlink. */
+export interface StreamedEntry {
+  /** relative path, '/'-separated, its first segment a top-level name */
+  path: string
+  /** a file's bytes; absent for a directory */
+  content?: AsyncIterable<Uint8Array>
+  /** a symlink's target */
+  link?: string
+}
+
+/**
+ * What `add` was asked to import: paths on disk, one stream (stdin), or a
+ * tree streamed entry by entry (each file's content read before the next
+ * entry is asked for, as a multipart body arrives).
+ */
+export type AddInput =
+  | { kind: 'paths', paths: string[] }
+  | { kind: 'stream', stream: AsyncIterable<Uint8Array>, name?: string }
+  | { kind: 'entries', entries: AsyncIterable<StreamedEntry> }
 
 type Planned =
   | { type: 'file', src: string, path: string, size: number }
@@ -118,7 +137,7 @@ async function * readFile (src: string, chunk: number, onBytes: (n: number) => v
 }
 
 export async function add (repo: Repo | null, input: AddInput, o: AddOptions): Promise<AddResult> {
-  const store = repo?.blocks ?? DISCARD
+  const store = repo == null ? DISCARD : (o.store ?? repo.blocks)
   const pin = repo != null && (o.pin ?? true)
   const readChunk = readSize(o.profile)
   let done = 0
@@ -148,6 +167,64 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
         case 'file': return { path: e.path, content: readFile(e.src, readChunk, onBytes, o.signal) }
       }
     })
+  } else if (input.kind === 'entries') {
+    o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 0 })
+    topLevel = new Set()
+    // a streamed file arrives in pieces of any size (64 KiB off a socket): gathered into
+    // reads of readChunk bytes, a whole number of chunks, as files on disk are read
+    const gathered = async function * (content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      let pending = Buffer.allocUnsafe(readChunk)
+      let filled = 0
+      for await (const buf of content) {
+        o.signal?.throwIfAborted()
+        total += buf.byteLength
+        onBytes(buf.byteLength)
+        let at = 0
+        while (at < buf.byteLength) {
+          // a piece that fills a whole read by itself passes without a copy
+          if (filled === 0 && buf.byteLength - at >= readChunk) {
+            yield buf.subarray(at, at + readChunk)
+            at += readChunk
+            continue
+          }
+          const n = Math.min(readChunk - filled, buf.byteLength - at)
+          pending.set(buf.subarray(at, at + n), filled)
+          filled += n
+          at += n
+          if (filled === readChunk) {
+            yield pending
+            pending = Buffer.allocUnsafe(readChunk)
+            filled = 0
+          }
+        }
+      }
+      if (filled > 0) yield pending.subarray(0, filled)
+    }
+    const source = input.entries
+    // directories are noted as they pass, for addEmptyDirectories
+    candidates = (async function * (): AsyncGenerator<ImportCandidate> {
+      for await (const e of source) {
+        const p = e.path.split('/').filter(s => s !== '' && s !== '.').join('/')
+        if (p.split('/').includes('..')) throw new InputError(`invalid entry path ${JSON.stringify(e.path)}`)
+        if (p === '') {
+          // a file without a name (stdin, a client's bare bytes): named by its CID, as Kubo does
+          if (e.content == null) throw new InputError('a directory entry without a name')
+          yield { content: gathered(e.content) }
+          continue
+        }
+        topLevel.add(p.split('/')[0])
+        if (e.link != null) {
+          planned.push({ type: 'symlink', path: p, target: e.link })
+          yield { path: p, link: e.link } as ImportCandidate
+        } else if (e.content == null) {
+          planned.push({ type: 'dir', path: p })
+          yield { path: p }
+        } else {
+          planned.push({ type: 'file', src: '', path: p, size: 0 })
+          yield { path: p, content: gathered(e.content) }
+        }
+      }
+    })()
   } else {
     o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 1 })
     const stream = input.stream
@@ -166,7 +243,9 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
   const entries: Added[] = []
   const roots: CID[] = []
   try {
-    for await (const entry of importer(candidates, store, { ...importerOptions(o.profile), wrapWithDirectory: o.wrap ?? false })) {
+    // a streamed tree is read one entry at a time: the importer must not ask for the next before a file's content is read
+    const sequential = input.kind === 'entries' ? { fileImportConcurrency: 1 } : {}
+    for await (const entry of importer(candidates, store, { ...importerOptions(o.profile), ...sequential, wrapWithDirectory: o.wrap ?? false })) {
       const p = entry.path ?? entry.cid.toString()
       entries.push({ cid: entry.cid, path: o.wrap === true && p === entry.cid.toString() ? '' : p, size: Number(entry.size) })
       if (topLevel.has(p) || entry.path == null || entry.path === '') roots.push(entry.cid)
@@ -175,7 +254,8 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
     if (o.signal?.aborted === true) throw new AbortedError('add was interrupted; nothing was pinned')
     throw err
   }
-  if (input.kind === 'paths') addEmptyDirectories(entries, planned, o.profile)
+  if (input.kind !== 'stream') addEmptyDirectories(entries, planned, o.profile)
+  if (entries.length === 0) throw new InputError('nothing to add: the request held no file')
   const root = (o.wrap ?? false) ? entries[entries.length - 1].cid : roots[roots.length - 1] ?? entries[entries.length - 1].cid
   if (pin && repo != null) {
     await repo.pinDurably((o.wrap ?? false) ? [root] : roots)

@@ -8,7 +8,7 @@ import { digestMatches } from '../storage/blocks.ts'
 import { walkDag } from './dag.ts'
 import { AbortedError, CairnError, CorruptBlockError, InputError, UnsupportedError, describeFsError } from './errors.ts'
 import type { CID } from 'multiformats/cid'
-import type { Blocks } from '../storage/blocks.ts'
+import type { BlockReader, Blocks } from '../storage/blocks.ts'
 import type { Repo } from '../storage/repo.ts'
 
 export class InvalidCarError extends CairnError {}
@@ -23,7 +23,7 @@ export interface CarExportResult { root: CID, blocks: number, bytes: number }
  * The CAR of the DAG under `root`, as bytes: the walk feeds @ipld/car's
  * writer, which waits for the reader, so memory stays flat.
  */
-export async function * carExportStream (blocks: Blocks, root: CID, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void } = {}): AsyncGenerator<Uint8Array> {
+export async function * carExportStream (blocks: BlockReader, root: CID, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void } = {}): AsyncGenerator<Uint8Array> {
   const { writer, out } = CarWriter.create([root])
   let count = 0
   let written = 0
@@ -59,6 +59,8 @@ export interface CarImportResult {
   file: string
   roots: CID[]
   blocks: number
+  /** bytes of the blocks stored (not of the CAR) */
+  blockBytes: number
   /** roots whose DAG is not complete in the repo after the import */
   incomplete: Array<{ root: CID, missing: number }>
 }
@@ -82,6 +84,7 @@ export async function carImport (repo: Repo, file: string, o: { signal?: AbortSi
 export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Array>, file: string, total: number | null, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void, pin?: boolean } = {}): Promise<CarImportResult> {
   let read = 0
   let count = 0
+  let blockBytes = 0
   const counted = (async function * () {
     for await (const chunk of source) {
       read += chunk.byteLength
@@ -105,6 +108,7 @@ export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Arra
       if (!ok) throw new CorruptBlockError(cid.toString(), `block ${count + 1} of ${file}; nothing from it was pinned`)
       await repo.blocks.put(cid, bytes, { signal: o.signal })
       count++
+      blockBytes += bytes.byteLength
       o.onProgress?.({ type: 'car:bytes', bytes: read, totalBytes: total, blocks: count })
     }
   } catch (err) {
@@ -122,5 +126,5 @@ export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Arra
   if (o.pin ?? true) {
     await repo.pinDurably(roots)
   }
-  return { file, roots, blocks: count, incomplete }
+  return { file, roots, blocks: count, blockBytes, incomplete }
 }

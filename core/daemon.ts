@@ -9,10 +9,14 @@ import { Provider } from './net/provider.ts'
 import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
-import { UsageError } from './errors.ts'
+import { CairnError, UsageError } from './errors.ts'
 import { formatHashRate, minedLine } from './format.ts'
 import { Gateway, parseGatewayAddress } from './gateway/server.ts'
 import type { CID } from 'multiformats/cid'
+import type { Services } from './api/handlers.ts'
+import { KuboRpcServer } from './kubo-rpc/server.ts'
+import { parseRpcAddress } from './kubo-rpc/listen.ts'
+import { loadOrCreateToken } from './kubo-rpc/auth.ts'
 import type { ApiEndpoint } from './api/protocol.ts'
 import { Miner } from './anchor/miner.ts'
 import { openRepoChain } from './anchor/service.ts'
@@ -42,7 +46,11 @@ export interface SeedOptions extends NodeOptions {
   signal?: AbortSignal
   /** serve the HTTP gateway here (default: config gateway.listen, '' = none) */
   gateway?: { host: string, port: number }
+  /** serve the Kubo RPC here (default: config rpc.listen when set) */
+  rpc?: { host: string, port: number }
 }
+
+export interface KuboRpc { server: KuboRpcServer, address: string, token: string }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
 const RELAY_WAIT_MS = 15_000
@@ -74,7 +82,9 @@ export class Seed {
     readonly republisher: Republisher,
     readonly gateway: Gateway | null,
     /** where the gateway listens, HOST:PORT */
-    readonly gatewayAddress: string | null
+    readonly gatewayAddress: string | null,
+    /** the Kubo RPC, when served: its HOST:PORT and token */
+    readonly rpc: KuboRpc | null
   ) {
     this.stopped = new Promise(resolve => { this.resolveStopped = resolve })
   }
@@ -135,9 +145,9 @@ export class Seed {
     monitor.publishedNames = () => republisher.status
     provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
     let seed: Seed | null = null
-    /** roots of fetches in progress (API calls and gateway requests): gc keeps what they have so far */
+    /** roots of fetches in progress (API calls, gateway and RPC requests): gc keeps what they have so far */
     const fetching = new Set<CID>()
-    const api = new ApiServer(repo.root, makeHandlers({
+    const services: Services = {
       repo,
       lock: new RwLock(),
       node: async () => node,
@@ -152,7 +162,8 @@ export class Seed {
       setMining: async on => { await seed?.setMining(on) },
       names,
       republisher
-    }))
+    }
+    const api = new ApiServer(repo.root, makeHandlers(services))
     let endpoint: ApiEndpoint
     try {
       endpoint = await api.start(repo.config.api.listen)
@@ -162,22 +173,31 @@ export class Seed {
       await node.stop()
       throw err
     }
+    /** what a failed listener after the API undoes, in reverse */
+    const undo = async (): Promise<void> => {
+      await rpc?.server.stop()
+      await gateway?.stop()
+      await metrics?.stop()
+      await api.stop()
+      gossip.stop()
+      chain.close()
+      await node.stop()
+    }
     let metrics: MetricsServer | null = null
     let metricsAddress: string | null = null
+    let gateway: Gateway | null = null
+    let gatewayAddress: string | null = null
+    let rpc: KuboRpc | null = null
     if (o.metrics != null) {
       metrics = new MetricsServer(monitor)
       try {
         metricsAddress = await metrics.start(o.metrics.host, o.metrics.port)
       } catch (err) {
-        await api.stop()
-        gossip.stop()
-        chain.close()
-        await node.stop()
+        metrics = null
+        await undo()
         throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
       }
     }
-    let gateway: Gateway | null = null
-    let gatewayAddress: string | null = null
     const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(String(repo.config.gateway.listen)) : null)
     if (gw != null) {
       const c = repo.config.gateway
@@ -185,15 +205,24 @@ export class Seed {
       try {
         gatewayAddress = await gateway.start(gw.host, gw.port)
       } catch (err) {
-        await metrics?.stop()
-        await api.stop()
-        gossip.stop()
-        chain.close()
-        await node.stop()
+        gateway = null
+        await undo()
         throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${(err as Error).message}`)
       }
     }
-    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress)
+    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
+    if (rpcAt != null) {
+      try {
+        const token = await loadOrCreateToken(repo)
+        const server = new KuboRpcServer(services, token)
+        rpc = { server, address: await server.start(rpcAt.host, rpcAt.port), token }
+      } catch (err) {
+        await undo()
+        if (err instanceof CairnError) throw err
+        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${(err as Error).message}`)
+      }
+    }
+    seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress, rpc)
     provider.start()
     republisher.start()
     await sync.start()
@@ -233,6 +262,7 @@ export class Seed {
       this.namePubSub.stop()
       await this.gateway?.stop()
       await this.metrics?.stop()
+      await this.rpc?.server.stop()
       await this.api.stop()
       this.gossip.stop()
       this.monitor.stop()

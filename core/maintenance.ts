@@ -44,6 +44,11 @@ export async function repoGc (repo: Repo, o: { signal?: AbortSignal, onRemoved?:
   // fetches in progress hold temporary pins on their roots
   for (const root of o.alsoKeep ?? []) await walkDag(repo.blocks, root, { signal: o.signal, allowMissing: true }, keep)
   for await (const pin of repo.pins.ls()) {
+    // a direct pin keeps its one block
+    if (pin.type === 'direct') {
+      keep.add(blockKey(pin.cid))
+      continue
+    }
     // a corrupt block in a pinned DAG throws: its links are unknown, so deleting anything would be a guess
     const stats = await walkDag(repo.blocks, pin.cid, { signal: o.signal, allowMissing: true }, keep)
     missing += stats.missing

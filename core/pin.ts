@@ -5,17 +5,39 @@
 import { BlockNotFoundError, CairnError } from './errors.ts'
 import { walkDag } from './dag.ts'
 import type { CID } from 'multiformats/cid'
-import type { Pin } from '../storage/pins.ts'
+import type { Pin, PinType } from '../storage/pins.ts'
 import type { Repo } from '../storage/repo.ts'
 import type { BlockReader } from '../storage/blocks.ts'
 
 export class IncompleteDagError extends CairnError {}
 
-/** Pins a DAG; `store` may fetch what the repo lacks (then every block ends up in the repo). */
-export async function pinAdd (repo: Repo, cid: CID, o: { signal?: AbortSignal, store?: BlockReader } = {}): Promise<{ blocks: number, bytes: number }> {
+/** A direct pin asked for what is already pinned recursively (Kubo refuses it too). */
+export class AlreadyPinnedError extends CairnError {}
+
+export interface PinAddOptions {
+  signal?: AbortSignal
+  /** reads through this (it may fetch what the repo lacks: then every block ends up in the repo) */
+  store?: BlockReader
+  /** 'direct' keeps the root block only (default 'recursive': the whole DAG) */
+  type?: PinType
+  /** after each block of the DAG is read (the Kubo RPC's progress counts them) */
+  onBlock?: (blocks: number) => void
+}
+
+/** Pins a DAG, or with type 'direct' one block. */
+export async function pinAdd (repo: Repo, cid: CID, o: PinAddOptions = {}): Promise<{ blocks: number, bytes: number }> {
+  const store = o.store ?? repo.blocks
+  if (o.type === 'direct') {
+    if ((await repo.pins.get(cid))?.type === 'recursive') throw new AlreadyPinnedError(`${cid.toString()} is already pinned recursively`)
+    const bytes = await store.getBytes(cid, { signal: o.signal })
+    o.onBlock?.(1)
+    await repo.pinDurably([cid], 'direct')
+    return { blocks: 1, bytes: bytes.byteLength }
+  }
   let firstMissing: CID | null = null
   o.store?.prefetch?.(cid)
-  const stats = await walkDag(o.store ?? repo.blocks, cid, { signal: o.signal, allowMissing: true, onMissing: c => { firstMissing ??= c } })
+  let blocks = 0
+  const stats = await walkDag(store, cid, { signal: o.signal, allowMissing: true, onMissing: c => { firstMissing ??= c }, onBlock: () => { o.onBlock?.(++blocks) } })
   if (stats.missing > 0) {
     throw new IncompleteDagError(`cannot pin ${cid.toString()}: ${stats.missing} block(s) of it are not in the repo (first: ${(firstMissing as CID | null)?.toString()})`)
   }

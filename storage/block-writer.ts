@@ -34,14 +34,14 @@ export class BlockWriter {
    * nothing else refers to `bytes` or shares its buffer, so it may move to
    * the thread (it comes back in the result); otherwise it is copied.
    */
-  async write (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
+  async write (cid: CID, bytes: Uint8Array, owned: boolean, hashed = false): Promise<Checked> {
     const hash = hashName(cid)
     if (this.failed != null) throw this.failed
     const worker = this.start()
     const id = this.next++
     const file = this.pathOf(cid)
     // the digest copied out: a CID decoded from its parent is a view into the parent's whole block, which would be cloned with it
-    const job: WriteJob = { id, hash, digest: new Uint8Array(cid.multihash.digest), bytes, file, tmp: `${file}.${process.pid}-w${id}.tmp` }
+    const job: WriteJob = { id, hash, digest: new Uint8Array(cid.multihash.digest), bytes, file, tmp: `${file}.${process.pid}-w${id}.tmp`, hashed }
     const movable = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
     const result = new Promise<Checked>((resolve, reject) => { this.pending.set(id, { resolve, reject, cid }) })
     worker.postMessage(job, movable ? [bytes.buffer as ArrayBuffer] : [])

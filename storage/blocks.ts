@@ -92,11 +92,12 @@ export class Blocks implements BlockStore {
    * A fetched block: hashed against its CID and, if it matches, stored, on
    * the block writer's thread (block-writer.ts). `owned`: nothing else refers
    * to `bytes`, which then move to the thread and back instead of being
-   * copied; use the returned bytes afterwards.
+   * copied; use the returned bytes afterwards. `hashed`: the caller made
+   * the CID from these very bytes (an import), so the thread only writes.
    */
-  async putChecked (cid: CID, bytes: Uint8Array, owned: boolean): Promise<Checked> {
+  async putChecked (cid: CID, bytes: Uint8Array, owned: boolean, hashed = false): Promise<Checked> {
     if (cid.multihash.code === IDENTITY) return { match: digestMatches(cid, bytes), bytes }
-    return await this.blockWriter().write(cid, bytes, owned)
+    return await this.blockWriter().write(cid, bytes, owned, hashed)
   }
 
   /**

@@ -75,6 +75,10 @@ export interface Config {
     /** 'unix' (a socket in the repo, mode 0600) or a loopback multiaddr /ip4/127.0.0.1/tcp/N */
     listen: string
   }
+  rpc: {
+    /** '' (off), PORT or "[HOST:]PORT": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
+    listen: string | number
+  }
   transfer: {
     /** RATE: upload cap for everything a seed serves; 0 = none */
     maxUpload: string | number
@@ -116,6 +120,7 @@ export const DEFAULT_CONFIG: Config = {
   // tool first run on a laptop should not do unasked (docs/network.md)
   nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
+  rpc: { listen: '' },
   transfer: { maxUpload: 0, maxDownload: 0 },
   anchor: { network: 'local', minerThreads: 1 },
   // off until asked for; read-only, loopback unless a host is named (core/gateway/)
@@ -191,6 +196,7 @@ const FIELDS: Record<string, Field> = {
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
   'api.listen': { expect: `"unix" or "/ip4/127.0.0.1/tcp/PORT" (PORT 0-${MAX_PORT})`, check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/')[4]) <= MAX_PORT) },
+  'rpc.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'anchor.network': { expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`, check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v) },

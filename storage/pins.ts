@@ -36,6 +36,17 @@ export class Pins {
     return true
   }
 
+  /** the pin on `cid` (under any CID version), or null */
+  async get (cid: CID): Promise<Pin | null> {
+    try {
+      const raw = JSON.parse(new TextDecoder().decode(await this.ds.get(this.key(cid)))) as { cid: string, type: PinType, time: number }
+      return { cid: CID.parse(raw.cid), type: raw.type, time: raw.time }
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return null
+      throw err
+    }
+  }
+
   async has (cid: CID): Promise<boolean> {
     return await this.ds.has(this.key(cid))
   }

@@ -12,7 +12,7 @@ import { Blocks } from './blocks.ts'
 import { DEFAULT_CONFIG, readConfig, writeConfig, type Config } from './config.ts'
 import { CairnError, RepoError, describeFsError } from './errors.ts'
 import { RepoLock } from './lock.ts'
-import { Pins } from './pins.ts'
+import { Pins, type PinType } from './pins.ts'
 import type { CID } from 'multiformats/cid'
 
 export { resolveRepoPath } from './repo-path.ts'
@@ -116,9 +116,9 @@ export class Repo {
    * first, so a pin never points at a block a crash could lose. (The pin
    * itself is not flushed: losing one to a crash unpins, never corrupts.)
    */
-  async pinDurably (cids: CID[]): Promise<void> {
+  async pinDurably (cids: CID[], type: PinType = 'recursive'): Promise<void> {
     await this.blocks.sync()
-    for (const cid of cids) await this.pins.add(cid)
+    for (const cid of cids) await this.pins.add(cid, type)
   }
 
   /** A secret file in the repo (the node's key, the swarm key); null if absent. */

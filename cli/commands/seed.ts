@@ -2,6 +2,9 @@ import { AbortedError, UsageError } from '../../core/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/metrics.ts'
 import { parseGatewayAddress } from '../../core/gateway/server.ts'
+import { parseRpcAddress } from '../../core/kubo-rpc/listen.ts'
+import { TOKEN_FILE } from '../../core/kubo-rpc/auth.ts'
+import path from 'node:path'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
@@ -43,6 +46,8 @@ Options
   --gateway [HOST:]PORT
                        serve HTTP: path and trustless gateway, routing v1, read-only, no token
                        (host 127.0.0.1 by default; config gateway.listen)
+  --rpc [HOST:]PORT    serve the Kubo RPC (/api/v0, for IPFS Cluster and kubo-rpc-client) there
+                       (host 127.0.0.1 by default; config rpc.listen); needs the token it prints
   --allow PEERID|CIDR  trust this peer or address range (repeatable; added to config security.allow):
                        with --trusted-only only these connect; allowed ranges skip the per-IP limit
   --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
@@ -74,6 +79,7 @@ Examples
     reprovideInterval: { type: 'number' },
     metrics: { type: 'string' },
     gateway: { type: 'string' },
+    rpc: { type: 'string' },
     maxUpload: { type: 'string' },
     maxDownload: { type: 'string' },
     allow: { type: 'string', isMultiple: true },
@@ -113,6 +119,7 @@ Examples
         maxDownload,
         metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
         gateway: ctx.flags.gateway != null ? parseGatewayAddress(ctx.flags.gateway as string) : undefined,
+        rpc: ctx.flags.rpc != null ? parseRpcAddress(ctx.flags.rpc as string) : undefined,
         allow,
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
@@ -133,6 +140,10 @@ Examples
       const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
       if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
+      if (seed.rpc != null) {
+        const url = `http://${seed.rpc.address}/api/v0`
+        report(ctx, `kubo rpc at ${url} (Authorization: Bearer ${seed.rpc.token}, or basic auth cairn:<token>; kept in ${path.join(repo.root, TOKEN_FILE)})`, { rpc: url, rpcToken: seed.rpc.token })
+      }
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (seed.gatewayAddress != null) report(ctx, `gateway at http://${seed.gatewayAddress}/ipfs/<cid>`, { gateway: `http://${seed.gatewayAddress}` })
       if (addrs.length > 0) report(ctx, `another machine fetches with: cairn get <cid> --peer ${addrs[0]}`, { fetch: `cairn get <cid> --peer ${addrs[0]}` })

@@ -87,35 +87,43 @@ const absolute = (p: string): string => {
   return p
 }
 
+/** What a read through the network needs of a call: its params (offline, peers, timeoutMs), signal and progress. */
+export type ReadContext = Pick<CallContext, 'params' | 'signal' | 'progress'>
+
+/**
+ * What cat, get, ls and pin read through: the repo, plus the network for
+ * what it lacks unless `offline` is set. The fetch starts a node (without a
+ * seed) only when a block is actually missing. The Kubo RPC reads through it too.
+ */
+export function contentReader (s: Services, c: ReadContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } {
+  // a malformed --peer is a usage error now, not a failed dial once a block is missing
+  if (c.params.offline !== true && Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
+  return openReader({ blocks: s.repo.blocks, node: s.node, fetching: s.fetching, beforeFetch: s.beforeFetch, monitor: s.monitor }, root, {
+    offline: c.params.offline === true,
+    peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+    idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
+    signal: c.signal,
+    onProgress: e => c.progress(e)
+  })
+}
+
+/** Runs `fn` on a contentReader, closing its fetch afterwards. */
+export async function withContentReader<T> (s: Services, c: ReadContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> {
+  const r = contentReader(s, c, root)
+  let ok = false
+  try {
+    const result = await fn(r.store)
+    ok = true
+    return result
+  } finally {
+    r.done(ok)
+  }
+}
+
 export function makeHandlers (s: Services) {
   const { repo, lock } = s
-  /**
-   * What cat, get, ls and pin read through: the repo, plus the network for
-   * what it lacks unless `offline` is set. The fetch starts a node (without a
-   * seed) only when a block is actually missing.
-   */
-  const reader = (c: CallContext, root: CID): { store: BlockReader, done: (ok: boolean) => void } => {
-    // a malformed --peer is a usage error now, not a failed dial once a block is missing
-    if (c.params.offline !== true && Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
-    return openReader({ blocks: repo.blocks, node: s.node, fetching: s.fetching, beforeFetch: s.beforeFetch, monitor: s.monitor }, root, {
-      offline: c.params.offline === true,
-      peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
-      idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
-      signal: c.signal,
-      onProgress: e => c.progress(e)
-    })
-  }
-  const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => {
-    const r = reader(c, root)
-    let ok = false
-    try {
-      const result = await fn(r.store)
-      ok = true
-      return result
-    } finally {
-      r.done(ok)
-    }
-  }
+  const reader = (c: CallContext, root: CID): ReturnType<typeof contentReader> => contentReader(s, c, root)
+  const withReader = async <T>(c: CallContext, root: CID, fn: (store: BlockReader) => Promise<T>): Promise<T> => await withContentReader(s, c, root, fn)
   /** content changed: the dashboard's list of seeded roots follows */
   const changed = (line: string): void => {
     s.monitor?.log(line)

@@ -10,7 +10,7 @@
 // 10 seeds by pubsub and by the DHT alone (names.ts); then the HTTP gateway
 // (gateway.ts: curl beside cat and get, TTFB, 100 clients, RSS).
 //
-//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | gateway   runs one part
+//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | gateway | rpc   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -23,6 +23,7 @@
 //   BENCH_GOSSIP_NODES=10, BENCH_GOSSIP_BLOCKS=20   see gossip.ts
 //   BENCH_NAMES_SEEDS=10, BENCH_NAMES_UPDATES=10    see names.ts
 //   BENCH_GATEWAY_MIB=512, BENCH_GATEWAY_REMOTE_MIB=256, BENCH_GATEWAY_CLIENTS=100   see gateway.ts
+//   BENCH_RPC_MIB=512         the Kubo RPC part's file (kubo-rpc.ts)
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -39,6 +40,7 @@ import { syncFigures } from './sync.ts'
 import { gossipFigures } from './gossip.ts'
 import { nameFigures } from './names.ts'
 import { gatewayFigures } from './gateway.ts'
+import { rpcFigures } from './kubo-rpc.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -48,7 +50,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'relay']
+const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -152,6 +154,7 @@ try {
   if (want('gossip')) rows.push(...await gossipFigures(tmp))
   if (want('names')) rows.push(...await nameFigures())
   if (want('gateway')) rows.push(...await gatewayFigures(tmp))
+  if (want('rpc')) rows.push(...await rpcFigures(tmp))
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })
