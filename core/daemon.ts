@@ -201,7 +201,7 @@ export class Seed {
     const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(String(repo.config.gateway.listen)) : null)
     if (gw != null) {
       const c = repo.config.gateway
-      gateway = new Gateway({ blocks: repo.blocks, node: async () => node, fetching, monitor }, { offline: c.offline, timeoutMs: c.timeout * 1000, maxRequests: c.maxRequests })
+      gateway = new Gateway({ blocks: repo.blocks, node: async () => node, fetching, monitor, names }, { offline: c.offline, timeoutMs: c.timeout * 1000, maxRequests: c.maxRequests })
       try {
         gatewayAddress = await gateway.start(gw.host, gw.port)
       } catch (err) {

@@ -73,7 +73,7 @@ export function asGatewayError (err: unknown): unknown {
 export function ipfsHeaders (req: ContentRequest, r: Resolved, etag: string): Record<string, string> {
   return {
     etag,
-    'cache-control': IMMUTABLE,
+    'cache-control': req.cacheControl ?? IMMUTABLE,
     'x-ipfs-path': encodeURI(req.path),
     'x-ipfs-roots': r.roots.map(c => c.toString()).join(','),
     'x-content-type-options': 'nosniff',
@@ -90,7 +90,7 @@ export async function servePath (x: Exchange, req: ContentRequest): Promise<void
     if (!req.trailingSlash) {
       // relative links in index.html and the listing resolve against the directory itself
       const q = req.query.toString()
-      x.respond(301, { location: `${encodePath(req.path)}/${q === '' ? '' : `?${q}`}`, 'cache-control': IMMUTABLE }, 'moved\n')
+      x.respond(301, { location: `${encodePath(req.path)}/${q === '' ? '' : `?${q}`}`, 'cache-control': req.cacheControl ?? IMMUTABLE }, 'moved\n')
       return
     }
     let index: UnixFSEntry | null = null

@@ -33,6 +33,18 @@ export interface ContentRequest {
   /** the request path ended in '/' */
   trailingSlash: boolean
   query: URLSearchParams
+  /** for content reached through a name: what its record's TTL allows (else immutable) */
+  cacheControl?: string
+}
+
+/** /ipns/NAME[/path]: resolved to a ContentRequest, or answered with the record (?format=ipns-record) */
+export interface NameRequest {
+  kind: 'ipns'
+  /** the name as given (k51…, 12D3Koo…) */
+  name: string
+  segments: string[]
+  trailingSlash: boolean
+  query: URLSearchParams
 }
 
 export interface RoutingRequest {
@@ -41,7 +53,7 @@ export interface RoutingRequest {
   key: string
 }
 
-export type GatewayRequest = ContentRequest | RoutingRequest
+export type GatewayRequest = ContentRequest | NameRequest | RoutingRequest
 
 export function parseCid (text: string): CID {
   try {
@@ -74,18 +86,31 @@ export function parseTarget (rawUrl: string): GatewayRequest {
     if (parts.length !== 4 || parts[3] === '') throw new GatewayError(400, `use /routing/v1/${parts[2]}/{${parts[2] === 'peers' ? 'peer-id' : 'cid'}}`)
     return { kind: parts[2], key: decodeSegment(parts[3]) }
   }
-  if (parts[0] !== 'ipfs') {
-    if (parts[0] === 'ipns') throw new GatewayError(404, '/ipns/ is not served by this gateway')
-    throw new GatewayError(404, 'not found: this gateway serves /ipfs/{cid}[/path] and /routing/v1/')
+  if (parts[0] !== 'ipfs' && parts[0] !== 'ipns') {
+    throw new GatewayError(404, 'not found: this gateway serves /ipfs/{cid}[/path], /ipns/{name}[/path] and /routing/v1/')
   }
-  if (parts.length < 2 || parts[1] === '') throw new GatewayError(400, 'missing CID: use /ipfs/{cid}[/path]')
-  const cid = parseCid(decodeSegment(parts[1]))
+  if (parts.length < 2 || parts[1] === '') throw new GatewayError(400, parts[0] === 'ipfs' ? 'missing CID: use /ipfs/{cid}[/path]' : 'missing name: use /ipns/{name}[/path]')
   const rest = parts.slice(2)
   const trailingSlash = rest.length > 0 && rest[rest.length - 1] === ''
+  const segments = pathSegments(rest)
+  if (parts[0] === 'ipns') return { kind: 'ipns', name: decodeSegment(parts[1]), segments, trailingSlash, query }
+  const cid = parseCid(decodeSegment(parts[1]))
+  return { kind: 'ipfs', cid, segments, path: ['/ipfs', cid.toString(), ...segments].join('/'), trailingSlash, query }
+}
+
+/** Decoded, checked path segments ('' dropped). */
+export function pathSegments (rest: string[]): string[] {
   const segments = rest.filter(s => s !== '').map(decodeSegment)
   if (segments.length > MAX_SEGMENTS) throw new GatewayError(400, 'path too deep')
   if (segments.some(s => s === '.' || s === '..')) throw new GatewayError(400, 'path segments "." and ".." are not allowed')
-  return { kind: 'ipfs', cid, segments, path: ['/ipfs', cid.toString(), ...segments].join('/'), trailingSlash, query }
+  return segments
+}
+
+/** The client asked for the name's record itself (trustless: ?format=ipns-record or its media type). */
+export function wantsIpnsRecord (formatParam: string | null, accept: string | undefined): boolean {
+  if (formatParam === 'ipns-record') return true
+  if (formatParam != null && formatParam !== '') return false
+  return accept != null && parseAccept(accept).some(i => i.type === 'application/vnd.ipfs.ipns-record')
 }
 
 const FORMAT_PARAM: Record<string, Format | null> = { raw: 'raw', car: 'car' }

@@ -14,10 +14,15 @@ import { HttpExchange } from './exchange.ts'
 import { BlockPool } from './pool.ts'
 import { FETCH_SLOTS, QUEUE_PER_SLOT, QUEUE_WAIT_MS, RETRY_AFTER_S, Slots } from './limits.ts'
 import { asGatewayError, servePath } from './path.ts'
-import { GatewayError, chooseFormat, onlyIfCached, parseTarget } from './request.ts'
+import { GatewayError, chooseFormat, onlyIfCached, parseCid, parseTarget, pathSegments, wantsIpnsRecord, type ContentRequest, type NameRequest } from './request.ts'
+import { BadRecordError, NameNotFoundError } from '../names/record.ts'
+import type { NameService, Resolved } from '../names/service.ts'
 import { servePeers, serveProviders, type RoutingHost } from './routing.ts'
 import { serveCar, serveRaw } from './trustless.ts'
 import type { SeedMonitor } from '../monitor.ts'
+
+/** Content reached through a name may change: cache it as long as the record's TTL says, never as immutable. */
+export const nameCacheControl = (ttlMs: number): string => `public, max-age=${Math.max(0, Math.floor(ttlMs / 1000))}`
 
 /** the empty identity CID: clients probe a gateway with it */
 const PROBE_CID = 'bafkqaaa'
@@ -58,7 +63,7 @@ export class Gateway {
   private readonly fetchSlots = new Slots(FETCH_SLOTS, FETCH_SLOTS * QUEUE_PER_SLOT)
   private address: { host: string, port: number } | null = null
 
-  constructor (private readonly host: ReaderHost & { monitor?: SeedMonitor }, private readonly o: GatewayOptions) {
+  constructor (private readonly host: ReaderHost & { monitor?: SeedMonitor, names?: NameService }, private readonly o: GatewayOptions) {
     this.slots = new Slots(o.maxRequests, o.maxRequests * QUEUE_PER_SLOT)
   }
 
@@ -74,6 +79,28 @@ export class Gateway {
     const a = server.address() as { address: string, port: number }
     this.address = { host: a.address, port: a.port }
     return `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
+  }
+
+  /** A name's record, resolved as `cairn name resolve` does; a name that does not resolve in time is 504. */
+  private async resolveName (name: string, signal: AbortSignal, nocache = false): Promise<{ resolved: Resolved, record: Uint8Array }> {
+    const names = this.host.names
+    if (names == null) throw new GatewayError(501, '/ipns/ needs the seed\'s name service')
+    try {
+      return await names.resolveRecord(name, { signal, timeoutMs: this.o.timeoutMs, nocache })
+    } catch (err) {
+      if (err instanceof UsageError || err instanceof BadRecordError) throw new GatewayError(400, err.message)
+      if (err instanceof NameNotFoundError) throw new GatewayError(504, err.message)
+      throw err
+    }
+  }
+
+  /** /ipns/NAME/path → the content it points at, with X-Ipfs-Path as asked and a cache time from the record's TTL. */
+  private async nameTarget (t: NameRequest, signal: AbortSignal): Promise<ContentRequest> {
+    const { resolved } = await this.resolveName(t.name, signal)
+    const m = /^\/ipfs\/([^/]+)(.*)$/.exec(resolved.value)
+    if (m == null) throw new GatewayError(502, `${t.name} points at ${resolved.value.slice(0, 100)}, not an /ipfs/ path`)
+    const segments = [...pathSegments(m[2].split('/')), ...t.segments]
+    return { kind: 'ipfs', cid: parseCid(m[1]), segments, path: ['/ipns', t.name, ...t.segments].join('/'), trailingSlash: t.trailingSlash, query: t.query, cacheControl: nameCacheControl(resolved.ttlMs) }
   }
 
   /** The gateway as a multiaddr (for routing answers): /ip4/H/tcp/P/http. */
@@ -129,17 +156,26 @@ export class Gateway {
         httpAddress: () => this.httpAddress(),
         holds: async cid => await this.host.blocks.has(cid)
       }
-      if (target.kind !== 'ipfs') {
+      if (target.kind === 'ipns' && wantsIpnsRecord(target.query.get('format'), req.headers.accept)) {
+        const r = await this.resolveName(target.name, abort.signal, true)
+        status = 200
+        res.writeHead(200, { ...CORS, 'content-type': 'application/vnd.ipfs.ipns-record', 'content-length': String(r.record.byteLength), 'cache-control': nameCacheControl(r.resolved.ttlMs), 'x-ipfs-path': encodeURI(`/ipns/${target.name}`), vary: 'Accept' })
+        res.end(req.method === 'HEAD' ? undefined : r.record)
+        request?.sent(r.record.byteLength)
+        return
+      }
+      const content = target.kind === 'ipns' ? await this.nameTarget(target, abort.signal) : target
+      if (content.kind !== 'ipfs') {
         const x = new HttpExchange(req, res, this.host.blocks, abort.signal, n => request?.sent(n), CORS)
-        if (target.kind === 'providers') await serveProviders(x, routing, target.key)
-        else await servePeers(x, routing, target.key)
+        if (content.kind === 'providers') await serveProviders(x, routing, content.key)
+        else await servePeers(x, routing, content.key)
         status = x.status
         return
       }
-      const format = chooseFormat(target.query.get('format'), req.headers.accept)
-      const held = this.o.offline || onlyIfCached(req.headers['cache-control']) || target.cid.toString() === PROBE_CID
-      if (onlyIfCached(req.headers['cache-control']) && !(await this.host.blocks.has(target.cid))) {
-        plain(412, `${target.cid.toString()} is not held here (only-if-cached)`)
+      const format = chooseFormat(content.query.get('format'), req.headers.accept)
+      const held = this.o.offline || onlyIfCached(req.headers['cache-control']) || content.cid.toString() === PROBE_CID
+      if (onlyIfCached(req.headers['cache-control']) && !(await this.host.blocks.has(content.cid))) {
+        plain(412, `${content.cid.toString()} is not held here (only-if-cached)`)
         return
       }
       const reader = openReader({
@@ -151,16 +187,16 @@ export class Gateway {
           if (finished) { release(); throw new AbortedError('the request has ended') }
           releaseFetch = release
         }
-      }, target.cid, { offline: held, idleTimeoutMs: this.o.timeoutMs, signal: abort.signal })
+      }, content.cid, { offline: held, idleTimeoutMs: this.o.timeoutMs, signal: abort.signal })
       readerDone = reader.done
       // held raw leaves are read into a few reused buffers (pool.ts)
       const pool = new BlockPool(this.host.blocks)
       const x = new HttpExchange(req, res, pool.reader(reader.store), abort.signal, n => request?.sent(n), CORS, chunk => { pool.written(chunk) })
       let ok = false
       try {
-        if (format === 'raw') await serveRaw(x, target)
-        else if (format === 'car') await serveCar(x, target)
-        else await servePath(x, target)
+        if (format === 'raw') await serveRaw(x, content)
+        else if (format === 'car') await serveCar(x, content)
+        else await servePath(x, content)
         ok = true
       } finally {
         status = x.status

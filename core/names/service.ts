@@ -63,11 +63,15 @@ export interface Published {
   anchor: string
 }
 
+export interface ResolveOptions { nocache?: boolean, timeoutMs?: number, signal?: AbortSignal }
+
 export interface Resolved {
   name: string
   value: string
   seq: number
   expires: number
+  /** how long the record may be cached (its TTL) */
+  ttlMs: number
   source: 'cache' | 'pubsub' | 'dht' | 'anchored' | 'local'
   /** e.g. a DHT record older than the anchored one */
   warnings: string[]
@@ -207,7 +211,12 @@ export class NameService {
     return { name: name.text, entries }
   }
 
-  async resolve (nameText: string, o: { nocache?: boolean, timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Resolved> {
+  async resolve (nameText: string, o: ResolveOptions = {}): Promise<Resolved> {
+    return (await this.resolveRecord(nameText, o)).resolved
+  }
+
+  /** As resolve, with the winning record's bytes (the gateway's ?format=ipns-record). */
+  async resolveRecord (nameText: string, o: ResolveOptions = {}): Promise<{ resolved: Resolved, record: Uint8Array }> {
     const name = parseName(nameText)
     const warnings: string[] = []
     const found: Candidate[] = []
@@ -259,9 +268,9 @@ export class NameService {
     return this.answer(name, best, warnings)
   }
 
-  private answer (name: IpnsName, c: Candidate, warnings: string[]): Resolved {
+  private answer (name: IpnsName, c: Candidate, warnings: string[]): { resolved: Resolved, record: Uint8Array } {
     const d = describeRecord(c.record)
-    return { name: name.text, value: d.value, seq: Number(d.seq), expires: d.expires, source: c.source, warnings }
+    return { resolved: { name: name.text, value: d.value, seq: Number(d.seq), expires: d.expires, ttlMs: d.ttlMs, source: c.source, warnings }, record: c.bytes }
   }
 
   /**

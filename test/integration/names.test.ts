@@ -10,6 +10,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { errorLine, failed, ok, pseudoRandom, run } from '../helpers.ts'
 import { apiCall, Resources, stopLive, waitFor, type SeedProcess } from './seeds.ts'
+import { gatewaySeed, get } from './gateway-http.ts'
+import { parseName, validateRecord } from '../../core/names/record.ts'
 
 /** a loaded 2-core box can take a while to start a seed */
 const READY_MS = 120_000
@@ -148,6 +150,33 @@ test('a seed republishes its names before their records expire, and stats shows 
   }, WAIT_MS, 500)
   assert.equal(later.seq, first.seq)
   assert.match(c.stdout() + c.stderr(), new RegExp(`republished ${p.name} \\(sequence ${first.seq}\\)`))
+})
+
+test('the gateway answers /ipns/NAME[/path] with the content and a TTL cache time, and ?format=ipns-record with the record', async () => {
+  const repo = await testRepo('d')
+  const { port } = await gatewaySeed(res, repo, {}, { bootstrap: [a.addrs[0]] })
+  const key = json<{ id: string }>(await run(a.repo, 'key', 'gen', 'web', '--json'))
+  const dirFile = path.join(dir, 'site')
+  await fs.mkdir(dirFile, { recursive: true })
+  await fs.writeFile(path.join(dirFile, 'index.html'), '<h1>v1</h1>')
+  const site = (await run(a.repo, 'add', '-r', dirFile, '-Q', '--no-anchor')).stdout.trim()
+  ok(await run(a.repo, 'name', 'publish', site, '--key', 'web', '--ttl', '90s'), 'publish')
+  const page = await waitFor('the gateway to serve the name', async () => {
+    const r = await get(port, `/ipns/${key.id}/index.html`)
+    return r.status === 200 ? r : undefined
+  }, WAIT_MS, 500)
+  assert.equal(page.body.toString(), '<h1>v1</h1>')
+  assert.equal(page.headers['x-ipfs-path'], `/ipns/${key.id}/index.html`)
+  assert.equal(page.headers['cache-control'], 'public, max-age=90')
+  const rec = await get(port, `/ipns/${key.id}?format=ipns-record`)
+  assert.equal(rec.status, 200)
+  assert.equal(rec.headers['content-type'], 'application/vnd.ipfs.ipns-record')
+  const record = await validateRecord(parseName(key.id), rec.body)
+  assert.equal(record.value, `/ipfs/${site}`)
+  assert.equal((await get(port, '/ipns/not-a-name')).status, 400)
+  const nobody = await get(port, '/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8', {}, 'GET', 90_000)
+  assert.equal(nobody.status, 504)
+  assert.match(nobody.body.toString(), /did not resolve/)
 })
 
 test('bad input gets one clear line: a bad name, a bad value, an unknown key, a name that does not resolve', async () => {
