@@ -7,9 +7,11 @@
 // (anchor.ts: hash rates beside plain sha256, chain validation), its sync
 // between two seeds (sync.ts: 10,000 blocks from scratch) and the latency of
 // a new head across 10 nodes by gossip (gossip.ts), and a name update across
-// 10 seeds by pubsub and by the DHT alone (names.ts).
+// 10 seeds by pubsub and by the DHT alone (names.ts). Then the realistic
+// transfer path (realistic.ts: gets through a running seed, providers from
+// the DHT, beside WebTorrent 3; the bare transports, Noise against TLS).
 //
-//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names   runs one part
+//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | realistic   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -21,6 +23,7 @@
 //   BENCH_TTFB_RUNS=5, BENCH_CAPPED_N=1,2,3,4   see transfer.ts
 //   BENCH_GOSSIP_NODES=10, BENCH_GOSSIP_BLOCKS=20   see gossip.ts
 //   BENCH_NAMES_SEEDS=10, BENCH_NAMES_UPDATES=10    see names.ts
+//   BENCH_REALISTIC_MIB=512, BENCH_REALISTIC_CAPPED_MIB=384, BENCH_STREAM_MIB=512, BENCH_SETTLE_S=180   see realistic.ts
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -36,6 +39,7 @@ import { anchorFigures } from './anchor.ts'
 import { syncFigures } from './sync.ts'
 import { gossipFigures } from './gossip.ts'
 import { nameFigures } from './names.ts'
+import { realisticConditions, realisticFigures } from './realistic.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -45,7 +49,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'relay']
+const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'realistic', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -148,6 +152,10 @@ try {
   if (want('sync')) rows.push(...await syncFigures())
   if (want('gossip')) rows.push(...await gossipFigures(tmp))
   if (want('names')) rows.push(...await nameFigures())
+  if (want('realistic')) {
+    for (const line of realisticConditions()) console.log(line)
+    rows.push(...await realisticFigures(tmp))
+  }
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })
