@@ -7,6 +7,9 @@ import { GLOBAL_FLAGS, type FlagSpecs } from './argv.ts'
 export type { FlagSpec, FlagSpecs } from './argv.ts'
 
 
+/** what meow would have read from package.json: the name it sets as process.title */
+const MEOW_PKG = { name: 'cairn', bin: { cairn: 'cli/cairn.js' } }
+
 const kebab = (s: string): string => s.replace(/[A-Z]/g, c => '-' + c.toLowerCase())
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
 
@@ -26,7 +29,10 @@ export function parseFlags (argv: string[], specs: FlagSpecs, commandName: strin
     allowUnknownFlags: true,
     autoHelp: false,
     autoVersion: false,
-    booleanDefault: undefined
+    booleanDefault: undefined,
+    // meow reads package.json up the tree (its help's description and
+    // version, and process.title) unless given one: cairn uses neither
+    pkg: MEOW_PKG
   })
   const known = new Set<string>()
   for (const [name, spec] of Object.entries(all)) {

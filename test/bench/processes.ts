@@ -122,8 +122,9 @@ export class Worker {
   private waiters: Array<() => void> = []
   readonly exited: Promise<number | null>
 
-  constructor (readonly mode: string, args: string[]) {
-    this.child = spawn(process.execPath, [WORKER, mode, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  /** `script`: the worker file (transfer-worker.js unless given) */
+  constructor (readonly mode: string, args: string[], script = WORKER) {
+    this.child = spawn(process.execPath, [script, mode, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     track(this.child)
     this.child.stdin?.on('error', () => {})
     this.child.stdout?.setEncoding('utf8').on('data', (s: string) => {
@@ -181,8 +182,8 @@ export class Worker {
 }
 
 /** Runs a worker to its exit (bounded); its last JSON line. */
-export async function runWorker<T> (mode: string, args: string[], timeoutMs: number): Promise<T> {
-  const w = new Worker(mode, args)
+export async function runWorker<T> (mode: string, args: string[], timeoutMs: number, script = WORKER): Promise<T> {
+  const w = new Worker(mode, args, script)
   const t = setTimeout(() => w.kill(), timeoutMs)
   try {
     const code = await w.exited

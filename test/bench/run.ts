@@ -8,9 +8,12 @@
 // between two seeds (sync.ts: 10,000 blocks from scratch) and the latency of
 // a new head across 10 nodes by gossip (gossip.ts), a name update across
 // 10 seeds by pubsub and by the DHT alone (names.ts); then the HTTP gateway
-// (gateway.ts: curl beside cat and get, TTFB, 100 clients, RSS).
+// (gateway.ts: curl beside cat and get, TTFB, 100 clients, RSS), the Kubo
+// RPC's add (kubo-rpc.ts), and the realistic transfer path (realistic.ts:
+// gets through a running seed, providers from the DHT, beside WebTorrent 3;
+// the bare transports, Noise against TLS).
 //
-//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | gateway | rpc   runs one part
+//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | gateway | rpc | realistic   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -24,6 +27,7 @@
 //   BENCH_NAMES_SEEDS=10, BENCH_NAMES_UPDATES=10    see names.ts
 //   BENCH_GATEWAY_MIB=512, BENCH_GATEWAY_REMOTE_MIB=256, BENCH_GATEWAY_CLIENTS=100   see gateway.ts
 //   BENCH_RPC_MIB=512         the Kubo RPC part's file (kubo-rpc.ts)
+//   BENCH_REALISTIC_MIB=512, BENCH_REALISTIC_CAPPED_MIB=384, BENCH_STREAM_MIB=512, BENCH_SETTLE_S=180   see realistic.ts
 
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -41,6 +45,7 @@ import { gossipFigures } from './gossip.ts'
 import { nameFigures } from './names.ts'
 import { gatewayFigures } from './gateway.ts'
 import { rpcFigures } from './kubo-rpc.ts'
+import { realisticConditions, realisticFigures } from './realistic.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -50,7 +55,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'relay']
+const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'realistic', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -155,6 +160,10 @@ try {
   if (want('names')) rows.push(...await nameFigures())
   if (want('gateway')) rows.push(...await gatewayFigures(tmp))
   if (want('rpc')) rows.push(...await rpcFigures(tmp))
+  if (want('realistic')) {
+    for (const line of realisticConditions()) console.log(line)
+    rows.push(...await realisticFigures(tmp))
+  }
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })

@@ -4,8 +4,9 @@
 //
 //   tcp-recv BYTES                  → {"port"}; acks once BYTES arrived, then exits
 //   tcp-send PORT BYTES CHUNK       → {"seconds"} from connect to the ack
-//   libp2p-recv BYTES               → {"addr"}; the same over one libp2p stream
-//   libp2p-send ADDR BYTES CHUNK    → {"seconds"} from the first send to the ack
+//   libp2p-recv BYTES [ENC]         → {"addr"}; the same over one libp2p stream
+//   libp2p-send ADDR BYTES CHUNK [ENC]  → {"seconds"} from the first send to the ack
+//                                     (ENC: noise, the default, or tls: @libp2p/tls)
 //   helia-seed FILE DIR CHUNK       → {"addr","cid"} once FILE is imported (untimed);
 //                                     serves until stdin closes, then {"peakRssMiB"}
 //   helia-fetch CID OUT DIR TIMEOUT_MS ADDR...
@@ -71,21 +72,23 @@ async function tcpSend (port: number, total: number, chunk: number): Promise<voi
   say({ seconds })
 }
 
-/** A libp2p node configured explicitly: TCP, Noise, Yamux, nothing else (no discovery, no DHT). */
-async function plainNode (listen: boolean): Promise<Libp2p> {
-  const [{ createLibp2p }, { tcp }, { noise }, { yamux }] = await Promise.all([
-    import('libp2p'), import('@libp2p/tcp'), import('@libp2p/noise'), import('@libp2p/yamux')
+/** A libp2p node configured explicitly: TCP, Noise (or TLS), Yamux, nothing else (no discovery, no DHT). */
+async function plainNode (listen: boolean, enc = 'noise'): Promise<Libp2p> {
+  const [{ createLibp2p }, { tcp }, { yamux }] = await Promise.all([
+    import('libp2p'), import('@libp2p/tcp'), import('@libp2p/yamux')
   ])
+  if (enc !== 'noise' && enc !== 'tls') throw new Error(`unknown encrypter ${enc}`)
+  const encrypter = enc === 'tls' ? (await import('@libp2p/tls')).tls() : (await import('@libp2p/noise')).noise()
   return await createLibp2p({
     addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [encrypter],
     streamMuxers: [yamux()]
   })
 }
 
-async function libp2pRecv (total: number): Promise<void> {
-  const node = await plainNode(true)
+async function libp2pRecv (total: number, enc?: string): Promise<void> {
+  const node = await plainNode(true, enc)
   let finished: () => void = () => {}
   const done = new Promise<void>(resolve => { finished = resolve })
   await node.handle(STREAM_PROTOCOL, async (stream: Stream) => {
@@ -111,9 +114,9 @@ async function libp2pRecv (total: number): Promise<void> {
   await node.stop()
 }
 
-async function libp2pSend (addr: string, total: number, chunk: number): Promise<void> {
+async function libp2pSend (addr: string, total: number, chunk: number, enc?: string): Promise<void> {
   const { multiaddr } = await import('@multiformats/multiaddr')
-  const node = await plainNode(false)
+  const node = await plainNode(false, enc)
   const stream = await node.dialProtocol(multiaddr(addr), STREAM_PROTOCOL)
   const buf = source(chunk)
   const acked = (async () => { for await (const _ of stream) return })()
@@ -201,8 +204,8 @@ async function heliaFetch (cidStr: string, out: string, dir: string, timeoutMs: 
 const n = Number
 if (mode === 'tcp-recv') await tcpRecv(n(args[0]))
 else if (mode === 'tcp-send') await tcpSend(n(args[0]), n(args[1]), n(args[2]))
-else if (mode === 'libp2p-recv') await libp2pRecv(n(args[0]))
-else if (mode === 'libp2p-send') await libp2pSend(args[0], n(args[1]), n(args[2]))
+else if (mode === 'libp2p-recv') await libp2pRecv(n(args[0]), args[1])
+else if (mode === 'libp2p-send') await libp2pSend(args[0], n(args[1]), n(args[2]), args[3])
 else if (mode === 'helia-seed') await heliaSeed(args[0], args[1], n(args[2]))
 else if (mode === 'helia-fetch') await heliaFetch(args[0], args[1], args[2], n(args[3]), args.slice(4))
 else throw new Error(`unknown mode ${mode}`)

@@ -120,3 +120,32 @@ test('no chunk is a CommonJS package behind a dynamic import (its named exports 
   }
   assert.deepEqual(defaultOnly, [])
 })
+
+/** The built-in modules Node loaded while running cairn with `args` (process.moduleLoadList at exit). */
+async function loadedBuiltins (dir: string, args: string[]): Promise<{ code: number | null, stderr: string, builtins: string[] }> {
+  const probe = path.join(dir, 'builtins.cjs')
+  const list = path.join(dir, `builtins-${Date.now()}.txt`)
+  await fs.writeFile(probe, `process.on('exit', () => { require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.filter(m => m.startsWith('NativeModule ')).map(m => m.slice(13)).join('\\n')) })`)
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--require', probe, CAIRN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
+  clearTimeout(timer)
+  return { code, stderr, builtins: (await fs.readFile(list, 'utf8')).split('\n') }
+}
+
+test('parsing a command\'s flags with meow loads no built-in that cat and get do not use (the start of cat through a seed)', { timeout: 60_000 }, async () => {
+  const { dir, cleanup } = await tempDir('cairn-bundle-')
+  try {
+    // --help: meow parses the flags, nothing else runs
+    const r = await loadedBuiltins(dir, ['cat', '--help'])
+    assert.equal(r.code, 0, r.stderr)
+    // ESM namespaces of node:util, node:process and node:child_process loaded these (meow's imports)
+    const unwanted = ['child_process', 'dgram', 'worker_threads', 'internal/util/parse_args/parse_args', 'internal/util/diff', 'internal/process/report']
+    assert.deepEqual(unwanted.filter(m => r.builtins.includes(m)), [])
+    assert.ok(r.builtins.includes('fs'), 'the list of built-ins was read')
+  } finally {
+    await cleanup()
+  }
+})
