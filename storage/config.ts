@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { ConfigError, describeFsError } from './errors.ts'
-import { RATE_FORMAT, parseRate } from './units.ts'
+import { RATE_FORMAT, SIZE_FORMAT, parseRate, parseSize } from './units.ts'
 
 /** Profiles a repo may default to; the table lives in core/profiles.ts. */
 export const PROFILE_NAMES = ['unixfs-v1-2025', 'kubo-v0', 'kubo-v1'] as const
@@ -42,6 +42,12 @@ export interface Config {
     max: number
     /** inbound connections from one IP address, at most (Sybil peers are cheap behind one address) */
     maxPerIP: number
+    /**
+     * CIDR ranges spared libp2p's connection limits (connections.max, the
+     * cap on connections still opening, the per-IP inbound rate), besides
+     * this machine, which always is: a LAN of many cairn peers, say
+     */
+    exempt: string[]
   }
   security: {
     /** peer IDs and IP ranges always let in; with trustedOnly, the only ones */
@@ -54,6 +60,10 @@ export interface Config {
   nat: {
     /** offer circuit relay v2 to other peers (seed --relay-service) */
     relayService: boolean
+    /** SIZE: bytes one connection relayed through our relay service may carry, both ways together */
+    relayDataLimit: string | number
+    /** seconds one connection relayed through our relay service may last */
+    relayDurationLimit: number
     /** relays to reserve a slot on, multiaddrs ending in /p2p/<id> (seed --relay) */
     relays: string[]
     /** find and use a relay by itself once the node learns it is unreachable */
@@ -94,11 +104,13 @@ export const DEFAULT_CONFIG: Config = {
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
   // 64 per IP: room for a 50-node swarm on one test host or a busy NAT, not for a Sybil farm
-  connections: { max: 300, maxPerIP: 64 },
+  connections: { max: 300, maxPerIP: 64, exempt: [] },
   security: { allow: [], deny: [], trustedOnly: false },
   // UPnP off by default: it multicasts SSDP searches on the LAN, which a
   // tool first run on a laptop should not do unasked (docs/network.md)
-  nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
+  // relay limits as Kubo's (go-libp2p's): enough for hole-punch signalling
+  // and a few small messages, not for serving content through us
+  nat: { relayService: false, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
   transfer: { maxUpload: 0, maxDownload: 0 },
   anchor: { network: 'local', minerThreads: 1 }
@@ -142,6 +154,8 @@ const FIELDS: Record<string, Field> = {
   'network.mdns': { expect: 'true or false', check: isBoolean },
   'network.publicRanges': { expect: 'a list of CIDR ranges such as "198.51.100.0/24"', check: stringList(isCidr) },
   'nat.relayService': { expect: 'true or false', check: isBoolean },
+  'nat.relayDataLimit': { expect: `${SIZE_FORMAT}, at least 1KiB`, check: v => (parseSize(v) ?? 0) >= 1024 },
+  'nat.relayDurationLimit': { expect: 'a whole number of seconds from 1 to 86400', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 86400 },
   'nat.relays': { expect: 'a list of relay multiaddrs ending in /p2p/<peer id>', check: stringList(isPeerMultiaddr) },
   'nat.autoRelay': { expect: 'true or false', check: isBoolean },
   'nat.autonat': { expect: 'true or false', check: isBoolean },
@@ -150,6 +164,7 @@ const FIELDS: Record<string, Field> = {
   'provide.strategy': { expect: '"all", "pinned" or "roots"', check: v => v === 'all' || v === 'pinned' || v === 'roots' },
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'connections.exempt': { expect: 'a list of CIDR ranges such as "192.168.1.0/24"', check: stringList(isCidr) },
   'connections.maxPerIP': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
   'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },

@@ -29,3 +29,12 @@ export function parseRate (v: unknown): number | null {
   const n = Math.round(Number(m[1]) * unit)
   return Number.isSafeInteger(n) ? n : null
 }
+
+/** what a SIZE looks like, for error messages */
+export const SIZE_FORMAT = 'a size in bytes with an optional unit, such as 128KiB or 64MiB'
+
+/** Bytes, or null when `v` is not a SIZE (the RATE syntax without "/s"). */
+export function parseSize (v: unknown): number | null {
+  if (typeof v === 'string' && /\/s\s*$/i.test(v)) return null
+  return parseRate(v)
+}

@@ -308,6 +308,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         served: snap?.served ?? null,
         guard: snap?.guard ?? null,
         limits: { upload: node.upload.limit, download: node.download.limit },
+        // our relay service: bytes it forwarded (charged to the upload cap) and relayed connections it carried
+        relayService: node.libp2p.services.relayMeter?.stats ?? null,
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
         rateIn: bw?.rateIn ?? null,

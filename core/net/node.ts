@@ -39,6 +39,7 @@ import { anchorGossipsub } from '../anchor/gossip-params.ts'
 import { gossipTopics } from '../anchor/gossip.ts'
 import { networkByName } from '../anchor/params.ts'
 import type { CID } from 'multiformats/cid'
+import type { RelayMeter } from './relay-meter.ts'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -70,7 +71,7 @@ const MAX_BLOCK_STREAMS_PER_PEER = 4
  */
 const MAX_BITSWAP_STREAMS_PER_PEER = 32
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub?: GossipSub }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub?: GossipSub, relayMeter?: RelayMeter }
 
 export class NodeStartError extends CairnError {}
 
@@ -177,7 +178,7 @@ export class CairnNode {
         }),
         // anchor chain gossip (core/anchor/gossip.ts): topics of the configured network only; banned peers score at the bottom
         ...(o.gossip === true ? { pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)) } : {}),
-        ...(await natServices(nat))
+        ...(await natServices(nat, upload))
       }
     }
     let libp2p: Libp2p<Services>
