@@ -84,6 +84,8 @@ export interface Config {
     maxUpload: string | number
     /** RATE: download cap for fetches through the seed or a command's own node; 0 = none */
     maxDownload: string | number
+    /** SIZE: memory for blocks in flight to other peers, all peers and both protocols together */
+    blockMemory: string | number
   }
   anchor: {
     /** which anchor network (a built-in genesis, core/anchor/params.ts); selects rules, never changes them */
@@ -112,7 +114,9 @@ export const DEFAULT_CONFIG: Config = {
   // and a few small messages, not for serving content through us
   nat: { relayService: false, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
-  transfer: { maxUpload: 0, maxDownload: 0 },
+  // 64 MiB of blocks in flight: ~64 blocks of 1 MiB, far more than one fast
+  // peer keeps busy, bounded whatever the number of peers (block-budget.ts)
+  transfer: { maxUpload: 0, maxDownload: 0, blockMemory: '64MiB' },
   anchor: { network: 'local', minerThreads: 1 }
 }
 
@@ -172,6 +176,7 @@ const FIELDS: Record<string, Field> = {
   'api.listen': { expect: '"unix" or "/ip4/127.0.0.1/tcp/PORT"', check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v)) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
+  'transfer.blockMemory': { expect: `${SIZE_FORMAT}, from 4MiB (two of the largest blocks) up`, check: v => (parseSize(v) ?? 0) >= 4 * 1024 * 1024 },
   'anchor.network': { expect: 'a network name of 1-32 lowercase letters, digits or -', check: v => typeof v === 'string' && /^[a-z0-9-]{1,32}$/.test(v) },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }

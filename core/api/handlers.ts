@@ -310,6 +310,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         limits: { upload: node.upload.limit, download: node.download.limit },
         // our relay service: bytes it forwarded (charged to the upload cap) and relayed connections it carried
         relayService: node.libp2p.services.relayMeter?.stats ?? null,
+        // blocks in flight to other peers, both protocols: the node's budget (transfer.blockMemory)
+        blockMemory: node.budget.stats,
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
         rateIn: bw?.rateIn ?? null,
