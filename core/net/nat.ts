@@ -91,7 +91,7 @@ export function natSettings (config: Config, o: NatOptions = {}): NatSettings {
 export function applyPublicRanges (s: NatSettings): void {
   setPublicRanges(s.publicRanges)
   if (s.publicRanges.length > 0 && !publicRangesActive()) {
-    throw new PublicRangesError('network.publicRanges needs libp2p loaded through the cairn launcher (cli/cairn.js), whose hook makes those ranges public')
+    throw new PublicRangesError('network.publicRanges needs libp2p loaded through the cairn launcher (cli/cairn.js), whose hook makes those ranges public, and @libp2p/utils exactly 7.4.1, the version that hook was written against')
   }
 }
 
