@@ -312,6 +312,8 @@ export function makeHandlers (s: Services): Record<string, Handler> {
         relayService: node.libp2p.services.relayMeter?.stats ?? null,
         // blocks in flight to other peers, both protocols: the node's budget (transfer.blockMemory)
         blockMemory: node.budget.stats,
+        // the process: what the soak (npm run soak) watches for leaks
+        process: { rss: process.memoryUsage.rss(), handles: process.getActiveResourcesInfo().length },
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
         rateIn: bw?.rateIn ?? null,
