@@ -24,7 +24,8 @@
 //   SOAK_MINUTES=30 (or --minutes N)   how long
 //   SOAK_SEEDS=12, SOAK_SAMPLE_S=10
 //   SOAK_SVG=docs/soak.svg              where the plot goes
-//   SOAK_JSON=<tmp>/soak.json           every sample and fetch
+//   SOAK_JSON=dist/test/bench/soak-last.json   every sample and fetch
+//   SOAK_REPORT=file.json               judge and plot a saved run again, run nothing
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -68,6 +69,11 @@ const svgPath = process.env.SOAK_SVG ?? path.join(ROOT, 'docs', 'soak.svg')
 interface Sample { t: number, seed: number, run: number, pid: number, rss: number, fds: number, handles: number | null }
 interface Fetch { t: number, cid: string, ok: boolean, ms: number, error?: string }
 
+// SOAK_REPORT=file.json: judge and plot a run saved earlier, run nothing
+if (process.env.SOAK_REPORT != null) {
+  await report(JSON.parse(await fs.readFile(process.env.SOAK_REPORT, 'utf8')) as Run)
+  process.exit(0)
+}
 const { dir, cleanup } = await tempDir('cairn-soak-')
 const t0 = Date.now()
 const minutes = (): number => (Date.now() - t0) / 60_000
@@ -268,6 +274,72 @@ async function chainHeads (): Promise<Record<string, number>> {
   return heads
 }
 
+interface Run { minutes: number, start: number, samples: Sample[], fetches: Fetch[], heads: Record<string, number>, files: Array<{ cid: string }>, rejoins: number }
+
+/** The median of a series' values within [from, to) minutes. */
+function windowMedian (pts: Array<[number, number]>, from: number, to: number): number {
+  const v = pts.filter(p => p[0] >= from && p[0] < to).map(p => p[1]).sort((a, b) => a - b)
+  return v.length === 0 ? NaN : v[Math.floor(v.length / 2)]
+}
+
+/** Judges the goals, prints the table, draws the plot. */
+async function report (r: Run): Promise<void> {
+  const { samples, fetches, heads, files } = r
+  const total = r.minutes
+  const seriesOf = new Map<string, Series>()
+  const lastT = Math.max(...samples.map(s => s.t))
+  const firstT = Math.min(...samples.map(s => s.t))
+  for (const s of samples) {
+    const key = `${s.seed}/${s.run}`
+    let series = seriesOf.get(key)
+    if (series == null) {
+      series = { name: `seed ${s.seed}${s.run > 1 ? ` (run ${s.run})` : ''}`, steady: false, rss: [], fds: [], handles: [] }
+      seriesOf.set(key, series)
+    }
+    series.rss.push([s.t, s.rss])
+    series.fds.push([s.t, s.fds])
+    if (s.handles != null) series.handles.push([s.t, s.handles])
+  }
+  const rows: string[] = []
+  let rssOk = true
+  let fdsOk = true
+  for (const series of seriesOf.values()) {
+    const first = series.rss[0][0]
+    const last = series.rss[series.rss.length - 1][0]
+    series.steady = first <= firstT + 1e-9 && last >= lastT - 1e-9
+    if (!series.steady) continue
+    // medians over a minute (each fetch and attack makes a spike): at WARM_MIN, and the last minute
+    const warm = (pts: Array<[number, number]>): number => windowMedian(pts, WARM_MIN, WARM_MIN + 1)
+    const end = (pts: Array<[number, number]>): number => windowMedian(pts, lastT - 1, lastT + 1)
+    const rssWarm = warm(series.rss)
+    const rssEnd = end(series.rss)
+    const fdWarm = warm(series.fds)
+    const fdEnd = end(series.fds)
+    const hWarm = warm(series.handles)
+    const hEnd = end(series.handles)
+    const growth = rssEnd / rssWarm - 1
+    if (growth > RSS_GROWTH_GOAL) rssOk = false
+    // a leak only grows; fewer at the end (connections churned away) is flat enough
+    if (fdEnd - fdWarm > FD_SLACK) fdsOk = false
+    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
+  }
+  const failed = fetches.filter(f => !f.ok)
+  const summary = [
+    `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed`,
+    '',
+    `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | fds | handles |`,
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    `goals: no failed fetch: ${failed.length === 0 ? 'held' : `MISSED (${failed.length}: ${[...new Set(failed.map(f => f.error))].join('; ')})`}; ` +
+      `RSS growth <= ${RSS_GROWTH_GOAL * 100}%: ${rssOk ? 'held' : 'MISSED'}; fds flat (at most ${FD_SLACK} more): ${fdsOk ? 'held' : 'MISSED'}; ` +
+      `one chain head: ${Object.keys(heads).length === 1 ? `held (${Object.keys(heads)[0]})` : `MISSED (${JSON.stringify(heads)})`}`
+  ].join('\n')
+  process.stdout.write(summary + '\n')
+  await fs.writeFile(svgPath, soakSvg([...seriesOf.values()], Math.ceil(lastT), `npm run soak, ${total.toFixed(1)} min, ${new Date(r.start).toISOString().slice(0, 16)}Z; dashed: minute ${WARM_MIN.toFixed(1)}, where the goals' window starts`, [WARM_MIN]))
+  process.stderr.write(`plot: ${svgPath}\n`)
+}
+
 // ---------------------------------------------------------------------------
 
 // a bench driver: an API call that times out mid-reply (the box is loaded)
@@ -296,60 +368,12 @@ try {
   await Promise.all([fetchLoop(), churnLoop(), hostileLoop(), gossipLoop(), sampleLoop(), adding])
   const heads = await chainHeads()
 
-  // the report
   const total = minutes()
-  const seriesOf = new Map<string, Series>()
-  const lastT = Math.max(...samples.map(s => s.t))
-  const firstT = Math.min(...samples.map(s => s.t))
-  for (const s of samples) {
-    const key = `${s.seed}/${s.run}`
-    let series = seriesOf.get(key)
-    if (series == null) {
-      series = { name: `seed ${s.seed}${s.run > 1 ? ` (run ${s.run})` : ''}`, steady: false, rss: [], fds: [], handles: [] }
-      seriesOf.set(key, series)
-    }
-    series.rss.push([s.t, s.rss])
-    series.fds.push([s.t, s.fds])
-    if (s.handles != null) series.handles.push([s.t, s.handles])
-  }
-  const rows: string[] = []
-  let rssOk = true
-  let fdsOk = true
-  for (const series of seriesOf.values()) {
-    const first = series.rss[0][0]
-    const last = series.rss[series.rss.length - 1][0]
-    series.steady = first <= firstT + 1e-9 && last >= lastT - 1e-9
-    if (!series.steady) continue
-    const at = (pts: Array<[number, number]>, m: number): number => (pts.find(p => p[0] >= m) ?? pts[pts.length - 1])[1]
-    const rssWarm = at(series.rss, WARM_MIN)
-    const rssEnd = series.rss[series.rss.length - 1][1]
-    const fdWarm = at(series.fds, WARM_MIN)
-    const fdEnd = series.fds[series.fds.length - 1][1]
-    const hWarm = series.handles.length > 0 ? at(series.handles, WARM_MIN) : NaN
-    const hEnd = series.handles.length > 0 ? series.handles[series.handles.length - 1][1] : NaN
-    const growth = rssEnd / rssWarm - 1
-    if (growth > RSS_GROWTH_GOAL) rssOk = false
-    // a leak only grows; fewer at the end (connections churned away) is flat enough
-    if (fdEnd - fdWarm > FD_SLACK) fdsOk = false
-    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
-  }
-  const failed = fetches.filter(f => !f.ok)
-  const summary = [
-    `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${runs.reduce((a, b) => a + b, 0) - SEEDS} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed`,
-    '',
-    `| seed (whole run) | RSS at ${WARM_MIN.toFixed(1)} min → end | fds | handles |`,
-    '|---|---|---|---|',
-    ...rows,
-    '',
-    `goals: no failed fetch: ${failed.length === 0 ? 'held' : `MISSED (${failed.length}: ${[...new Set(failed.map(f => f.error))].join('; ')})`}; ` +
-      `RSS growth <= ${RSS_GROWTH_GOAL * 100}%: ${rssOk ? 'held' : 'MISSED'}; fds flat (at most ${FD_SLACK} more): ${fdsOk ? 'held' : 'MISSED'}; ` +
-      `one chain head: ${Object.keys(heads).length === 1 ? `held (${Object.keys(heads)[0]})` : `MISSED (${JSON.stringify(heads)})`}`
-  ].join('\n')
-  process.stdout.write(summary + '\n')
-  await fs.writeFile(svgPath, soakSvg([...seriesOf.values()], Math.ceil(lastT), `npm run soak, ${total.toFixed(1)} min, ${new Date(t0).toISOString().slice(0, 16)}Z; dashed: minute ${WARM_MIN.toFixed(1)}, where the goals' window starts`, [WARM_MIN]))
+  const run: Run = { minutes: total, start: t0, samples, fetches, heads, files, rejoins: runs.reduce((a, b) => a + b, 0) - SEEDS }
   const jsonPath = process.env.SOAK_JSON ?? path.join(here, 'soak-last.json')
-  await fs.writeFile(jsonPath, JSON.stringify({ minutes: total, samples, fetches, heads, files }, null, 1))
-  log(`plot: ${svgPath}; samples: ${jsonPath}`)
+  await fs.writeFile(jsonPath, JSON.stringify(run, null, 1))
+  await report(run)
+  log(`samples: ${jsonPath}`)
 } finally {
   await Promise.all(seeds.map(async s => await s?.stop()))
   await cleanup()
