@@ -11,7 +11,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { PRIVATE_IP_MODULE, wrapPrivateIpSource } from '../dist/core/net/public-ranges.js'
+import { PATCHED_UTILS_VERSION, PRIVATE_IP_MODULE, wrapPrivateIpSource } from '../dist/core/net/public-ranges.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DIST = path.join(ROOT, 'dist')
@@ -62,7 +62,8 @@ const publicRanges = {
       const source = await fs.readFile(args.path, 'utf8')
       const wrapped = wrapPrivateIpSource(source, self)
       if (wrapped == null) {
-        return { contents: source, warnings: [{ text: 'libp2p no longer exports isPrivateIp there: network.publicRanges will refuse to start a node' }] }
+        // a libp2p other than the one the wrap was written for: stop here, loudly
+        return { errors: [{ text: `${args.path} is not @libp2p/utils ${PATCHED_UTILS_VERSION}'s (SHA-256 differs): review core/net/public-ranges.ts against it, then update PRIVATE_IP_SHA256 and the pin in package.json` }] }
       }
       return { contents: wrapped, loader: 'js' }
     })

@@ -3,8 +3,9 @@
 // export walks the DAG in link order.
 
 import fs from 'node:fs'
-import { CarBlockIterator, CarWriter } from '@ipld/car'
-import { digestMatches } from '../storage/blocks.ts'
+import { CarWriter } from '@ipld/car'
+import { asyncIterableReader, createDecoder } from '@ipld/car/decoder'
+import { MAX_BLOCK_BYTES, digestMatches } from '../storage/blocks.ts'
 import { walkDag } from './dag.ts'
 import { AbortedError, CairnError, CorruptBlockError, InputError, UnsupportedError, describeFsError } from './errors.ts'
 import type { CID } from 'multiformats/cid'
@@ -12,6 +13,28 @@ import type { BlockReader, Blocks } from '../storage/blocks.ts'
 import type { Repo } from '../storage/repo.ts'
 
 export class InvalidCarError extends CairnError {}
+
+/** A CAR section longer than any block may be (MAX_BLOCK_BYTES): refused before it is read into memory. */
+export class CarBlockTooLargeError extends InvalidCarError {}
+
+type BytesReader = ReturnType<typeof asyncIterableReader>
+
+/**
+ * @ipld/car's reader reads a section's length and then that many bytes into
+ * one buffer: a CAR saying "the next block is 4 GiB" made it try. This
+ * reader refuses any single read over the block limit before it allocates.
+ */
+function cappedReader (reader: BytesReader, onTooLarge: (length: number) => Error): BytesReader {
+  return {
+    upTo: async (length) => await reader.upTo(length),
+    exactly: async (length, seek) => {
+      if (length > MAX_BLOCK_BYTES) throw onTooLarge(length)
+      return await reader.exactly(length, seek)
+    },
+    seek: (length) => { reader.seek(length) },
+    get pos () { return reader.pos }
+  }
+}
 
 export type CarProgress =
   | { type: 'car:start', totalBytes: number | null }
@@ -94,9 +117,10 @@ export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Arra
   o.onProgress?.({ type: 'car:start', totalBytes: total })
   let roots: CID[]
   try {
-    const reader = await CarBlockIterator.fromIterable(counted)
-    roots = await reader.getRoots()
-    for await (const { cid, bytes } of reader) {
+    const decoder = createDecoder(cappedReader(asyncIterableReader(counted), length =>
+      new CarBlockTooLargeError(`${file}: section ${count + 1} holds ${length} bytes, over the ${MAX_BLOCK_BYTES / 1024 / 1024} MiB block limit (bitswap's); nothing from it was pinned`)))
+    roots = (await decoder.header()).roots
+    for await (const { cid, bytes } of decoder.blocks()) {
       o.signal?.throwIfAborted()
       let ok: boolean
       try {

@@ -21,3 +21,6 @@ export class UnsafeContentError extends CairnError {}
 export class AbortedError extends CairnError {
   override readonly exitCode = 130
 }
+
+/** A dependency cairn patches at load time is not the version the patch was written for. */
+export class UpstreamPatchError extends CairnError {}

@@ -37,33 +37,65 @@ export function fileNode (cid: CID, bytes: Uint8Array): { data: Uint8Array | und
 }
 
 /**
+ * how deep a file's DAG may go below its root. A balanced DAG of 174-link
+ * nodes (Kubo's and cairn's layout) of 1 MiB leaves is past a zettabyte at
+ * depth 6; trickle DAGs grow deeper, by about one level per 4× the leaves,
+ * so 64 holds any file an importer makes, and refuses a hostile chain of
+ * single-link nodes (each level costs a block read and a frame) early.
+ */
+export const MAX_FILE_DEPTH = 64
+
+/** A file's DAG deeper than MAX_FILE_DEPTH: refused as hostile or broken, never walked. */
+export class DagTooDeepError extends MalformedFileError {}
+
+/** one branch node on the path from the root to the piece being read */
+interface Frame { links: Array<{ cid: CID, size: bigint }>, next: number, pos: bigint }
+
+/**
  * The pieces of the file overlapping [from, to), in order. Branch nodes are
  * read as the walk reaches them (they are small); leaves are left to the
- * caller to read ahead.
+ * caller to read ahead. An explicit stack, one frame per level: memory is
+ * O(depth) and each piece costs O(1) to hand over, where one generator per
+ * level passed every piece up through all of them.
  */
-async function * pieces (store: Reader, cid: CID, rootBytes: Uint8Array | null, base: bigint, from: bigint, to: bigint, signal?: AbortSignal): AsyncGenerator<Piece> {
-  signal?.throwIfAborted()
-  if (cid.code === raw.code) {
-    yield { cid, bytes: rootBytes ?? undefined, start: base, end: -1n }
+async function * pieces (store: Reader, root: CID, rootBytes: Uint8Array, from: bigint, to: bigint, signal?: AbortSignal): AsyncGenerator<Piece> {
+  if (root.code === raw.code) {
+    yield { cid: root, bytes: rootBytes, start: 0n, end: -1n }
     return
   }
-  if (cid.code !== dagPb.code) throw new UnsupportedError(`block ${cid.toString()} has codec 0x${cid.code.toString(16)}: not part of a UnixFS file`)
-  const bytes = rootBytes ?? await store.getBytes(cid, { signal })
-  const { data, links } = fileNode(cid, bytes)
-  let pos = base
-  if (data != null && data.byteLength > 0) {
-    const end = pos + BigInt(data.byteLength)
-    if (end > from && pos < to) yield { bytes: data, start: pos, end }
-    pos = end
-  }
-  for (const link of links) {
-    const end = pos + link.size
-    if (end > from && pos < to) {
-      if (link.cid.code === raw.code) yield { cid: link.cid, start: pos, end }
-      else yield * pieces(store, link.cid, null, pos, from, to, signal)
+  const stack: Frame[] = []
+  /** a dag-pb node entered at `pos`: its own data is a piece, its links a new frame */
+  const enter = function * (cid: CID, bytes: Uint8Array, pos: bigint): Generator<Piece> {
+    if (stack.length >= MAX_FILE_DEPTH) throw new DagTooDeepError(`file ${root.toString()} is more than ${MAX_FILE_DEPTH} levels deep (at block ${cid.toString()}): refused as malformed`)
+    const { data, links } = fileNode(cid, bytes)
+    if (data != null && data.byteLength > 0) {
+      const end = pos + BigInt(data.byteLength)
+      if (end > from && pos < to) yield { bytes: data, start: pos, end }
+      pos = end
     }
-    pos = end
-    if (pos >= to) break
+    stack.push({ links, next: 0, pos })
+  }
+  if (root.code !== dagPb.code) throw new UnsupportedError(`block ${root.toString()} has codec 0x${root.code.toString(16)}: not part of a UnixFS file`)
+  yield * enter(root, rootBytes, 0n)
+  while (stack.length > 0) {
+    signal?.throwIfAborted()
+    const top = stack[stack.length - 1]
+    if (top.next >= top.links.length || top.pos >= to) {
+      stack.pop()
+      continue
+    }
+    const link = top.links[top.next++]
+    const start = top.pos
+    const end = start + link.size
+    top.pos = end
+    if (end <= from) continue
+    if (link.cid.code === raw.code) {
+      yield { cid: link.cid, start, end }
+    } else if (link.cid.code === dagPb.code) {
+      yield * enter(link.cid, await store.getBytes(link.cid, { signal }), start)
+    } else {
+      throw new UnsupportedError(`block ${link.cid.toString()} has codec 0x${link.cid.code.toString(16)}: not part of a UnixFS file`)
+    }
   }
 }
 
@@ -92,7 +124,7 @@ export async function * readFile (store: Reader, root: CID, rootBytes: Uint8Arra
   const to = o.length == null ? fileSize : (from + o.length < fileSize ? from + o.length : fileSize)
   if (from >= to) return
   const window: Array<{ piece: Piece, data: Promise<Uint8Array> }> = []
-  const source = pieces(store, root, rootBytes, 0n, from, to, o.signal)
+  const source = pieces(store, root, rootBytes, from, to, o.signal)
   let exhausted = false
   let pos = from
   const fill = async (): Promise<void> => {

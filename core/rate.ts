@@ -67,6 +67,17 @@ export class RateLimiter {
     this.last = t
   }
 
+  /**
+   * Counts `bytes` that already passed without asking (traffic the limiter
+   * cannot hold back, such as what our relay service forwards): the debt
+   * makes the next takers wait it off.
+   */
+  charge (bytes: number): void {
+    if (this.rate === 0) return
+    this.refill()
+    this.tokens -= bytes
+  }
+
   /** Waits until `bytes` may pass. */
   async take (bytes: number, signal?: AbortSignal): Promise<void> {
     if (this.rate === 0) return

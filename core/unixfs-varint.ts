@@ -11,19 +11,45 @@
 // Values up to 2^53 go through the library's own number varint writer,
 // which is right (test/core/unixfs-varint.test.ts); larger ones, which no
 // file reaches, keep the original path. Remove once protons-runtime is fixed.
+//
+// No supported path exists: ipfs-unixfs encodes through protons-runtime's
+// shared writer, with no option. The upstream bug is written up, with a
+// reproduction, in docs/upstream-bugs.md. The fix is made against
+// protons-runtime 7.1.2 only (package.json pins it exactly), and checked at
+// load: the writer must still have both methods, and its uint64 must still
+// show the bug on a probe value. Either changed means the library changed
+// under the patch: loading fails with UpstreamPatchError rather than patch
+// something else blind.
 
 import { writer } from 'protons-runtime'
+import { UpstreamPatchError } from './errors.ts'
 
 interface Uint64Writer {
   uint64: (value: bigint) => unknown
   uint64Number: (value: number) => unknown
 }
 
-const proto = Object.getPrototypeOf(writer()) as Uint64Writer
+const proto = Object.getPrototypeOf(writer()) as Uint64Writer & { finish?: () => Uint8Array }
 const original = proto.uint64
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** in [2^31, 2^32): 2^31 + 5, whose varint is 85 80 80 80 08 */
+const PROBE = 2n ** 31n + 5n
+const PROBE_FIRST_BYTE = 0x85
+
+/** Fails loudly when protons-runtime is not the 7.1.2 this fix was written against. */
+export function checkProtonsWriter (w: { uint64?: unknown, uint64Number?: unknown, finish?: unknown }, uint64: unknown): void {
+  if (typeof uint64 !== 'function' || typeof w.uint64Number !== 'function' || typeof w.finish !== 'function') {
+    throw new UpstreamPatchError('protons-runtime changed: its writer has no uint64/uint64Number/finish; core/unixfs-varint.ts was written for 7.1.2 (see docs/upstream-bugs.md)')
+  }
+  const probe = writer() as unknown as { finish: () => Uint8Array }
+  ;(uint64 as (v: bigint) => unknown).call(probe, PROBE)
+  if (probe.finish()[0] === PROBE_FIRST_BYTE) {
+    throw new UpstreamPatchError('protons-runtime\'s uint64 writer no longer has the bug core/unixfs-varint.ts works around: remove that patch and the exact pin in package.json (docs/upstream-bugs.md)')
+  }
+}
 
 if (!(original as { cairnFixed?: boolean }).cairnFixed) {
+  checkProtonsWriter(proto, original)
   const fixed = function (this: Uint64Writer, value: bigint): unknown {
     return value >= 0n && value <= SAFE ? this.uint64Number(Number(value)) : original.call(this, value)
   }

@@ -18,6 +18,11 @@ import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError } fro
 interface AbortOptions { signal?: AbortSignal }
 
 const IDENTITY = 0x00
+/**
+ * the largest block cairn takes in from outside (a CAR import): bitswap's
+ * limit, and Kubo's; cairn's own chunks are at most 1 MiB
+ */
+export const MAX_BLOCK_BYTES = 2 * 1024 * 1024
 /** blockstore-fs's default file suffix; kept so the layout stays its own */
 const BLOCK_EXT = '.data'
 

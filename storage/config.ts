@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { ConfigError, describeFsError } from './errors.ts'
-import { RATE_FORMAT, parseRate } from './units.ts'
+import { RATE_FORMAT, SIZE_FORMAT, parseRate, parseSize } from './units.ts'
 
 /** Profiles a repo may default to; the table lives in core/profiles.ts. */
 export const PROFILE_NAMES = ['unixfs-v1-2025', 'kubo-v0', 'kubo-v1'] as const
@@ -48,6 +48,12 @@ export interface Config {
     max: number
     /** inbound connections from one IP address, at most (Sybil peers are cheap behind one address) */
     maxPerIP: number
+    /**
+     * CIDR ranges spared libp2p's connection limits (connections.max, the
+     * cap on connections still opening, the per-IP inbound rate), besides
+     * this machine, which always is: a LAN of many cairn peers, say
+     */
+    exempt: string[]
   }
   security: {
     /** peer IDs and IP ranges always let in; with trustedOnly, the only ones */
@@ -60,6 +66,10 @@ export interface Config {
   nat: {
     /** offer circuit relay v2 to other peers (seed --relay-service) */
     relayService: boolean
+    /** SIZE: bytes one connection relayed through our relay service may carry, both ways together */
+    relayDataLimit: string | number
+    /** seconds one connection relayed through our relay service may last */
+    relayDurationLimit: number
     /** relays to reserve a slot on, multiaddrs ending in /p2p/<id> (seed --relay) */
     relays: string[]
     /** find and use a relay by itself once the node learns it is unreachable */
@@ -84,6 +94,8 @@ export interface Config {
     maxUpload: string | number
     /** RATE: download cap for fetches through the seed or a command's own node; 0 = none */
     maxDownload: string | number
+    /** SIZE: memory for blocks in flight to other peers, all peers and both protocols together */
+    blockMemory: string | number
   }
   anchor: {
     /** which anchor network (a built-in genesis, core/anchor/params.ts); selects rules, never changes them */
@@ -114,14 +126,18 @@ export const DEFAULT_CONFIG: Config = {
   // Kubo reprovides every 22 h; records live 48 h
   provide: { strategy: 'all', interval: 22 * 60 * 60 },
   // 64 per IP: room for a 50-node swarm on one test host or a busy NAT, not for a Sybil farm
-  connections: { max: 300, maxPerIP: 64 },
+  connections: { max: 300, maxPerIP: 64, exempt: [] },
   security: { allow: [], deny: [], trustedOnly: false },
   // UPnP off by default: it multicasts SSDP searches on the LAN, which a
   // tool first run on a laptop should not do unasked (docs/network.md)
-  nat: { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
+  // relay limits as Kubo's (go-libp2p's): enough for hole-punch signalling
+  // and a few small messages, not for serving content through us
+  nat: { relayService: false, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
   rpc: { listen: '' },
-  transfer: { maxUpload: 0, maxDownload: 0 },
+  // 64 MiB of blocks in flight: ~64 blocks of 1 MiB, far more than one fast
+  // peer keeps busy, bounded whatever the number of peers (block-budget.ts)
+  transfer: { maxUpload: 0, maxDownload: 0, blockMemory: '64MiB' },
   anchor: { network: 'local', minerThreads: 1 },
   // off until asked for; read-only, loopback unless a host is named (core/gateway/)
   gateway: { listen: '', offline: false, timeout: 60, maxRequests: 48 }
@@ -183,6 +199,8 @@ const FIELDS: Record<string, Field> = {
   'network.publicRanges': { expect: 'a list of CIDR ranges such as "198.51.100.0/24"', check: stringList(isCidr) },
   'network.publicBootstrap': { expect: 'true or false', check: isBoolean },
   'nat.relayService': { expect: 'true or false', check: isBoolean },
+  'nat.relayDataLimit': { expect: `${SIZE_FORMAT}, at least 1KiB`, check: v => (parseSize(v) ?? 0) >= 1024 },
+  'nat.relayDurationLimit': { expect: 'a whole number of seconds from 1 to 86400', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 86400 },
   'nat.relays': { expect: 'a list of relay multiaddrs ending in /p2p/<peer id>', check: stringList(isPeerMultiaddr) },
   'nat.autoRelay': { expect: 'true or false', check: isBoolean },
   'nat.autonat': { expect: 'true or false', check: isBoolean },
@@ -191,6 +209,7 @@ const FIELDS: Record<string, Field> = {
   'provide.strategy': { expect: '"all", "pinned" or "roots"', check: v => v === 'all' || v === 'pinned' || v === 'roots' },
   'provide.interval': { expect: 'a whole number of seconds, 10 or more', check: v => Number.isSafeInteger(v) && (v as number) >= 10 },
   'connections.max': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
+  'connections.exempt': { expect: 'a list of CIDR ranges such as "192.168.1.0/24"', check: stringList(isCidr) },
   'connections.maxPerIP': { expect: 'a whole number from 1 to 10000', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 },
   'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
@@ -199,6 +218,7 @@ const FIELDS: Record<string, Field> = {
   'rpc.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
+  'transfer.blockMemory': { expect: `${SIZE_FORMAT}, from 4MiB (two of the largest blocks) up`, check: v => (parseSize(v) ?? 0) >= 4 * 1024 * 1024 },
   'anchor.network': { expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`, check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v) },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'gateway.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || isHostPort(typeof v === 'number' ? String(v) : v) },

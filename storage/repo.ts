@@ -19,6 +19,8 @@ export { resolveRepoPath } from './repo-path.ts'
 
 export const CONFIG_FILE = 'config.json'
 export const LOCK_FILE = 'repo.lock'
+/** the repo's folders: the owner only (docs/faults.md) */
+export const REPO_MODE = 0o700
 
 export interface OpenOptions {
   /** take the writer lock (everything that changes the repo) */
@@ -59,8 +61,14 @@ export class Repo {
 
   private static async create (root: string): Promise<void> {
     try {
-      await fs.mkdir(path.join(root, 'blocks'), { recursive: true })
-      await fs.mkdir(path.join(root, 'datastore'), { recursive: true })
+      // the repo holds the node's private key, the swarm key and the API
+      // token: only its owner may list or enter it (parents made on the way
+      // get the same mode; an existing folder keeps the mode its owner chose)
+      await fs.mkdir(root, { recursive: true, mode: REPO_MODE })
+      await fs.mkdir(path.join(root, 'blocks'), { recursive: true, mode: REPO_MODE })
+      await fs.mkdir(path.join(root, 'datastore'), { recursive: true, mode: REPO_MODE })
+      // a folder the user made empty beforehand (mkdir ~/.cairn) becomes the repo too
+      await fs.chmod(root, REPO_MODE)
       const configFile = path.join(root, CONFIG_FILE)
       try {
         await fs.access(configFile)

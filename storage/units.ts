@@ -49,3 +49,12 @@ export function parseDuration (v: string): number | null {
   ms = Math.round(ms)
   return ms > 0 && Number.isSafeInteger(ms) ? ms : null
 }
+
+/** what a SIZE looks like, for error messages */
+export const SIZE_FORMAT = 'a size in bytes with an optional unit, such as 128KiB or 64MiB'
+
+/** Bytes, or null when `v` is not a SIZE (the RATE syntax without "/s"). */
+export function parseSize (v: unknown): number | null {
+  if (typeof v === 'string' && /\/s\s*$/i.test(v)) return null
+  return parseRate(v)
+}

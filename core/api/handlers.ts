@@ -331,6 +331,12 @@ export function makeHandlers (s: Services) {
         served: snap?.served ?? null,
         guard: snap?.guard ?? null,
         limits: { upload: node.upload.limit, download: node.download.limit },
+        // our relay service: bytes it forwarded (charged to the upload cap) and relayed connections it carried
+        relayService: node.libp2p.services.relayMeter?.stats ?? null,
+        // blocks in flight to other peers, both protocols: the node's budget (transfer.blockMemory)
+        blockMemory: node.budget.stats,
+        // the process: what the soak (npm run soak) watches for leaks
+        process: { rss: process.memoryUsage.rss(), handles: process.getActiveResourcesInfo().length },
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
         rateIn: bw?.rateIn ?? null,

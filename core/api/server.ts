@@ -12,6 +12,16 @@ import { checkParams } from './contract.ts'
 
 /** Longest Unix socket path Linux takes (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107
+/**
+ * a JSON params body, at most: params are paths, CIDs and flags (a few
+ * hundred bytes; `add` of thousands of paths stays well under). A body past
+ * it is refused with 413 before more is read. Bytes streamed to a method
+ * (params in the header, as `add` from stdin) are the method's to bound.
+ */
+export const MAX_PARAMS_BYTES = 1024 * 1024
+
+/** A params body over MAX_PARAMS_BYTES. */
+export class RequestTooLargeError extends CairnError {}
 
 export interface CallContext {
   params: Record<string, unknown>
@@ -108,7 +118,16 @@ export class ApiServer {
         body = req
       } else {
         const chunks: Buffer[] = []
-        for await (const c of req) chunks.push(c as Buffer)
+        let size = 0
+        for await (const c of req) {
+          size += (c as Buffer).byteLength
+          if (size > MAX_PARAMS_BYTES) {
+            this.refuse(res, 413, `request body over ${MAX_PARAMS_BYTES} bytes`)
+            req.destroy()
+            return
+          }
+          chunks.push(c as Buffer)
+        }
         params = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
       }
       params = checkParams(method, params)
@@ -150,17 +169,32 @@ export class ApiServer {
       return
     }
     res.writeHead(200, { 'content-type': 'application/octet-stream', trailer: ERROR_TRAILER })
+    // a client gone mid-stream never drains: the wait ends on close too (the
+    // call's signal aborts then), where waiting for 'drain' alone hung the
+    // call forever, and with it the root it kept in `fetching`
     const write = async (chunk: Uint8Array): Promise<void> => {
-      if (!res.write(chunk)) await new Promise(resolve => res.once('drain', resolve))
+      if (res.write(chunk) || signal.aborted) return
+      await new Promise<void>(resolve => {
+        const done = (): void => { res.off('drain', done); signal.removeEventListener('abort', done); resolve() }
+        res.once('drain', done)
+        signal.addEventListener('abort', done, { once: true })
+      })
     }
+    let finished = false
     try {
       if (first.done !== true) await write(first.value)
       for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
         if (signal.aborted) return
         await write(next.value)
       }
+      finished = true
     } catch (err) {
+      finished = true
       res.addTrailers({ [ERROR_TRAILER]: Buffer.from(JSON.stringify(wireError(err))).toString('base64url') })
+    } finally {
+      // stopped early (the client left): the handler's own cleanup runs now,
+      // not whenever a suspended generator is collected
+      if (!finished) await iterator.return?.(undefined)?.catch(() => {})
     }
     res.end()
   }

@@ -13,7 +13,9 @@
 // server's queue and the client's read buffer stay bounded; the server reads
 // each block from disk (verified) only shortly before sending it (the next
 // READ_AHEAD while one is sent), so it holds at most three blocks per
-// stream. A cancel that arrives before the server reached the want saves
+// stream, and every block it holds counts against the node's memory budget
+// (block-budget.ts): a read ahead happens only when there is room, the next
+// block to send waits for room. A cancel that arrives before the server reached the want saves
 // the block being sent twice (endgame).
 
 import * as lp from 'it-length-prefixed'
@@ -21,7 +23,8 @@ import { CID } from 'multiformats/cid'
 import type { RateLimiter } from '../rate.ts'
 import { blockKey } from '../dag.ts'
 import { streamTo } from './nat.ts'
-import type { BlockReader } from '../../storage/blocks.ts'
+import { MAX_BLOCK_BYTES, type BlockReader } from '../../storage/blocks.ts'
+import type { BlockBudget } from './block-budget.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 
@@ -59,6 +62,8 @@ export interface ServeOptions {
   limiter?: RateLimiter
   /** hears of the peer breaking the protocol (reported to the peer guard) */
   onViolation?: (offence: 'bad-frame' | 'stalled-reader') => void
+  /** the node's memory budget for blocks in flight, shared with every stream and bitswap */
+  budget?: BlockBudget
 }
 
 /** The peer broke the protocol: a frame it may not send, or one too long to be a block. */
@@ -70,6 +75,8 @@ interface Queued {
   cancelled: boolean
   /** the block being read from disk ahead of its turn (null: missing or bad) */
   read?: Promise<Uint8Array | null>
+  /** bytes of the budget this want holds: the largest block until read, then the block's size */
+  reserved: number
 }
 
 /**
@@ -89,11 +96,29 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
   let failure: Error | null = null
   const poke = (): void => { const w = wake; wake = null; w?.() }
 
+  const budget = o.budget
+  /** a want needs no block read: nothing to reserve */
+  const noRead = (q: Queued): boolean => q.cid == null || q.cancelled
   const readAhead = async (q: Queued): Promise<Uint8Array | null> => {
     // missing, or failing its hash on disk: never served
-    q.read ??= q.cid == null || q.cancelled ? Promise.resolve(null) : store.getBytes(q.cid).catch(() => null)
+    q.read ??= noRead(q)
+      ? Promise.resolve(null)
+      : store.getBytes(q.cid as CID).catch(() => null).then(bytes => {
+        // the block's real size is known now: give back the rest of the reservation
+        const keep = Math.min(q.reserved, bytes?.byteLength ?? 0)
+        budget?.release(q.reserved - keep)
+        q.reserved = keep
+        return bytes
+      })
     return await q.read
   }
+  /** this want's part of the budget back, once its read (if any) has settled */
+  const drop = (q: Queued): void => {
+    if (budget == null) return
+    void (q.read ?? Promise.resolve(null)).finally(() => { budget.release(q.reserved); q.reserved = 0 })
+  }
+  /** ends a wait for room when the stream fails */
+  const gone = new AbortController()
 
   // read wants (and cancels) as they come, so a cancel can overtake its want
   const reading = (async () => {
@@ -105,7 +130,7 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
           if (queue.length >= MAX_QUEUED_WANTS) throw new BlockProtocolError(`more than ${MAX_QUEUED_WANTS} wants queued`)
           let cid: CID | null = null
           try { cid = CID.decode(b.subarray(1)) } catch { /* answered "don't have" */ }
-          queue.push({ key, cid, cancelled: false })
+          queue.push({ key, cid, cancelled: false, reserved: 0 })
         } else if (b[0] === OP_CANCEL) {
           const q = queue.find(x => x.key === key && !x.cancelled)
           if (q != null) q.cancelled = true
@@ -116,12 +141,14 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
       }
     } catch (err) {
       failure = err as Error
+      gone.abort(err)
     } finally {
       ended = true
       poke()
     }
   })()
 
+  let current: Queued | null = null
   try {
     while (true) {
       if (failure != null) throw failure
@@ -131,8 +158,24 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
         await new Promise<void>(resolve => { wake = resolve })
         continue
       }
-      // the next blocks start from disk while this one is sent
-      for (let i = 0; i < READ_AHEAD && i < queue.length; i++) void readAhead(queue[i])
+      current = q
+      // this block waits for room in the budget; the stream holds none then
+      // (read-aheads below reserve in queue order, so when this one had no
+      // room, none after it has any): no wait while holding, no deadlock
+      if (budget != null && q.read == null && !noRead(q)) {
+        await budget.acquire(MAX_BLOCK_BYTES, gone.signal)
+        q.reserved = MAX_BLOCK_BYTES
+      }
+      // the next blocks start from disk while this one is sent, room permitting
+      for (let i = 0; i < READ_AHEAD && i < queue.length; i++) {
+        const next = queue[i]
+        if (next.read != null) continue
+        if (budget != null && !noRead(next)) {
+          if (!budget.tryAcquire(MAX_BLOCK_BYTES)) break
+          next.reserved = MAX_BLOCK_BYTES
+        }
+        void readAhead(next)
+      }
       let reply: Uint8Array | Uint8ArrayList
       if (q.cancelled) {
         reply = Uint8Array.of(CANCELLED)
@@ -157,12 +200,18 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
           throw err
         }
       }
+      // handed to the connection: its memory is the muxer's now
+      drop(q)
+      current = null
     }
     await reading
     await stream.close()
   } catch (err) {
     if (err instanceof BlockProtocolError || FRAME_ERRORS.has((err as Error).name)) o.onViolation?.('bad-frame')
     stream.abort(err as Error)
+  } finally {
+    if (current != null) drop(current)
+    for (const q of queue.splice(0)) drop(q)
   }
 }
 

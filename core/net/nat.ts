@@ -11,28 +11,27 @@ import { setPublicRanges, publicRangesActive } from './public-ranges.ts'
 import { CairnError } from '../errors.ts'
 import { askDialback, DIALBACK_PROTOCOL, DIALBACK_TIMEOUT_MS, MAX_DIALBACK_ADDRS, serveDialback } from './dialback.ts'
 import type { Config } from '../../storage/config.ts'
+import { parseSize } from '../../storage/units.ts'
+import type { RateLimiter } from '../rate.ts'
+import { RelayMeter } from './relay-meter.ts'
 import type { ComponentLogger, Connection, Libp2p, Libp2pEvents, PeerId, PeerStore, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 
 export class PublicRangesError extends CairnError {}
 
 /**
- * Relay limits for our relay service. libp2p's defaults (128 KiB or 2 min
- * per relayed connection, go-libp2p's numbers, made for hole-punch
- * signalling) end a block transfer after the first block. A cairn relay
- * exists to move blocks for peers that cannot be reached any other way, so
- * its limits are far above any transfer: 1 TiB and 24 h per relayed
- * connection. They are kept rather than switched off because a connection
- * with limits is what libp2p calls "limited": protocols that did not opt in
- * (the DHT, AutoNAT) stay off relayed connections, and ours opt in. Without
- * limits AutoNAT ran over the relayed connection, "verified" the relayed
- * address by dialling the relay, and closed that shared connection, taking
- * the relayed connection down with it. What bounds a relay's cost is the
- * number of reservations and relayed streams below.
+ * Limits of our relay service come from config (nat.relayDataLimit, default
+ * 128 KiB, and nat.relayDurationLimit, default 120 s, per relayed
+ * connection): Kubo's (go-libp2p's) numbers, made for hole-punch signalling.
+ * A relay that moved whole files for strangers (this service once allowed
+ * 1 TiB and 24 h per connection) spends its owner's upload on them; relayed
+ * bytes are charged to the upload cap too (relay-meter.ts). Limits are kept
+ * rather than switched off because a connection with limits is what libp2p
+ * calls "limited": protocols that did not opt in (the DHT, AutoNAT) stay off
+ * relayed connections. Without limits AutoNAT ran over the relayed
+ * connection, "verified" the relayed address by dialling the relay, and
+ * closed that shared connection, taking the relayed connection down with it.
  */
-export const RELAY_DATA_LIMIT = 1n << 40n
-/** ms (the server's unit; libp2p's client reads the same number as seconds, so it sees even more) */
-export const RELAY_DURATION_LIMIT_MS = 24 * 60 * 60 * 1000
 export const RELAY_MAX_RESERVATIONS = 128
 /** relayed connections (hop streams) open at once through our relay */
 export const RELAY_MAX_HOP_STREAMS = 256
@@ -54,6 +53,10 @@ export type Reachability = 'public' | 'private' | 'unknown'
 
 export interface NatSettings {
   relayService: boolean
+  /** bytes per relayed connection through our relay service */
+  relayDataLimit: number
+  /** seconds per relayed connection through our relay service */
+  relayDurationLimit: number
   /** relays to reserve on (config nat.relays plus --relay) */
   relays: string[]
   autoRelay: boolean
@@ -80,6 +83,7 @@ export interface NatOptions {
 export function natSettings (config: Config, o: NatOptions = {}): NatSettings {
   return {
     ...config.nat,
+    relayDataLimit: parseSize(config.nat.relayDataLimit) ?? 128 * 1024,
     relayService: o.relayService ?? config.nat.relayService,
     relays: [...new Set([...config.nat.relays, ...(o.relays ?? [])])],
     publicRanges: config.network.publicRanges,
@@ -95,12 +99,12 @@ export function natSettings (config: Config, o: NatOptions = {}): NatSettings {
 export function applyPublicRanges (s: NatSettings): void {
   setPublicRanges(s.publicRanges)
   if (s.publicRanges.length > 0 && !publicRangesActive()) {
-    throw new PublicRangesError('network.publicRanges needs libp2p loaded through the cairn launcher (cli/cairn.js), whose hook makes those ranges public')
+    throw new PublicRangesError('network.publicRanges needs libp2p loaded through the cairn launcher (cli/cairn.js), whose hook makes those ranges public, and @libp2p/utils exactly 7.4.1, the version that hook was written against')
   }
 }
 
 /** The libp2p services the NAT settings ask for (the relay transport is always there, to dial relayed addresses). */
-export async function natServices (s: NatSettings): Promise<Record<string, (components: any) => unknown>> {
+export async function natServices (s: NatSettings, upload: RateLimiter): Promise<Record<string, (components: any) => unknown>> {
   const services: Record<string, (components: any) => unknown> = {
     nat: (components: NatWatcherComponents) => new NatWatcher(components, s)
   }
@@ -112,10 +116,12 @@ export async function natServices (s: NatSettings): Promise<Record<string, (comp
         maxReservations: RELAY_MAX_RESERVATIONS,
         reservationTtl: RELAY_RESERVATION_TTL_MS,
         applyDefaultLimit: true,
-        defaultDataLimit: RELAY_DATA_LIMIT,
-        defaultDurationLimit: RELAY_DURATION_LIMIT_MS
+        defaultDataLimit: BigInt(s.relayDataLimit),
+        // ms: the server's unit (libp2p's client reads the number as seconds)
+        defaultDurationLimit: s.relayDurationLimit * 1000
       }
     })
+    services.relayMeter = (components: { registrar: Registrar }) => new RelayMeter(components, upload)
   }
   if (s.upnp) {
     // loaded only when asked for: it pulls in an XML parser and an SSDP client (~150 ms)

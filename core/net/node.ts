@@ -19,7 +19,7 @@ import { createLibp2p } from 'libp2p'
 import { ipnsSelector } from 'ipns/selector'
 import { ipnsValidator } from 'ipns/validator'
 import { observeSentBlocks, startBitswap, type BitswapService } from './bitswap-host.ts'
-import { BlockNotFoundError, CairnError, ConfigError, CorruptBlockError } from '../errors.ts'
+import { CairnError, ConfigError } from '../errors.ts'
 import { parseUserMultiaddr } from './dial-error.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
@@ -27,8 +27,9 @@ import { TableFiller } from './table-filler.ts'
 import { MemoryDatastore } from 'datastore-core'
 import { RateLimiter } from '../rate.ts'
 import { noiseCrypto } from './noise-crypto.ts'
-import { parseRate } from '../../storage/units.ts'
-import type { BlockReader } from '../../storage/blocks.ts'
+import { parseRate, parseSize } from '../../storage/units.ts'
+import { BlockBudget, DEFAULT_BLOCK_MEMORY } from './block-budget.ts'
+import { BitswapServe } from './bitswap-serve.ts'
 import { BLOCK_PROTOCOL, ChannelPool, serveBlocks, type ServeStats } from './block-protocol.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { explainListenFailure } from './listen-check.ts'
@@ -42,8 +43,8 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { anchorGossipsub } from '../anchor/gossip-params.ts'
 import { gossipTopics } from '../anchor/gossip.ts'
 import { networkByName } from '../anchor/params.ts'
-import type { CID } from 'multiformats/cid'
 import { AGENT_VERSION, CAIRN_VERSION } from '../version.ts'
+import type { RelayMeter } from './relay-meter.ts'
 
 /** a private swarm: peers without the same key cannot connect at all */
 export const SWARM_KEY_FILE = 'swarm.key'
@@ -65,6 +66,8 @@ export interface NodeOptions extends NatOptions {
   trustedOnly?: boolean
   /** run gossipsub for the anchor chain (seeds); a command's own node has no use for it */
   gossip?: boolean
+  /** bytes; overrides config transfer.blockMemory */
+  blockMemory?: number
 }
 
 /** block streams one peer may hold open to us at once */
@@ -74,13 +77,15 @@ const MAX_BLOCK_STREAMS_PER_PEER = 4
  * allows 1024 (its docs say 32); an honest peer uses one or two at a time
  */
 const MAX_BITSWAP_STREAMS_PER_PEER = 32
+/** wants one peer may have queued with our bitswap: Helia's default; older ones are dropped past it */
+const MAX_BITSWAP_WANTS_PER_PEER = 1024
+/** bitswap send jobs queued per peer behind the running one (Helia's default); more messages are dropped, their wants kept */
+const MAX_BITSWAP_SEND_JOBS_PER_PEER = 10
 
-export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub?: GossipSub }
+export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWatcher, pubsub?: GossipSub, relayMeter?: RelayMeter }
 
 export class NodeStartError extends CairnError {}
 
-/** the error name Helia's bitswap treats as "don't have" */
-class NotFoundError extends Error { override name = 'NotFoundError' }
 
 export class CairnNode {
   private constructor (
@@ -97,7 +102,9 @@ export class CairnNode {
     readonly keeper: BootstrapKeeper,
     readonly filler: TableFiller,
     /** admission (allow/deny, per-IP limit) and misbehaviour bans */
-    readonly guard: PeerGuard
+    readonly guard: PeerGuard,
+    /** memory for blocks in flight to other peers, both protocols */
+    readonly budget: BlockBudget
   ) {
     this.channels = new ChannelPool(libp2p as Libp2p)
   }
@@ -137,22 +144,9 @@ export class CairnNode {
 
     const upload = new RateLimiter(o.maxUpload ?? parseRate(repo.config.transfer.maxUpload) ?? 0)
     const download = new RateLimiter(o.maxDownload ?? parseRate(repo.config.transfer.maxDownload) ?? 0)
-    // What bitswap serves from: the upload cap applies, and a block that
-    // fails its hash on disk (or vanished since `has`) is "not found", which
-    // bitswap answers with don't-have; any other error made it drop every
-    // want in the batch, so one bad block stopped a peer's whole download.
-    const served: BlockReader = Object.create(repo.blocks)
-    served.get = async function * (cid: CID, options?: { signal?: AbortSignal }) {
-      let bytes: Uint8Array
-      try {
-        bytes = await repo.blocks.getBytes(cid, options)
-      } catch (err) {
-        if (err instanceof CorruptBlockError || err instanceof BlockNotFoundError) throw new NotFoundError(err.message)
-        throw err
-      }
-      await upload.take(bytes.byteLength, options?.signal)
-      yield bytes
-    }
+    // every block in flight to other peers, over either protocol, in one budget (block-budget.ts)
+    const budget = new BlockBudget(o.blockMemory ?? parseSize(repo.config.transfer.blockMemory) ?? DEFAULT_BLOCK_MEMORY)
+    const serve = new BitswapServe(repo.blocks, upload, budget)
     const options = {
       privateKey,
       nodeInfo: { name: 'cairn', version: CAIRN_VERSION, userAgent: AGENT_VERSION },
@@ -191,7 +185,7 @@ export class CairnNode {
         }),
         // anchor chain gossip (core/anchor/gossip.ts): topics of the configured network only; banned peers score at the bottom
         ...(o.gossip === true ? { pubsub: anchorGossipsub(gossipTopics(networkByName(repo.config.anchor.network).id), peer => guard.isBanned(peer)) } : {}),
-        ...(await natServices(nat))
+        ...(await natServices(nat, upload))
       }
     }
     let libp2p: Libp2p<Services>
@@ -206,7 +200,16 @@ export class CairnNode {
     try {
       // bitswap answers over relayed (limited) connections too: a peer behind a
       // NAT may be reachable no other way
-      bitswap = await startBitswap(libp2p as Libp2p, served, { runOnLimitedConnections: true, maxInboundStreams: MAX_BITSWAP_STREAMS_PER_PEER })
+      bitswap = await startBitswap(libp2p as Libp2p, serve.reader(), {
+        runOnLimitedConnections: true,
+        maxInboundStreams: MAX_BITSWAP_STREAMS_PER_PEER,
+        // the inbound queue: wants kept per peer (Helia's own default, said
+        // here so it stays), and send jobs queued per peer beyond the one
+        // running; what those wants cost in block memory is the budget's
+        maxWantListSize: MAX_BITSWAP_WANTS_PER_PEER,
+        sendBlocksMaxQueueLength: MAX_BITSWAP_SEND_JOBS_PER_PEER
+      })
+      serve.attach(bitswap.bitswap as never)
     } catch (err) {
       await libp2p.stop()
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
@@ -218,11 +221,11 @@ export class CairnNode {
       // can dial would sit in other peers' routing tables and fail their queries.
       libp2p.services.nat.onReachability = r => { void libp2p.services.dht.setMode(r === 'public' ? 'server' : 'client').catch(() => {}) }
     }
-    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard, budget)
     guard.watchBitswap(bitswap.bitswap as never)
     observeSentBlocks(bitswap.bitswap, (peer, block, bytes) => node.onServed?.(peer, block, bytes))
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes), peer: connection.remotePeer.toString(), limiter: upload, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
+      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes), peer: connection.remotePeer.toString(), limiter: upload, budget, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()

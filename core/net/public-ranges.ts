@@ -11,13 +11,25 @@
 // program that loads libp2p from node_modules by a module load hook that the
 // entry point installs before libp2p is imported. With no ranges declared
 // nothing changes.
+//
+// No supported path exists (docs/upstream-bugs.md, ready to file). The wrap
+// is made only on the exact file it was written against: @libp2p/utils
+// 7.4.1 (package.json pins that version), recognised by its SHA-256. Any
+// other file is left alone: the bundle build fails (cli/bundle.js), and a
+// node started with network.publicRanges refuses to start
+// (applyPublicRanges), so a changed libp2p is never wrapped blind.
 
+import { createHash } from 'node:crypto'
 import module from 'node:module'
 import { BlockList, isIP } from 'node:net'
 
 /** the module whose isPrivateIp we wrap, as its URL ends */
 export const PRIVATE_IP_MODULE = '/@libp2p/utils/dist/src/private-ip.js'
 const EXPORT = 'export function isPrivateIp('
+/** the version the wrap was written against (package.json pins it exactly) */
+export const PATCHED_UTILS_VERSION = '7.4.1'
+/** SHA-256 of that version's dist/src/private-ip.js */
+export const PRIVATE_IP_SHA256 = 'cd63afac8cf6984ca92687d91faa79d5fa1a06294d59dfa0326446811f396611'
 
 let declared: BlockList | null = null
 let installed = false
@@ -45,14 +57,19 @@ export function isDeclaredPublic (ip: string): boolean {
   return declared.check(ip, family === 6 ? 'ipv6' : 'ipv4')
 }
 
+/** True when `source` is the very private-ip.js the wrap was written against. */
+export function isPatchedSource (source: string): boolean {
+  return createHash('sha256').update(source).digest('hex') === PRIVATE_IP_SHA256
+}
+
 /**
  * The source of PRIVATE_IP_MODULE with isPrivateIp wrapped, importing this
- * module from `self` (a URL, or a path the bundler resolves); null for a
- * libp2p that renamed the function (left alone: applyPublicRanges then says
- * so when ranges are used).
+ * module from `self` (a URL, or a path the bundler resolves); null for any
+ * other source than @libp2p/utils PATCHED_UTILS_VERSION's (left alone:
+ * applyPublicRanges then says so when ranges are used).
  */
 export function wrapPrivateIpSource (source: string, self: string): string | null {
-  if (!source.includes(EXPORT)) return null
+  if (!isPatchedSource(source) || !source.includes(EXPORT)) return null
   return source.replace(EXPORT, 'function libp2pIsPrivateIp(') +
     `\nimport { isDeclaredPublic as cairnIsDeclaredPublic, markPrivateIpWrapped as cairnMarkWrapped } from ${JSON.stringify(self)};\n` +
     'cairnMarkWrapped();\n' +

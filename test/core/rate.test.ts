@@ -42,3 +42,19 @@ test('waiters are served first come, first served (fair across peers), and an ab
   await Promise.all([a, gone, b])
   assert.deepEqual(order, ['aborted', 'a', 'b'])
 })
+
+test('charge() counts bytes that passed unasked (relayed ones): the next taker waits the debt off', async () => {
+  let now = 0
+  const l = new RateLimiter(1024 * 1024, () => now) // 1 MiB/s, a clock of our own
+  l.charge(512 * 1024) // half a second's worth, relayed
+  let passed = false
+  const waiting = l.take(1).then(() => { passed = true })
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(passed, false, 'a take right after the charge passed')
+  now = 600 // the debt is paid off at 1 MiB/s in ~400 ms after the burst
+  await waiting
+  assert.equal(passed, true)
+  const free = new RateLimiter(0)
+  free.charge(1 << 30) // no cap: nothing to count against
+  await free.take(1)
+})

@@ -89,3 +89,21 @@ describe('UnixFS sizes past 2 GiB', () => {
     assert.ok(Buffer.from(node.Data as Uint8Array).includes(Buffer.from([0x18, ...varint(BigInt(size))])))
   })
 })
+
+test('the patch checks what it patches: a writer without its methods, or one whose uint64 is already right, fails loudly', async () => {
+  const { checkProtonsWriter } = await import('../../core/unixfs-varint.ts')
+  const { UpstreamPatchError } = await import('../../core/errors.ts')
+  const fs = await import('node:fs/promises')
+  const path = await import('node:path')
+  const { ROOT } = await import('../helpers.ts')
+  // pinned exactly, and the installed copy is that version
+  const declared = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  assert.equal(declared.dependencies['protons-runtime'], '7.1.2')
+  const installed = JSON.parse(await fs.readFile(path.join(ROOT, 'node_modules', 'protons-runtime', 'package.json'), 'utf8')) as { version: string }
+  assert.equal(installed.version, '7.1.2')
+  assert.throws(() => { checkProtonsWriter({ uint64Number: () => {}, finish: () => new Uint8Array() }, undefined) }, UpstreamPatchError)
+  assert.throws(() => { checkProtonsWriter({ finish: () => new Uint8Array() }, () => {}) }, UpstreamPatchError)
+  // an upstream that fixed its writer: the right varint for 2^31 + 5 starts 0x85
+  const fixed = function (this: { uint64Number: (n: number) => unknown }, v: bigint): unknown { return this.uint64Number(Number(v)) }
+  assert.throws(() => { checkProtonsWriter({ uint64Number: () => {}, finish: () => new Uint8Array() }, fixed) }, /no longer has the bug/)
+})

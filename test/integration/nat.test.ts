@@ -90,7 +90,8 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     fetcherNs = await topo.publicHost('fetcher', 4)
     home1 = await topo.home('home1', 11, '192.0.2')
     home2 = await topo.home('home2', 12, '203.0.113')
-    relay = await res.seed(await repo(), { netns: relayNs, listen: [`/ip4/${INTERNET}.2/tcp/${PORT}`], args: ['--relay-service', '--no-tui'] })
+    // this relay moves whole files for the tests below: far above the default limits (the last test tries those)
+    relay = await res.seed(await repo({ nat: { relayDataLimit: '1GiB', relayDurationLimit: 3600 } }), { netns: relayNs, listen: [`/ip4/${INTERNET}.2/tcp/${PORT}`], args: ['--relay-service', '--no-tui'] })
     relayAddr = relay.addrs[0]
     seeder = await res.seed(await repo(), { netns: seederNs, listen: [`/ip4/${INTERNET}.3/tcp/${PORT}`], bootstrap: [relayAddr], args: ['--no-tui'] })
   })
@@ -233,4 +234,30 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
       await upnpd.stop()
     }
   })
+
+  test('a relay with the default limits (Kubo\'s 128 KiB per relayed connection) cuts a file transfer, and charges what it relayed to its upload cap', async (t) => {
+    const relay2Ns = await topo.publicHost('relay2', 5)
+    const relay2 = await res.seed(await repo({ transfer: { maxUpload: '4MiB' } }), { netns: relay2Ns, listen: [`/ip4/${INTERNET}.5/tcp/${PORT}`], args: ['--relay-service', '--no-tui'] })
+    t.after(async () => { await relay2.stop() })
+    const natted = await res.seed(await repo(), { netns: home2.host, listen: [`/ip4/${home2.lan}/tcp/${PORT + 1}`], args: ['--relay', relay2.addrs[0], '--no-tui'] })
+    t.after(async () => { await natted.stop() })
+    const relayed = natted.addrs.find(a => a.includes('/p2p-circuit/') && a.startsWith(relay2.addrs[0])) as string
+    assert.ok(relayed != null, `no address on relay2 among ${JSON.stringify(natted.addrs)}`)
+    // 1 MiB: eight times what one relayed connection may carry
+    const f = await addFile(natted, 1024 * 1024, 16)
+    const dir = await res.dir('cairn-nat-cut-')
+    const r = await cairnIn(fetcherNs, ['get', f.cid, '-o', path.join(dir, 'out'), '--repo', await repo(), '--peer', relayed, '--timeout', '20'], 60_000)
+    t.diagnostic(`get through the default-limit relay: exit ${r.code}, ${r.stderr.trim().split('\n').pop() ?? ''}`)
+    const stats = await apiCall(relay2.repo, 'stats') as { relayService: { bytes: number, connections: number } | null }
+    assert.ok(stats.relayService != null, 'the relay reports what it relayed')
+    assert.ok(stats.relayService.connections >= 1 && stats.relayService.bytes > 0, JSON.stringify(stats.relayService))
+    // no relayed connection carried more than the limit (and a little framing): the file did not pass in one
+    const perConnection = stats.relayService.bytes / stats.relayService.connections
+    assert.ok(perConnection <= 2 * 128 * 1024, `${perConnection} bytes per relayed connection`)
+    if (r.code === 0) {
+      // it may get through over many fresh relayed connections; then there must have been many
+      assert.ok(stats.relayService.connections >= 4, `1 MiB through ${stats.relayService.connections} relayed connections`)
+    }
+  })
 })
+

@@ -99,12 +99,12 @@ describe('validateConfig', () => {
   }
 
   test('the NAT settings and public ranges: defaults, and values given win', () => {
-    assert.deepEqual(DEFAULT_CONFIG.nat, { relayService: false, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true })
+    assert.deepEqual(DEFAULT_CONFIG.nat, { relayService: false, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true })
     assert.deepEqual(DEFAULT_CONFIG.network.publicRanges, [])
     const relay = '/ip4/198.51.100.2/tcp/4737/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
     const c = validateConfig({ network: { publicRanges: ['198.51.100.0/24', '2001:db8::/32'] }, nat: { relayService: true, relays: [relay], upnp: true } })
     assert.deepEqual(c.network.publicRanges, ['198.51.100.0/24', '2001:db8::/32'])
-    assert.deepEqual(c.nat, { relayService: true, relays: [relay], autoRelay: true, autonat: true, upnp: true, dcutr: true })
+    assert.deepEqual(c.nat, { relayService: true, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [relay], autoRelay: true, autonat: true, upnp: true, dcutr: true })
   })
 
   test('the gateway: off by default; a port, HOST:PORT or [v6]:PORT; bad ones named', () => {

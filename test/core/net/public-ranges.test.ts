@@ -37,3 +37,20 @@ test('through the hook, libp2p calls a declared range public and keeps its own a
   assert.equal(r.status, 0, r.stderr)
   assert.deepEqual(JSON.parse(r.stdout), { active: true, before: true, after: false, other: true, lan: true, ma: false })
 })
+
+test('only the pinned @libp2p/utils file is wrapped: any other source, even one that still exports isPrivateIp, is left alone', async () => {
+  const fs = await import('node:fs/promises')
+  const path = await import('node:path')
+  const { wrapPrivateIpSource, isPatchedSource, PATCHED_UTILS_VERSION } = await import('../../../core/net/public-ranges.ts')
+  const file = path.join(ROOT, 'node_modules', '@libp2p', 'utils', 'dist', 'src', 'private-ip.js')
+  const source = await fs.readFile(file, 'utf8')
+  const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'node_modules', '@libp2p', 'utils', 'package.json'), 'utf8')) as { version: string }
+  assert.equal(pkg.version, PATCHED_UTILS_VERSION, 'the installed @libp2p/utils is the one the wrap was written for')
+  const declared = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  assert.equal(declared.dependencies['@libp2p/utils'], PATCHED_UTILS_VERSION, 'package.json pins it exactly')
+  assert.equal(isPatchedSource(source), true)
+  assert.notEqual(wrapPrivateIpSource(source, '/x.js'), null)
+  const changed = source.replace('export function isPrivateIp(', 'export function isPrivateIp( /* a new libp2p */')
+  assert.equal(wrapPrivateIpSource(changed, '/x.js'), null)
+  assert.equal(wrapPrivateIpSource(source + '\n// one more line\n', '/x.js'), null)
+})
