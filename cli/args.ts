@@ -6,7 +6,6 @@ import { UsageError } from '../core/errors.ts'
 import { GLOBAL_FLAGS, type FlagSpecs } from './argv.ts'
 export type { FlagSpec, FlagSpecs } from './argv.ts'
 
-
 const kebab = (s: string): string => s.replace(/[A-Z]/g, c => '-' + c.toLowerCase())
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
 

@@ -164,10 +164,16 @@ const FIELDS: Record<string, Field> = {
   'security.allow': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
-  'api.listen': { expect: `"unix" or "/ip4/127.0.0.1/tcp/PORT" (PORT 0-${MAX_PORT})`, check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/')[4]) <= MAX_PORT) },
+  'api.listen': {
+    expect: `"unix" or "/ip4/127.0.0.1/tcp/PORT" (PORT 0-${MAX_PORT})`,
+    check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/')[4]) <= MAX_PORT)
+  },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
-  'anchor.network': { expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`, check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v) },
+  'anchor.network': {
+    expect: `a built-in anchor network: ${ANCHOR_NETWORK_NAMES.map(n => `"${n}"`).join(' or ')}`,
+    check: v => (ANCHOR_NETWORK_NAMES as readonly unknown[]).includes(v)
+  },
   'anchor.minerThreads': { expect: 'a whole number from 1 to 64', check: v => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64 },
   'import.profile': { expect: PROFILE_NAMES.map(p => `"${p}"`).join(', '), check: v => (PROFILE_NAMES as readonly string[]).includes(v as string) }
 }

@@ -198,7 +198,9 @@ export class CairnNode {
       libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
     } catch (err) {
       // a busy port is the common case (a second repo's seed on the default port): one line that says so
-      if ((err as Error).name === 'UnsupportedListenAddressesError') throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      if ((err as Error).name === 'UnsupportedListenAddressesError') {
+        throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      }
       throw new NodeStartError(`cannot start the node: ${(err as Error).message.split('\n')[0]}`)
     }
     try {
@@ -210,11 +212,18 @@ export class CairnNode {
       throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
     }
     guard.attach(libp2p as Libp2p)
-    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat,
+      new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard)
     guard.watchBitswap(bitswap.bitswap as never)
     observeSentBlocks(bitswap.bitswap, (peer, block, bytes) => node.onServed?.(peer, block, bytes))
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
-      void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes), peer: connection.remotePeer.toString(), limiter: upload, onViolation: offence => { guard.report(connection.remotePeer, offence) } })
+      void serveBlocks(stream, repo.blocks, {
+        stats: node.served,
+        onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes),
+        peer: connection.remotePeer.toString(),
+        limiter: upload,
+        onViolation: offence => { guard.report(connection.remotePeer, offence) }
+      })
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
