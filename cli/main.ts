@@ -9,6 +9,7 @@ import { installPublicRangesHook } from '../core/net/public-ranges.ts'
 import { findCommand, GLOBAL_FLAGS, GLOBAL_HELP } from './argv.ts'
 import { COMMANDS, SUMMARIES, suggestCommand } from './command-table.ts'
 import { escapeTerminal } from '../core/escape.ts'
+import { logger } from '@libp2p/logger'
 import type { Command } from './command.ts'
 
 function generalHelp (): string {
@@ -28,6 +29,9 @@ Run 'cairn help <command>' or 'cairn <command> --help' for a command's options.
 `
 }
 
+/** DEBUG=cairn:cli (or cairn:*): the stack of an unexpected error */
+const log = logger('cairn:cli')
+
 // a message may carry a stranger's string (a name from a DAG or a manifest,
 // a peer's error): escaped, it stays one line and cannot drive the terminal
 function fail (err: unknown): number {
@@ -37,7 +41,7 @@ function fail (err: unknown): number {
   }
   const e = err as Error
   process.stderr.write(`Error: ${escapeTerminal(e?.message ?? String(err))}\n`)
-  if (process.env.CAIRN_DEBUG != null) process.stderr.write(`${e?.stack ?? ''}\n`)
+  if (log.enabled) log('%s', (e?.stack ?? String(err)).split('\n').map(line => escapeTerminal(line)).join('\n'))
   return 1
 }
 
@@ -116,7 +120,9 @@ export async function main (argv: string[]): Promise<number> {
   } catch (err) {
     // after Ctrl-C whatever broke first is not the story: say it was interrupted
     if (controller.signal.aborted && !(err instanceof AbortedError)) {
-      return fail(new AbortedError(`${name} was interrupted (${String((controller.signal.reason as Error)?.message ?? 'signal').replace('interrupted by ', '')}); nothing partial was left at an output path, and blocks fetched so far are kept: run the same command again to resume`))
+      const why = String((controller.signal.reason as Error)?.message ?? 'signal').replace('interrupted by ', '')
+      return fail(new AbortedError(`${name} was interrupted (${why}); nothing partial was left at an output path, ` +
+        'and blocks fetched so far are kept: run the same command again to resume'))
     }
     return fail(err)
   } finally {
