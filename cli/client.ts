@@ -93,7 +93,13 @@ class HttpInvoker implements Invoker {
       ? { socketPath: this.e.socket }
       : { host: '127.0.0.1', port: Number((this.e.http as string).split(':')[1]), headers: { ...headers, host: this.e.http as string } }
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...target, method: 'POST', path: API_PREFIX + method, headers: { ...headers, ...(target as { headers?: object }).headers }, signal: signal ?? this.signal }, resolve)
+      const req = http.request({
+        ...target,
+        method: 'POST',
+        path: API_PREFIX + method,
+        headers: { ...headers, ...(target as { headers?: object }).headers },
+        signal: signal ?? this.signal
+      }, resolve)
       req.on('error', err => reject(new DaemonUnreachableError(`cannot reach the seed on this repo: ${err.message}`)))
       if (body != null) Readable.from(body as AsyncIterable<Uint8Array>).pipe(req)
       else req.end(JSON.stringify(params))

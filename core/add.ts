@@ -164,8 +164,8 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
       switch (e.type) {
         case 'dir': return { path: e.path }
         case 'symlink': return { path: e.path, link: e.target }
-        case 'file': return { path: e.path, content: readFile(e.src, readChunk, onBytes, o.signal) }
       }
+      return { path: e.path, content: readFile(e.src, readChunk, onBytes, o.signal) }
     })
   } else if (input.kind === 'entries') {
     o.onProgress?.({ type: 'add:start', totalBytes: 0, files: 0 })

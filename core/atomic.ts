@@ -1,6 +1,6 @@
 // Output files are written under a temp name beside their destination,
-// flushed, then renamed into place: the destination holds the old content or
-// the whole new content, never a part.
+// flushed, then renamed into place (storage/atomic-file.ts): the destination
+// holds the old content or the whole new content, never a part.
 //
 // The temp name carries the writer's PID (`.NAME.cairn-PID-RANDOM.tmp`): a
 // writer killed with SIGKILL cannot remove its temp file, so the next write
@@ -10,6 +10,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { CairnError, OutputError, describeFsError } from './errors.ts'
+import { writeFileAtomic as writeFileInPlace } from '../storage/atomic-file.ts'
 
 export function tempNameFor (dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.cairn-${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
@@ -61,40 +62,17 @@ export function existsError (dest: string): OutputError {
   return new OutputError(`${dest} already exists (use --force to replace it)`)
 }
 
-/** Runs `fill` on a temp file, then fsyncs and renames it to `dest`. */
+/** Runs `fill` on a temp file, then fsyncs and renames (or, without replace, links) it to `dest`. */
 export async function writeFileAtomic (dest: string, fill: (fh: fs.FileHandle) => Promise<void>, o: AtomicWriteOptions = {}): Promise<void> {
   const replace = o.replace ?? true
   if (!replace && await fs.lstat(dest).then(() => true, () => false)) throw existsError(dest)
   await removeStaleTemps(dest)
-  const tmp = tempNameFor(dest)
-  let fh: fs.FileHandle
   try {
-    fh = await fs.open(tmp, 'wx', 0o644)
+    await writeFileInPlace(dest, fill, { durability: 'fsync', replace, mode: 0o644, temp: tempNameFor(dest), freshTemp: true })
   } catch (err) {
-    throw new OutputError(describeFsError(err, `cannot write ${dest}`))
-  }
-  try {
-    try {
-      await fill(fh)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    if (replace) {
-      await fs.rename(tmp, dest)
-    } else {
-      // link(2) fails on an existing name: nothing that appeared meanwhile is replaced
-      try {
-        await fs.link(tmp, dest)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(dest)
-        throw err
-      }
-      await fs.rm(tmp, { force: true })
-    }
-  } catch (err) {
-    await fs.rm(tmp, { force: true })
     if (err instanceof CairnError || (err as Error).name === 'AbortError') throw err
+    // link(2) fails on an existing name: nothing that appeared meanwhile is replaced
+    if (!replace && (err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(dest)
     if ((err as NodeJS.ErrnoException).code != null) throw new OutputError(describeFsError(err, `cannot write ${dest}`))
     throw err
   }

@@ -68,7 +68,10 @@ export async function * carExportStream (blocks: BlockReader, root: CID, o: { si
 }
 
 /** Streams a CAR of the DAG under `root` to `write`, which may apply backpressure. */
-export async function carExport (blocks: Blocks, root: CID, write: (chunk: Uint8Array) => Promise<void>, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void } = {}): Promise<CarExportResult> {
+export async function carExport (
+  blocks: Blocks, root: CID, write: (chunk: Uint8Array) => Promise<void>,
+  o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void } = {}
+): Promise<CarExportResult> {
   let blocksSeen = 0
   let bytes = 0
   for await (const chunk of carExportStream(blocks, root, { ...o, onProgress: e => { if (e.type === 'car:bytes') blocksSeen = e.blocks; o.onProgress?.(e) } })) {
@@ -104,7 +107,10 @@ export async function carImport (repo: Repo, file: string, o: { signal?: AbortSi
 }
 
 /** Imports a CAR read from `source` (`file` names it in messages): every block verified, then the roots pinned. */
-export async function carImportFrom (repo: Repo, source: AsyncIterable<Uint8Array>, file: string, total: number | null, o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void, pin?: boolean } = {}): Promise<CarImportResult> {
+export async function carImportFrom (
+  repo: Repo, source: AsyncIterable<Uint8Array>, file: string, total: number | null,
+  o: { signal?: AbortSignal, onProgress?: (e: CarProgress) => void, pin?: boolean } = {}
+): Promise<CarImportResult> {
   let read = 0
   let count = 0
   let blockBytes = 0

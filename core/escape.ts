@@ -5,6 +5,7 @@
 
 // C0 controls, DEL, and the C1 controls (U+0080-U+009F: a lone U+009B is CSI
 // to many terminals), plus the bidi overrides that reorder what a reader sees.
+// eslint-disable-next-line no-control-regex -- matching control characters is this regex's job
 const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
 
 /**

@@ -142,7 +142,10 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
     try {
       await writeEntry(root, tmp, what)
     } catch (err) {
-      if (o.signal?.aborted === true) throw new AbortedError('get was interrupted: nothing was written at the output path; blocks already fetched are kept, so running the same command again resumes')
+      if (o.signal?.aborted === true) {
+        throw new AbortedError('get was interrupted: nothing was written at the output path; ' +
+          'blocks already fetched are kept, so running the same command again resumes')
+      }
       if (err instanceof CairnError) throw err
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EEXIST') throw new UnsafeContentError(`${what} has two entries with one name; refusing it`)

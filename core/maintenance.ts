@@ -25,6 +25,7 @@ export async function repoStat (repo: Repo): Promise<RepoStat> {
     } catch { /* removed meanwhile */ }
   }
   let pins = 0
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the count matters
   for await (const _ of repo.pins.ls()) pins++
   return { path: repo.root, blocks, size, pins }
 }

@@ -60,9 +60,10 @@ export function prometheusText (s: SeedSnapshot): string {
     metric('cairn_miner_blocks_total', 'counter', 'Blocks this seed mined and accepted.', [[{}, s.chain.blocksMined]])
     const g = s.chain.gossip
     if (g != null) {
-      metric('cairn_anchor_gossip_messages_total', 'counter', 'Anchor gossip messages judged, by result (rejected: invalid, the sender banned; ignored: known, future, orphan, pool full).', [
-        [{ result: 'accepted' }, g.accepted], [{ result: 'rejected' }, g.rejected], [{ result: 'ignored' }, g.ignored]
-      ])
+      metric('cairn_anchor_gossip_messages_total', 'counter',
+        'Anchor gossip messages judged, by result (rejected: invalid, the sender banned; ignored: known, future, orphan, pool full).', [
+          [{ result: 'accepted' }, g.accepted], [{ result: 'rejected' }, g.rejected], [{ result: 'ignored' }, g.ignored]
+        ])
       metric('cairn_anchor_gossip_published_total', 'counter', 'Blocks and manifests this seed published by gossip.', [[{}, g.published]])
       metric('cairn_anchor_gossip_peers', 'gauge', 'Peers subscribed to the anchor block topic.', [[{}, g.peers]])
     }

@@ -97,7 +97,15 @@ export interface HttpStats {
 }
 
 export interface ChainRow {
-  network: string, height: number, head: string, pending: number, mining: boolean, threads: number, hashRate: number, blocksMined: number, staleBlocks?: number
+  network: string,
+  height: number,
+  head: string,
+  pending: number,
+  mining: boolean,
+  threads: number,
+  hashRate: number,
+  blocksMined: number,
+  staleBlocks?: number
   /** headers-first sync with peers: syncs running, blocks taken, the last one */
   sync?: SyncStats
   /** gossip of blocks and manifests: messages by result, peers */
@@ -200,7 +208,18 @@ export class SeedMonitor {
   /** A fetch begins; returns a handle to report its progress. */
   startTransfer (cid: CID): { block: (peer: string, bytes: number) => void, end: (ok: boolean) => void } {
     const id = this.nextTransfer++
-    const row = { id, kind: 'fetch' as const, cid: cid.toString(), bytes: 0, total: null, rate: 0, peers: {} as Record<string, number>, done: false, meter: new RateMeter(), ended: null as number | null }
+    const row = {
+      id,
+      kind: 'fetch' as const,
+      cid: cid.toString(),
+      bytes: 0,
+      total: null,
+      rate: 0,
+      peers: {} as Record<string, number>,
+      done: false,
+      meter: new RateMeter(),
+      ended: null as number | null
+    }
     this.transfers.set(id, row)
     return {
       block: (peer, bytes) => {
@@ -277,7 +296,19 @@ export class SeedMonitor {
     if (this.anchor == null) return null
     const { chain } = this.anchor
     const m = this.anchor.miner()
-    return { network: chain.net.name, height: chain.height, head: chain.head.key, pending: chain.pending.size, mining: m?.mining ?? false, threads: m?.threads ?? 0, hashRate: m?.hashRate ?? 0, blocksMined: m?.blocksMined ?? 0, staleBlocks: m?.staleBlocks ?? 0, sync: this.anchor.sync?.(), gossip: this.anchor.gossip?.() ?? null }
+    return {
+      network: chain.net.name,
+      height: chain.height,
+      head: chain.head.key,
+      pending: chain.pending.size,
+      mining: m?.mining ?? false,
+      threads: m?.threads ?? 0,
+      hashRate: m?.hashRate ?? 0,
+      blocksMined: m?.blocksMined ?? 0,
+      staleBlocks: m?.staleBlocks ?? 0,
+      sync: this.anchor.sync?.(),
+      gossip: this.anchor.gossip?.() ?? null
+    }
   }
 
   snapshot (): SeedSnapshot {
@@ -311,7 +342,13 @@ export class SeedMonitor {
       // names shown as they are drawn: escaped (log lines are escaped in log())
       uploads: this.uploads.rows(now).map(u => ({ ...u, name: this.shownName(u.root) })),
       content: this.content.map(c => ({ ...c, name: this.shownName(c.cid) })),
-      dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
+      dht: {
+        routingTable: routingTableSize(this.node.libp2p.services.dht),
+        provided: ps?.provided ?? 0,
+        failed: ps?.failed ?? 0,
+        lastRound: ps?.lastRound ?? null,
+        running: ps?.running ?? false
+      },
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
       guard: { ...this.node.guard.stats },

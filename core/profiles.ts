@@ -1,4 +1,4 @@
-// Import profiles: the table in DESIGN.md, and the flags that override it.
+// Import profiles: the table in README.md ("Profiles"), and the flags that override it.
 // Each profile gives the same CIDs as the tool named beside it.
 
 import { fixedSize, rabin } from 'ipfs-unixfs-importer/chunker'

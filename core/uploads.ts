@@ -143,7 +143,19 @@ export class UploadTracker {
     }
     if (u == null) {
       if (this.uploads.size >= MAX_UPLOADS) this.endOldest(now)
-      u = { peer, root, bytes: 0, blocks: 0, rate: 0, size: root == null ? null : this.sizes.get(root) ?? null, startedAt: now, done: false, meter: new RateMeter(), last: now, endedAt: null }
+      u = {
+        peer,
+        root,
+        bytes: 0,
+        blocks: 0,
+        rate: 0,
+        size: root == null ? null : this.sizes.get(root) ?? null,
+        startedAt: now,
+        done: false,
+        meter: new RateMeter(),
+        last: now,
+        endedAt: null
+      }
       this.uploads.set(id, u)
       this.o.log(`peer ${peer} started fetching ${this.what(root)}`)
     }

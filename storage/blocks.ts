@@ -265,15 +265,7 @@ export class Blocks implements BlockStore {
     try {
       await syncFileSystem(this.dir)
     } catch (err) {
-      throw new RepoError(`cannot flush the block store to disk: ${errorText(err)}`)
+      throw new RepoError(describeFsError(err, 'cannot flush the block store to disk'))
     }
   }
-}
-
-function errorText (err: unknown): string {
-  const text = (err as Error)?.message ?? String(err)
-  if (/ENOSPC/.test(text)) return 'no space left on the device'
-  if (/EROFS/.test(text)) return 'the file system is read-only'
-  if (/EACCES|EPERM/.test(text)) return 'permission denied'
-  return text.replace(/^\w*Error: /, '')
 }

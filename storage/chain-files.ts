@@ -12,6 +12,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { RepoError, describeFsError } from './errors.ts'
 import { syncFileSystem } from './fsync.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 
 const KEY = /^[a-z0-9]{8,128}$/
 /** object keys this process wrote, remembered so a repeat (every empty block's body) costs no system call; cleared when full */
@@ -66,9 +67,8 @@ export class ChainFiles {
       }
       // no look first (a failed access cost more than the write: syncing 10,000 blocks spent ~0.6 s there);
       // an object already on disk is replaced by the same bytes
-      const tmp = `${file}.${process.pid}.tmp`
-      await fs.writeFile(tmp, bytes)
-      await fs.rename(tmp, file)
+      // no flush here: sync() makes a batch durable with one syncfs
+      await writeFileAtomic(file, bytes, { durability: 'none' })
     })
     if (this.written.size >= MAX_REMEMBERED_WRITES) this.written.clear()
     this.written.add(key)
@@ -119,15 +119,7 @@ export class ChainFiles {
   /** Replaces the head file: temp file, fsync, rename. */
   async writeHead (key: string): Promise<void> {
     await this.guard(`cannot write ${this.headFile}`, async () => {
-      const tmp = `${this.headFile}.${process.pid}.tmp`
-      const fh = await fs.open(tmp, 'w', 0o644)
-      try {
-        await fh.writeFile(key + '\n')
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      await fs.rename(tmp, this.headFile)
+      await writeFileAtomic(this.headFile, key + '\n', { durability: 'fsync', mode: 0o644 })
     })
   }
 

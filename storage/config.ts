@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { ConfigError, describeFsError } from './errors.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 import { RATE_FORMAT, SIZE_FORMAT, parseRate, parseSize } from './units.ts'
 
 /** Profiles a repo may default to; the table lives in core/profiles.ts. */
@@ -314,15 +315,7 @@ export function parseConfigText (text: string, source = 'config.json'): Config {
 /** Writes config.json atomically (temp file, fsync, rename). */
 export async function writeConfig (file: string, config: Config): Promise<void> {
   validateConfig(config, file)
-  const tmp = `${file}.${process.pid}.tmp`
-  const fh = await fs.open(tmp, 'w', 0o644)
-  try {
-    await fh.writeFile(JSON.stringify(config, null, 2) + '\n')
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await fs.rename(tmp, file)
+  await writeFileAtomic(file, JSON.stringify(config, null, 2) + '\n', { durability: 'fsync', mode: 0o644 })
 }
 
 export function setConfigValue (config: Config, key: string, value: unknown): Config {

@@ -41,19 +41,29 @@ export class CorruptBlockError extends CairnError {
 /** A multihash or codec cairn cannot verify. */
 export class UnsupportedError extends CairnError {}
 
-/** Turns a Node fs error into one readable sentence naming the path. */
+/** The fs errors a user can act on, in words. */
+const FS_ERROR_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  EEXIST: 'already exists',
+  EIO: 'input/output error'
+}
+
+/**
+ * Turns a Node fs error into one readable sentence naming the path. An error
+ * with no errno code (a failed child process, such as fsync.ts's `sync -f`)
+ * is judged by the first errno name in its message.
+ */
 export function describeFsError (err: unknown, what: string): string {
   const e = err as NodeJS.ErrnoException
-  switch (e?.code) {
-    case 'ENOENT': return `${what}: no such file or directory`
-    case 'EACCES': case 'EPERM': return `${what}: permission denied`
-    case 'EROFS': return `${what}: the file system is read-only`
-    case 'ENOSPC': return `${what}: no space left on the device`
-    case 'EDQUOT': return `${what}: disk quota exceeded`
-    case 'EISDIR': return `${what}: is a directory`
-    case 'ENOTDIR': return `${what}: a parent is not a directory`
-    case 'EEXIST': return `${what}: already exists`
-    case 'EIO': return `${what}: input/output error`
-    default: return `${what}: ${e?.message ?? String(err)}`
-  }
+  const message = e?.message ?? String(err)
+  const code = typeof e?.code === 'string' ? e.code : /\b(E[A-Z]{2,})\b/.exec(message)?.[1]
+  const text = code != null ? FS_ERROR_TEXT[code] : undefined
+  return `${what}: ${text ?? message.replace(/^\w*Error: /, '')}`
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { RepoError, UsageError, describeFsError } from './errors.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 
 export const KEYS_DIR = 'keys'
 /** a key name is a file name: letters, digits, '.', '_', '-'; not hidden */
@@ -46,22 +47,15 @@ export class KeyStore {
   /** Writes a new key, mode 0600, durably; fails if the name is taken. */
   async create (name: string, bytes: Uint8Array): Promise<void> {
     const file = path.join(this.dir, checkKeyName(name))
-    const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`)
     try {
       await fs.mkdir(this.dir, { recursive: true, mode: 0o700 })
-      const fh = await fs.open(tmp, 'w', 0o600)
-      try {
-        await fh.writeFile(bytes)
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      await fs.link(tmp, file) // fails if the name is taken, even by a racing process
+      // link, not rename: fails if the name is taken, even by a racing process;
+      // the temp's name starts with a dot, so key ls never lists it
+      const temp = path.join(this.dir, `.${name}.${process.pid}.tmp`)
+      await writeFileAtomic(file, bytes, { durability: 'fsync', replace: false, mode: 0o600, temp })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyExistsError(`a key named "${name}" exists already`)
       throw new RepoError(describeFsError(err, `cannot write ${file}`))
-    } finally {
-      await fs.rm(tmp, { force: true })
     }
   }
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import { RepoLockedError, RepoError, describeFsError } from './errors.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 
 interface LockInfo { pid: number, start: string | null }
 
@@ -65,9 +66,7 @@ export class RepoLock {
       }
       // stale (or half-written by a process killed mid-write): replace it
       // atomically, then check we are the one that won the race
-      const tmp = `${file}.${process.pid}.tmp`
-      await fsp.writeFile(tmp, text)
-      await fsp.rename(tmp, file)
+      await writeFileAtomic(file, text, { durability: 'none' })
       if (readLock(file)?.pid === process.pid) return new RepoLock(file)
     }
     throw new RepoLockedError(`the repo at ${repoPath} is in use: could not take its lock`)

@@ -2,8 +2,16 @@
 //
 //   config.json   validated on load
 //   blocks/       blockstore-fs
-//   datastore/    datastore-fs: pins and metadata
+//   datastore/    datastore-fs: pins, metadata, IPNS records seen (/names/)
 //   repo.lock     one writer at a time
+//
+// and, written by core/ (storage only reads and writes them as files):
+//
+//   identity.key  the node's Ed25519 key, mode 0600 (core/net/identity.ts)
+//   swarm.key     an optional private-network key (core/net/node.ts)
+//   keys/         publishing keys for names, 0700 (keystore.ts)
+//   chain/        the anchor chain, one folder per network (chain-files.ts)
+//   api, api.sock a running seed's API endpoint and socket (core/api/server.ts)
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -11,6 +19,7 @@ import { FsDatastore } from 'datastore-fs'
 import { Blocks } from './blocks.ts'
 import { DEFAULT_CONFIG, readConfig, writeConfig, type Config } from './config.ts'
 import { CairnError, RepoError, describeFsError } from './errors.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 import { RepoLock } from './lock.ts'
 import { Pins, type PinType } from './pins.ts'
 import type { CID } from 'multiformats/cid'
@@ -142,19 +151,10 @@ export class Repo {
   /** Writes a secret file, mode 0600, atomically and durably; fails if it exists. */
   async writeSecret (name: string, bytes: Uint8Array): Promise<void> {
     const file = path.join(this.root, name)
-    const tmp = `${file}.${process.pid}.tmp`
     try {
-      const fh = await fs.open(tmp, 'w', 0o600)
-      try {
-        await fh.writeFile(bytes)
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      await fs.link(tmp, file) // fails if another process wrote it first
-      await fs.rm(tmp)
+      // link, not rename: fails if another process wrote it first
+      await writeFileAtomic(file, bytes, { durability: 'fsync', replace: false, mode: 0o600 })
     } catch (err) {
-      await fs.rm(tmp, { force: true })
       throw new RepoError(describeFsError(err, `cannot write ${file}`))
     }
   }

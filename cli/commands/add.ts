@@ -93,7 +93,10 @@ Examples
       return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined }))
     })
     for (const a of (result as AddReply).anchor ?? []) {
-      if (a.status === 'not-queued') report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${escapeTerminal(a.reason ?? '')} (run cairn anchor ${a.root} later)`, { warning: 'not-queued', root: a.root, reason: a.reason })
+      if (a.status === 'not-queued') {
+        report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${escapeTerminal(a.reason ?? '')} (run cairn anchor ${a.root} later)`,
+          { warning: 'not-queued', root: a.root, reason: a.reason })
+      }
     }
     if (f.quieter === true) {
       emit(ctx, result.root, { cid: result.root })

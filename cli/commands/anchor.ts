@@ -19,7 +19,6 @@ const one = (ctx: Context, what: string): string => {
   return ctx.input[0]
 }
 
-
 export const anchor: Command = {
   name: 'anchor',
   summary: 'sign a manifest for content in the repo and queue it for anchoring',
@@ -43,8 +42,9 @@ Examples
   async run (ctx) {
     const cid = one(ctx, 'anchor needs one CID')
     const r = await withInvoker(ctx, { write: true }, async inv => await inv.call('anchor', { cid, force: ctx.flags.force === true }))
-    if (r.status === 'already-anchored') emit(ctx, `${r.root} is already anchored at height ${String(r.height)} (manifest ${r.manifest}); nothing queued (--force queues another manifest)`, r)
-    else if (r.status === 'already-pending') emit(ctx, `a manifest for ${r.root} is already queued (${r.manifest}); nothing queued (--force queues another)`, r)
+    if (r.status === 'already-anchored') {
+      emit(ctx, `${r.root} is already anchored at height ${String(r.height)} (manifest ${r.manifest}); nothing queued (--force queues another manifest)`, r)
+    } else if (r.status === 'already-pending') emit(ctx, `a manifest for ${r.root} is already queued (${r.manifest}); nothing queued (--force queues another)`, r)
     else emit(ctx, `${r.status === 'anchored' ? 'anchored' : 'queued'} manifest ${r.manifest} for ${r.root}`, r)
   }
 }
@@ -73,7 +73,9 @@ Examples
       `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
       `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${minedLine(s.miner)}` : 'no'}`
     ]
-    if (s.recent.length > 0) lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
+    if (s.recent.length > 0) {
+      lines.push('recent', ...s.recent.map(b => `  ${String(b.height).padStart(6)}  ${b.cid}  ${new Date(b.time).toISOString()}  ${b.manifests} manifest(s)`))
+    }
     ctx.stdout.write(lines.join('\n') + '\n')
   }
 }

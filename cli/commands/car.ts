@@ -44,7 +44,8 @@ Examples
           for await (const chunk of inv.bytes('car.export', { cid: args[0] })) await writeOut(ctx, chunk)
           return
         }
-        const r = await withProgress(ctx, 'car export', async progress => await inv.call('car.exportFile', { cid: args[0], output: path.resolve(out), force: ctx.flags.force === true }, {
+        const params = { cid: args[0], output: path.resolve(out), force: ctx.flags.force === true }
+        const r = await withProgress(ctx, 'car export', async progress => await inv.call('car.exportFile', params, {
           onProgress: e => { const p = e as CarProgress; if (p.type === 'car:bytes') progress.update(p.bytes, p.totalBytes) }
         })) as { cid: string, output: string, blocks: number, bytes: number }
         report(ctx, `exported ${r.cid} to ${r.output} (${r.blocks} blocks, ${r.bytes} bytes)`, r)
@@ -73,4 +74,3 @@ Examples
     throw new UsageError('usage: cairn car export CID [-o FILE] | car import FILE...|-')
   }
 }
-

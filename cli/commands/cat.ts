@@ -31,7 +31,8 @@ ${FETCH_HELP}`,
     if (ctx.input.length !== 1) throw new UsageError('cat needs exactly one CID[/path] (see cairn cat --help)')
     checkContentArg(ctx.input[0]) // a bad CID fails here, before any repo or seed is touched
     await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
-      for await (const chunk of inv.bytes('cat', { path: ctx.input[0], offset: ctx.flags.offset as number | undefined, length: ctx.flags.length as number | undefined, ...fetchParams(ctx) })) {
+      const params = { path: ctx.input[0], offset: ctx.flags.offset as number | undefined, length: ctx.flags.length as number | undefined, ...fetchParams(ctx) }
+      for await (const chunk of inv.bytes('cat', params)) {
         await writeOut(ctx, chunk)
       }
     })

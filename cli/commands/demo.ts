@@ -24,7 +24,8 @@ export class DemoError extends CairnError {}
 interface Seed { repo: string, child: ChildProcess, addr: string, id: string }
 
 async function startSeed (repo: string, bootstrap: string[], signal: AbortSignal): Promise<Seed> {
-  const child = spawn(process.execPath, [...process.execArgv, CAIRN, 'seed', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap(b => ['--bootstrap', b])], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = [...process.execArgv, CAIRN, 'seed', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap(b => ['--bootstrap', b])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stderr?.setEncoding('utf8').on('data', (s: string) => { err += s })

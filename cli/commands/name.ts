@@ -74,7 +74,8 @@ Examples
         value: arg, key: ctx.flags.key as string | undefined, lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
       }))
       const dht = r.dht.error == null ? `DHT: ${r.dht.peers} peer(s)` : `DHT: not stored (${escapeTerminal(r.dht.error)})`
-      emit(ctx, `published ${r.name} → ${r.value} (sequence ${r.seq}, valid until ${when(r.expires)}; ${dht}${r.pubsub != null ? `, pubsub: ${r.pubsub} peer(s)` : ''}; anchor: ${escapeTerminal(r.anchor)})`, r)
+      const pubsub = r.pubsub != null ? `, pubsub: ${r.pubsub} peer(s)` : ''
+      emit(ctx, `published ${r.name} → ${r.value} (sequence ${r.seq}, valid until ${when(r.expires)}; ${dht}${pubsub}; anchor: ${escapeTerminal(r.anchor)})`, r)
       return
     }
     if (verb === 'resolve') {

@@ -68,7 +68,11 @@ connection (needs a seed).`,
     noArgs(ctx, 'peers')
     const rows = await withInvoker(ctx, { write: false }, async inv => await inv.call('peers', {}))
     // an address a peer gave (a relayed or DNS one) is its own text
-    for (const r of rows) emit(ctx, `${escapeTerminal(r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`)} ${r.direction} ${r.latency == null ? '-' : `${Math.round(r.latency)}ms`} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
+    for (const r of rows) {
+      const address = r.address.endsWith(`/p2p/${r.id}`) ? r.address : `${r.address}/p2p/${r.id}`
+      const latency = r.latency == null ? '-' : `${Math.round(r.latency)}ms`
+      emit(ctx, `${escapeTerminal(address)} ${r.direction} ${latency} ${r.relayed === true ? 'relayed' : 'direct'}`, r)
+    }
   }
 }
 
@@ -145,7 +149,8 @@ function timeoutMs (ctx: Context): number | undefined {
 
 /** The anchor chain in one line: height, pending, mining. */
 function gossipLine (g: GossipStats): string {
-  return `${g.peers} peer(s); received ${g.received}, accepted ${g.accepted}, rejected ${g.rejected}${g.offenders > 0 ? ` from ${g.offenders} peer(s)` : ''}, ignored ${g.ignored}, published ${g.published}`
+  const offenders = g.offenders > 0 ? ` from ${g.offenders} peer(s)` : ''
+  return `${g.peers} peer(s); received ${g.received}, accepted ${g.accepted}, rejected ${g.rejected}${offenders}, ignored ${g.ignored}, published ${g.published}`
 }
 
 function chainLine (c: ChainRow): string {
@@ -186,7 +191,8 @@ serves the same and more in the Prometheus format.`,
       `peers          ${String(s.peers)} (${String(s.direct ?? s.peers)} direct, ${String(s.relayed ?? 0)} relayed)`,
       `reachable      ${String(s.reachability ?? 'unknown')}${s.relays.length > 0 ? `, relay ${s.relays.join(', ')}` : ''}`,
       `routing table  ${String(s.routingTable)}`,
-      `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)${Number(s.provide?.announcing ?? 0) > 0 ? `, ${String(s.provide?.announcing)} announcing now` : ''}`,
+      `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)` +
+        (Number(s.provide?.announcing ?? 0) > 0 ? `, ${String(s.provide?.announcing)} announcing now` : ''),
       `served         ${s.served?.blocks ?? 0} blocks, ${formatBytes(s.served?.bytes ?? 0)}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
@@ -210,8 +216,12 @@ Exits 1 with one Error line when no seed runs on the repo.`,
   async run (ctx) {
     noArgs(ctx, 'status')
     const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('status', {}))
-    emit(ctx, [`seed running (pid ${s.pid}) as ${s.id}`, ...s.addresses.map(a => `  ${a}`), `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`,
-      ...(s.chain != null ? [`anchor chain ${chainLine(s.chain)}`] : [])].join('\n'), s)
+    emit(ctx, [
+      `seed running (pid ${s.pid}) as ${s.id}`,
+      ...s.addresses.map(a => `  ${a}`),
+      `peers ${s.peers}, routing table ${s.routingTable}, up ${Math.round(s.uptimeMs / 1000)} s`,
+      ...(s.chain != null ? [`anchor chain ${chainLine(s.chain)}`] : [])
+    ].join('\n'), s)
   }
 }
 

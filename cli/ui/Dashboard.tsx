@@ -25,7 +25,10 @@ const formatRate = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MH
 function Panel ({ title, focused, children, width, rows }: { title: string, focused: boolean, children: React.ReactNode, width?: string | number, rows: number }) {
   // the height is the band's: the pane beside a longer one is as tall, and nothing inside can make it taller
   return (
-    <Box flexDirection='column' borderStyle='round' borderColor={focused ? 'cyan' : 'gray'} paddingX={1} width={width} flexGrow={width == null ? 1 : 0} flexShrink={width == null ? 1 : 0} height={rows + FRAME_ROWS} overflowY='hidden'>
+    <Box
+      flexDirection='column' borderStyle='round' borderColor={focused ? 'cyan' : 'gray'} paddingX={1} width={width}
+      flexGrow={width == null ? 1 : 0} flexShrink={width == null ? 1 : 0} height={rows + FRAME_ROWS} overflowY='hidden'
+    >
       <Text bold color={focused ? 'cyan' : undefined} wrap='truncate-end'>{title}</Text>
       {children}
     </Box>
@@ -94,6 +97,21 @@ export interface DashboardProps {
 const DHT_LINES = 3
 
 /** the upload/download caps, when set */
+/** a peer's row: id, direction, latency, rates, relayed */
+function peerText (p: SeedSnapshot['peers'][number]): string {
+  const latency = p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`
+  return `${short(p.id)} ${p.direction === 'inbound' ? 'in ' : 'out'} ${latency} ↓${rate(p.rateIn)} ↑${rate(p.rateOut)}${p.relayed === true ? ' via relay' : ''}`
+}
+
+/** the DHT pane's last line: a round running, none yet, or how long ago the last one was */
+function roundText (d: SeedSnapshot['dht']): string {
+  if (d.running) return 'reproviding…'
+  return d.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - d.lastRound) / 1000)} ago`
+}
+
+/** reachability as AutoNAT judges it: green public, yellow private, plain unknown */
+const REACHABILITY_COLOUR: Record<string, string | undefined> = { public: 'green', private: 'yellow' }
+
 function capsText (l: SeedSnapshot['limits']): string {
   const parts = [l.upload > 0 ? `↑ ≤ ${formatBytes(l.upload)}/s` : '', l.download > 0 ? `↓ ≤ ${formatBytes(l.download)}/s` : ''].filter(x => x !== '')
   return parts.length > 0 ? `  caps ${parts.join('  ')}` : ''
@@ -154,34 +172,41 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
   const dhtLines = [
     <Line key='t'>routing table {snap.dht.routingTable}</Line>,
     <Line key='p'>provided {snap.dht.provided}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Line>,
-    <Line key='r' dim>{snap.dht.running ? 'reproviding…' : snap.dht.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - snap.dht.lastRound) / 1000)} ago`}</Line>
+    <Line key='r' dim>{roundText(snap.dht)}</Line>
   ]
   const chainRows = snap.chain == null
     ? [<Line key='n' dim>no chain</Line>]
     : [
-        <Line key='h'>height {snap.chain.height} <Text dimColor>{snap.chain.network}</Text></Line>,
-        <Line key='p'>pending {snap.chain.pending}</Line>,
-        <Line key='m' dim={!snap.chain.mining}>{snap.chain.mining ? `mining ${formatRate(snap.chain.hashRate)}` : 'not mining (m)'}</Line>,
-        ...(snap.chain.gossip != null ? [<Line key='g'>gossip {snap.chain.gossip.peers} peers {snap.chain.gossip.rejected} bad</Line>] : [])
+      <Line key='h'>height {snap.chain.height} <Text dimColor>{snap.chain.network}</Text></Line>,
+      <Line key='p'>pending {snap.chain.pending}</Line>,
+      <Line key='m' dim={!snap.chain.mining}>{snap.chain.mining ? `mining ${formatRate(snap.chain.hashRate)}` : 'not mining (m)'}</Line>,
+      ...(snap.chain.gossip != null ? [<Line key='g'>gossip {snap.chain.gossip.peers} peers {snap.chain.gossip.rejected} bad</Line>] : [])
       ]
   return (
     <Box flexDirection='column'>
       <Box>
         <Box flexShrink={1}>
-          <Text wrap='truncate-end'><Text bold color='green'>cairn seed </Text>{short(snap.id)}  {snap.network}  up {formatDuration(snap.uptimeMs / 1000)}  served {formatBytes(snap.served.bytes)}</Text>
+          <Text wrap='truncate-end'>
+            <Text bold color='green'>cairn seed </Text>{`${short(snap.id)}  ${snap.network}  up ${formatDuration(snap.uptimeMs / 1000)}  served ${formatBytes(snap.served.bytes)}`}
+          </Text>
         </Box>
         <Box flexShrink={0}><Text dimColor>   ? help  q quit</Text></Box>
       </Box>
       <Line dim>{snap.addresses[0] ?? 'not listening'}</Line>
       {snap.nat != null
-        ? <Line>reachable <Text color={snap.nat.reachability === 'public' ? 'green' : snap.nat.reachability === 'private' ? 'yellow' : undefined}>{snap.nat.reachability}</Text>  relay {snap.nat.relays.length > 0 ? snap.nat.relays.map(short).join(', ') : 'none'}</Line>
+        ? (
+          <Line>
+            reachable <Text color={REACHABILITY_COLOUR[snap.nat.reachability]}>{snap.nat.reachability}</Text>
+            {`  relay ${snap.nat.relays.length > 0 ? snap.nat.relays.map(short).join(', ') : 'none'}`}
+          </Line>
+          )
         : null}
       {rows.top > 0 && (
         <Box>
           <Panel title={`Peers (${snap.peers.length}${relayedCount > 0 ? `, ${relayedCount} relayed` : ''})`} focused={focus === 'peers'} rows={rows.top}>
             {snap.peers.length === 0 ? <Line dim>no peers yet</Line> : null}
             {peers.shown.map(p => (
-              <Line key={p.id}>{short(p.id)} {p.direction === 'inbound' ? 'in ' : 'out'} {p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`} ↓{rate(p.rateIn)} ↑{rate(p.rateOut)}{p.relayed === true ? ' via relay' : ''}</Line>
+              <Line key={p.id}>{peerText(p)}</Line>
             ))}
             <More n={peers.more} />
           </Panel>

@@ -14,6 +14,7 @@ import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMe
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
 import { blockTemplate, type Template } from './template.ts'
+import { BoundedMap } from '../bounded-map.ts'
 
 /** blocks with an unknown parent kept at most (the oldest is dropped first) */
 export const MAX_ORPHANS = 256
@@ -65,14 +66,14 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private readonly byName = new Map<string, Set<string>>()
   private readonly main: BlockMeta[] = []
   readonly pending = new PendingPool()
-  private readonly orphans = new Map<string, Parked & { parent: string }>()
-  private readonly held = new Map<string, Parked & { until: number }>()
-  private readonly invalid = new Map<string, { rule: Rule, message: string }>()
+  private readonly orphans = new BoundedMap<string, Parked & { parent: string }>(MAX_ORPHANS)
+  private readonly held = new BoundedMap<string, Parked & { until: number }>(MAX_HELD)
+  private readonly invalid = new BoundedMap<string, { rule: Rule, message: string }>(MAX_INVALID_REMEMBERED)
   private queue: Promise<unknown> = Promise.resolve()
   private heldTimer: NodeJS.Timeout | null = null
   /** inside submitBatch: block keys to index and whether the head moved, written once at its end */
   private batch: { keys: string[], head: boolean } | null = null
-  private readonly recentBodies = new Map<string, Uint8Array>()
+  private readonly recentBodies = new BoundedMap<string, Uint8Array>(MAX_CACHED_BODIES)
   private readonly now: () => number
   private readonly writable: boolean
 
@@ -114,7 +115,6 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     const bytes = await this.store.get(key)
     if (bytes == null) throw new AnchorError(`the body of block ${b.key} is not in the store`)
     this.recentBodies.set(key, bytes)
-    if (this.recentBodies.size > MAX_CACHED_BODIES) this.recentBodies.delete(this.recentBodies.keys().next().value as string)
     return bytes
   }
 
@@ -173,7 +173,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       if (bad != null) return { status: 'invalid', cid, ...bad }
       const parent = this.blocks.get(c.header.prev.toString())
       if (parent == null) {
-        this.park(this.orphans, key, { ...p, parent: c.header.prev.toString() }, MAX_ORPHANS)
+        this.orphans.renew(key, { ...p, parent: c.header.prev.toString() })
         return { status: 'orphan', cid, parent: c.header.prev }
       }
       let ctx
@@ -184,7 +184,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
         throw err
       }
       if (!ctx.ok) {
-        this.park(this.held, key, { ...p, until: ctx.heldUntil }, MAX_HELD)
+        this.held.renew(key, { ...p, until: ctx.heldUntil })
         this.scheduleHeld()
         return { status: 'held', cid, until: ctx.heldUntil }
       }
@@ -214,15 +214,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     }
   }
 
-  private park<T> (pool: Map<string, T>, key: string, value: T, max: number): void {
-    pool.delete(key)
-    pool.set(key, value)
-    while (pool.size > max) pool.delete(pool.keys().next().value as string)
-  }
-
   private rememberInvalid (key: string, err: AnchorRuleError): void {
     this.invalid.set(key, { rule: err.rule, message: err.message })
-    if (this.invalid.size > MAX_INVALID_REMEMBERED) this.invalid.delete(this.invalid.keys().next().value as string)
   }
 
   /** Orphans waiting for `parentKey` are tried now, and theirs after them. */

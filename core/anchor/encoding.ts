@@ -73,7 +73,8 @@ export function decodeHeader (bytes: Uint8Array): Header {
   const h = decodeCanonical(bytes, 'header') as Record<string, unknown>
   check(typeof h === 'object' && h != null && !Array.isArray(h) && !(h instanceof Uint8Array), 'BadEncoding', 'header is not a map')
   const keys = Object.keys(h).sort()
-  check(keys.length === HEADER_KEYS.length && keys.every((k, i) => k === HEADER_KEYS[i]), 'BadEncoding', `header fields must be ${HEADER_KEYS.join(', ')} (got ${keys.map(quoted).join(', ')})`)
+  check(keys.length === HEADER_KEYS.length && keys.every((k, i) => k === HEADER_KEYS[i]), 'BadEncoding',
+    `header fields must be ${HEADER_KEYS.join(', ')} (got ${keys.map(quoted).join(', ')})`)
   check(h.v === 1, 'BadVersion', `header version ${String(h.v)} (expected 1)`)
   check(isCborCid(h.net), 'BadEncoding', 'net must be a CIDv1 dag-cbor sha2-256')
   check(isCborCid(h.prev), 'BadEncoding', 'prev must be a CIDv1 dag-cbor sha2-256')

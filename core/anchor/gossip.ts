@@ -302,7 +302,9 @@ export class AnchorGossip {
   /** The topic validator of manifests: checked and signature-verified by the pool. */
   async validateManifest (peer: PeerId, data: Uint8Array): Promise<Verdict> {
     this.st.received++
-    if (data.byteLength > MAX_MANIFEST_MESSAGE_BYTES) return this.reject(peer, 'BadManifest', `a manifest message of ${data.byteLength} bytes is over the ${MAX_MANIFEST_MESSAGE_BYTES}-byte limit`)
+    if (data.byteLength > MAX_MANIFEST_MESSAGE_BYTES) {
+      return this.reject(peer, 'BadManifest', `a manifest message of ${data.byteLength} bytes is over the ${MAX_MANIFEST_MESSAGE_BYTES}-byte limit`)
+    }
     this.remember(cborCid(data).toString())
     try {
       const r = await this.chain.addPending(data)

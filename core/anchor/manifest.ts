@@ -189,7 +189,8 @@ async function checkAnchoredRecord (m: NameManifest): Promise<void> {
   }
   check(record != null, 'BadRecord', `name manifest ${m.root.toString()}: the record is not a valid IPNS record of the publisher's key`)
   check(record.sequence === BigInt(m.seq), 'BadRecord', `name manifest: the record's sequence ${record.sequence} is not the manifest's ${m.seq}`)
-  check(record.value === `/ipfs/${m.root.toString()}` || record.value.startsWith(`/ipfs/${m.root.toString()}/`), 'BadRecord', `name manifest: the record points at ${record.value.slice(0, 100)}, not at ${m.root.toString()}`)
+  check(record.value === `/ipfs/${m.root.toString()}` || record.value.startsWith(`/ipfs/${m.root.toString()}/`), 'BadRecord',
+    `name manifest: the record points at ${record.value.slice(0, 100)}, not at ${m.root.toString()}`)
 }
 
 /** Decodes, checks and verifies manifest bytes; their CID too. */

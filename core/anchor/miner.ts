@@ -64,6 +64,7 @@ export class Miner {
     for (const b of h.disconnected) this.markMain(b.key, false)
     for (const b of h.connected) this.markMain(b.key, true)
   }
+
   private readonly onPending = (): void => {
     this.debounce ??= setTimeout(() => { this.debounce = null; this.newJob() }, PENDING_DEBOUNCE_MS)
   }

@@ -89,7 +89,8 @@ export async function verifyProof (bytes: Uint8Array): Promise<Anchored> {
   check(p.v === 1 && p.kind === PROOF_KIND, 'BadProof', 'not a cairn proof of version 1')
   const { sum, ...fields } = p
   check(sum instanceof Uint8Array && Buffer.compare(sum, sumOf(fields)) === 0, 'BadProof', 'the proof was altered: its checksum does not match its contents')
-  check(p.genesis instanceof Uint8Array && p.manifest instanceof Uint8Array && p.body instanceof Uint8Array && Array.isArray(p.headers) && p.headers.every(h => h instanceof Uint8Array), 'BadProof', 'malformed proof fields')
+  check(p.genesis instanceof Uint8Array && p.manifest instanceof Uint8Array && p.body instanceof Uint8Array &&
+    Array.isArray(p.headers) && p.headers.every(h => h instanceof Uint8Array), 'BadProof', 'malformed proof fields')
   const net = fromGenesis(p.genesis)
   // every header, from genesis up, under every header rule
   let parent = genesisMeta(net)

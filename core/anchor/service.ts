@@ -79,7 +79,9 @@ export async function contentType (blocks: BlockReader, root: CID): Promise<{ ty
  * Signs a manifest for `root` with the repo's node key and queues it for
  * anchoring: in the running seed's chain when there is one, else in the repo.
  */
-export async function publishManifest (repo: Repo, chain: AnchorChain | null, o: { root: CID, name?: string, profile: ImportProfile }): Promise<{ manifest: EncodedManifest, status: string }> {
+export async function publishManifest (
+  repo: Repo, chain: AnchorChain | null, o: { root: CID, name?: string, profile: ImportProfile }
+): Promise<{ manifest: EncodedManifest, status: string }> {
   const key = await loadOrCreateIdentity(repo)
   const { type, size } = await contentType(repo.blocks, o.root)
   const manifest = await signManifest(key, { root: o.root, name: o.name, type, size, profile: manifestProfile(o.profile), time: Date.now() })

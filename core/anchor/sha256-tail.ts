@@ -129,4 +129,3 @@ export class TailHasher {
     return out
   }
 }
-

@@ -75,7 +75,8 @@ const keysAre = (v: Record<string, unknown>, keys: string[]): boolean => {
   const k = Object.keys(v).sort()
   return k.length === keys.length && k.every((x, i) => x === keys[i])
 }
-const bytesList = (v: unknown, max: number, maxEach: number): v is Uint8Array[] => Array.isArray(v) && v.length <= max && v.every(b => b instanceof Uint8Array && b.byteLength <= maxEach)
+const bytesList = (v: unknown, max: number, maxEach: number): v is Uint8Array[] =>
+  Array.isArray(v) && v.length <= max && v.every(b => b instanceof Uint8Array && b.byteLength <= maxEach)
 
 function decodeFrame (bytes: Uint8Array): Record<string, unknown> {
   let v: unknown

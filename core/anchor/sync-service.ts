@@ -9,6 +9,7 @@
 import { serveSync, syncProtocol, MAX_INBOUND_STREAMS } from './sync-protocol.ts'
 import { StreamPeer, syncFrom, SyncViolation, type SyncPeer, type SyncResult } from './sync.ts'
 import type { AnchorChain } from './chain.ts'
+import { BoundedMap } from '../bounded-map.ts'
 import type { Libp2p, PeerId, IdentifyResult } from '@libp2p/interface'
 
 /** syncs running at once (each holds at most one reply frame and one batch of headers) */
@@ -50,7 +51,7 @@ export class ChainSync {
   readonly protocol: string
   readonly stats: SyncStats = { syncing: 0, syncs: 0, blocks: 0, violations: 0, last: null }
   private readonly active = new Map<string, Promise<SyncResult | null>>()
-  private readonly waiting = new Map<string, PeerId>()
+  private readonly waiting = new BoundedMap<string, PeerId>(MAX_WAITING)
   private readonly aborts = new Set<AbortController>()
   private timer: NodeJS.Timeout | null = null
   private running = false
@@ -105,9 +106,7 @@ export class ChainSync {
     if (running != null) return await running
     if (!this.running || this.o.isBanned?.(peer) === true) return null
     if (this.active.size >= MAX_CONCURRENT_SYNCS) {
-      this.waiting.delete(key)
-      this.waiting.set(key, peer)
-      if (this.waiting.size > MAX_WAITING) this.waiting.delete(this.waiting.keys().next().value as string)
+      this.waiting.renew(key, peer)
       return null
     }
     const run = this.run(peer).finally(() => {

@@ -11,7 +11,10 @@ import * as lp from 'it-length-prefixed'
 import { cborCid } from './encoding.ts'
 import { AnchorRuleError } from './rules.ts'
 import { checkContext, checkHeader, metaOf, type BlockMeta, type CheckedHeader } from './validate.ts'
-import { decodeReply, encodeMessage, FRAME_ERRORS, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, MAX_REPLY_FRAME, MAX_REQUESTS_PER_STREAM, REPLY_TIMEOUT_MS, SyncFrameError, syncProtocol, type SyncReply, type SyncRequest } from './sync-protocol.ts'
+import {
+  decodeReply, encodeMessage, FRAME_ERRORS, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, MAX_REPLY_FRAME,
+  MAX_REQUESTS_PER_STREAM, REPLY_TIMEOUT_MS, SyncFrameError, syncProtocol, type SyncReply, type SyncRequest
+} from './sync-protocol.ts'
 import { streamTo } from '../net/nat.ts'
 import type { AnchorChain } from './chain.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'

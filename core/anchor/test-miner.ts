@@ -39,5 +39,6 @@ export function mineBlock (net: Network, parent: BlockMeta, manifests: EncodedMa
 
 /** The meta a mined block will have once accepted (for building on it before submitting). */
 export function metaAfter (b: MinedBlock, parent: BlockMeta): BlockMeta {
-  return { cid: b.cid, key: b.cid.toString(), height: b.fields.height, time: b.fields.time, target: b.fields.target, parent, work: parent.work + workOf(expandTarget(b.fields.target) as bigint) }
+  const { height, time, target } = b.fields
+  return { cid: b.cid, key: b.cid.toString(), height, time, target, parent, work: parent.work + workOf(expandTarget(target) as bigint) }
 }

@@ -114,7 +114,9 @@ export function metaOf (c: CheckedHeader, parent: BlockMeta): BlockMeta {
  * supplied, its bytes hashing to its CID), BadManifest, BadSignature.
  * `lookup` finds a manifest's bytes by CID (supplied with the block, pending, stored).
  */
-export async function checkBody (h: Header, bodyBytes: Uint8Array, lookup: (cid: CID) => Uint8Array | undefined, onBranch: (cid: CID) => boolean = () => false): Promise<{ body: Body, manifests: EncodedManifest[] }> {
+export async function checkBody (
+  h: Header, bodyBytes: Uint8Array, lookup: (cid: CID) => Uint8Array | undefined, onBranch: (cid: CID) => boolean = () => false
+): Promise<{ body: Body, manifests: EncodedManifest[] }> {
   check(cborCid(bodyBytes).equals(h.body), 'BodyMismatch', `the body's CID is not the header's body ${h.body.toString()}`)
   const body = decodeBody(bodyBytes)
   const manifests: EncodedManifest[] = []

@@ -49,7 +49,8 @@ async function checkAnchoring (chain: AnchorChain, root: CID, checks: Check[]): 
     checks.push({ check: 'anchored', ok: false, detail: `not anchored yet: pending (the chain is at height ${chain.height}; a seed with --mine anchors it)` })
     return null
   }
-  checks.push({ check: 'anchored', ok: true, detail: `at height ${a.block.height} (block ${a.block.cid}), ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}` })
+  const at = `at height ${a.block.height} (block ${a.block.cid})`
+  checks.push({ check: 'anchored', ok: true, detail: `${at}, ${a.confirmations} confirmation(s), work ${a.work} on top, block time ${new Date(a.block.time).toISOString()}` })
   return a
 }
 
@@ -89,7 +90,8 @@ export async function verifyPath (chain: AnchorChain, file: string, fallback: Im
     const r = await add(null, { kind: 'paths', paths: [file] }, { profile, recursive: st?.isDirectory() === true, signal })
     first ??= r.root
     if (chain.anchorings(r.root).length > 0) {
-      const checks: Check[] = [{ check: 'content', ok: true, detail: `${path.basename(file)} hashes to ${r.root.toString()} (chunker ${profile.chunker}, CIDv${profile.cidVersion})` }]
+      const detail = `${path.basename(file)} hashes to ${r.root.toString()} (chunker ${profile.chunker}, CIDv${profile.cidVersion})`
+      const checks: Check[] = [{ check: 'content', ok: true, detail }]
       return report(r.root, file, checks, await checkAnchoring(chain, r.root, checks))
     }
   }

@@ -59,7 +59,9 @@ function profileFor (repo: Repo, root: CID): ImportProfile {
 }
 
 /** Signs and queues a manifest for each top-level root `add` produced. */
-export async function anchorAdded (s: AnchorServices, result: AddResult, profile: ImportProfile): Promise<Array<{ root: string, manifest: string, status: string, reason?: string }>> {
+export async function anchorAdded (
+  s: AnchorServices, result: AddResult, profile: ImportProfile
+): Promise<Array<{ root: string, manifest: string, status: string, reason?: string }>> {
   // top-level entries: no '/' in their path ('' is the -w wrapper; stdin is named by its CID)
   const tops = result.entries.filter(e => !e.path.includes('/'))
   const chain = s.online ? await s.chain() : null
@@ -149,7 +151,9 @@ function rootAnchoring (chain: AnchorChain, root: CID): Found {
   const all = chain.anchorings(root)
   const found = all.filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
   if (found == null) {
-    throw new AnchorError(all.length > 0 ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)` : `no manifest for ${root.toString()} is known to this repo's chain`)
+    throw new AnchorError(all.length > 0
+      ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)`
+      : `no manifest for ${root.toString()} is known to this repo's chain`)
   }
   return { found: found as Found['found'], what: root.toString() }
 }
@@ -164,7 +168,9 @@ function nameAnchoring (chain: AnchorChain, text: string, seq?: number): Found {
   const found = anchored[0]
   if (found == null) {
     const which = seq != null ? ` with sequence ${seq}` : ''
-    throw new AnchorError(all.length > 0 ? `no record of ${name.text}${which} is anchored yet (pending ones wait for a seed with --mine)` : `no record of ${name.text} is known to this repo's chain`)
+    throw new AnchorError(all.length > 0
+      ? `no record of ${name.text}${which} is anchored yet (pending ones wait for a seed with --mine)`
+      : `no record of ${name.text} is known to this repo's chain`)
   }
   return { found: found as Found['found'], what: `/ipns/${name.text}` }
 }

@@ -293,7 +293,8 @@ export function makeHandlers (s: Services) {
       // no seed: who this repo is, without starting a node
       const key = await loadOrCreateIdentity(repo)
       const id = peerIdFromPrivateKey(key)
-      return { id: id.toString(), publicKey: Buffer.from(key.publicKey.raw).toString('base64'), addresses: [], network: `${repo.config.network.kind}:${repo.config.network.name}`, online: false }
+      const network = `${repo.config.network.kind}:${repo.config.network.name}`
+      return { id: id.toString(), publicKey: Buffer.from(key.publicKey.raw).toString('base64'), addresses: [], network, online: false }
     },
 
     async peers () { return peers(await online('peers')) },
@@ -346,7 +347,16 @@ export function makeHandlers (s: Services) {
 
     async status () {
       const node = await online('status')
-      return { running: true, pid: process.pid, repo: repo.root, ...idInfo(node), ...nodeStats(node), provide: s.provider?.stats ?? null, uptimeMs: Date.now() - s.startedAt, chain: s.monitor?.snapshot().chain ?? null }
+      return {
+        running: true,
+        pid: process.pid,
+        repo: repo.root,
+        ...idInfo(node),
+        ...nodeStats(node),
+        provide: s.provider?.stats ?? null,
+        uptimeMs: Date.now() - s.startedAt,
+        chain: s.monitor?.snapshot().chain ?? null
+      }
     },
 
     async mine (c: CallContext) {

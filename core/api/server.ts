@@ -6,6 +6,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 import { CairnError, RepoError, describeFsError } from '../errors.ts'
+import { writeFileAtomic } from '../../storage/atomic-file.ts'
 import { API_FILE, API_PREFIX, API_SOCKET, BYTE_METHODS, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError } from './protocol.ts'
 import type { Readable } from 'node:stream'
 import { checkParams } from './contract.ts'
@@ -74,10 +75,9 @@ export class ApiServer {
     }
     this.endpoint = { socket, http: httpAddr, token, pid: process.pid }
     const file = path.join(this.repoRoot, API_FILE)
-    const tmp = `${file}.${process.pid}.tmp`
     try {
-      await fs.writeFile(tmp, JSON.stringify(this.endpoint) + '\n', { mode: 0o600 })
-      await fs.rename(tmp, file)
+      // no flush: after a crash the endpoint is stale anyway
+      await writeFileAtomic(file, JSON.stringify(this.endpoint) + '\n', { durability: 'none', mode: 0o600 })
     } catch (err) {
       throw new RepoError(describeFsError(err, `cannot write ${file}`))
     }

@@ -15,7 +15,10 @@ import { queueInRepo } from '../anchor/service.ts'
 import { AbortedError, CairnError, UsageError } from '../errors.ts'
 import { loadKey } from './keys.ts'
 import { newer, type NamePubSub } from './pubsub.ts'
-import { BadRecordError, NameNotFoundError, createRecord, describeRecord, nameOfPeer, parseName, validateRecord, DEFAULT_LIFETIME_MS, DEFAULT_TTL_MS, type IpnsName } from './record.ts'
+import {
+  BadRecordError, NameNotFoundError, createRecord, describeRecord, nameOfPeer, parseName, validateRecord,
+  DEFAULT_LIFETIME_MS, DEFAULT_TTL_MS, type IpnsName
+} from './record.ts'
 import type { AnchorChain } from '../anchor/chain.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -264,7 +267,9 @@ export class NameService {
       const why = floor >= 0 ? ` (sequence ${floor} is anchored, but no valid record at or above it was found)` : ''
       throw new NameNotFoundError(`${name.text} did not resolve within ${(o.timeoutMs ?? RESOLVE_TIMEOUT_MS) / 1000} s${why}`)
     }
-    if (best.source !== 'cache' || stored == null) await this.records.put({ name: name.text, record: best.bytes, seen: now, ...(stored?.publishing != null ? { publishing: stored.publishing } : {}) })
+    if (best.source !== 'cache' || stored == null) {
+      await this.records.put({ name: name.text, record: best.bytes, seen: now, ...(stored?.publishing != null ? { publishing: stored.publishing } : {}) })
+    }
     return this.answer(name, best, warnings)
   }
 

@@ -1,6 +1,6 @@
 // Re-dials bootstrap peers while the node is under-connected.
-// @libp2p/bootstrap dials each bootstrap peer once, at start, and never again
-// (STACK.md): a node whose one dial was refused (a rate limit, the bootstrap
+// @libp2p/bootstrap dials each bootstrap peer once, at start, and never again:
+// a node whose one dial was refused (a rate limit, the bootstrap
 // peer restarting) stayed alone for good. This keeper checks on a timer with
 // backoff and dials every bootstrap peer it is not connected to while it has
 // fewer than `minConnections`.

@@ -128,7 +128,10 @@ export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs
   }
   if (o.signal?.aborted === true) throw o.signal.reason
   if (seen.size === 0 && failure != null && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${failure.message}`)
-  if (seen.size === 0) throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s${failure != null ? ` (the last lookup failed: ${failure.message})` : ''}`)
+  if (seen.size === 0) {
+    const last = failure != null ? ` (the last lookup failed: ${failure.message})` : ''
+    throw new NotFoundInNetworkError(`no provider of ${cid.toString()} found within ${o.timeoutMs / 1000} s${last}`)
+  }
 }
 
 export interface NodeStats {

@@ -32,7 +32,10 @@ export async function explainListenFailure (addrs: string[]): Promise<ListenErro
     const m = TCP_ADDR.exec(a)
     if (m == null || m[3] === '0') continue
     const code = await probe(m[2], Number(m[3]))
-    if (code === 'EADDRINUSE') return new ListenError(`${a} is already in use, most likely by another cairn seed: stop that seed, or give this one another address (cairn seed --listen /${m[1]}/${m[2]}/tcp/0 picks a free port; config addresses.listen keeps it)`)
+    if (code === 'EADDRINUSE') {
+      return new ListenError(`${a} is already in use, most likely by another cairn seed: stop that seed, or give this one another address ` +
+        `(cairn seed --listen /${m[1]}/${m[2]}/tcp/0 picks a free port; config addresses.listen keeps it)`)
+    }
     if (code === 'EADDRNOTAVAIL') return new ListenError(`cannot listen on ${a}: ${m[2]} is not an address of this machine (cairn seed --listen, or config addresses.listen)`)
     if (code === 'EACCES') return new ListenError(`cannot listen on ${a}: ports below 1024 need privileges (cairn seed --listen with a higher port, or config addresses.listen)`)
     if (code != null) return new ListenError(`cannot listen on ${a} (${code}) (cairn seed --listen, or config addresses.listen)`)

@@ -194,7 +194,9 @@ export class CairnNode {
       libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
     } catch (err) {
       // a busy port is the common case (a second repo's seed on the default port): one line that says so
-      if ((err as Error).name === 'UnsupportedListenAddressesError') throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      if ((err as Error).name === 'UnsupportedListenAddressesError') {
+        throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
+      }
       throw new NodeStartError(`cannot start the node: ${(err as Error).message.split('\n')[0]}`)
     }
     try {

@@ -19,6 +19,7 @@
 import net from 'node:net'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ConfigError } from '../errors.ts'
+import { BoundedMap } from '../bounded-map.ts'
 import type { ConnectionGater, Libp2p, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
@@ -130,10 +131,11 @@ const inRanges = (rule: Rule, ma: Multiaddr): boolean => {
 export class PeerGuard {
   private readonly allow: Rule
   private readonly deny: Rule
-  private readonly scores = new Map<string, number>()
+  /** the oldest score is forgotten rather than grow without bound */
+  private readonly scores = new BoundedMap<string, number>(MAX_TRACKED_PEERS)
   private readonly bans = new Map<string, number>()
-  private readonly recentWants = new Map<string, number>()
-  private readonly wantWindows = new Map<string, { start: number, wants: number }>()
+  private readonly recentWants = new BoundedMap<string, number>(MAX_RECENT_WANTS)
+  private readonly wantWindows = new BoundedMap<string, { start: number, wants: number }>(MAX_TRACKED_PEERS)
   private readonly listeners = new Set<(e: BanEvent) => void>()
   private libp2p: Libp2p | null = null
   /** offences reported and bans made since start (metrics, tests) */
@@ -169,10 +171,6 @@ export class PeerGuard {
     this.stats.offences++
     if (this.isBanned(key)) return true
     const score = (this.scores.get(key) ?? 0) + OFFENCES[offence]
-    if (!this.scores.has(key) && this.scores.size >= MAX_TRACKED_PEERS) {
-      // forget the oldest score rather than grow without bound
-      this.scores.delete(this.scores.keys().next().value as string)
-    }
     this.scores.set(key, score)
     if (score < BAN_SCORE) return false
     this.bans.set(key, Date.now() + BAN_MS)
@@ -230,9 +228,7 @@ export class PeerGuard {
   /** Remembers a block we asked for, so copies arriving after it are duplicates, not unsolicited. */
   wanted (cid: CID): void {
     const key = mhKey(cid)
-    this.recentWants.delete(key)
-    this.recentWants.set(key, Date.now() + RECENT_WANT_MS)
-    while (this.recentWants.size > MAX_RECENT_WANTS) this.recentWants.delete(this.recentWants.keys().next().value as string)
+    this.recentWants.renew(key, Date.now() + RECENT_WANT_MS)
   }
 
   private recentlyWanted (cid: CID): boolean {
@@ -264,7 +260,6 @@ export class PeerGuard {
       const now = Date.now()
       let w = this.wantWindows.get(key)
       if (w == null || now - w.start > WANT_WINDOW_MS) {
-        if (w == null && this.wantWindows.size >= MAX_TRACKED_PEERS) this.wantWindows.delete(this.wantWindows.keys().next().value as string)
         w = { start: now, wants: 0 }
         this.wantWindows.set(key, w)
       }

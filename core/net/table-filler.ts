@@ -78,6 +78,7 @@ export class TableFiller {
     this.running = true
     try {
       const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS)
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the query's events are not needed, only its side effect
       for await (const _ of this.dht.getClosestPeers(this.libp2p.peerId.toMultihash().bytes, { signal })) { /* the table fills as the query runs */ }
     } catch {
       // a query that finds nobody new is retried after the next wait

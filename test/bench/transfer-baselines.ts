@@ -149,4 +149,3 @@ export async function heliaBaseline (c: Ctx, o: BaselineSettings, file: string):
   })
   return h
 }
-

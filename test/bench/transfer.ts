@@ -422,7 +422,7 @@ async function rssRows (c: Ctx, main: GetRun[], seederPeak: number | null, s1: S
       note: `goal ≤ ${GOAL_RSS_MIB} MiB and within ${pct(GOAL_RSS_SPREAD)} between sizes${big == null ? ' (no second size: BENCH_BIG_MIB=0)' : ''}; ${how}` + (big != null && (who === 'fetcher' || !big.ok) ? `; the ${BIG_MIB} MiB get: ${big.note}` : '')
     }
   }
-  c.rows.push(row('fetcher', fetchPeak, big?.fetch ?? null, `cairn get: the largest VmRSS polled every 50 ms (or VmHWM at the last poll) over the 1→1 runs`))
+  c.rows.push(row('fetcher', fetchPeak, big?.fetch ?? null, 'cairn get: the largest VmRSS polled every 50 ms (or VmHWM at the last poll) over the 1→1 runs'))
   c.rows.push(row('seeder', seederPeak, big?.seed ?? null, `cairn seed: VmHWM after serving the 1→1 runs (${s1.id.slice(-8)})`))
 }
 

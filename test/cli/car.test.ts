@@ -151,9 +151,6 @@ function sizeOf (n: Node): number | null {
 // ---------------------------------------------------------------------------
 // Running cairn
 
-
-
-
 const inTemp = async (fn: (dir: string) => Promise<void>): Promise<void> => { await withTemp('cairn-car-test-', fn) }
 
 async function importCar (repo: string, file: string): Promise<RunResult> {

@@ -23,7 +23,7 @@
 //                             cairn's importer (own chunker, balanced layout
 //                             and UnixFS Data encoding; only the dag-pb
 //                             framing, @ipld/dag-pb, is shared).
-//   all profiles              known CIDs from /work/shared/STACK.md
+//   all profiles              known CIDs, as `ipfs add` gives them
 //                             (`hello world\n`, the empty file) and Kubo's
 //                             well-known empty directory.
 //
@@ -54,7 +54,7 @@ import { cairn, pseudoRandom, tempDir, type RunResult } from '../helpers.ts'
 const KIB = 1024
 const MIB = 1024 * KIB
 
-// Known CIDs (/work/shared/STACK.md, "UnixFS and CIDs")
+// Known CIDs: what Kubo's `ipfs add` (and --cid-version=1) gives for these bytes
 const HELLO = Buffer.from('hello world\n')
 const HELLO_V0 = 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'
 const HELLO_V1 = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4'
@@ -365,7 +365,7 @@ describe('cairn CIDs against encoders that are not ours', { concurrency: 2 }, ()
   })
 
   // ---------------------------------------------------------------------------
-  // known CIDs, straight from STACK.md
+  // known CIDs, as Kubo gives them
 
   describe('known CIDs', { concurrency: 2 }, () => {
     const cases: Array<[string, string[], Buffer, string]> = [

@@ -30,6 +30,7 @@ function failure (r: RunResult, what: string): string {
 async function blockCount (repo: string): Promise<number> {
   if (!fs.existsSync(path.join(repo, 'blocks'))) return 0
   let n = 0
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the count matters
   for await (const _ of new Blocks(path.join(repo, 'blocks')).list()) n++
   return n
 }

@@ -19,6 +19,7 @@ const res = new Resources()
 after(async () => { await res.close() })
 
 function clean (text: string, what: string): void {
+  // eslint-disable-next-line no-control-regex -- a raw ESC is what must not appear
   assert.doesNotMatch(text, /\x1b/, `${what} printed a raw ESC`)
 }
 

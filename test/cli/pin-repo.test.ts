@@ -25,9 +25,6 @@ const MiB = 1024 * 1024
 const RAW = 0x55
 const SHA2_256 = 0x12
 
-
-
-
 const inTemp = async (fn: (dir: string) => Promise<void>): Promise<void> => { await withTemp('cairn-pin-test-', fn) }
 
 /** `add -Q`: the root CID, as printed. */

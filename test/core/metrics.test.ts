@@ -13,7 +13,10 @@ test('metrics address: a bare port is loopback; HOST:PORT as given; nonsense ref
 
 test('the snapshot in the Prometheus text format', () => {
   const snap: SeedSnapshot = {
-    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1500,
+    id: 'me',
+    addresses: [],
+    network: 'local:cairn',
+    uptimeMs: 1500,
     peers: [{ id: 'peer"A', address: '/ip4/127.0.0.1/tcp/1', direction: 'inbound', latencyMs: 1, bytesIn: 10, bytesOut: 2048, rateIn: 0.4, rateOut: 99.6 }],
     transfers: [{ id: 1, kind: 'fetch', cid: 'bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
     uploads: [],
@@ -45,9 +48,19 @@ test('the snapshot in the Prometheus text format', () => {
 
 test('the anchor chain and the miner, when the seed has them', () => {
   const base: SeedSnapshot = {
-    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1, peers: [], transfers: [], uploads: [], content: [],
-    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false }, served: { blocks: 0, bytes: 0 },
-    limits: { upload: 0, download: 0 }, guard: { offences: 0, bans: 0, refused: 0 }, log: []
+    id: 'me',
+    addresses: [],
+    network: 'local:cairn',
+    uptimeMs: 1,
+    peers: [],
+    transfers: [],
+    uploads: [],
+    content: [],
+    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
+    served: { blocks: 0, bytes: 0 },
+    limits: { upload: 0, download: 0 },
+    guard: { offences: 0, bans: 0, refused: 0 },
+    log: []
   }
   assert.doesNotMatch(prometheusText(base), /cairn_anchor/)
   const text = prometheusText({ ...base, chain: { network: 'local', height: 12, head: 'bafy', pending: 2, mining: true, threads: 1, hashRate: 654321, blocksMined: 11 } })

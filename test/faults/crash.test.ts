@@ -183,10 +183,8 @@ describe('SIGKILL', { concurrency: 2, timeout: 240_000 }, () => {
     const args = [CAIRN, 'get', cid, '-o', out, '--json', '--repo', repo, '--peer', s.addrs[0], '--timeout', '30']
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     const code = new Promise<number | null>(resolve => child.on('exit', c => resolve(c)))
-    let stderr = ''
     try {
       for await (const line of createInterface({ input: child.stderr })) {
-        stderr += line + '\n'
         const p = JSON.parse(line) as { bytes?: number }
         if ((p.bytes ?? 0) > 8 * MIB) {
           await s.stop('SIGKILL')

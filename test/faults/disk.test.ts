@@ -15,9 +15,6 @@ import { FIXTURES, pseudoRandom, run, ok, failed, withTemp } from '../helpers.ts
 const execFileP = promisify(execFile)
 const MiB = 1024 * 1024
 
-
-
-
 async function addQ (repo: string, ...args: string[]): Promise<string> {
   const r = await run(repo, 'add', '-Q', ...args)
   ok(r, `add ${args.join(' ')}`)

@@ -145,7 +145,6 @@ test('a manifest queued while no seed ran goes out to the first peer and is anch
   }
 })
 
-
 interface Sent { sent: string, node: number, cid: string, recipients: number, connected: boolean }
 
 test('a node fed forged blocks keeps its head, bans each sender and stops hearing it', async () => {

@@ -52,4 +52,3 @@ export async function buildChain (repo: string, blocks: number, manifestEvery = 
   chain.close()
   return chain.head.key
 }
-

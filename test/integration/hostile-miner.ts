@@ -35,7 +35,6 @@ const WAIT_MS = 30_000
 /** a banned node trying to come back: the seed refuses it at once, or lets it in within this */
 const REJOIN_MS = 3000
 
-
 const [seedAddr, countArg] = process.argv.slice(2)
 const count = Number(countArg)
 const topics = gossipTopics(TEST.id)
@@ -46,7 +45,6 @@ const valid = mineBlock(TEST, genesis, [], { time: now, salt: 1 })
 const validMeta = metaAfter(valid, genesis)
 
 const root = async (n: number): Promise<CID> => CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`hostile ${n}`)))
-
 
 async function forge (kind: string, node: number): Promise<{ data: Uint8Array, cid: string }> {
   const block = (b: MinedBlock, body = b.body, manifests = b.manifests, header = b.header): { data: Uint8Array, cid: string } =>

@@ -230,7 +230,7 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
       const f = await addFile(natted, 1024 * 1024, 15)
       const got = await getIn(fetcherNs, f.cid, ['--peer', `${mapped.address}/p2p/${natted.id}`])
       assert.ok(got.bytes.equals(f.bytes))
-      } finally {
+    } finally {
       await upnpd.stop()
     }
   })

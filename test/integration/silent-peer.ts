@@ -10,6 +10,7 @@ import { bareNode } from './bare-node.ts'
 const node = await bareNode()
 let wants = 0
 await node.handle(BLOCK_PROTOCOL, async stream => {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- each message is a want; only their number is reported
   for await (const _ of stream) {
     wants++
     process.stdout.write(JSON.stringify({ wants }) + '\n')

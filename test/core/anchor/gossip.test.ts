@@ -40,6 +40,7 @@ class FakePubSub implements PubSub {
     this.subscribers = [PEER]
     for (const fn of this.listeners) fn(new CustomEvent('subscription-change', { detail: { peerId: PEER, subscriptions: [{ topic, subscribe: true }] } }))
   }
+
   async deliver (topic: string, data: Uint8Array): Promise<Verdict> {
     const v = this.topicValidators.get(topic)
     assert.ok(v != null, `no validator on ${topic}`)
@@ -56,7 +57,6 @@ async function setup (now = NOW): Promise<{ chain: AnchorChain, ps: FakePubSub, 
   gossip.start()
   return { chain, ps, gossip, orphans, invalid }
 }
-
 
 const envelope = (b: { header: Uint8Array, body: Uint8Array, manifests: Uint8Array[] }): Uint8Array => encodeBlockMessage(b)
 

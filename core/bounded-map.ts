@@ -1,0 +1,30 @@
+// A Map that forgets its oldest entry when one more would pass its bound:
+// the memory of what strangers send us (scores, wants, orphan blocks, bad
+// CIDs) stays bounded whatever they send.
+//
+// Eviction is by insertion order, not least-recently-used: a get does not
+// make an entry young, so a peer cannot keep its own entry alive by
+// provoking lookups, and a hot entry costs no reordering. renew() moves an
+// entry to the young end where a caller wants that (a want asked again, a
+// block parked again). lru-cache and hashlru evict by use (hashlru only
+// approximately, holding up to twice its bound), which these callers do not
+// want, hence this one here.
+
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor (readonly max: number) {
+    super()
+  }
+
+  /** Sets the value (an existing key keeps its place); past `max`, the oldest entries go. */
+  override set (key: K, value: V): this {
+    super.set(key, value)
+    while (this.size > this.max) this.delete(this.keys().next().value as K)
+    return this
+  }
+
+  /** Sets the value as the youngest entry, the last to be forgotten. */
+  renew (key: K, value: V): this {
+    this.delete(key)
+    return this.set(key, value)
+  }
+}
