@@ -6,7 +6,6 @@ import { UsageError } from '../core/errors.ts'
 import { GLOBAL_FLAGS, type FlagSpecs } from './argv.ts'
 export type { FlagSpec, FlagSpecs } from './argv.ts'
 
-
 /** what meow would have read from package.json: the name it sets as process.title */
 const MEOW_PKG = { name: 'cairn', bin: { cairn: 'cli/cairn.js' } }
 

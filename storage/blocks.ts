@@ -183,7 +183,6 @@ export class Blocks implements BlockStore {
     return bytes
   }
 
-
   async has (cid: CID, options?: AbortOptions): Promise<boolean> {
     if (cid.multihash.code === IDENTITY) return true
     return await this.fs.has(cid, options)

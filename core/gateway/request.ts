@@ -167,7 +167,7 @@ export function parseAccept (accept: string): Array<{ type: string, params: Reco
 function checkCarParams (params: Record<string, string>): void {
   if (params.version != null && params.version !== '1') throw new GatewayError(400, `CAR version ${params.version.slice(0, 10)} is not supported (version=1 only)`)
   if (params.order != null && params.order !== 'dfs' && params.order !== 'unk') throw new GatewayError(400, `CAR order "${params.order.slice(0, 20)}" is not supported (dfs)`)
-  if (params.dups != null && params.dups !== 'y' && params.dups !== 'n') throw new GatewayError(400, `CAR dups must be y or n`)
+  if (params.dups != null && params.dups !== 'y' && params.dups !== 'n') throw new GatewayError(400, 'CAR dups must be y or n')
 }
 
 export function parseDagScope (v: string | null): DagScope {
@@ -238,6 +238,7 @@ export function onlyIfCached (header: string | undefined): boolean {
 
 /** ?filename= : a name for Content-Disposition, with no control characters or quotes to break the header. */
 export function dispositionName (name: string): string {
+  // eslint-disable-next-line no-control-regex -- replacing control characters is this regex's job
   return name.replace(/[\u0000-\u001f\u007f"\\]/g, '_').slice(0, 255)
 }
 

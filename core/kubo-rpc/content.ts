@@ -24,7 +24,6 @@ const ADD_PROGRESS_EVERY_MS = 100
 /** unixfs_pb Data.DataType values, which Kubo's ls sends as Type */
 const UNIXFS_TYPE: Record<EntryKind, number> = { raw: 2, file: 2, directory: 1, symlink: 4, object: 2 }
 
-
 export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
   const s = ctx.services
   return {
@@ -223,4 +222,3 @@ async function * counted (part: Part, push: (v: unknown) => void): AsyncGenerato
   }
   push({ Name: part.filename, Bytes: bytes })
 }
-

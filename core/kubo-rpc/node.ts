@@ -149,4 +149,3 @@ function multiaddrOf (hostPort: string): string {
   if (m == null) return ''
   return `/${m[1].includes(':') ? 'ip6' : 'ip4'}/${m[1]}/tcp/${m[2]}`
 }
-

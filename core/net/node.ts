@@ -86,7 +86,6 @@ export type Services = { dht: KadDHT, identify: Identify, ping: Ping, nat: NatWa
 
 export class NodeStartError extends CairnError {}
 
-
 export class CairnNode {
   private constructor (
     readonly repo: Repo,

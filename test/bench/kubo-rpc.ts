@@ -26,6 +26,12 @@ import { cairn } from '../helpers.ts'
 import { Resources, waitFor } from '../integration/seeds.ts'
 import type { Row } from './table.ts'
 
+/** Runs an async iterable to its end, its items unused. */
+async function drain (it: AsyncIterable<unknown>): Promise<void> {
+  const iterator = it[Symbol.asyncIterator]()
+  while (!(await iterator.next()).done);
+}
+
 const MIB = 1024 * 1024
 const env = (k: string, d: number): number => process.env[k] != null && process.env[k] !== '' ? Number(process.env[k]) : d
 const FILE_MIB = env('BENCH_RPC_MIB', 512)
@@ -53,8 +59,8 @@ export async function rpcFigures (tmp: string): Promise<Row[]> {
     const line = await waitFor('kubo rpc line', async () => /^kubo rpc at (\S+) \(Authorization: Bearer (\S+),/m.exec(seed.stderr()) ?? undefined, 20_000)
     const client = create({ url: line[1], headers: { authorization: `Bearer ${line[2]}` }, timeout: ADD_TIMEOUT_MS })
     const reset = async (cid: string): Promise<void> => {
-      for await (const _ of client.pin.rmAll([{ cid: cid as never }])) {}
-      for await (const _ of client.repo.gc()) {}
+      await drain(client.pin.rmAll([{ cid: cid as never }]))
+      await drain(client.repo.gc())
       execFileSync('sync')
     }
     /** CPU seconds of a process from /proc: utime+stime (own) or cutime+cstime (reaped children) */

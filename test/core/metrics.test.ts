@@ -80,7 +80,11 @@ test('the anchor chain and the miner, when the seed has them', () => {
 
 test('gateway requests: counted by status, in flight and bytes sent; not counted as fetches', () => {
   const snap: SeedSnapshot = {
-    id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1000, peers: [],
+    id: 'me',
+    addresses: [],
+    network: 'local:cairn',
+    uptimeMs: 1000,
+    peers: [],
     transfers: [{ id: 2, kind: 'http', cid: 'GET /ipfs/bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
     uploads: [],
     content: [],

@@ -101,6 +101,7 @@ describe('gateway parsing, in process', { timeout: 300_000 }, () => {
       assert.equal(typeof onlyIfCached(h), 'boolean')
       for (const kind of ['inline', 'attachment'] as const) {
         const d = contentDisposition(kind, name)
+        // eslint-disable-next-line no-control-regex -- looking for control characters
         assert.doesNotMatch(d, /[\u0000-\u001f\u007f]/, 'no control characters in the header')
         assert.ok(/^(inline|attachment); filename="[\x20-\x21\x23-\x5b\x5d-\x7e]*"; filename\*=UTF-8''[A-Za-z0-9%!'()*._~-]*$/.test(d), d)
       }
@@ -147,6 +148,7 @@ describe('gateway parsing, over real HTTP', { timeout: 300_000 }, () => {
     const headerLine = fc.tuple(fc.constantFrom('Accept', 'Range', 'If-None-Match', 'Cache-Control', 'X-Junk'), fc.oneof(fc.constantFrom('application/vnd.ipld.car', 'application/vnd.ipld.raw;q=0.5, */*', 'bytes=0-10', 'bytes=-5', 'only-if-cached', '*'), fc.string({ maxLength: 30 }))).map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, '')}\r\n`)
     const seen = new Map<number, number>()
     await fc.assert(fc.asyncProperty(
+      // eslint-disable-next-line no-control-regex -- a request line cannot hold control characters
       fc.oneof(target.map(t => t.replace(/[\s\u0000-\u001f]/g, '')), query.map(q => `/ipfs/${root}/?${q}`), fc.constantFrom(`/ipfs/${root}/`, `/ipfs/${root}/index.html`, `/ipfs/${root}?format=car`)),
       fc.array(headerLine, { maxLength: 3 }).map(a => a.join('')),
       async (t, h) => {

@@ -110,11 +110,11 @@ async function answer (cmd: Cmd): Promise<unknown> {
     return { name: r.publicKey.toCID().toString(base36) }
   }
   if (cmd.ipnsResolve != null) {
-    for await (const r of names.resolve(peerIdFromString(cmd.ipnsResolve).toMultihash() as never, { signal })) {
-      const v: unknown = r.record.value
-      return { value: v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v), seq: String(r.record.sequence) }
-    }
-    throw new Error('no record')
+    // the first answer is the resolved record (a recursive name would yield more)
+    const first = await names.resolve(peerIdFromString(cmd.ipnsResolve).toMultihash() as never, { signal }).next()
+    if (first.done === true) throw new Error('no record')
+    const v: unknown = first.value.record.value
+    return { value: v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v), seq: String(first.value.record.sequence) }
   }
   if (cmd.ipnsRecord != null) {
     const key = multihashToIPNSRoutingKey(peerIdFromString(cmd.ipnsRecord).toMultihash() as never)

@@ -260,4 +260,3 @@ describe('NAT traversal in network namespaces', { skip: skip != null ? `skipped:
     }
   })
 })
-
