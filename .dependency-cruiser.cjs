@@ -7,9 +7,9 @@ module.exports = {
     {
       name: 'no-cycles',
       severity: 'error',
-      comment: 'a cycle makes load order matter and hides which module owns what',
+      comment: 'a cycle makes load order matter and hides which module owns what (a lazy import() on demand, as the CLI\'s command table makes, loads nothing at start and is not counted)',
       from: {},
-      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } }
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only', 'dynamic-import'] } }
     },
     {
       name: 'storage-knows-only-storage',

@@ -14,7 +14,7 @@ import { withContentReader, contentReader } from '../api/handlers.ts'
 import { boundaryOf, parseMultipart } from './multipart.ts'
 import { RpcParamError, sendBytes, sendJson, sendStream } from './wire.ts'
 import { cidArg } from './args.ts'
-import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
 
 /** Kubo refuses blocks over 1 MiB unless allow-big-block: peers cannot exchange them */
 const MAX_BLOCK = 1024 * 1024

@@ -16,7 +16,7 @@ import { tarEntry } from './tar.ts'
 import type { CID } from 'multiformats/cid'
 import type { Repo } from '../../storage/repo.ts'
 import type { BlockStore } from '../../storage/blocks.ts'
-import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
 
 /** add's progress lines per file, at most this often (Kubo's are per 256 KiB chunk; this keeps a 512 MiB add's stream short) */
 const ADD_PROGRESS_EVERY_MS = 100

@@ -10,7 +10,7 @@ import { BlockNotFoundError } from '../errors.ts'
 import { RpcParamError, sendJson, sendStream } from './wire.ts'
 import { cidArg, parseDuration } from './args.ts'
 import { storageMax } from './repo.ts'
-import type { Call, Endpoint, RpcContext } from './server.ts'
+import type { Call, Endpoint, RpcContext } from './call.ts'
 
 /** Kubo's routing.QueryEventType for a provider found */
 const EVENT_PROVIDER = 4

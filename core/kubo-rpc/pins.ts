@@ -12,7 +12,7 @@ import { withContentReader, type Services } from '../api/handlers.ts'
 import { RpcParamError, sendJson, sendStream, whileRunning, type Params } from './wire.ts'
 import { pathArg } from './args.ts'
 import type { PinType } from '../../storage/pins.ts'
-import { readContext, type Call, type Endpoint, type RpcContext } from './server.ts'
+import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
 
 /** a pin's progress goes out at most this often (Kubo ticks every 500 ms) */
 const PROGRESS_EVERY_MS = 250

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import { repoGc, repoStat } from '../maintenance.ts'
 import { sendJson, sendStream, whileRunning } from './wire.ts'
 import type { Repo } from '../../storage/repo.ts'
-import type { Call, Endpoint, RpcContext } from './server.ts'
+import type { Call, Endpoint, RpcContext } from './call.ts'
 
 /**
  * Kubo's Datastore.StorageMax, which Cluster reads as the space a node may

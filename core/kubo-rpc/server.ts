@@ -13,33 +13,14 @@ import { contentEndpoints } from './content.ts'
 import { blockEndpoints } from './blocks.ts'
 import { pinEndpoints } from './pins.ts'
 import { repoEndpoints } from './repo.ts'
-import type { ReadContext, Services } from '../api/handlers.ts'
+import type { Services } from '../api/handlers.ts'
+import type { Endpoint, RpcContext } from './call.ts'
 
 export { parseRpcAddress } from './listen.ts'
 
 export const API_PATH = '/api/v0/'
 
-export interface Call {
-  params: Params
-  req: http.IncomingMessage
-  res: http.ServerResponse
-  /** aborted when the client goes away or the seed stops */
-  signal: AbortSignal
-}
-
-/** How an endpoint reads content: through the seed's fetch path, or the repo alone with Kubo's `offline` option. */
-export function readContext (c: Call): ReadContext {
-  return { params: { offline: c.params.bool(['offline'], false) }, signal: c.signal, progress: () => {} }
-}
-
-/** One endpoint: it answers through the wire helpers (sendJson, sendStream, sendBytes). */
-export type Endpoint = (c: Call) => Promise<void>
-
-export interface RpcContext {
-  services: Services
-  /** HOST:PORT the RPC listens on (config/show's Addresses.API) */
-  address: () => string
-}
+export type { Call, Endpoint, RpcContext } from './call.ts'
 
 export class KuboRpcServer {
   private server: http.Server | null = null
