@@ -26,4 +26,3 @@ export interface RpcContext {
   /** HOST:PORT the RPC listens on (config/show's Addresses.API) */
   address: () => string
 }
-
