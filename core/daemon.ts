@@ -6,6 +6,7 @@ import { ApiServer } from './api/server.ts'
 import { makeHandlers } from './api/handlers.ts'
 import { CairnNode, type NodeOptions } from './net/node.ts'
 import { Provider } from './net/provider.ts'
+import { provideRoundLine } from './net/provide-report.ts'
 import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
@@ -100,7 +101,7 @@ export class Seed {
     gossip.onOrphan = peer => { void sync.syncWith(peer).catch(() => {}) }
     monitor.anchor = { chain, miner: () => miner.stats, sync: () => sync.stats, gossip: () => gossip.stats }
     chain.on('head', h => { if (h.disconnected.length > 0) monitor.log(`reorg: ${h.disconnected.length} block(s) left the main chain; head ${h.head.height}`) })
-    provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
+    provider.onRound = r => { monitor.log(provideRoundLine(r)) }
     let seed: Seed | null = null
     const api = new ApiServer(repo.root, makeHandlers({
       repo,
@@ -173,7 +174,7 @@ export class Seed {
       await this.miner.stop()
       await this.sync.stop()
       this.chain.close()
-      this.provider.stop()
+      await this.provider.stop()
       await this.metrics?.stop()
       await this.api.stop()
       this.gossip.stop()

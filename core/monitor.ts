@@ -7,7 +7,7 @@ import { RateMeter } from './rate.ts'
 import { routingTableSize } from './net/table-filler.ts'
 import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
-import type { Provider } from './net/provider.ts'
+import type { Provider, ProvideStat } from './net/provider.ts'
 import type { CID } from 'multiformats/cid'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
@@ -52,7 +52,7 @@ export interface SeedSnapshot {
   peers: PeerRow[]
   transfers: TransferRow[]
   content: ContentRow[]
-  dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
+  dht: { routingTable: number, cids: number, regions: number, lookups: number | null, failed: number, lastRound: number | null, nextSweep: number | null, running: boolean }
   served: { blocks: number, bytes: number }
   /** bytes per second; 0 = no cap */
   limits: { upload: number, download: number }
@@ -192,7 +192,7 @@ export class SeedMonitor {
       peers,
       transfers: [...this.transfers.values()].map(({ meter, ended, ...t }) => ({ ...t, rate: t.done ? 0 : meter.rate(now) })),
       content: this.content,
-      dht: { routingTable: routingTableSize(this.node.libp2p.services.dht), provided: ps?.provided ?? 0, failed: ps?.failed ?? 0, lastRound: ps?.lastRound ?? null, running: ps?.running ?? false },
+      dht: dhtRow(routingTableSize(this.node.libp2p.services.dht), ps),
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
       guard: { ...this.node.guard.stats },
@@ -200,5 +200,20 @@ export class SeedMonitor {
       log: this.lines.slice(-50),
       nat: { reachability: this.node.libp2p.services.nat.reachability(), relays: this.node.libp2p.services.nat.relays() }
     }
+  }
+}
+
+/** The dashboard's DHT row from the provider's report (null: no provider). */
+function dhtRow (routingTable: number, ps: ProvideStat | undefined): SeedSnapshot['dht'] {
+  const failed = ps == null ? 0 : Object.values(ps.failures).reduce((a, b) => a + b, 0)
+  return {
+    routingTable,
+    cids: ps?.cids ?? 0,
+    regions: ps?.regions ?? 0,
+    lookups: ps?.lastRound?.lookups ?? null,
+    failed,
+    lastRound: ps?.lastRound?.endedAt ?? null,
+    nextSweep: ps?.nextSweepAt ?? null,
+    running: ps?.round != null
   }
 }

@@ -71,8 +71,9 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
         </Panel>
         <Panel title='DHT' focused={focus === 'dht'} width={26}>
           <Text>routing table {snap.dht.routingTable}</Text>
-          <Text>provided {snap.dht.provided}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Text>
-          <Text dimColor>{snap.dht.running ? 'reproviding…' : snap.dht.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - snap.dht.lastRound) / 1000)} ago`}</Text>
+          <Text>{snap.dht.cids} CIDs, {snap.dht.regions} regions</Text>
+          <Text>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Text>
+          <Text dimColor>{snap.dht.running ? 'sweeping…' : snap.dht.nextSweep == null ? '' : `next sweep ${formatDuration(Math.max(0, snap.dht.nextSweep - Date.now()) / 1000)}`}</Text>
         </Panel>
       </Box>
       <Panel title={`Transfers (${snap.transfers.length})${capsText(snap.limits)}`} focused={focus === 'transfers'}>

@@ -17,7 +17,7 @@ test('the snapshot in the Prometheus text format', () => {
     peers: [{ id: 'peer"A', address: '/ip4/127.0.0.1/tcp/1', direction: 'inbound', latencyMs: 1, bytesIn: 10, bytesOut: 2048, rateIn: 0.4, rateOut: 99.6 }],
     transfers: [{ id: 1, kind: 'fetch', cid: 'bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
     content: [{ cid: 'bafy', size: 12 }],
-    dht: { routingTable: 7, provided: 3, failed: 1, lastRound: null, running: false },
+    dht: { routingTable: 7, cids: 3, regions: 1, lookups: 1, failed: 1, lastRound: null, nextSweep: null, running: false },
     served: { blocks: 4, bytes: 4096 },
     limits: { upload: 16 * 1024 * 1024, download: 0 },
     guard: { offences: 3, bans: 1, refused: 2 },
@@ -45,7 +45,7 @@ test('the snapshot in the Prometheus text format', () => {
 test('the anchor chain and the miner, when the seed has them', () => {
   const base: SeedSnapshot = {
     id: 'me', addresses: [], network: 'local:cairn', uptimeMs: 1, peers: [], transfers: [], content: [],
-    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false }, served: { blocks: 0, bytes: 0 },
+    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false }, served: { blocks: 0, bytes: 0 },
     limits: { upload: 0, download: 0 }, guard: { offences: 0, bans: 0, refused: 0 }, log: []
   }
   assert.doesNotMatch(prometheusText(base), /cairn_anchor/)

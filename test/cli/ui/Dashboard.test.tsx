@@ -18,7 +18,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     peers: [],
     transfers: [],
     content: [],
-    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
+    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false },
     served: { blocks: 0, bytes: 0 },
     limits: { upload: 0, download: 0 },
     guard: { offences: 0, bans: 0, refused: 0 },
@@ -90,14 +90,16 @@ test('transfers panel: a progress bar per fetch and who serves it', () => {
 test('seeded content, DHT and anchor chain panels', () => {
   const s = snap({
     content: [{ cid: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', size: 12 }],
-    dht: { routingTable: 19, provided: 42, failed: 1, lastRound: Date.now() - 3000, running: false }
+    dht: { routingTable: 19, cids: 42, regions: 3, lookups: 3, failed: 1, lastRound: Date.now() - 3000, nextSweep: Date.now() + 61_000, running: false }
   })
   const { lastFrame, unmount } = render(<Dashboard snap={s} focus='content' help={false} />)
   const f = lastFrame() ?? ''
   assert.match(f, /Seeded \(1\)/)
   assert.match(f, /…2km2devei4 12 B/)
   assert.match(f, /routing table 19/)
-  assert.match(f, /provided 42 \(1 failed\)/)
+  assert.match(f, /42 CIDs, 3 regions/)
+  assert.match(f, /3 lookups\/round \(1 failed\)/)
+  assert.match(f, /next sweep 1m0[01]s/)
   assert.match(f, /last [23]s ago/)
   assert.match(f, /Anchor chain/)
   unmount()

@@ -1,0 +1,128 @@
+// What the sweep provider says on the wire, through kad-dht's own pieces:
+// its closest-peers lookup (getClosestPeers, FINAL_PEER events), its DHT
+// protocol and its ADD_PROVIDER message codec, and its key hashing (SHA-256
+// of the multihash). kad-dht's provide() sends one ADD_PROVIDER per stream
+// after a lookup per CID; here one stream per peer carries the ADD_PROVIDER
+// of every CID of a region (kad-dht's handler reads messages off a stream
+// until it ends). Every failure is classified: timeout, no peers, refused.
+
+import { createHash } from 'node:crypto'
+import { pbStream } from '@libp2p/utils'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export type FailureReason = 'timeout' | 'no-peers' | 'refused' | 'error'
+
+/** why a provide failed, in words a user reads */
+export const REASON_TEXT: Record<FailureReason, string> = {
+  timeout: 'timed out',
+  'no-peers': 'no peers found',
+  refused: 'refused by the peer',
+  error: 'failed'
+}
+
+/** A failure with its reason; `message` says what the underlying error said. */
+export class ProvideFailure extends Error {
+  override name = 'ProvideFailure'
+  constructor (readonly reason: FailureReason, message: string) { super(message) }
+}
+
+/** one lookup's time limit */
+export const LOOKUP_TIMEOUT_MS = 30_000
+/** time limit to open a stream to one peer and write a batch of records */
+export const SEND_TIMEOUT_MS = 30_000
+/** records written before waiting for the stream to drain: bounds what one send buffers */
+const WRITE_BATCH = 256
+
+/** kad-dht's DHT key of a CID: SHA-256 of its multihash (kad-dht's convertBuffer, synchronously). */
+export function dhtKey (cid: CID): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(cid.multihash.bytes).digest())
+}
+
+/** kad-dht's DHT key of a peer: SHA-256 of its multihash (convertPeerId). */
+export function peerKey (peer: PeerId): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(peer.toMultihash().bytes).digest())
+}
+
+/** What an error means for a provide (errors are told apart by name, as libp2p names them). */
+export function classify (err: unknown): FailureReason {
+  if (err instanceof ProvideFailure) return err.reason
+  const name = (err as Error | undefined)?.name ?? ''
+  const code = (err as { code?: string } | undefined)?.code ?? ''
+  if (name === 'AbortError' || name === 'TimeoutError') return 'timeout'
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') return 'refused'
+  if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
+  return 'error'
+}
+
+interface MessageCodec { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => unknown }
+type MessageModule = { Message: MessageCodec & { codec: () => never }, MessageType: Record<string, string> }
+
+let messageModule: Promise<MessageModule> | undefined
+/**
+ * kad-dht's protobuf Message, which the package does not export: loaded
+ * from the installed package beside its index (not bundled).
+ */
+export async function kadMessage (): Promise<MessageModule> {
+  messageModule ??= import(new URL('./message/dht.js', import.meta.resolve('@libp2p/kad-dht')).href) as Promise<MessageModule>
+  return await messageModule
+}
+
+/** The inner parts of kad-dht this uses: its protocol name (not on the public interface). */
+function dhtProtocol (dht: KadDHT): string {
+  return (dht as unknown as { protocol: string }).protocol
+}
+
+export class SweepWire {
+  constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
+
+  /** kad-dht's closest peers to a CID's key (one lookup). */
+  async lookup (cid: CID, signal?: AbortSignal): Promise<PeerId[]> {
+    const peers: PeerId[] = []
+    const s = signal == null ? AbortSignal.timeout(LOOKUP_TIMEOUT_MS) : AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
+    let lastError: unknown
+    try {
+      for await (const ev of this.dht.getClosestPeers(cid.multihash.bytes, { signal: s })) {
+        if (ev.name === 'FINAL_PEER') peers.push(ev.peer.id)
+        else if (ev.name === 'QUERY_ERROR') lastError = ev.error
+      }
+    } catch (err) {
+      if (peers.length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${(err as Error).message}`)
+    }
+    if (peers.length === 0) {
+      throw new ProvideFailure('no-peers', `the lookup found no peers${lastError != null ? ` (last error: ${(lastError as Error).message})` : ''}`)
+    }
+    return peers
+  }
+
+  /**
+   * Sends one peer the ADD_PROVIDER records of `cids`, pointing at this
+   * node's addresses, on one stream. Throws a ProvideFailure.
+   */
+  async send (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
+    const { Message, MessageType } = await kadMessage()
+    const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
+    if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
+    const self = this.libp2p.peerId.toMultihash().bytes
+    const s = signal == null ? AbortSignal.timeout(SEND_TIMEOUT_MS) : AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)])
+    let stream
+    try {
+      stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
+      const pb = pbStream(stream).pb(Message as never)
+      for (let i = 0; i < cids.length; i += WRITE_BATCH) {
+        const batch = cids.slice(i, i + WRITE_BATCH).map(cid => ({
+          type: MessageType.ADD_PROVIDER,
+          key: cid.multihash.bytes,
+          closer: [],
+          providers: [{ id: self, multiaddrs: addrs }]
+        }))
+        await pb.writeV(batch as never[], { signal: s })
+      }
+      await stream.close({ signal: s })
+    } catch (err) {
+      stream?.abort(err as Error)
+      throw new ProvideFailure(classify(err), `${peer.toString()}: ${(err as Error).message}`)
+    }
+  }
+}
