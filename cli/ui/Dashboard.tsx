@@ -72,7 +72,8 @@ export function Dashboard ({ snap, focus, help, rows = 3 }: DashboardProps) {
         <Panel title='DHT' focused={focus === 'dht'} width={26}>
           <Text>routing table {snap.dht.routingTable}</Text>
           <Text>{snap.dht.cids} CIDs, {snap.dht.regions} regions</Text>
-          <Text>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Text>
+          <Text>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}</Text>
+          {snap.dht.failed > 0 ? <Text color='yellow'>{snap.dht.failed} failed: provide stat</Text> : null}
           <Text dimColor>{snap.dht.running ? 'sweeping…' : snap.dht.nextSweep == null ? '' : `next sweep ${formatDuration(Math.max(0, snap.dht.nextSweep - Date.now()) / 1000)}`}</Text>
         </Panel>
       </Box>

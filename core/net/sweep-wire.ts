@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto'
 import { pbStream } from '@libp2p/utils'
+import { routingTableSize } from './table-filler.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -79,6 +80,11 @@ export class SweepWire {
 
   /** kad-dht's closest peers to a CID's key (one lookup). */
   async lookup (cid: CID, signal?: AbortSignal): Promise<PeerId[]> {
+    // kad-dht waits for a first peer before it queries: with nobody
+    // connected that wait is the whole time limit, for a known answer
+    if (routingTableSize(this.dht) === 0 && this.libp2p.getConnections().length === 0) {
+      throw new ProvideFailure('no-peers', 'no peers: connected to nobody and the DHT routing table is empty')
+    }
     const peers: PeerId[] = []
     const s = signal == null ? AbortSignal.timeout(LOOKUP_TIMEOUT_MS) : AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
     let lastError: unknown

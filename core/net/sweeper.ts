@@ -33,6 +33,9 @@ export const YIELD_MAX_MS = 60_000
 export const REGION_PEERS_TTL_MS = 10 * 60_000
 /** fresh CIDs are gathered this long before their lookups, so one add costs one lookup per region */
 export const FRESH_DELAY_MS = 100
+/** a round's region whose lookup failed is tried again after this, doubling up to RETRY_MAX_MS */
+export const RETRY_FIRST_MS = 15_000
+export const RETRY_MAX_MS = 10 * 60_000
 /** network size estimates kept (the depth follows their median) */
 const ESTIMATES = 5
 
@@ -84,6 +87,7 @@ export class Sweeper<P extends Peer = Peer> {
   private readonly stopper = new AbortController()
   private loop: Promise<void> | null = null
   private wakeUp: (() => void) | null = null
+  private retryMs = RETRY_FIRST_MS
 
   constructor (private readonly o: SweeperOptions<P>) {
     this.stat = emptyStat(o.strategy, Math.round(o.intervalMs / 1000))
@@ -142,6 +146,15 @@ export class Sweeper<P extends Peer = Peer> {
       if (signal.aborted) break
       // the lookup showed a larger network: this region is cut finer first
       if (r.redo) continue
+      // no lookup, no peers: the region is tried again, later (a seed that
+      // just started may know nobody yet; a lone one tries every 10 min)
+      if (r.lookupFailed === true) {
+        this.stat.nextSweepAt = Date.now() + this.retryMs
+        await this.wait(this.retryMs)
+        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
+        continue
+      }
+      this.retryMs = RETRY_FIRST_MS
       s.cursor = nextPrefix(region.prefix)
       s.lastSweepAt = this.stat.lastSweepAt = Date.now()
       if (s.cursor == null) { await this.endRound(); continue }
@@ -223,7 +236,7 @@ export class Sweeper<P extends Peer = Peer> {
    * content), then its CIDs to every peer found, a chunk at a time.
    * Returns the peers that took every record.
    */
-  async sweepRegion (prefix: string, cids: readonly CID[], o: { signal: AbortSignal, fresh: boolean, urgent?: boolean }): Promise<{ delivered: number, failures: Array<{ reason: FailureReason, message: string }>, redo?: boolean }> {
+  async sweepRegion (prefix: string, cids: readonly CID[], o: { signal: AbortSignal, fresh: boolean, urgent?: boolean }): Promise<{ delivered: number, failures: Array<{ reason: FailureReason, message: string }>, redo?: boolean, lookupFailed?: boolean }> {
     const failures: Array<{ reason: FailureReason, message: string }> = []
     const fail = (reason: FailureReason, message: string, n: number, peer?: string): void => {
       failures.push({ reason, message })
@@ -240,7 +253,7 @@ export class Sweeper<P extends Peer = Peer> {
       } catch (err) {
         if (o.signal.aborted) return { delivered: 0, failures }
         fail(classify(err), (err as Error).message, cids.length)
-        return { delivered: 0, failures }
+        return { delivered: 0, failures, lookupFailed: true }
       }
       // a round's region cut too coarse for the network just measured is
       // cut again (only finer: a coarser depth takes effect at the next one,
