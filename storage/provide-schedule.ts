@@ -22,6 +22,8 @@ export interface ProvideSchedule {
   lastRound: { endedAt: number, ms: number, lookups: number, regions: number, cids: number } | null
   /** lookups made so far in the current round */
   lookups: number
+  /** when a running seed last saved this (it announces fresh content itself until then): pins made after it were added while it was down */
+  seenUntil?: number
 }
 
 const KEY = new Key('/provide/schedule')

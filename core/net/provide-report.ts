@@ -35,7 +35,7 @@ export interface ProvideStat {
   /** when a region was last swept, and when the next is due (ms since the epoch) */
   lastSweepAt: number | null
   nextSweepAt: number | null
-  /** freshly added CIDs waiting for their region's lookup */
+  /** freshly added CIDs not yet announced (waiting, or being sent) */
   pending: number
   /** ADD_PROVIDER records delivered since start, and fresh CIDs announced since start */
   records: number

@@ -26,13 +26,18 @@ export class ProvideError extends CairnError {
 /** `cairn provide`'s time limit when none is given */
 export const PROVIDE_TIMEOUT_MS = 30_000
 
+/** pins made this long before the seed's last save count as made while it was down (clocks, a save racing an add) */
+const OFFLINE_MARGIN_MS = 5_000
+
 export class Provider {
   readonly sweeper: Sweeper<PeerId>
+  private readonly store: ProvideScheduleStore
 
   constructor (private readonly node: CairnNode, private readonly strategy: ProvideStrategy, intervalMs: number) {
+    this.store = new ProvideScheduleStore(node.repo.datastore)
     this.sweeper = new Sweeper<PeerId>({
       wire: Object.assign(new SweepWire(node.libp2p, node.libp2p.services.dht), { peerKey }),
-      store: new ProvideScheduleStore(node.repo.datastore),
+      store: this.store,
       targets: signal => this.targets(signal),
       strategy,
       intervalMs,
@@ -85,7 +90,21 @@ export class Provider {
     return { peers: r.delivered, failures: r.failures }
   }
 
-  start (): void { this.sweeper.start() }
+  /**
+   * Starts the rounds, and announces at once the DAGs pinned while no seed
+   * ran (added offline: the last round did not have them, the next may be
+   * a day away).
+   */
+  start (): void {
+    void (async () => {
+      const last = await this.store.load()
+      this.sweeper.start()
+      if (last?.seenUntil == null) return // no schedule: the first round is a catch-up round over everything
+      for await (const pin of this.node.repo.pins.ls()) {
+        if (pin.time >= last.seenUntil - OFFLINE_MARGIN_MS) await this.provideDag(pin.cid)
+      }
+    })().catch(() => {})
+  }
 
   async stop (): Promise<void> { await this.sweeper.stop() }
 }

@@ -102,6 +102,8 @@ export class Sweeper<P extends Peer = Peer> {
     this.wakeUp?.()
     await this.loop
     await this.flushing
+    // what this seed knew about is announced or in the schedule up to now
+    await this.save()
   }
 
   /** Resolves when the round under way (or the next) has ended: tests and benches wait on it. */
@@ -216,7 +218,9 @@ export class Sweeper<P extends Peer = Peer> {
   }
 
   private async save (): Promise<void> {
-    if (this.schedule != null) await this.o.store.save(this.schedule).catch(() => {})
+    if (this.schedule == null) return
+    this.schedule.seenUntil = Date.now()
+    await this.o.store.save(this.schedule).catch(() => {})
   }
 
   /** Sleeps up to `ms`, or until woken (fresh content, stop). */
@@ -319,13 +323,14 @@ export class Sweeper<P extends Peer = Peer> {
   announce (cids: readonly CID[], urgent = false): void {
     if (this.stopper.signal.aborted) return
     ;(urgent ? this.pending.urgent : this.pending.normal).push(...cids)
-    this.stat.pending = this.pending.urgent.length + this.pending.normal.length
+    this.stat.pending += cids.length
     this.flushing ??= (async () => {
       try {
         await sleep(FRESH_DELAY_MS, undefined, { signal: this.stopper.signal }).catch(() => {})
         while (!this.stopper.signal.aborted && this.stat.pending > 0) {
           const urgentNow = this.pending.urgent.length > 0
           const batch = urgentNow ? this.pending.urgent.splice(0) : this.pending.normal.splice(0)
+          // pending counts the batch under way too: "nothing waiting" means announced
           await this.announceNow(batch, { urgent: urgentNow })
           this.stat.pending = this.pending.urgent.length + this.pending.normal.length
         }

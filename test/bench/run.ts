@@ -8,12 +8,13 @@
 // between two seeds (sync.ts: 10,000 blocks from scratch) and the latency of
 // a new head across 10 nodes by gossip (gossip.ts).
 //
-//   BENCH_ONLY=import | dht | sweep | transfer | anchor | sync | gossip   runs one part
+//   BENCH_ONLY=import | dht | sweep | addfetch | transfer | anchor | sync | gossip   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
 //   BENCH_DHT_*               see dht.ts
 //   BENCH_SWEEP_CIDS=100000, BENCH_SWEEP_PROCS=20, BENCH_SWEEP_BATCH=500, BENCH_SWEEP_FINDS=200   see sweep.ts
+//   BENCH_ADDFETCH_MIB=512    see add-fetch.ts
 //   BENCH_TRANSFER_MIB=512    the transfer part's main file
 //   BENCH_BIG_MIB=2048        the second file of the peak RSS comparison (0 skips it)
 //   BENCH_STALL_RUNS=10       consecutive 1→1 runs of the stall check
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
 import { sweepFigures } from './sweep.ts'
+import { addFetchFigures } from './add-fetch.ts'
 import { transferConditions, transferFigures } from './transfer.ts'
 import { relayFigures } from './relay.ts'
 import { anchorFigures } from './anchor.ts'
@@ -44,7 +46,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'sweep', 'transfer', 'anchor', 'sync', 'gossip', 'relay']
+const PARTS = ['import', 'dht', 'sweep', 'addfetch', 'transfer', 'anchor', 'sync', 'gossip', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -140,6 +142,7 @@ try {
     console.log(`DHT part: ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
   if (want('sweep')) rows.push(...await sweepFigures(tmp))
+  if (want('addfetch')) rows.push(...await addFetchFigures(tmp))
   if (want('transfer')) {
     for (const line of transferConditions()) console.log(line)
     rows.push(...await transferFigures(tmp))
