@@ -31,8 +31,13 @@ export class ProvideFailure extends Error {
 
 /** one lookup's time limit */
 export const LOOKUP_TIMEOUT_MS = 30_000
-/** time limit to open a stream to one peer and write a batch of records */
-export const SEND_TIMEOUT_MS = 30_000
+/**
+ * a send fails when opening the stream, or any WRITE_BATCH of records,
+ * takes longer than this: an idle limit, not one on the whole send (kad-dht
+ * stores each record and merges our addresses into its peer store before
+ * it reads the next, so a slow or busy peer drains a chunk slowly)
+ */
+export const SEND_IDLE_MS = 30_000
 /** records written before waiting for the stream to drain: bounds what one send buffers */
 const WRITE_BATCH = 256
 
@@ -56,6 +61,9 @@ export function classify (err: unknown): FailureReason {
   if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
   return 'error'
 }
+
+/** the error an idle send ends with (classified as a timeout) */
+class TimeoutErrorLike extends Error { override name = 'TimeoutError' }
 
 interface MessageCodec { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => unknown }
 type MessageModule = { Message: MessageCodec & { codec: () => never }, MessageType: Record<string, string> }
@@ -111,10 +119,17 @@ export class SweepWire {
     const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
     if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
     const self = this.libp2p.peerId.toMultihash().bytes
-    const s = signal == null ? AbortSignal.timeout(SEND_TIMEOUT_MS) : AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)])
+    const idle = new AbortController()
+    let timer = setTimeout(() => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }, SEND_IDLE_MS)
+    const progress = (): void => {
+      clearTimeout(timer)
+      timer = setTimeout(() => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }, SEND_IDLE_MS)
+    }
+    const s = signal == null ? idle.signal : AbortSignal.any([signal, idle.signal])
     let stream
     try {
       stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
+      progress()
       const pb = pbStream(stream).pb(Message as never)
       for (let i = 0; i < cids.length; i += WRITE_BATCH) {
         const batch = cids.slice(i, i + WRITE_BATCH).map(cid => ({
@@ -124,11 +139,15 @@ export class SweepWire {
           providers: [{ id: self, multiaddrs: addrs }]
         }))
         await pb.writeV(batch as never[], { signal: s })
+        progress()
       }
       await stream.close({ signal: s })
     } catch (err) {
       stream?.abort(err as Error)
-      throw new ProvideFailure(classify(err), `${peer.toString()}: ${(err as Error).message}`)
+      const cause = idle.signal.aborted ? idle.signal.reason : err
+      throw new ProvideFailure(classify(cause), `${peer.toString()}: ${(cause as Error).message}`)
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

@@ -34,7 +34,7 @@ export async function sweepRound (node: CairnNode): Promise<unknown> {
   sweeper.start()
   try {
     const s = await sweeper.roundEnded(AbortSignal.timeout(ROUND_TIMEOUT_MS))
-    return { ms: performance.now() - t0, roundMs: s.lastRound?.ms, lookups: s.lastRound?.lookups, regions: s.lastRound?.regions, cids: s.lastRound?.cids, depth: s.depth, records: s.records, failures: s.failures, recent: s.recentFailures.slice(-3) }
+    return { ms: performance.now() - t0, roundMs: s.lastRound?.ms, lookups: s.lastRound?.lookups, regions: s.lastRound?.regions, cids: s.lastRound?.cids, depth: s.depth, records: s.records, failures: s.failures, recent: s.recentFailures }
   } finally {
     await sweeper.stop()
   }
