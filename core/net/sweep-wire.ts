@@ -78,6 +78,15 @@ export async function kadMessage (): Promise<MessageModule> {
   return await messageModule
 }
 
+/** kad-dht's replication factor (its bucket size) */
+const REPLICATION = 20
+
+/** The routing table's closest peers to a CID's key (kad-dht keeps the table on an undeclared field). */
+function tableClosest (dht: KadDHT, cid: CID, count: number): PeerId[] {
+  const rt = (dht as unknown as { routingTable?: { closestPeers?: (key: Uint8Array, o: { count: number }) => PeerId[] } }).routingTable
+  return rt?.closestPeers?.(dhtKey(cid), { count }) ?? []
+}
+
 /** The inner parts of kad-dht this uses: its protocol name (not on the public interface). */
 function dhtProtocol (dht: KadDHT): string {
   return (dht as unknown as { protocol: string }).protocol
@@ -102,7 +111,18 @@ export class SweepWire {
         else if (ev.name === 'QUERY_ERROR') lastError = ev.error
       }
     } catch (err) {
-      if (peers.length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${(err as Error).message}`)
+      if (peers.length === 0 && tableClosest(this.dht, cid, 1).length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${(err as Error).message}`)
+    }
+    // kad-dht's lookup yields only the peers that answered it in time: on a
+    // busy host a 20-node swarm's lookup came back with 5. The closest
+    // peers of the routing table (alive when they were last seen) fill the
+    // set up to K, nearest first
+    if (peers.length < REPLICATION) {
+      const have = new Set(peers.map(p => p.toString()))
+      for (const p of tableClosest(this.dht, cid, REPLICATION)) {
+        if (peers.length >= REPLICATION) break
+        if (!have.has(p.toString()) && !p.equals(this.libp2p.peerId)) peers.push(p)
+      }
     }
     if (peers.length === 0) {
       throw new ProvideFailure('no-peers', `the lookup found no peers${lastError != null ? ` (last error: ${(lastError as Error).message})` : ''}`)
