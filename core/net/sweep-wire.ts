@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { pbStream } from '@libp2p/utils'
 import { routingTableSize } from './table-filler.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export type FailureReason = 'timeout' | 'no-peers' | 'refused' | 'error'
@@ -130,27 +130,51 @@ export class SweepWire {
     return peers
   }
 
+  /** open streams to peers, kept across a region's chunks (a new stream waits for a busy peer's negotiation) */
+  private readonly sessions = new Map<string, { stream: Stream, pb: { writeV: (d: never[], o?: AbortOptions) => Promise<void> } }>()
+
   /**
    * Sends one peer the ADD_PROVIDER records of `cids`, pointing at this
-   * node's addresses, on one stream. Throws a ProvideFailure.
+   * node's addresses, on the peer's open stream (or a new one; a reused
+   * stream that fails is replaced once). Throws a ProvideFailure.
    */
   async send (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
+    const reused = this.sessions.has(peer.toString())
+    try {
+      await this.write(peer, cids, signal)
+    } catch (err) {
+      // kad-dht drops a stream idle for 10 s (announcing yielded to a transfer)
+      if (!reused || signal?.aborted === true) throw err
+      await this.write(peer, cids, signal)
+    }
+  }
+
+  /** Closes the stream kept open to a peer (the region is done). */
+  release (peer: PeerId): void {
+    const s = this.sessions.get(peer.toString())
+    this.sessions.delete(peer.toString())
+    s?.stream.close().catch(err => { s.stream.abort(err as Error) })
+  }
+
+  private async write (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
     const { Message, MessageType } = await kadMessage()
     const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
     if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
     const self = this.libp2p.peerId.toMultihash().bytes
     const idle = new AbortController()
-    let timer = setTimeout(() => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }, SEND_IDLE_MS)
-    const progress = (): void => {
-      clearTimeout(timer)
-      timer = setTimeout(() => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }, SEND_IDLE_MS)
-    }
+    const stall = (): void => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }
+    let timer = setTimeout(stall, SEND_IDLE_MS)
+    const progress = (): void => { clearTimeout(timer); timer = setTimeout(stall, SEND_IDLE_MS) }
     const s = signal == null ? idle.signal : AbortSignal.any([signal, idle.signal])
-    let stream
+    const key = peer.toString()
+    let session = this.sessions.get(key)
     try {
-      stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
-      progress()
-      const pb = pbStream(stream).pb(Message as never)
+      if (session == null) {
+        const stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
+        session = { stream, pb: pbStream(stream).pb(Message as never) as never }
+        this.sessions.set(key, session)
+        progress()
+      }
       for (let i = 0; i < cids.length; i += WRITE_BATCH) {
         const batch = cids.slice(i, i + WRITE_BATCH).map(cid => ({
           type: MessageType.ADD_PROVIDER,
@@ -158,14 +182,14 @@ export class SweepWire {
           closer: [],
           providers: [{ id: self, multiaddrs: addrs }]
         }))
-        await pb.writeV(batch as never[], { signal: s })
+        await session.pb.writeV(batch as never[], { signal: s })
         progress()
       }
-      await stream.close({ signal: s })
     } catch (err) {
-      stream?.abort(err as Error)
+      this.sessions.delete(key)
+      session?.stream.abort(err as Error)
       const cause = idle.signal.aborted ? idle.signal.reason : err
-      throw new ProvideFailure(classify(cause), `${peer.toString()}: ${(cause as Error).message}`)
+      throw new ProvideFailure(classify(cause), `${key}: ${(cause as Error).message}`)
     } finally {
       clearTimeout(timer)
     }

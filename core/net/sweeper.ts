@@ -45,6 +45,8 @@ export interface Peer { toString: () => string }
 export interface Wire<P extends Peer = Peer> {
   lookup: (cid: CID, signal?: AbortSignal) => Promise<P[]>
   send: (peer: P, cids: readonly CID[], signal?: AbortSignal) => Promise<void>
+  /** the region is done with this peer (its stream may close) */
+  release?: (peer: P) => void
   peerKey: (peer: P) => Uint8Array
 }
 
@@ -270,6 +272,8 @@ export class Sweeper<P extends Peer = Peer> {
       if (o.urgent !== true) await this.yieldToTransfers(o.signal)
       if (o.signal.aborted) break
       const chunk = cids.slice(i, i + SEND_CHUNK)
+      // one stream per peer for the whole region: chunks after the first
+      // need no new negotiation with a peer still busy storing the last
       await Promise.all([...ok].map(async peer => {
         try {
           await this.o.wire.send(peer, chunk, o.signal)
@@ -281,6 +285,7 @@ export class Sweeper<P extends Peer = Peer> {
         }
       }))
     }
+    for (const peer of peers) this.o.wire.release?.(peer)
     return { delivered: ok.size, failures }
   }
 
