@@ -290,9 +290,19 @@ export class Sweeper<P extends Peer = Peer> {
   }
 
   private async lookup (cid: CID, signal: AbortSignal, fresh: boolean): Promise<P[]> {
-    this.stat.lookups++
-    if (!fresh && this.schedule != null) this.schedule.lookups++
-    const peers = await this.o.wire.lookup(cid, signal)
+    // a lookup cut short by stop() is not counted (the restart makes it again)
+    const count = (): void => {
+      this.stat.lookups++
+      if (!fresh && this.schedule != null) this.schedule.lookups++
+    }
+    let peers: P[]
+    try {
+      peers = await this.o.wire.lookup(cid, signal)
+    } catch (err) {
+      if (!signal.aborted) count()
+      throw err
+    }
+    count()
     // the network's size from the distances found: the depth follows it
     this.estimates.push(estimateNetworkSize(dhtKey(cid), peers.map(p => this.o.wire.peerKey(p))))
     if (this.estimates.length > ESTIMATES) this.estimates.shift()
