@@ -7,6 +7,7 @@
 // until it ends). Every failure is classified: timeout, no peers, refused.
 
 import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pbStream } from '@libp2p/utils'
 import { routingTableSize } from './table-filler.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -38,6 +39,8 @@ export const LOOKUP_TIMEOUT_MS = 30_000
  * it reads the next, so a slow or busy peer drains a chunk slowly)
  */
 export const SEND_IDLE_MS = 30_000
+/** a failed send is tried once more on a new stream after this */
+const RETRY_AFTER_MS = 1_000
 /** records written before waiting for the stream to drain: bounds what one send buffers */
 const WRITE_BATCH = 256
 
@@ -56,9 +59,9 @@ export function classify (err: unknown): FailureReason {
   if (err instanceof ProvideFailure) return err.reason
   const name = (err as Error | undefined)?.name ?? ''
   const code = (err as { code?: string } | undefined)?.code ?? ''
-  if (name === 'AbortError' || name === 'TimeoutError') return 'timeout'
+  if (name === 'AbortError' || name === 'TimeoutError' || /timed? ?out/i.test((err as Error | undefined)?.message ?? '')) return 'timeout'
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') return 'refused'
-  if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
+  if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|UnexpectedEOFError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
   return 'error'
 }
 
@@ -139,12 +142,14 @@ export class SweepWire {
    * stream that fails is replaced once). Throws a ProvideFailure.
    */
   async send (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
-    const reused = this.sessions.has(peer.toString())
     try {
       await this.write(peer, cids, signal)
     } catch (err) {
-      // kad-dht drops a stream idle for 10 s (announcing yielded to a transfer)
-      if (!reused || signal?.aborted === true) throw err
+      // once more on a new stream, a moment later: kad-dht drops a stream
+      // idle for 10 s (announcing yielded to a transfer), and a peer busy
+      // storing records may let a negotiation or a read time out
+      if (signal?.aborted === true) throw err
+      await sleep(RETRY_AFTER_MS, undefined, { signal }).catch(() => {})
       await this.write(peer, cids, signal)
     }
   }
@@ -188,8 +193,8 @@ export class SweepWire {
     } catch (err) {
       this.sessions.delete(key)
       session?.stream.abort(err as Error)
-      const cause = idle.signal.aborted ? idle.signal.reason : err
-      throw new ProvideFailure(classify(cause), `${key}: ${(cause as Error).message}`)
+      const cause = (idle.signal.aborted ? idle.signal.reason : err) as Error
+      throw new ProvideFailure(classify(cause), `${key}: ${cause?.name ?? 'Error'}: ${cause?.message ?? String(cause)}`)
     } finally {
       clearTimeout(timer)
     }
