@@ -5,7 +5,7 @@
 // the fourth seed fetches it through its own daemon (`cairn get` on its
 // repo, no --peer: providers come from the DHT). Then, once the three seeds
 // report no fresh CIDs waiting (`provide stat`), the fetcher drops the
-// content (pin rm, repo gc) and fetches it again: the settled figure. The
+// content (repo gc: get does not pin) and fetches it again: the settled figure. The
 // ratio at-once / settled is the figure (goal ≥ 0.9).
 //
 //   node dist/test/bench/add-fetch.js   runs this part alone
@@ -89,7 +89,6 @@ export async function addFetchFigures (tmp: string, log: (s: string) => void = s
       if (settled.every(s => s.pending === 0)) break
       await new Promise(resolve => setTimeout(resolve, 500))
     }
-    await cairnOk(['--repo', repos[3], 'pin', 'rm', cid])
     await cairnOk(['--repo', repos[3], 'repo', 'gc'])
     const loadSettled = load()
     const later = await fetch(repos[3], cid, out, want)

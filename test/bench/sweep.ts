@@ -112,6 +112,7 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     const seedRss = rssOf(seedWorker.child.pid as number)
     // a node of the swarm that only received records, for comparison
     const peerRss = rssOf(workers[1].child.pid as number)?.hwm ?? 0
+    log(`  seed peak RSS after the round: ${(seedRss?.hwm ?? 0).toFixed(0)} MiB (a swarm node: ${peerRss.toFixed(0)} MiB)`)
     log(`  sweep round: ${JSON.stringify(round)}`)
 
     const batch = await seedWorker.call<{ ms: number, provided: number, failed: number }>('batch', { node: 0, count: BATCH }, STEP_TIMEOUT_MS)
@@ -130,6 +131,7 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     for (let i = 0; i < sample.length; i += FIND_PARALLEL) {
       const rs = await Promise.all(sample.slice(i, i + FIND_PARALLEL).map(async cid => await fresh.call<{ found: boolean, ms: number | null }>('find', { node: 0, cid, provider: seed.peerId, timeoutMs: FIND_TIMEOUT_MS })))
       for (const r of rs) if (r.found) { found++; times.push(r.ms as number) }
+      if ((i / FIND_PARALLEL) % 5 === 4) log(`  fresh node: ${found} of ${i + rs.length} found so far`)
     }
     times.sort((a, b) => a - b)
     const foundShare = found / FINDS
