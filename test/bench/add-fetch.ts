@@ -9,6 +9,7 @@
 // ratio at-once / settled is the figure (goal ≥ 0.9).
 //
 //   node dist/test/bench/add-fetch.js   runs this part alone
+//   BENCH_ADDFETCH_MIB=512  BENCH_ADDFETCH_STRATEGY=all|roots
 
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -22,6 +23,12 @@ import { printTable, type Row } from './table.ts'
 import type { SeedProcess } from '../integration/seeds.ts'
 
 const FILE_MIB = Number(process.env.BENCH_ADDFETCH_MIB ?? 512)
+/**
+ * the three seeds' provide.strategy: `roots` announces one CID per add, the
+ * control that tells announcing's cost from the rest of what differs
+ * between a fetch right after the adds and a later one
+ */
+const STRATEGY = process.env.BENCH_ADDFETCH_STRATEGY ?? 'all'
 /** an add or a get may take this long */
 const STEP_TIMEOUT_MS = 10 * 60_000
 /** waiting for the seeds' announcements to settle gives up after this */
@@ -64,6 +71,7 @@ export async function addFetchFigures (tmp: string, log: (s: string) => void = s
     const want = sha256File(file)
     const repos = ['s1', 's2', 's3', 'f'].map(n => path.join(dir, n))
     for (const r of repos) await cairnOk(['--repo', r, 'init'])
+    for (const r of repos.slice(0, 3)) await cairnOk(['--repo', r, 'config', 'set', 'provide.strategy', STRATEGY])
     const first = await seed(repos[0])
     seeds.push(first)
     for (const r of repos.slice(1)) seeds.push(await seed(r, ['--bootstrap', first.addrs[0]]))
@@ -95,7 +103,7 @@ export async function addFetchFigures (tmp: string, log: (s: string) => void = s
     log(`  settled: ${later.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced: ${settled.map(s => s.fresh).join(', ')}, records ${settled.map(s => s.records).join(', ')}, failures ${settled.map(s => JSON.stringify(s.failures)).join(' ')}`)
     const ratio = atOnce.rate / later.rate
     return [{
-      what: `add 3× then fetch at once, ${FILE_MIB} MiB, DHT`,
+      what: `add 3× then fetch at once, ${FILE_MIB} MiB, DHT, strategy ${STRATEGY}`,
       figure: `${atOnce.rate.toFixed(1)} MiB/s`,
       baseline: `${later.rate.toFixed(1)} MiB/s after announcements settled`,
       ratio: `${ratio.toFixed(2)}×`,

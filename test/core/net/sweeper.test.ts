@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { Sweeper, type ScheduleStore, type Wire } from '../../../core/net/sweeper.ts'
+import { FRESH_REST_DELAY_MS, Sweeper, type ScheduleStore, type Wire } from '../../../core/net/sweeper.ts'
 import { dhtKey, ProvideFailure, classify } from '../../../core/net/sweep-wire.ts'
 import { inRegion, KEY_BYTES, prefixOf } from '../../../core/net/keyspace.ts'
 import type { ProvideSchedule } from '../../../storage/provide-schedule.ts'
@@ -163,14 +163,15 @@ test('errors are classified by name: timeouts, refusals, and the rest', () => {
 test('fresh content: roots go first, one lookup per region, peers reused for the next add; announcing waits while transfers run', async () => {
   const cids = await makeCids(30, 2)
   const wire = new FakeWire(10)
-  let busyUntil = Date.now() + 1500
+  // busy past FRESH_REST_DELAY_MS: the rest of the add waits for the transfer to end
+  let busyUntil = Date.now() + FRESH_REST_DELAY_MS + 1500
   const s = new Sweeper({ wire, store: memoryStore(), targets: async function * () {}, strategy: 'all', intervalMs: 3_600_000, lastTransferAt: () => Date.now() < busyUntil ? Date.now() : 0 })
   s.announce([cids[0]], true)
   s.announce(cids.slice(1, 20))
   // the root does not wait for transfers
   await until(() => wire.sent.has(cids[0].toString()), 1000)
   assert.equal(wire.sent.size, 1, 'the other CIDs wait while blocks are being transferred')
-  await until(() => wire.sent.size === 20, 5000)
+  await until(() => wire.sent.size === 20, FRESH_REST_DELAY_MS + 6000)
   assert.ok(Date.now() >= busyUntil, 'sent after the transfers went quiet')
   assert.ok(s.stat.yieldedMs >= 1000)
   assert.equal(wire.lookups.length, 1, 'one region, one lookup, reused for the second batch')
