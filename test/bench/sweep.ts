@@ -26,6 +26,8 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { Repo } from '../../storage/repo.ts'
+import { DEFAULT_CONFIG } from '../../storage/config.ts'
+import { networkSettings } from '../../core/net/network.ts'
 import { startSwarm, waitForTables, Worker, withTimeout, type Swarm } from './dht.ts'
 import { rssOf, timedCairn } from './processes.ts'
 import { printTable, type Row } from './table.ts'
@@ -38,6 +40,8 @@ const FINDS = Number(process.env.BENCH_SWEEP_FINDS ?? 200)
 const FIND_TIMEOUT_MS = 30_000
 /** lookups of the fresh node at once */
 const FIND_PARALLEL = 8
+/** the swarm counts as idle this long after it started (past every node's second self-query, core/net/network.ts) */
+const SETTLE_MS = (networkSettings(DEFAULT_CONFIG).querySelfInterval ?? 60_000) + 10_000
 /** idle CPU is sampled this long */
 const IDLE_SAMPLE_MS = 10_000
 /** the round, the batch sample and the CAR import each get this long */
@@ -95,6 +99,7 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     log(`  car import of ${CIDS} blocks: ${imp.seconds.toFixed(1)} s, peak RSS ${imp.maxRssMiB.toFixed(0)} MiB`)
 
     const swarm: Swarm = await startSwarm(PROCS - 1, path.join(dir, 'swarm'), workers)
+    const swarmUp = performance.now()
     const seedWorker = new Worker()
     workers.push(seedWorker)
     await withTimeout(seedWorker.ready, 180_000, 'the seed worker did not start')
@@ -104,6 +109,10 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     const tables = await waitForTables(swarm, log)
     log(`  tables after ${(tables.ms / 1000).toFixed(0)} s: ${tables.sizes.join(' ')}`)
 
+    // idle means past the nodes' start-up queries: their second self-query
+    // comes SELF_QUERY_MS after the first (the DHT bench waits as long)
+    const settle = SETTLE_MS - (performance.now() - swarmUp)
+    if (settle > 0) await new Promise(resolve => setTimeout(resolve, settle))
     const idleBefore = await idleCores(workers)
     log(`  idle swarm before announcing: ${(idleBefore * 100).toFixed(1)}% of a core (all ${workers.length} processes); load ${load()}`)
 
