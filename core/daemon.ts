@@ -6,6 +6,7 @@ import { ApiServer } from './api/server.ts'
 import { makeHandlers } from './api/handlers.ts'
 import { CairnNode, type NodeOptions } from './net/node.ts'
 import { Provider } from './net/provider.ts'
+import { provideRoundLine } from './net/provide-report.ts'
 import { RwLock } from './rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
@@ -143,7 +144,7 @@ export class Seed {
     }
     const republisher = new Republisher(names, namePubSub, line => { monitor.log(line) })
     monitor.publishedNames = () => republisher.status
-    provider.onRound = r => { monitor.log(`provided ${r.provided} CID(s) in the DHT in ${r.lastRoundMs} ms${r.failed > 0 ? ` (${r.failed} failed)` : ''}`) }
+    provider.onRound = r => { monitor.log(provideRoundLine(r)) }
     let seed: Seed | null = null
     /** roots of fetches in progress (API calls, gateway and RPC requests): gc keeps what they have so far */
     const fetching = new Set<CID>()
@@ -257,7 +258,7 @@ export class Seed {
       await this.miner.stop()
       await this.sync.stop()
       this.chain.close()
-      this.provider.stop()
+      await this.provider.stop()
       this.republisher.stop()
       this.namePubSub.stop()
       await this.gateway?.stop()

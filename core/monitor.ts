@@ -12,7 +12,7 @@ import { publisherId, type FileManifest } from './anchor/manifest.ts'
 import { routingTableSize } from './net/table-filler.ts'
 import { isDirect, type Reachability } from './net/nat.ts'
 import type { CairnNode } from './net/node.ts'
-import type { Provider } from './net/provider.ts'
+import type { Provider, ProvideStat } from './net/provider.ts'
 import type { NameStatus } from './names/republisher.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import type { MinerStats } from './anchor/miner.ts'
@@ -71,7 +71,7 @@ export interface SeedSnapshot {
   /** what peers are fetching from us, per peer and root */
   uploads: UploadSnapshotRow[]
   content: ContentRow[]
-  dht: { routingTable: number, provided: number, failed: number, lastRound: number | null, running: boolean }
+  dht: { routingTable: number, cids: number, regions: number, lookups: number | null, failed: number, lastRound: number | null, nextSweep: number | null, running: boolean }
   served: { blocks: number, bytes: number }
   /** bytes per second; 0 = no cap */
   limits: { upload: number, download: number }
@@ -342,13 +342,7 @@ export class SeedMonitor {
       // names shown as they are drawn: escaped (log lines are escaped in log())
       uploads: this.uploads.rows(now).map(u => ({ ...u, name: this.shownName(u.root) })),
       content: this.content.map(c => ({ ...c, name: this.shownName(c.cid) })),
-      dht: {
-        routingTable: routingTableSize(this.node.libp2p.services.dht),
-        provided: ps?.provided ?? 0,
-        failed: ps?.failed ?? 0,
-        lastRound: ps?.lastRound ?? null,
-        running: ps?.running ?? false
-      },
+      dht: dhtRow(routingTableSize(this.node.libp2p.services.dht), ps),
       served: { ...this.node.served },
       limits: { upload: this.node.upload.limit, download: this.node.download.limit },
       guard: { ...this.node.guard.stats },
@@ -358,5 +352,20 @@ export class SeedMonitor {
       names: this.publishedNames?.() ?? [],
       http: this.http == null ? null : { ...this.http, requests: { ...this.http.requests } }
     }
+  }
+}
+
+/** The dashboard's DHT row from the provider's report (null: no provider). */
+function dhtRow (routingTable: number, ps: ProvideStat | undefined): SeedSnapshot['dht'] {
+  const failed = ps == null ? 0 : Object.values(ps.failures).reduce((a, b) => a + b, 0)
+  return {
+    routingTable,
+    cids: ps?.cids ?? 0,
+    regions: ps?.regions ?? 0,
+    lookups: ps?.lastRound?.lookups ?? null,
+    failed,
+    lastRound: ps?.lastRound?.endedAt ?? null,
+    nextSweep: ps?.nextSweepAt ?? null,
+    running: ps?.round != null
   }
 }

@@ -78,8 +78,12 @@ export class RateLimiter {
     this.tokens -= bytes
   }
 
+  /** when bytes last passed (Date.now()): the sweep provider yields while transfers run (core/net/sweeper.ts) */
+  lastUse = 0
+
   /** Waits until `bytes` may pass. */
   async take (bytes: number, signal?: AbortSignal): Promise<void> {
+    this.lastUse = Date.now()
     if (this.rate === 0) return
     signal?.throwIfAborted()
     this.refill()

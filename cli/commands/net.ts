@@ -9,6 +9,8 @@ import { parseContentPath } from '../../core/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
+import { formatProvideStat } from '../provide-stat.ts'
+import type { ProvideStat } from '../../core/net/provide-report.ts'
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -97,19 +99,37 @@ Examples
 
 export const provide: Command = {
   name: 'provide',
-  summary: 'announce a CID in the DHT',
+  summary: 'announce a CID in the DHT, or report on announcing (provide stat)',
   help: `
 Usage
   $ cairn provide CID [--timeout S]
+  $ cairn provide stat
 
 Needs a seed: the record points at it, so a CID whose block the seed does
-not hold is refused (exit 1). Seeds also announce what they hold on start
-and on a timer (config provide.strategy, provide.interval).`,
+not hold is refused (exit 1). Seeds also announce what they hold,
+sweeping the keyspace region by region over config provide.interval (one
+lookup per region, then every CID of the region to its peers), and fresh
+content at once (config provide.strategy: all, pinned or roots).
+
+provide CID fails with the reason no peer took the record: timeout, no
+peers (the lookup found nobody), refused (peers reset or refused the
+stream).
+
+provide stat reports the announcing: CIDs under announcement, regions,
+lookups in the last round, the last and next sweep, the round's duration,
+and failures by reason with the latest ones in detail (--json: all fields).`,
   flags: { timeout: { type: 'number' } },
+  subcommands: ['stat'],
   async run (ctx) {
+    if (ctx.input[0] === 'stat') {
+      if (ctx.input.length > 1) throw new UsageError('provide stat takes no arguments (see cairn provide --help)')
+      const s = await withInvoker(ctx, { write: false }, async inv => await inv.call('provideStat', {}))
+      emit(ctx, formatProvideStat(s), s)
+      return
+    }
     const cid = cidArg(ctx, 'provide')
     const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('provide', { cid, timeoutMs: timeoutMs(ctx) }))
-    emit(ctx, `provided ${r.cid} in ${r.ms} ms`, r)
+    emit(ctx, `provided ${r.cid} to ${r.peers} peer(s) in ${r.ms} ms`, r)
   }
 }
 
@@ -191,8 +211,7 @@ serves the same and more in the Prometheus format.`,
       `peers          ${String(s.peers)} (${String(s.direct ?? s.peers)} direct, ${String(s.relayed ?? 0)} relayed)`,
       `reachable      ${String(s.reachability ?? 'unknown')}${s.relays.length > 0 ? `, relay ${s.relays.join(', ')}` : ''}`,
       `routing table  ${String(s.routingTable)}`,
-      `provided       ${String(s.provide?.provided ?? '-')} in the last round (${String(s.provide?.failed ?? 0)} failed)` +
-        (Number(s.provide?.announcing ?? 0) > 0 ? `, ${String(s.provide?.announcing)} announcing now` : ''),
+      `announcing     ${provideLine(s.provide as ProvideStat | null)}`,
       `served         ${s.served?.blocks ?? 0} blocks, ${formatBytes(s.served?.bytes ?? 0)}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,
@@ -237,4 +256,11 @@ Usage
     await withInvoker(ctx, { write: false }, async inv => await inv.call('shutdown', {}))
     report(ctx, 'the seed is stopping', { stopping: true })
   }
+}
+
+/** The provider in one line (stats): CIDs, regions, the last round, failures. */
+function provideLine (p: ProvideStat | null): string {
+  if (p == null) return '-'
+  const failed = Object.values(p.failures).reduce((a, b) => a + b, 0)
+  return `${p.cids} CID(s) in ${p.regions} region(s)${p.lastRound != null ? `, last round ${p.lastRound.lookups} lookup(s) in ${Math.round(p.lastRound.ms / 1000)} s` : ''}${p.round != null ? ', round under way' : ''}${failed > 0 ? ` (${failed} failed: cairn provide stat)` : ''}`
 }

@@ -94,19 +94,13 @@ export interface DashboardProps {
 }
 
 /** rows the DHT pane has lines for */
-const DHT_LINES = 3
+const DHT_LINES = 4
 
 /** the upload/download caps, when set */
 /** a peer's row: id, direction, latency, rates, relayed */
 function peerText (p: SeedSnapshot['peers'][number]): string {
   const latency = p.latencyMs == null ? '  -' : `${String(Math.round(p.latencyMs)).padStart(3)}ms`
   return `${short(p.id)} ${p.direction === 'inbound' ? 'in ' : 'out'} ${latency} ↓${rate(p.rateIn)} ↑${rate(p.rateOut)}${p.relayed === true ? ' via relay' : ''}`
-}
-
-/** the DHT pane's last line: a round running, none yet, or how long ago the last one was */
-function roundText (d: SeedSnapshot['dht']): string {
-  if (d.running) return 'reproviding…'
-  return d.lastRound == null ? 'no round yet' : `last ${formatDuration((Date.now() - d.lastRound) / 1000)} ago`
 }
 
 /** reachability as AutoNAT judges it: green public, yellow private, plain unknown */
@@ -171,8 +165,10 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
   const seeded = fit<{ c?: ContentRow, n?: NameStatus }>([...snap.content.map(c => ({ c })), ...names.map(n => ({ n }))], rows.bottom)
   const dhtLines = [
     <Line key='t'>routing table {snap.dht.routingTable}</Line>,
-    <Line key='p'>provided {snap.dht.provided}{snap.dht.failed > 0 ? ` (${snap.dht.failed} failed)` : ''}</Line>,
-    <Line key='r' dim>{roundText(snap.dht)}</Line>
+    <Line key='c'>{snap.dht.cids} CIDs, {snap.dht.regions} regions</Line>,
+    <Line key='l'>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}</Line>,
+    ...(snap.dht.failed > 0 ? [<Line key='f'><Text color='yellow'>{snap.dht.failed} failed: provide stat</Text></Line>] : []),
+    <Line key='r' dim>{snap.dht.running ? 'sweeping…' : snap.dht.nextSweep == null ? '' : `next sweep ${formatDuration(Math.max(0, snap.dht.nextSweep - Date.now()) / 1000)}`}</Line>
   ]
   const chainRows = snap.chain == null
     ? [<Line key='n' dim>no chain</Line>]

@@ -62,6 +62,7 @@ export const PARAMS = {
   peers: none,
   connect: v.looseObject({ address: text }),
   provide: v.looseObject({ cid: text, timeoutMs: v.optional(ms) }),
+  provideStat: none,
   findprovs: v.looseObject({ cid: text, max: v.optional(v.pipe(count, v.minValue(1))), timeoutMs: v.optional(ms) }),
   stats: none,
   status: none,

@@ -304,12 +304,19 @@ export function makeHandlers (s: Services) {
     async provide (c: CallContext) {
       const cid = cidParam(c.params)
       // a record pointing at a node that stops with the command would mislead
-      const node = await online('provide')
+      await online('provide')
+      if (s.provider == null) throw new NeedsDaemonError('provide needs a running seed on this repo (start one with cairn seed)')
       // a record for a block we cannot serve sends every peer that finds it on a wasted dial (Kubo refuses too)
       if (!await repo.blocks.has(cid)) throw new BlockNotFoundError(cid.toString(), `not providing ${cid.toString()}: this node does not hold that block (add or fetch it first)`)
       const t0 = performance.now()
-      await node.libp2p.contentRouting.provide(cid, { signal: AbortSignal.any([c.signal, AbortSignal.timeout(optNum(c.params, 'timeoutMs') ?? 30_000)]) })
-      return { cid: cid.toString(), ms: Math.round(performance.now() - t0) }
+      const r = await s.provider.provideOne(cid, optNum(c.params, 'timeoutMs'), c.signal)
+      return { cid: cid.toString(), ms: Math.round(performance.now() - t0), peers: r.peers, failures: r.failures }
+    },
+
+    async provideStat () {
+      await online('provide stat')
+      if (s.provider == null) throw new NeedsDaemonError('provide stat needs a running seed on this repo (start one with cairn seed)')
+      return s.provider.stats
     },
 
     async findprovs (c: CallContext) {

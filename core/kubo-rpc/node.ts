@@ -120,8 +120,10 @@ export function nodeEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const signal = AbortSignal.any([c.signal, AbortSignal.timeout(parseDuration(c.params.str(['timeout'])) ?? ROUTING_TIMEOUT_MS)])
       for (const cid of cids) {
         if (recursive && s.provider != null) {
-          const r = await s.provider.provideDag(cid, signal)
-          if (r.failed > 0 && r.provided === 0) throw new Error(`providing ${cid.toString()} failed: no DHT peer took the record`)
+          // the root now, and what is below it with the sweep provider's fresh content
+          const r = await s.provider.provideOne(cid, undefined, signal)
+          if (r.peers === 0) throw new Error(`providing ${cid.toString()} failed: ${r.failures[0]?.message ?? 'no DHT peer took the record'}`)
+          await s.provider.provideDag(cid, signal)
         } else {
           await node.libp2p.contentRouting.provide(cid, { signal })
         }

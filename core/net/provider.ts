@@ -1,42 +1,56 @@
-// Announcing content in the DHT: everything the strategy names on start, then
-// again every `provide.interval` while seeding, and new DAGs at once.
-// Strategies as in Kubo: all (every block), pinned (every block of pinned
-// DAGs), roots (pinned roots only). Provides run in batches of PROVIDE_BATCH
-// at once, each bounded in time, so many CIDs neither cost one lookup after
-// another nor pile up unbounded.
+// Announcing content in the DHT: what the strategy names, swept region by
+// region over `provide.interval` (sweeper.ts), and new DAGs at once by the
+// same mechanism. Strategies as in Kubo: all (every block), pinned (every
+// block of pinned DAGs), roots (pinned roots only). This module is the
+// seed's face of it: the strategy's targets, a DAG just added, one CID
+// asked for by `cairn provide`, and `provide stat`.
 
 import { walkDag } from '../dag.ts'
+import { CairnError } from '../errors.ts'
+import { ProvideScheduleStore } from '../../storage/provide-schedule.ts'
+import { Sweeper } from './sweeper.ts'
+import { peerKey, REASON_TEXT, SweepWire, type FailureReason } from './sweep-wire.ts'
+import type { ProvideStat } from './provide-report.ts'
 import type { CairnNode } from './node.ts'
+import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-/** provides in flight at once */
-export const PROVIDE_BATCH = 16
-/** one provide's time limit */
-export const PROVIDE_TIMEOUT_MS = 30_000
-
 export type ProvideStrategy = 'all' | 'pinned' | 'roots'
+export type { ProvideStat }
 
-export interface ProvideStats {
-  /** CIDs announced in the last round */
-  provided: number
-  failed: number
-  /** when the last round ended (ms since the epoch), or null */
-  lastRound: number | null
-  /** how long it took, ms */
-  lastRoundMs: number | null
-  running: boolean
-  /** announcements under way now (rounds and freshly added DAGs) */
-  announcing: number
+/** `cairn provide` could not get the record to any peer; `reason` says why */
+export class ProvideError extends CairnError {
+  constructor (readonly reason: FailureReason, message: string) { super(message) }
 }
 
-export class Provider {
-  private timer: NodeJS.Timeout | null = null
-  private round: Promise<void> | null = null
-  readonly stats: ProvideStats = { provided: 0, failed: 0, lastRound: null, lastRoundMs: null, running: false, announcing: 0 }
-  /** told when a round ends */
-  onRound: ((s: ProvideStats) => void) | undefined
+/** `cairn provide`'s time limit when none is given */
+export const PROVIDE_TIMEOUT_MS = 30_000
 
-  constructor (private readonly node: CairnNode, private readonly strategy: ProvideStrategy, private readonly intervalMs: number) {}
+/** pins made this long before the seed's last save count as made while it was down (clocks, a save racing an add) */
+const OFFLINE_MARGIN_MS = 5_000
+
+export class Provider {
+  readonly sweeper: Sweeper<PeerId>
+  private readonly store: ProvideScheduleStore
+
+  constructor (private readonly node: CairnNode, private readonly strategy: ProvideStrategy, intervalMs: number) {
+    this.store = new ProvideScheduleStore(node.repo.datastore)
+    this.sweeper = new Sweeper<PeerId>({
+      wire: Object.assign(new SweepWire(node.libp2p, node.libp2p.services.dht), { peerKey }),
+      store: this.store,
+      targets: signal => this.targets(signal),
+      strategy,
+      intervalMs,
+      // blocks served (bitswap or /cairn/blocks) or fetched: announcing waits
+      lastTransferAt: () => Math.max(node.upload.lastUse, node.download.lastUse)
+    })
+  }
+
+  get stats (): ProvideStat { return this.sweeper.stat }
+
+  /** told of each finished round (the seed's log) */
+  get onRound (): ((s: ProvideStat) => void) | undefined { return this.sweeper.onRound }
+  set onRound (f: ((s: ProvideStat) => void) | undefined) { this.sweeper.onRound = f }
 
   /** The CIDs the strategy names, from the repo. */
   async * targets (signal?: AbortSignal): AsyncGenerator<CID> {
@@ -57,61 +71,42 @@ export class Provider {
     }
   }
 
-  /** Announces the given CIDs, PROVIDE_BATCH at a time. */
-  async provideMany (cids: AsyncIterable<CID> | Iterable<CID>, signal?: AbortSignal): Promise<{ provided: number, failed: number }> {
-    let provided = 0
-    let failed = 0
-    const inflight = new Set<Promise<void>>()
-    for await (const cid of cids) {
-      signal?.throwIfAborted()
-      this.stats.announcing++
-      const p = this.node.libp2p.contentRouting.provide(cid, { signal: anySignal(signal, PROVIDE_TIMEOUT_MS) })
-        .then(() => { provided++ }, () => { failed++ })
-        .finally(() => { inflight.delete(p); this.stats.announcing-- })
-      inflight.add(p)
-      if (inflight.size >= PROVIDE_BATCH) await Promise.race(inflight)
-    }
-    await Promise.all(inflight)
-    return { provided, failed }
-  }
-
-  /** One full round over the strategy's targets; overlapping calls share it. */
-  async provideAll (signal?: AbortSignal): Promise<void> {
-    this.round ??= (async () => {
-      const t0 = Date.now()
-      this.stats.running = true
-      try {
-        const r = await this.provideMany(this.targets(signal), signal)
-        Object.assign(this.stats, r, { lastRound: Date.now(), lastRoundMs: Date.now() - t0 })
-        this.onRound?.(this.stats)
-      } finally {
-        this.stats.running = false
-        this.round = null
-      }
-    })()
-    await this.round
-  }
-
-  /** Announces a DAG just added, as the strategy would. */
-  async provideDag (root: CID, signal?: AbortSignal): Promise<{ provided: number, failed: number }> {
-    if (this.strategy === 'roots') return await this.provideMany([root], signal)
+  /** Announces a DAG just added, as the strategy would: its root first, at once. */
+  async provideDag (root: CID, signal?: AbortSignal): Promise<void> {
+    this.sweeper.announce([root], true)
+    if (this.strategy === 'roots') return
     const cids: CID[] = []
-    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: cid => { cids.push(cid) } })
-    return await this.provideMany(cids, signal)
+    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: cid => { if (!cid.equals(root)) cids.push(cid) } })
+    this.sweeper.announce(cids)
   }
 
+  /** Announces one CID now (`cairn provide`): how many peers took it, or a ProvideError with the reason. */
+  async provideOne (cid: CID, timeoutMs = PROVIDE_TIMEOUT_MS, signal?: AbortSignal): Promise<{ peers: number, failures: Array<{ reason: FailureReason, message: string }> }> {
+    const t = AbortSignal.timeout(timeoutMs)
+    const r = await this.sweeper.announceNow([cid], { urgent: true, signal: signal == null ? t : AbortSignal.any([signal, t]) })
+    if (r.delivered === 0) {
+      signal?.throwIfAborted()
+      const f = r.failures[0] ?? { reason: 'timeout' as const, message: `nothing answered within ${timeoutMs / 1000} s` }
+      throw new ProvideError(f.reason, `${cid.toString()} was announced to no peer: ${REASON_TEXT[f.reason]} (${f.message})`)
+    }
+    return { peers: r.delivered, failures: r.failures }
+  }
+
+  /**
+   * Starts the rounds, and announces at once the DAGs pinned while no seed
+   * ran (added offline: the last round did not have them, the next may be
+   * a day away).
+   */
   start (): void {
-    void this.provideAll().catch(() => {})
-    this.timer = setInterval(() => { void this.provideAll().catch(() => {}) }, this.intervalMs)
-    this.timer.unref()
+    void (async () => {
+      const last = await this.store.load()
+      this.sweeper.start()
+      if (last?.seenUntil == null) return // no schedule: the first round is a catch-up round over everything
+      for await (const pin of this.node.repo.pins.ls()) {
+        if (pin.time >= last.seenUntil - OFFLINE_MARGIN_MS) await this.provideDag(pin.cid)
+      }
+    })().catch(() => {})
   }
 
-  stop (): void {
-    if (this.timer != null) clearInterval(this.timer)
-  }
-}
-
-function anySignal (signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const t = AbortSignal.timeout(ms)
-  return signal == null ? t : AbortSignal.any([signal, t])
+  async stop (): Promise<void> { await this.sweeper.stop() }
 }

@@ -2,11 +2,13 @@
 // repos, CairnNode.start, listening on 127.0.0.1 port 0) and runs what the
 // controller (dht.ts) asks over the IPC channel:
 //
-//   start   {dirs, network, bootstrap}  → [{peerId, addrs}]
+//   start   {dirs, network, bootstrap, existing?} → [{peerId, addrs}]
 //   tables  {}                          → [{routingTable, peers}]
 //   cpu     {}                          → ms of CPU this process has used
 //   provide {node, cid}                 → {ms, records}
 //   find    {node, cid, provider, timeoutMs} → {found, ms, queried, depth, local}
+//   sweep   {node}                      → one full sweep round of the node's repo (sweep-ops.ts)
+//   batch   {node, count}               → the old batch provider over count of its CIDs
 //   stop    {}                          → null, then the process exits
 //
 // Timings are taken here, around the libp2p calls, so IPC costs nothing.
@@ -20,6 +22,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { CairnNode } from '../../core/net/node.ts'
 import { nodeStats } from '../../core/net/info.ts'
 import { PROVIDE_TIMEOUT_MS } from '../../core/net/provider.ts'
+import { batchProvide, sweepRound } from './sweep-ops.ts'
 import { Repo } from '../../storage/repo.ts'
 import type { PeerId } from '@libp2p/interface'
 
@@ -45,9 +48,10 @@ interface QueryEventDetail {
 }
 type ProgressEvent = CustomEvent<QueryEventDetail>
 
-async function start (dirs: string[], network: string, bootstrap: string[]): Promise<Array<{ peerId: string, addrs: string[] }>> {
+async function start (dirs: string[], network: string, bootstrap: string[], existing = false): Promise<Array<{ peerId: string, addrs: string[] }>> {
   const started = await Promise.all(dirs.map(async dir => {
-    await Repo.init(dir)
+    // an existing repo: the sweep bench's seed, filled by `cairn car import` beforehand
+    if (!existing) await Repo.init(dir)
     // a network name of this run's own: its DHT protocol is /cairn/<name>/kad/1.0.0,
     // so no other cairn node on this machine can join the swarm
     await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({
@@ -147,7 +151,9 @@ async function stop (): Promise<void> {
 
 async function handle (m: Request): Promise<unknown> {
   switch (m.op) {
-    case 'start': return await start(m.dirs as string[], m.network as string, m.bootstrap as string[])
+    case 'start': return await start(m.dirs as string[], m.network as string, m.bootstrap as string[], m.existing === true)
+    case 'sweep': return await sweepRound(nodes[m.node as number])
+    case 'batch': return await batchProvide(nodes[m.node as number], m.count as number)
     case 'tables': return tables()
     case 'cpu': { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
     case 'provide': return await provide(m.node as number, m.cid as string)

@@ -82,7 +82,7 @@ const fmtMs = (x: number): string => `${x.toFixed(x < 10 ? 1 : 0)} ms`
 interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }
 
 /** A worker process and a request/response channel to it. */
-class Worker {
+export class Worker {
   private next = 0
   private readonly pending = new Map<number, Pending>()
   readonly child: ChildProcess
@@ -134,9 +134,9 @@ class Worker {
   }
 }
 
-interface NodeRef { worker: Worker, proc: number, local: number, peerId: string }
+export interface NodeRef { worker: Worker, proc: number, local: number, peerId: string }
 
-async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+export async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const t = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms) })
   try {
@@ -152,10 +152,10 @@ async function randomCid (): Promise<CID> {
 
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]
 
-interface Swarm { workers: Worker[], nodes: NodeRef[], layout: string, perProc: number }
+export interface Swarm { workers: Worker[], nodes: NodeRef[], layout: string, perProc: number, network: string, boot: string }
 
 /** Starts n nodes in worker processes, all bootstrapped to the first. */
-async function startSwarm (n: number, dir: string, workers: Worker[]): Promise<Swarm> {
+export async function startSwarm (n: number, dir: string, workers: Worker[]): Promise<Swarm> {
   const procs = Math.min(n, MAX_PROCS)
   const perProc = Math.ceil(n / procs)
   // a network of this run's own: no other cairn node on this machine can join it
@@ -178,16 +178,16 @@ async function startSwarm (n: number, dir: string, workers: Worker[]): Promise<S
   }))
   // a worker numbers its nodes in the order it started them; worker 0's first is the bootstrap node
   started.forEach((list, p) => list.forEach((s, j) => nodes.push({ worker: workers[p], proc: p, local: (p === 0 ? 1 : 0) + j, peerId: s.peerId })))
-  return { workers, nodes, layout, perProc }
+  return { workers, nodes, layout, perProc, network, boot }
 }
 
-interface Tables { sizes: number[], want: number, ms: number }
+export interface Tables { sizes: number[], want: number, ms: number }
 
 /**
  * Waits until every routing table holds min(N-1, K) peers, or the tables
  * settled after the nodes' second self-query, or TABLE_WAIT_MS.
  */
-async function waitForTables (s: Swarm, log: (s: string) => void): Promise<Tables> {
+export async function waitForTables (s: Swarm, log: (s: string) => void): Promise<Tables> {
   const want = Math.min(s.nodes.length - 1, K)
   const t0 = performance.now()
   let sizes: number[] = []

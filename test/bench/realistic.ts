@@ -91,8 +91,9 @@ function wtVersion (): string {
 async function settled (repo: string, boundMs: number): Promise<number | null> {
   const t0 = performance.now()
   while (performance.now() - t0 < boundMs) {
-    const s = JSON.parse(await cairnOk(['--repo', repo, 'stats', '--json'])) as { provide?: { announcing?: number } }
-    if ((s.provide?.announcing ?? 0) === 0) return performance.now() - t0
+    const s = JSON.parse(await cairnOk(['--repo', repo, 'stats', '--json'])) as { provide?: { pending?: number, round?: unknown } }
+    // settled: no fresh CID waiting to be announced and no sweep round under way (core/net/provide-report.ts)
+    if ((s.provide?.pending ?? 0) === 0 && s.provide?.round == null) return performance.now() - t0
     await new Promise(resolve => setTimeout(resolve, SETTLE_POLL_MS))
   }
   return null

@@ -13,11 +13,13 @@
 // gets through a running seed, providers from the DHT, beside WebTorrent 3;
 // the bare transports, Noise against TLS).
 //
-//   BENCH_ONLY=import | dht | transfer | anchor | sync | gossip | names | gateway | rpc | realistic   runs one part
+//   BENCH_ONLY=import | dht | sweep | addfetch | transfer | anchor | sync | gossip | names | gateway | rpc | realistic   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
 //   BENCH_DHT_*               see dht.ts
+//   BENCH_SWEEP_CIDS=100000, BENCH_SWEEP_PROCS=20, BENCH_SWEEP_BATCH=500, BENCH_SWEEP_FINDS=200   see sweep.ts
+//   BENCH_ADDFETCH_MIB=512    see add-fetch.ts
 //   BENCH_TRANSFER_MIB=512    the transfer part's main file
 //   BENCH_BIG_MIB=2048        the second file of the peak RSS comparison (0 skips it)
 //   BENCH_STALL_RUNS=10       consecutive 1→1 runs of the stall check
@@ -37,6 +39,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { dhtFigures } from './dht.ts'
+import { sweepFigures } from './sweep.ts'
+import { addFetchFigures } from './add-fetch.ts'
 import { transferConditions, transferFigures } from './transfer.ts'
 import { relayFigures } from './relay.ts'
 import { anchorFigures } from './anchor.ts'
@@ -55,7 +59,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'realistic', 'relay']
+const PARTS = ['import', 'dht', 'sweep', 'addfetch', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'realistic', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -150,6 +154,8 @@ try {
     rows.push(...await dhtFigures(tmp))
     console.log(`DHT part: ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
+  if (want('sweep')) rows.push(...await sweepFigures(tmp))
+  if (want('addfetch')) rows.push(...await addFetchFigures(tmp))
   if (want('transfer')) {
     for (const line of transferConditions()) console.log(line)
     rows.push(...await transferFigures(tmp))

@@ -386,8 +386,8 @@ async function ttfb (c: Ctx, provider: SeedProcess, startup: string): Promise<vo
 async function announced (repo: string): Promise<boolean> {
   const until = performance.now() + ANNOUNCE_WAIT_MS
   while (performance.now() < until) {
-    const s = JSON.parse(await cairnOk(['--repo', repo, 'stats', '--json'])) as { provide?: { announcing?: number } }
-    if ((s.provide?.announcing ?? 0) === 0) return true
+    const s = JSON.parse(await cairnOk(['--repo', repo, 'stats', '--json'])) as { provide?: { pending?: number } }
+    if ((s.provide?.pending ?? 0) === 0) return true
     await new Promise(resolve => setTimeout(resolve, 250))
   }
   return false

@@ -19,7 +19,7 @@ function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
     transfers: [],
     uploads: [],
     content: [],
-    dht: { routingTable: 0, provided: 0, failed: 0, lastRound: null, running: false },
+    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false },
     served: { blocks: 0, bytes: 0 },
     limits: { upload: 0, download: 0 },
     guard: { offences: 0, bans: 0, refused: 0 },
@@ -100,15 +100,17 @@ test('transfers panel: a gateway request shows its method and path, with no peer
 test('seeded content, DHT and anchor chain panels', () => {
   const s = snap({
     content: [{ cid: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4', size: 12 }],
-    dht: { routingTable: 19, provided: 42, failed: 1, lastRound: Date.now() - 3000, running: false }
+    dht: { routingTable: 19, cids: 42, regions: 3, lookups: 3, failed: 1, lastRound: Date.now() - 3000, nextSweep: Date.now() + 61_000, running: false }
   })
   const { lastFrame, unmount } = render(<Dashboard snap={s} focus='content' help={false} />)
   const f = lastFrame() ?? ''
   assert.match(f, /Seeded \(1\)/)
   assert.match(f, /…2km2devei4 12 B/)
   assert.match(f, /routing table 19/)
-  assert.match(f, /provided 42 \(1 failed\)/)
-  assert.match(f, /last [23]s ago/)
+  assert.match(f, /42 CIDs, 3 regions/)
+  assert.match(f, /3 lookups\/round/)
+  assert.match(f, /1 failed: provide stat/)
+  assert.match(f, /next sweep 1m0[01]s/)
   assert.match(f, /Anchor chain/)
   unmount()
 })

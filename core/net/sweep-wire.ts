@@ -1,0 +1,202 @@
+// What the sweep provider says on the wire, through kad-dht's own pieces:
+// its closest-peers lookup (getClosestPeers, FINAL_PEER events), its DHT
+// protocol and its ADD_PROVIDER message codec, and its key hashing (SHA-256
+// of the multihash). kad-dht's provide() sends one ADD_PROVIDER per stream
+// after a lookup per CID; here one stream per peer carries the ADD_PROVIDER
+// of every CID of a region (kad-dht's handler reads messages off a stream
+// until it ends). Every failure is classified: timeout, no peers, refused.
+
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pbStream } from '@libp2p/utils'
+import { routingTableSize } from './table-filler.ts'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export type FailureReason = 'timeout' | 'no-peers' | 'refused' | 'error'
+
+/** why a provide failed, in words a user reads */
+export const REASON_TEXT: Record<FailureReason, string> = {
+  timeout: 'timed out',
+  'no-peers': 'no peers found',
+  refused: 'refused by the peer',
+  error: 'failed'
+}
+
+/** A failure with its reason; `message` says what the underlying error said. */
+export class ProvideFailure extends Error {
+  override name = 'ProvideFailure'
+  constructor (readonly reason: FailureReason, message: string) { super(message) }
+}
+
+/** one lookup's time limit */
+export const LOOKUP_TIMEOUT_MS = 30_000
+/**
+ * a send fails when opening the stream, or any WRITE_BATCH of records,
+ * takes longer than this: an idle limit, not one on the whole send (kad-dht
+ * stores each record and merges our addresses into its peer store before
+ * it reads the next, so a slow or busy peer drains a chunk slowly)
+ */
+export const SEND_IDLE_MS = 30_000
+/** a failed send is tried once more on a new stream after this */
+const RETRY_AFTER_MS = 1_000
+/** records written before waiting for the stream to drain: bounds what one send buffers */
+const WRITE_BATCH = 256
+
+/** kad-dht's DHT key of a CID: SHA-256 of its multihash (kad-dht's convertBuffer, synchronously). */
+export function dhtKey (cid: CID): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(cid.multihash.bytes).digest())
+}
+
+/** kad-dht's DHT key of a peer: SHA-256 of its multihash (convertPeerId). */
+export function peerKey (peer: PeerId): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(peer.toMultihash().bytes).digest())
+}
+
+/** What an error means for a provide (errors are told apart by name, as libp2p names them). */
+export function classify (err: unknown): FailureReason {
+  if (err instanceof ProvideFailure) return err.reason
+  const name = (err as Error | undefined)?.name ?? ''
+  const code = (err as { code?: string } | undefined)?.code ?? ''
+  if (name === 'AbortError' || name === 'TimeoutError' || /timed? ?out/i.test((err as Error | undefined)?.message ?? '')) return 'timeout'
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') return 'refused'
+  if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|UnexpectedEOFError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
+  return 'error'
+}
+
+/** the error an idle send ends with (classified as a timeout) */
+class TimeoutErrorLike extends Error { override name = 'TimeoutError' }
+
+interface MessageCodec { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => unknown }
+type MessageModule = { Message: MessageCodec & { codec: () => never }, MessageType: Record<string, string> }
+
+let messageModule: Promise<MessageModule> | undefined
+/**
+ * kad-dht's protobuf Message, which the package does not export: loaded
+ * from the installed package beside its index (not bundled).
+ */
+export async function kadMessage (): Promise<MessageModule> {
+  messageModule ??= import(new URL('./message/dht.js', import.meta.resolve('@libp2p/kad-dht')).href) as Promise<MessageModule>
+  return await messageModule
+}
+
+/** kad-dht's replication factor (its bucket size) */
+const REPLICATION = 20
+
+/** The routing table's closest peers to a CID's key (kad-dht keeps the table on an undeclared field). */
+function tableClosest (dht: KadDHT, cid: CID, count: number): PeerId[] {
+  const rt = (dht as unknown as { routingTable?: { closestPeers?: (key: Uint8Array, o: { count: number }) => PeerId[] } }).routingTable
+  return rt?.closestPeers?.(dhtKey(cid), { count }) ?? []
+}
+
+/** The inner parts of kad-dht this uses: its protocol name (not on the public interface). */
+function dhtProtocol (dht: KadDHT): string {
+  return (dht as unknown as { protocol: string }).protocol
+}
+
+export class SweepWire {
+  constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
+
+  /** kad-dht's closest peers to a CID's key (one lookup). */
+  async lookup (cid: CID, signal?: AbortSignal): Promise<PeerId[]> {
+    // kad-dht waits for a first peer before it queries: with nobody
+    // connected that wait is the whole time limit, for a known answer
+    if (routingTableSize(this.dht) === 0 && this.libp2p.getConnections().length === 0) {
+      throw new ProvideFailure('no-peers', 'no peers: connected to nobody and the DHT routing table is empty')
+    }
+    const peers: PeerId[] = []
+    const s = signal == null ? AbortSignal.timeout(LOOKUP_TIMEOUT_MS) : AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
+    let lastError: unknown
+    try {
+      for await (const ev of this.dht.getClosestPeers(cid.multihash.bytes, { signal: s })) {
+        if (ev.name === 'FINAL_PEER') peers.push(ev.peer.id)
+        else if (ev.name === 'QUERY_ERROR') lastError = ev.error
+      }
+    } catch (err) {
+      if (peers.length === 0 && tableClosest(this.dht, cid, 1).length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${(err as Error).message}`)
+    }
+    // kad-dht's lookup yields only the peers that answered it in time: on a
+    // busy host a 20-node swarm's lookup came back with 5. The closest
+    // peers of the routing table (alive when they were last seen) fill the
+    // set up to K, nearest first
+    if (peers.length < REPLICATION) {
+      const have = new Set(peers.map(p => p.toString()))
+      for (const p of tableClosest(this.dht, cid, REPLICATION)) {
+        if (peers.length >= REPLICATION) break
+        if (!have.has(p.toString()) && !p.equals(this.libp2p.peerId)) peers.push(p)
+      }
+    }
+    if (peers.length === 0) {
+      throw new ProvideFailure('no-peers', `the lookup found no peers${lastError != null ? ` (last error: ${(lastError as Error).message})` : ''}`)
+    }
+    return peers
+  }
+
+  /** open streams to peers, kept across a region's chunks (a new stream waits for a busy peer's negotiation) */
+  private readonly sessions = new Map<string, { stream: Stream, pb: { writeV: (d: never[], o?: AbortOptions) => Promise<void> } }>()
+
+  /**
+   * Sends one peer the ADD_PROVIDER records of `cids`, pointing at this
+   * node's addresses, on the peer's open stream (or a new one; a reused
+   * stream that fails is replaced once). Throws a ProvideFailure.
+   */
+  async send (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
+    try {
+      await this.write(peer, cids, signal)
+    } catch (err) {
+      // once more on a new stream, a moment later: kad-dht drops a stream
+      // idle for 10 s (announcing yielded to a transfer), and a peer busy
+      // storing records may let a negotiation or a read time out
+      if (signal?.aborted === true) throw err
+      await sleep(RETRY_AFTER_MS, undefined, { signal }).catch(() => {})
+      await this.write(peer, cids, signal)
+    }
+  }
+
+  /** Closes the stream kept open to a peer (the region is done). */
+  release (peer: PeerId): void {
+    const s = this.sessions.get(peer.toString())
+    this.sessions.delete(peer.toString())
+    s?.stream.close().catch(err => { s.stream.abort(err as Error) })
+  }
+
+  private async write (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
+    const { Message, MessageType } = await kadMessage()
+    const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
+    if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
+    const self = this.libp2p.peerId.toMultihash().bytes
+    const idle = new AbortController()
+    const stall = (): void => { idle.abort(new TimeoutErrorLike(`no progress for ${SEND_IDLE_MS / 1000} s`)) }
+    let timer = setTimeout(stall, SEND_IDLE_MS)
+    const progress = (): void => { clearTimeout(timer); timer = setTimeout(stall, SEND_IDLE_MS) }
+    const s = signal == null ? idle.signal : AbortSignal.any([signal, idle.signal])
+    const key = peer.toString()
+    let session = this.sessions.get(key)
+    try {
+      if (session == null) {
+        const stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
+        session = { stream, pb: pbStream(stream).pb(Message as never) as never }
+        this.sessions.set(key, session)
+        progress()
+      }
+      for (let i = 0; i < cids.length; i += WRITE_BATCH) {
+        const batch = cids.slice(i, i + WRITE_BATCH).map(cid => ({
+          type: MessageType.ADD_PROVIDER,
+          key: cid.multihash.bytes,
+          closer: [],
+          providers: [{ id: self, multiaddrs: addrs }]
+        }))
+        await session.pb.writeV(batch as never[], { signal: s })
+        progress()
+      }
+    } catch (err) {
+      this.sessions.delete(key)
+      session?.stream.abort(err as Error)
+      const cause = (idle.signal.aborted ? idle.signal.reason : err) as Error
+      throw new ProvideFailure(classify(cause), `${key}: ${cause?.name ?? 'Error'}: ${cause?.message ?? String(cause)}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// The sweep provider's schedule, kept in the repo's datastore under
+// /provide/schedule so a restarted seed resumes its round where it stopped
+// instead of starting over (core/net/sweeper.ts). Plain data: where the
+// round is in the keyspace and what the last rounds cost. A missing or
+// unreadable record is no schedule (the next start runs a full round).
+
+import { Key } from 'interface-datastore'
+import type { FsDatastore } from 'datastore-fs'
+
+export interface ProvideSchedule {
+  /** when the current round started, ms since the epoch */
+  roundStartedAt: number
+  /** the first region prefix ('0'/'1' text) not yet swept in this round; null: the round is done */
+  cursor: string | null
+  /** a round that sweeps every region at once, not spread over the interval: the first in a repo, or one after a round was missed (records may have expired) */
+  catchUp: boolean
+  /** region depth last used (what the last lookups said about the network's size) */
+  depth: number
+  /** when the last region was swept, ms since the epoch, or null */
+  lastSweepAt: number | null
+  /** the last full round: when it ended, how long it took, its lookups and regions */
+  lastRound: { endedAt: number, ms: number, lookups: number, regions: number, cids: number } | null
+  /** lookups made so far in the current round */
+  lookups: number
+  /** when a running seed last saved this (it announces fresh content itself until then): pins made after it were added while it was down */
+  seenUntil?: number
+}
+
+const KEY = new Key('/provide/schedule')
+
+function isSchedule (v: unknown): v is ProvideSchedule {
+  const s = v as ProvideSchedule
+  return s != null && typeof s === 'object' && typeof s.roundStartedAt === 'number' &&
+    (s.cursor === null || (typeof s.cursor === 'string' && /^[01]*$/.test(s.cursor))) &&
+    Number.isInteger(s.depth) && typeof s.lookups === 'number' && typeof s.catchUp === 'boolean'
+}
+
+export class ProvideScheduleStore {
+  constructor (private readonly ds: FsDatastore) {}
+
+  async load (): Promise<ProvideSchedule | null> {
+    try {
+      const raw = JSON.parse(new TextDecoder().decode(await this.ds.get(KEY))) as unknown
+      return isSchedule(raw) ? raw : null
+    } catch {
+      return null
+    }
+  }
+
+  async save (s: ProvideSchedule): Promise<void> {
+    await this.ds.put(KEY, new TextEncoder().encode(JSON.stringify(s)))
+  }
+}

@@ -1,0 +1,126 @@
+// Add, then fetch at once (BENCH_ONLY=addfetch): does announcing get in the
+// way of transfers? Four `cairn seed` processes on 127.0.0.1, three
+// bootstrapped to the first. Three seeds `add` the same BENCH_ADDFETCH_MIB
+// (512) MiB file through their daemons at once; the moment the adds return,
+// the fourth seed fetches it through its own daemon (`cairn get` on its
+// repo, no --peer: providers come from the DHT). Then, once the three seeds
+// report no fresh CIDs waiting (`provide stat`), the fetcher drops the
+// content (repo gc: get does not pin) and fetches it again: the settled figure. The
+// ratio at-once / settled is the figure (goal ≥ 0.9).
+//
+//   node dist/test/bench/add-fetch.js   runs this part alone
+//   BENCH_ADDFETCH_MIB=512  BENCH_ADDFETCH_STRATEGY=all|roots
+
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { cairnOk, killStarted, timedCairn } from './processes.ts'
+import { MIB, seed, sha256File } from './transfer-cairn.ts'
+import { printTable, type Row } from './table.ts'
+import type { SeedProcess } from '../integration/seeds.ts'
+
+const FILE_MIB = Number(process.env.BENCH_ADDFETCH_MIB ?? 512)
+/**
+ * the three seeds' provide.strategy: `roots` announces one CID per add, the
+ * control that tells announcing's cost from the rest of what differs
+ * between a fetch right after the adds and a later one
+ */
+const STRATEGY = process.env.BENCH_ADDFETCH_STRATEGY ?? 'all'
+/** an add or a get may take this long */
+const STEP_TIMEOUT_MS = 10 * 60_000
+/** waiting for the seeds' announcements to settle gives up after this */
+const SETTLE_TIMEOUT_MS = 5 * 60_000
+/** the three seeds connect to each other within this */
+const CONNECT_TIMEOUT_MS = 60_000
+const GOAL = 0.9
+
+const load = (): string => os.loadavg()[0].toFixed(1)
+
+interface Stat { pending: number, fresh: number, records: number, yieldedMs: number, lookups: number, failures: Record<string, number> }
+
+async function provideStat (repo: string): Promise<Stat> {
+  return JSON.parse(await cairnOk(['--repo', repo, 'provide', 'stat', '--json'])) as Stat
+}
+
+async function peers (repo: string): Promise<number> {
+  return (await cairnOk(['--repo', repo, 'peers', '--json'])).split('\n').filter(l => l !== '').length
+}
+
+/** `cairn get` through the fetcher's daemon, timed; MiB/s. */
+async function fetch (repo: string, cid: string, out: string, want: string): Promise<{ seconds: number, rate: number }> {
+  fs.rmSync(out, { force: true })
+  const r = await timedCairn(['--repo', repo, 'get', cid, '-o', out, '--json'], { timeoutMs: STEP_TIMEOUT_MS })
+  if (r.code !== 0) throw new Error(`get: exit ${r.code ?? r.signal}${r.timedOut ? ' (killed: too slow)' : ''}: ${r.stderr.slice(-600)}`)
+  if (sha256File(out) !== want) throw new Error('get: the output differs from the file added')
+  fs.rmSync(out, { force: true })
+  return { seconds: r.seconds, rate: FILE_MIB / r.seconds }
+}
+
+export async function addFetchFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
+  const dir = fs.mkdtempSync(path.join(tmp, 'addfetch-'))
+  const seeds: SeedProcess[] = []
+  try {
+    log(`add then fetch at once: ${FILE_MIB} MiB, 3 seeds add, a 4th fetches through its daemon from the DHT; load ${load()} (machine shared with other helpers)`)
+    const file = path.join(dir, 'in.bin')
+    const fd = fs.openSync(file, 'w')
+    for (let i = 0; i < FILE_MIB; i++) fs.writeSync(fd, randomBytes(MIB))
+    fs.closeSync(fd)
+    const want = sha256File(file)
+    const repos = ['s1', 's2', 's3', 'f'].map(n => path.join(dir, n))
+    for (const r of repos) await cairnOk(['--repo', r, 'init'])
+    for (const r of repos.slice(0, 3)) await cairnOk(['--repo', r, 'config', 'set', 'provide.strategy', STRATEGY])
+    const first = await seed(repos[0])
+    seeds.push(first)
+    for (const r of repos.slice(1)) seeds.push(await seed(r, ['--bootstrap', first.addrs[0]]))
+    const t0 = performance.now()
+    while (performance.now() - t0 < CONNECT_TIMEOUT_MS) {
+      const counts = await Promise.all(repos.map(async r => await peers(r)))
+      if (counts.every(c => c >= 3)) break
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+    const [adds] = await Promise.all([Promise.all(repos.slice(0, 3).map(async r => (await cairnOk(['--repo', r, 'add', file, '-Q'], STEP_TIMEOUT_MS)).trim()))])
+    const cid = adds[0]
+    if (adds.some(c => c !== cid)) throw new Error(`the three adds gave different CIDs: ${adds.join(' ')}`)
+    const out = path.join(dir, 'out.bin')
+    const loadAtOnce = load()
+    const atOnce = await fetch(repos[3], cid, out, want)
+    const during = await Promise.all(repos.slice(0, 3).map(async r => await provideStat(r)))
+    log(`  at once: ${atOnce.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced / waiting: ${during.map(s => `${s.fresh}/${s.pending}`).join(', ')}; yielded ${during.map(s => `${(s.yieldedMs / 1000).toFixed(1)} s`).join(', ')}`)
+    // settled: nothing waits to be announced on any of the three
+    const t1 = performance.now()
+    let settled: Stat[] = during
+    while (performance.now() - t1 < SETTLE_TIMEOUT_MS) {
+      settled = await Promise.all(repos.slice(0, 3).map(async r => await provideStat(r)))
+      if (settled.every(s => s.pending === 0)) break
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+    await cairnOk(['--repo', repos[3], 'repo', 'gc'])
+    const loadSettled = load()
+    const later = await fetch(repos[3], cid, out, want)
+    log(`  settled: ${later.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced: ${settled.map(s => s.fresh).join(', ')}, records ${settled.map(s => s.records).join(', ')}, failures ${settled.map(s => JSON.stringify(s.failures)).join(' ')}`)
+    const ratio = atOnce.rate / later.rate
+    return [{
+      what: `add 3× then fetch at once, ${FILE_MIB} MiB, DHT, strategy ${STRATEGY}`,
+      figure: `${atOnce.rate.toFixed(1)} MiB/s`,
+      baseline: `${later.rate.toFixed(1)} MiB/s after announcements settled`,
+      ratio: `${ratio.toFixed(2)}×`,
+      note: `goal ≥ ${GOAL}×; cairn get through the 4th seed's daemon, providers from the DHT; load ${loadAtOnce} / ${loadSettled}`
+    }]
+  } finally {
+    await Promise.allSettled(seeds.map(async s => await s.stop()))
+    killStarted()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
+  try {
+    printTable(await addFetchFigures(tmp))
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,174 @@
+// The sweep provider at scale, for `npm run bench` (BENCH_ONLY=sweep): one
+// seed holds BENCH_SWEEP_CIDS (100,000) CIDs, imported with `cairn car
+// import` from a generated CAR of small raw blocks, in a swarm of
+// BENCH_SWEEP_PROCS (20) processes on 127.0.0.1 (the DHT bench's workers:
+// dht-worker.ts, one node each, the seed one of them). Once the routing
+// tables have settled:
+//   - idle CPU of the swarm (all processes, in cores) before announcing;
+//   - one full sweep round of the seed's CIDs: time, lookups, regions,
+//     records delivered, failures by reason; the seed's peak RSS;
+//   - the batch provider it replaced, over BENCH_SWEEP_BATCH (500) of the
+//     same CIDs in the same swarm, its time scaled to all the CIDs;
+//   - a fresh node (a new process) looks up BENCH_SWEEP_FINDS (200) random
+//     CIDs of the seed's: how many it finds within FIND_TIMEOUT_MS each;
+//   - idle CPU of the swarm again, after the round.
+//
+//   node dist/test/bench/sweep.js   runs this part alone
+
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { CarWriter } from '@ipld/car'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { Repo } from '../../storage/repo.ts'
+import { DEFAULT_CONFIG } from '../../storage/config.ts'
+import { networkSettings } from '../../core/net/network.ts'
+import { startSwarm, waitForTables, Worker, withTimeout, type Swarm } from './dht.ts'
+import { rssOf, timedCairn } from './processes.ts'
+import { printTable, type Row } from './table.ts'
+
+const CIDS = Number(process.env.BENCH_SWEEP_CIDS ?? 100_000)
+const PROCS = Number(process.env.BENCH_SWEEP_PROCS ?? 20)
+const BATCH = Number(process.env.BENCH_SWEEP_BATCH ?? 500)
+const FINDS = Number(process.env.BENCH_SWEEP_FINDS ?? 200)
+/** a lookup that found the seed by then counts as found (a lookup took 5 s at the median under load 54) */
+const FIND_TIMEOUT_MS = 30_000
+/** lookups of the fresh node at once */
+const FIND_PARALLEL = 8
+/** the swarm counts as idle this long after it started (past every node's second self-query, core/net/network.ts) */
+const SETTLE_MS = (networkSettings(DEFAULT_CONFIG).querySelfInterval ?? 60_000) + 10_000
+/** idle CPU is sampled this long */
+const IDLE_SAMPLE_MS = 10_000
+/** the round, the batch sample and the CAR import each get this long */
+const STEP_TIMEOUT_MS = 15 * 60_000
+/** goals from the issue */
+const GOAL_SPEEDUP = 10
+const GOAL_FOUND = 0.99
+const GOAL_RSS_MIB = 300
+
+const load = (): string => os.loadavg()[0].toFixed(1)
+
+/** A CAR of `n` distinct raw blocks of 64 bytes; the first is its root. Returns the CIDs. */
+async function makeCar (file: string, n: number): Promise<CID[]> {
+  const blocks: Array<{ cid: CID, bytes: Uint8Array }> = []
+  const salt = randomBytes(16)
+  for (let i = 0; i < n; i++) {
+    const bytes = new Uint8Array(64)
+    bytes.set(salt)
+    new DataView(bytes.buffer).setUint32(16, i)
+    blocks.push({ cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes })
+  }
+  const { writer, out } = CarWriter.create([blocks[0].cid])
+  const sink = fs.createWriteStream(file)
+  const piped = (async () => { for await (const chunk of out) if (!sink.write(chunk)) await new Promise<void>(resolve => sink.once('drain', () => { resolve() })) })()
+  for (const b of blocks) await writer.put(b)
+  await writer.close()
+  await piped
+  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => err != null ? reject(err) : resolve()))
+  return blocks.map(b => b.cid)
+}
+
+async function swarmCpu (workers: Worker[]): Promise<number> {
+  return (await Promise.all(workers.map(async w => await w.call<number>('cpu')))).reduce((a, b) => a + b, 0)
+}
+
+async function idleCores (workers: Worker[]): Promise<number> {
+  const c0 = await swarmCpu(workers)
+  const t0 = performance.now()
+  await new Promise(resolve => setTimeout(resolve, IDLE_SAMPLE_MS))
+  return (await swarmCpu(workers) - c0) / (performance.now() - t0)
+}
+
+export async function sweepFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
+  const rows: Row[] = []
+  const dir = fs.mkdtempSync(path.join(tmp, 'sweep-'))
+  const workers: Worker[] = []
+  try {
+    log(`sweep: ${CIDS} CIDs on one seed in a ${PROCS}-process swarm on 127.0.0.1; load ${load()} (machine shared with other helpers)`)
+    const car = path.join(dir, 'cids.car')
+    const cids = await makeCar(car, CIDS)
+    const seedDir = path.join(dir, 'seed')
+    await Repo.init(seedDir)
+    const imp = await timedCairn(['car', 'import', car, '--repo', seedDir], { timeoutMs: STEP_TIMEOUT_MS })
+    if (imp.code !== 0) throw new Error(`car import: exit ${imp.code ?? imp.signal}: ${imp.stderr.slice(-600)}`)
+    log(`  car import of ${CIDS} blocks: ${imp.seconds.toFixed(1)} s, peak RSS ${imp.maxRssMiB.toFixed(0)} MiB`)
+
+    const swarm: Swarm = await startSwarm(PROCS - 1, path.join(dir, 'swarm'), workers)
+    const swarmUp = performance.now()
+    const seedWorker = new Worker()
+    workers.push(seedWorker)
+    await withTimeout(seedWorker.ready, 180_000, 'the seed worker did not start')
+    const [seed] = await seedWorker.call<Array<{ peerId: string }>>('start', { dirs: [seedDir], network: swarm.network, bootstrap: [swarm.boot], existing: true })
+    swarm.workers.includes(seedWorker) || swarm.workers.push(seedWorker)
+    swarm.nodes.push({ worker: seedWorker, proc: swarm.workers.length - 1, local: 0, peerId: seed.peerId })
+    const tables = await waitForTables(swarm, log)
+    log(`  tables after ${(tables.ms / 1000).toFixed(0)} s: ${tables.sizes.join(' ')}`)
+
+    // idle means past the nodes' start-up queries: their second self-query
+    // comes SELF_QUERY_MS after the first (the DHT bench waits as long)
+    const settle = SETTLE_MS - (performance.now() - swarmUp)
+    if (settle > 0) await new Promise(resolve => setTimeout(resolve, settle))
+    const idleBefore = await idleCores(workers)
+    log(`  idle swarm before announcing: ${(idleBefore * 100).toFixed(1)}% of a core (all ${workers.length} processes); load ${load()}`)
+
+    const loadSweep = load()
+    const round = await seedWorker.call<{ ms: number, roundMs: number, lookups: number, regions: number, cids: number, depth: number, records: number, failures: Record<string, number>, recent: unknown[] }>('sweep', { node: 0 }, STEP_TIMEOUT_MS)
+    const seedRss = rssOf(seedWorker.child.pid as number)
+    // a node of the swarm that only received records, for comparison
+    const peerRss = rssOf(workers[1].child.pid as number)?.hwm ?? 0
+    log(`  seed peak RSS after the round: ${(seedRss?.hwm ?? 0).toFixed(0)} MiB (a swarm node: ${peerRss.toFixed(0)} MiB)`)
+    log(`  sweep round: ${JSON.stringify(round)}`)
+
+    const batch = await seedWorker.call<{ ms: number, provided: number, failed: number }>('batch', { node: 0, count: BATCH }, STEP_TIMEOUT_MS)
+    const batchAllMs = batch.ms / BATCH * round.cids
+    log(`  batch provider, ${BATCH} CIDs: ${JSON.stringify(batch)}; scaled to ${round.cids}: ${(batchAllMs / 1000).toFixed(0)} s`)
+    const seedRssAfter = rssOf(seedWorker.child.pid as number)
+
+    // a fresh node, in a process of its own, looks up random CIDs of the seed's
+    const fresh = new Worker()
+    workers.push(fresh)
+    await withTimeout(fresh.ready, 180_000, 'the fresh node did not start')
+    await fresh.call('start', { dirs: [path.join(dir, 'fresh')], network: swarm.network, bootstrap: [swarm.boot] })
+    const sample = Array.from({ length: FINDS }, () => cids[Math.floor(Math.random() * cids.length)].toString())
+    let found = 0
+    const times: number[] = []
+    for (let i = 0; i < sample.length; i += FIND_PARALLEL) {
+      const rs = await Promise.all(sample.slice(i, i + FIND_PARALLEL).map(async cid => await fresh.call<{ found: boolean, ms: number | null }>('find', { node: 0, cid, provider: seed.peerId, timeoutMs: FIND_TIMEOUT_MS })))
+      for (const r of rs) if (r.found) { found++; times.push(r.ms as number) }
+      if ((i / FIND_PARALLEL) % 5 === 4) log(`  fresh node: ${found} of ${i + rs.length} found so far`)
+    }
+    times.sort((a, b) => a - b)
+    const foundShare = found / FINDS
+
+    const idleAfter = await idleCores(workers.filter(w => w !== fresh))
+    log(`  idle swarm after the round: ${(idleAfter * 100).toFixed(1)}% of a core; load ${load()}`)
+
+    const speedup = batchAllMs / round.roundMs
+    const failed = Object.entries(round.failures).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')
+    rows.push({ what: `sweep round, ${round.cids} CIDs, ${PROCS} procs`, figure: `${(round.roundMs / 1000).toFixed(1)} s`, baseline: `${(batchAllMs / 1000).toFixed(0)} s batch provider (${BATCH} CIDs timed: ${(batch.ms / 1000).toFixed(1)} s, ${batch.failed} failed, scaled)`, ratio: `${speedup.toFixed(0)}× faster`, note: `goal ≥ ${GOAL_SPEEDUP}×; load ${loadSweep}` })
+    rows.push({ what: '  lookups per round', figure: String(round.lookups), baseline: `${round.cids} batch (one per CID)`, ratio: '-', note: `${round.regions} region(s), depth ${round.depth}; goal ≈ regions` })
+    rows.push({ what: '  records delivered', figure: String(round.records), baseline: '-', ratio: '-', note: failed === '' ? 'no failures' : `failures: ${failed}` })
+    rows.push({ what: `  fresh node finds ${FINDS} random CIDs`, figure: `${(foundShare * 100).toFixed(1)}%`, baseline: '-', ratio: '-', note: `goal ≥ ${GOAL_FOUND * 100}%; median ${times.length > 0 ? times[times.length >> 1].toFixed(0) : '-'} ms to the seed` })
+    rows.push({ what: '  seed peak RSS', figure: `${(seedRss?.hwm ?? 0).toFixed(0)} MiB`, baseline: `${peerRss.toFixed(0)} MiB a swarm node's`, ratio: '-', note: `goal ≤ ${GOAL_RSS_MIB} MiB (VmHWM after the round; ${(seedRssAfter?.hwm ?? 0).toFixed(0)} MiB after the batch sample too)` })
+    rows.push({ what: `  idle swarm CPU, ${workers.length - 1} procs`, figure: `${(idleAfter * 100).toFixed(1)}% of a core`, baseline: `${(idleBefore * 100).toFixed(1)}% before announcing`, ratio: `${(idleAfter / Math.max(idleBefore, 1e-9)).toFixed(2)}×`, note: `${IDLE_SAMPLE_MS / 1000} s samples` })
+  } finally {
+    await Promise.allSettled(workers.map(async w => { await w.close() }))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
+
+// run alone: node dist/test/bench/sweep.js
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
+  try {
+    printTable(await sweepFigures(tmp))
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}
