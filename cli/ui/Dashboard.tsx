@@ -93,8 +93,6 @@ export interface DashboardProps {
   height?: number
 }
 
-/** rows the DHT pane has lines for */
-const DHT_LINES = 4
 
 /** the upload/download caps, when set */
 /** a peer's row: id, direction, latency, rates, relayed */
@@ -152,8 +150,15 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
   const uploads = snap.uploads ?? []
   const names = snap.names ?? []
   const chainLines = snap.chain == null ? 1 : 3 + (snap.chain.gossip != null ? 1 : 0)
+  const dhtLines = [
+    <Line key='t'>routing table {snap.dht.routingTable}</Line>,
+    <Line key='c'>{snap.dht.cids} CIDs, {snap.dht.regions} regions</Line>,
+    <Line key='l'>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}</Line>,
+    ...(snap.dht.failed > 0 ? [<Line key='f'><Text color='yellow'>{snap.dht.failed} failed: provide stat</Text></Line>] : []),
+    <Line key='r' dim>{snap.dht.running ? 'sweeping…' : snap.dht.nextSweep == null ? '' : `next sweep ${formatDuration(Math.max(0, snap.dht.nextSweep - Date.now()) / 1000)}`}</Line>
+  ]
   const needs: Record<Band, number> = {
-    top: Math.max(snap.peers.length, DHT_LINES, 1),
+    top: Math.max(snap.peers.length, dhtLines.length, 1),
     transfers: Math.max(snap.transfers.length * 2 + uploads.length, 1),
     bottom: Math.max(snap.content.length + names.length, chainLines, 1),
     log: Math.max(snap.log.length, 1)
@@ -163,13 +168,6 @@ export function Dashboard ({ snap, focus, help, height = 24 }: DashboardProps) {
   const peers = fit(snap.peers, rows.top)
   // what this seed serves: pinned roots, then the names it publishes (and keeps republishing)
   const seeded = fit<{ c?: ContentRow, n?: NameStatus }>([...snap.content.map(c => ({ c })), ...names.map(n => ({ n }))], rows.bottom)
-  const dhtLines = [
-    <Line key='t'>routing table {snap.dht.routingTable}</Line>,
-    <Line key='c'>{snap.dht.cids} CIDs, {snap.dht.regions} regions</Line>,
-    <Line key='l'>{snap.dht.lookups == null ? 'no round yet' : `${snap.dht.lookups} lookups/round`}</Line>,
-    ...(snap.dht.failed > 0 ? [<Line key='f'><Text color='yellow'>{snap.dht.failed} failed: provide stat</Text></Line>] : []),
-    <Line key='r' dim>{snap.dht.running ? 'sweeping…' : snap.dht.nextSweep == null ? '' : `next sweep ${formatDuration(Math.max(0, snap.dht.nextSweep - Date.now()) / 1000)}`}</Line>
-  ]
   const chainRows = snap.chain == null
     ? [<Line key='n' dim>no chain</Line>]
     : [

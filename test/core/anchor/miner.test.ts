@@ -93,7 +93,8 @@ test('a slow submit does not make a second block at the same height; blocks that
   assert.ok(fork != null)
   let tip = fork
   for (let i = 0; i < 3; i++) {
-    const b = mineBlock(net, tip, [], { salt: 0xfeed0000 + i, time: Date.now() })
+    // above the parent's time even when blocks come within one millisecond (the median-time rule)
+    const b = mineBlock(net, tip, [], { salt: 0xfeed0000 + i, time: Math.max(Date.now(), tip.time + 1) })
     const r = await submit(b.header, b.body)
     assert.equal(r.status, 'accepted')
     tip = chain.block(b.cid) ?? tip
