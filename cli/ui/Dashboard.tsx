@@ -93,7 +93,6 @@ export interface DashboardProps {
   height?: number
 }
 
-
 /** the upload/download caps, when set */
 /** a peer's row: id, direction, latency, rates, relayed */
 function peerText (p: SeedSnapshot['peers'][number]): string {
