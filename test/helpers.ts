@@ -39,11 +39,15 @@ export interface RunOptions {
   /** give up (and fail) after this many ms; every wait is bounded */
   timeoutMs?: number
   node?: string
+  /** run inside this network namespace, as a user on that host would (root: the namespace tests) */
+  netns?: string
 }
 
 /** Runs `node [NODE_FLAGS] cli/cairn.js ...args` and collects its output. */
 export async function cairn (args: string[], o: RunOptions = {}): Promise<RunResult> {
-  const child = spawn(o.node ?? process.execPath, [...NODE_FLAGS, CAIRN, ...args], {
+  const command = [o.node ?? process.execPath, ...NODE_FLAGS, CAIRN, ...args]
+  const [file, ...argv] = o.netns != null ? ['ip', 'netns', 'exec', o.netns, ...command] : command
+  const child = spawn(file, argv, {
     cwd: o.cwd ?? ROOT,
     env: { ...process.env, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe']

@@ -12,7 +12,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
-import { CAIRN, NODE_FLAGS, ROOT, cairn, pseudoRandom, type RunResult } from '../helpers.ts'
+import { ROOT, cairn, pseudoRandom, type RunResult } from '../helpers.ts'
 import { INTERNET, netnsUnavailable, Topology } from './netns.ts'
 import { apiCall, Resources, waitFor, type SeedProcess } from './seeds.ts'
 import { parseName, validateRecord } from '../../core/names/record.ts'
@@ -28,18 +28,7 @@ const CAIRN_PORT = 4737
 const HELIA_PORT = 4001
 
 /** Runs `cairn ...args` inside `ns`, as a user on that host would. */
-async function cairnIn (ns: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<RunResult> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...NODE_FLAGS, CAIRN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  child.stdout.on('data', (b: Buffer) => out.push(b))
-  child.stderr.on('data', (b: Buffer) => err.push(b))
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => child.on('close', (c, s) => resolve([c, s])))
-  clearTimeout(timer)
-  const stdoutBytes = Buffer.concat(out)
-  return { code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') }
-}
+const cairnIn = async (ns: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<RunResult> => await cairn(args, { netns: ns, timeoutMs })
 
 function ok (r: RunResult, what: string): void {
   assert.equal(r.code, 0, `${what} failed (${r.code ?? r.signal}): ${r.stderr}`)

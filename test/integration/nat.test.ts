@@ -5,11 +5,10 @@
 // removes them all.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { cairn, CAIRN, pseudoRandom, ROOT, type RunResult } from '../helpers.ts'
+import { cairn, pseudoRandom, type RunResult } from '../helpers.ts'
 import { INTERNET, netnsUnavailable, Topology, type Home } from './netns.ts'
 import { apiCall, Resources, waitFor, type SeedProcess } from './seeds.ts'
 import { miniupnpdUnavailable, startMiniupnpd } from './miniupnpd.ts'
@@ -23,18 +22,7 @@ const PORT = 4737
 const PUBLIC_RANGES = [`${INTERNET}.0/24`]
 
 /** Runs `cairn ...args` inside `ns`, as a user on that host would. */
-async function cairnIn (ns: string, args: string[], timeoutMs = GET_TIMEOUT_MS): Promise<RunResult> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CAIRN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  child.stdout.on('data', (b: Buffer) => out.push(b))
-  child.stderr.on('data', (b: Buffer) => err.push(b))
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => child.on('close', (c, s) => resolve([c, s])))
-  clearTimeout(timer)
-  const stdoutBytes = Buffer.concat(out)
-  return { code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') }
-}
+const cairnIn = async (ns: string, args: string[], timeoutMs = GET_TIMEOUT_MS): Promise<RunResult> => await cairn(args, { netns: ns, timeoutMs })
 
 function ok (r: RunResult, what: string): void {
   assert.equal(r.code, 0, `${what} failed (${r.code ?? r.signal}): ${r.stderr}`)
