@@ -25,7 +25,6 @@ import { ChainSync } from './anchor/sync-service.ts'
 import type { AnchorChain } from './anchor/chain.ts'
 import { AnchorGossip, type PubSub } from './anchor/gossip.ts'
 import type { Repo } from '../storage/repo.ts'
-import { escapeTerminal } from './escape.ts'
 import { NamePubSub } from './names/pubsub.ts'
 import { parseName } from './names/record.ts'
 import { Republisher } from './names/republisher.ts'
@@ -136,7 +135,7 @@ export class Seed {
       void names.records.get(name.text).then(async stored => {
         await names.records.put({ name: name.text, record: bytes, seen: Date.now(), ...(stored?.publishing != null ? { publishing: stored.publishing } : {}) })
       }).catch(() => {})
-      monitor.log(`name ${name.text} now points at ${escapeTerminal(record.value)} (sequence ${record.sequence}, by pubsub)`)
+      monitor.log(`name ${name.text} now points at ${record.value} (sequence ${record.sequence}, by pubsub)`)
     }, line => { monitor.log(line) })
     const names = new NameService({ repo, node: async () => node, chain: async () => chain, online: true, pubsub: namePubSub })
     for (const n of await names.records.names()) {

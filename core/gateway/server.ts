@@ -124,7 +124,8 @@ export class Gateway {
     // the client left before the answer was complete: everything it held is let go
     res.on('close', () => { if (!res.writableFinished) abort.abort(new AbortedError('client disconnected')) })
     const url = req.url ?? '/'
-    const shown = escapeTerminal(url.length > 200 ? `${url.slice(0, 200)}…` : url)
+    // a stranger's string: the monitor escapes it where it is shown (its log, the dashboard's rows)
+    const shown = url.length > 200 ? `${url.slice(0, 200)}…` : url
     const request = this.host.monitor?.startRequest(req.method ?? '?', shown)
     let status = 0
     const finish = (): void => { request?.end(status) }
@@ -210,14 +211,14 @@ export class Gateway {
       if (abort.signal.aborted) { status = CLIENT_LEFT; return }
       if (res.headersSent) {
         // the status went out already: cut the connection so the client cannot take a truncated body for a whole one
-        this.host.monitor?.log(`gateway: ${shown}: ${escapeTerminal((e as Error).message ?? String(e))}`)
+        this.host.monitor?.log(`gateway: ${shown}: ${(e as Error).message ?? String(e)}`)
         res.destroy()
         return
       }
       if (e instanceof GatewayError) plain(e.status, e.message, e.headers)
       else {
         // a bug or an unexpected failure: logged for the operator; the client gets one line, no stack
-        this.host.monitor?.log(`gateway: ${shown}: internal error: ${escapeTerminal((e as Error)?.message ?? String(e))}`)
+        this.host.monitor?.log(`gateway: ${shown}: internal error: ${(e as Error)?.message ?? String(e)}`)
         plain(500, 'internal error')
       }
     } finally {

@@ -5,7 +5,6 @@
 // it is passed on (a forged one counts against its sender's score, an older
 // one is dropped).
 
-import { escapeTerminal } from '../escape.ts'
 import { BadRecordError, validateRecord, type IpnsName } from './record.ts'
 import type { PubSub } from '../anchor/gossip.ts'
 import type { IPNSRecord } from 'ipns'
@@ -33,6 +32,7 @@ export class NamePubSub {
     private readonly pubsub: PubSub,
     /** a record newer than any this topic carried before, checked */
     private readonly onRecord: (name: IpnsName, bytes: Uint8Array, record: IPNSRecord) => void,
+    /** the seed's log, which escapes what it is given (a record's reason quotes a stranger's bytes) */
     private readonly log: (line: string) => void = () => {}
   ) {}
 
@@ -54,7 +54,7 @@ export class NamePubSub {
         record = await validateRecord(name, msg.data)
       } catch (err) {
         if (err instanceof BadRecordError) {
-          this.log(`pubsub: ${escapeTerminal(err.message)}`)
+          this.log(`pubsub: ${err.message}`)
           return 'reject'
         }
         throw err

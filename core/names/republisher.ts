@@ -5,7 +5,6 @@
 // records valid 48 h), so a DHT peer that dropped it gets it back.
 
 import { unmarshalIPNSRecord } from 'ipns'
-import { escapeTerminal } from '../escape.ts'
 import { loadKey } from './keys.ts'
 import { createRecord, describeRecord, parseName } from './record.ts'
 import type { NamePubSub } from './pubsub.ts'
@@ -93,7 +92,7 @@ export class Republisher {
         try {
           await this.republish(s)
         } catch (err) {
-          this.log(`republish of ${s.name} failed: ${escapeTerminal((err as Error).message)}`)
+          this.log(`republish of ${s.name} failed: ${(err as Error).message}`)
         }
       }
       await this.refresh()
@@ -118,6 +117,6 @@ export class Republisher {
     const name = parseName(s.name)
     const dht = await this.names.putToDht(name, bytes)
     if (this.pubsub != null) await this.pubsub.publish(name, bytes, unmarshalIPNSRecord(bytes))
-    this.log(`republished ${s.name} (sequence ${s.seq})${dht.error != null ? `; DHT: ${escapeTerminal(dht.error)}` : ` to ${dht.peers} DHT peer(s)`}`)
+    this.log(`republished ${s.name} (sequence ${s.seq})${dht.error != null ? `; DHT: ${dht.error}` : ` to ${dht.peers} DHT peer(s)`}`)
   }
 }
