@@ -23,8 +23,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
-import { Worker, cairnOk, killStarted, rssOf, runWorker, timedCairn } from './processes.ts'
-import { f0, f2, median, pct, rate, type Ctx } from './transfer-baselines.ts'
+import { Worker, cairnOk, rssOf, runWorker, timedCairn } from './processes.ts'
+import { f0, f2, median, pct, rate, runPart, type Ctx } from './transfer-baselines.ts'
 import { MIB, seed, sha256File, shares, timedGet } from './transfer-cairn.ts'
 import { printTable, type Row } from './table.ts'
 
@@ -319,22 +319,7 @@ async function measure (c: Ctx): Promise<void> {
 }
 
 export async function realisticFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
-  const c: Ctx = { tmp: fs.mkdtempSync(path.join(tmp, 'rl-')), log, rows: [], seeds: [], workers: [] }
-  const t0 = performance.now()
-  try {
-    await measure(c)
-  } catch (err) {
-    const msg = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400)
-    log(`realistic: FAILED ${msg}`)
-    c.rows.push({ what: 'realistic part', figure: 'FAILED', baseline: '-', ratio: '-', note: msg })
-  } finally {
-    await stopAll(c.seeds)
-    await Promise.allSettled(c.workers.map(async w => { await w.stop() }))
-    killStarted()
-    fs.rmSync(c.tmp, { recursive: true, force: true })
-    log(`realistic part: ${f0((performance.now() - t0) / 1000)} s`)
-  }
-  return c.rows
+  return await runPart('realistic', tmp, log, measure)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

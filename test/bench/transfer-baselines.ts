@@ -6,7 +6,9 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Worker, rssOf, runWorker } from './processes.ts'
+import { performance } from 'node:perf_hooks'
+import { Worker, killStarted, rssOf, runWorker } from './processes.ts'
+import { stopAll } from '../integration/seeds.ts'
 import { MIB } from './transfer-cairn.ts'
 import type { SeedProcess } from '../integration/seeds.ts'
 import type { Row } from './table.ts'
@@ -23,6 +25,30 @@ export const pct = (x: number): string => `${(100 * x).toFixed(0)}%`
 
 /** What a case of the transfer bench works with: its temp dir, its log, the rows, what it started. */
 export interface Ctx { tmp: string, log: (s: string) => void, rows: Row[], seeds: SeedProcess[], workers: Worker[] }
+
+/**
+ * Runs one bench part in a temp dir of its own: its rows, or the rows so far
+ * and a FAILED row saying why set-up failed; every seed, worker and process
+ * it started is stopped, and the dir removed, whatever happened.
+ */
+export async function runPart (name: string, tmp: string, log: (s: string) => void, measure: (c: Ctx) => Promise<void>): Promise<Row[]> {
+  const c: Ctx = { tmp: fs.mkdtempSync(path.join(tmp, `${name.slice(0, 2)}-`)), log, rows: [], seeds: [], workers: [] }
+  const t0 = performance.now()
+  try {
+    await measure(c)
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400)
+    log(`${name}: FAILED ${msg}`)
+    c.rows.push({ what: `${name} part`, figure: 'FAILED', baseline: '-', ratio: '-', note: msg })
+  } finally {
+    await stopAll(c.seeds)
+    await Promise.allSettled(c.workers.map(async w => { await w.stop() }))
+    killStarted()
+    fs.rmSync(c.tmp, { recursive: true, force: true })
+    log(`${name} part: ${f0((performance.now() - t0) / 1000)} s`)
+  }
+  return c.rows
+}
 
 /** The knobs the baselines use (set in transfer.ts). */
 export interface BaselineSettings {

@@ -24,9 +24,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
-import { cairnOk, killStarted } from './processes.ts'
+import { cairnOk } from './processes.ts'
 import { NODE_FLAGS } from '../helpers.ts'
-import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, type Ctx } from './transfer-baselines.ts'
+import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, runPart, type Ctx } from './transfer-baselines.ts'
 import { printTable, type Row } from './table.ts'
 import { MIB, UnsupportedFlagError, importInto, seed, seedPeakMiB, sha256File, shares, timedGet, ttfbApi, ttfbCli, versionSeconds, type GetRun } from './transfer-cairn.ts'
 
@@ -124,23 +124,7 @@ const failures = (runs: GetRun[]): string => {
 const okSeconds = (runs: GetRun[]): number[] => runs.filter(r => r.ok).map(r => r.seconds)
 
 export async function transferFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
-  const c: Ctx = { tmp: fs.mkdtempSync(path.join(tmp, 'tr-')), log, rows: [], seeds: [], workers: [] }
-  const t0 = performance.now()
-  try {
-    await measure(c)
-  } catch (err) {
-    // set-up failed (files, imports, the first seed): the rows so far, and why
-    const msg = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400)
-    log(`transfer: FAILED ${msg}`)
-    c.rows.push({ what: 'transfer part', figure: 'FAILED', baseline: '-', ratio: '-', note: msg })
-  } finally {
-    await stopAll(c.seeds)
-    await Promise.allSettled(c.workers.map(async w => { await w.stop() }))
-    killStarted()
-    fs.rmSync(c.tmp, { recursive: true, force: true })
-    log(`transfer part: ${f0((performance.now() - t0) / 1000)} s`)
-  }
-  return c.rows
+  return await runPart('transfer', tmp, log, measure)
 }
 
 /** MiB/s of the median successful run, or null when none succeeded. */
