@@ -140,7 +140,8 @@ export class Sweeper<P extends Peer = Peer> {
         let next = s.roundStartedAt + this.o.intervalMs
         const catchUp = Date.now() > next + this.o.intervalMs
         if (catchUp) next = Date.now()
-        this.stat.nextSweepAt = next
+        // a round that took longer than the interval: the next starts now, not in the past
+        this.stat.nextSweepAt = Math.max(next, Date.now())
         if (Date.now() < next) { await this.wait(next - Date.now()); continue }
         Object.assign(s, { roundStartedAt: Date.now(), cursor: '', catchUp, lookups: 0 })
         await this.loadRound(signal)
