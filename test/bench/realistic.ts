@@ -16,7 +16,6 @@
 //   BENCH_RUNS=3                     runs per figure (medians)
 //   BENCH_SETTLE_S=180               bound on the wait for announcements to settle
 
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
 import { Worker, cairnOk, rssOf, runWorker, timedCairn } from './processes.ts'
-import { f0, f2, median, pct, rate, runPart, type Ctx } from './transfer-baselines.ts'
+import { f0, f2, median, pct, rate, makeFile, runPart, type Ctx } from './transfer-baselines.ts'
 import { MIB, seed, sha256File, shares, timedGet } from './transfer-cairn.ts'
 import { printTable, type Row } from './table.ts'
 
@@ -56,15 +55,6 @@ const GOAL_VS_WT = 1.0
 const GOAL_CAPPED = 0.85
 const GOAL_SHARE = 0.2
 const GOAL_RSS_MIB = 300
-
-function makeFile (file: string, mib: number): void {
-  const fd = fs.openSync(file, 'w')
-  try {
-    for (let i = 0; i < mib; i++) fs.writeSync(fd, randomBytes(MIB))
-  } finally {
-    fs.closeSync(fd)
-  }
-}
 
 export function realisticConditions (): string[] {
   return [

@@ -4,6 +4,7 @@
 // side a transfer-worker.ts process.
 
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -25,6 +26,16 @@ export const pct = (x: number): string => `${(100 * x).toFixed(0)}%`
 
 /** What a case of the transfer bench works with: its temp dir, its log, the rows, what it started. */
 export interface Ctx { tmp: string, log: (s: string) => void, rows: Row[], seeds: SeedProcess[], workers: Worker[] }
+
+/** A random file of `mib` MiB, written in 1 MiB pieces. */
+export function makeFile (file: string, mib: number): void {
+  const fd = fs.openSync(file, 'w')
+  try {
+    for (let i = 0; i < mib; i++) fs.writeSync(fd, randomBytes(MIB))
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 
 /**
  * Runs one bench part in a temp dir of its own: its rows, or the rows so far

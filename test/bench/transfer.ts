@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
 import { cairnOk } from './processes.ts'
 import { NODE_FLAGS } from '../helpers.ts'
-import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, runPart, type Ctx } from './transfer-baselines.ts'
+import { f0, f2, heliaBaseline, median, pct, rate, rawLimits, makeFile, runPart, type Ctx } from './transfer-baselines.ts'
 import { printTable, type Row } from './table.ts'
 import { MIB, UnsupportedFlagError, importInto, seed, seedPeakMiB, sha256File, shares, timedGet, ttfbApi, ttfbCli, versionSeconds, type GetRun } from './transfer-cairn.ts'
 
@@ -65,16 +65,6 @@ const GOAL_TTFB_MS = 100
 const ANNOUNCE_WAIT_MS = 60_000
 const GOAL_RSS_MIB = 300
 const GOAL_RSS_SPREAD = 0.1
-
-/** A random file of `mib` MiB, written in 1 MiB pieces. */
-function makeFile (file: string, mib: number): void {
-  const fd = fs.openSync(file, 'w')
-  try {
-    for (let i = 0; i < mib; i++) fs.writeSync(fd, randomBytes(MIB))
-  } finally {
-    fs.closeSync(fd)
-  }
-}
 
 /** What the transfer figures were measured under, printed before the table. */
 export function transferConditions (): string[] {
