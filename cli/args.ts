@@ -2,7 +2,7 @@
 // with one clear line.
 
 import meow from 'meow'
-import { UsageError } from '../core/errors.ts'
+import { UsageError } from '../core/util/errors.ts'
 import { GLOBAL_FLAGS, type FlagSpecs } from './argv.ts'
 export type { FlagSpec, FlagSpecs } from './argv.ts'
 

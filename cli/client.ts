@@ -8,7 +8,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
-import { CairnError } from '../core/errors.ts'
+import { CairnError } from '../core/util/errors.ts'
 import type { Context } from './command.ts'
 import type { Method, Params } from '../core/api/contract.ts'
 import type { Result } from '../core/api/handlers.ts'
@@ -155,7 +155,7 @@ class LocalInvoker implements Invoker {
 
   private async table (): Promise<Record<string, import('../core/api/server.ts').Handler>> {
     if (this.handlers != null) return this.handlers
-    const [{ makeHandlers }, { RwLock }] = await Promise.all([import('../core/api/handlers.ts'), import('../core/rwlock.ts')])
+    const [{ makeHandlers }, { RwLock }] = await Promise.all([import('../core/api/handlers.ts'), import('../core/repo/rwlock.ts')])
     this.handlers = makeHandlers({
       repo: this.repo,
       lock: new RwLock(),

@@ -2,7 +2,7 @@
 
 import { resolveRepoPath } from '../storage/repo-path.ts'
 import type { Repo } from '../storage/repo.ts'
-import { OutputError } from '../core/errors.ts'
+import { OutputError } from '../core/util/errors.ts'
 import type { FlagSpecs } from './args.ts'
 
 export interface Context {

@@ -1,8 +1,8 @@
 // Flags and reporting shared by the commands that may fetch: cat, get, ls, pin add.
 
-import { UsageError } from '../core/errors.ts'
+import { UsageError } from '../core/util/errors.ts'
 import { formatBytes } from './format.ts'
-import { escapeTerminal } from '../core/escape.ts'
+import { escapeTerminal } from '../core/util/escape.ts'
 import { report, type Context } from './command.ts'
 import type { FlagSpecs } from './argv.ts'
 import type { InvokeOptions } from './client.ts'

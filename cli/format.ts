@@ -1,5 +1,5 @@
 // Formatting for people; bytes, rates and hash rates live in core (the seed's log uses them too).
-export { formatBytes, formatHashRate, formatRate, minedLine } from '../core/format.ts'
+export { formatBytes, formatHashRate, formatRate, minedLine } from '../core/util/format.ts'
 
 /** Seconds → '1m05s' / '12s'. */
 export function formatDuration (s: number): string {

@@ -3,12 +3,12 @@
 // turns any failure into one `Error: …` line and a non-zero exit.
 
 import { CairnError, UsageError } from '../storage/errors.ts'
-import { AbortedError } from '../core/errors.ts'
-import { CAIRN_VERSION } from '../core/version.ts'
+import { AbortedError } from '../core/util/errors.ts'
+import { CAIRN_VERSION } from '../core/util/version.ts'
 import { installPublicRangesHook } from '../core/net/public-ranges.ts'
 import { findCommand, GLOBAL_FLAGS, GLOBAL_HELP } from './argv.ts'
 import { COMMANDS, SUMMARIES, suggestCommand } from './command-table.ts'
-import { escapeTerminal } from '../core/escape.ts'
+import { escapeTerminal } from '../core/util/escape.ts'
 import type { Command } from './command.ts'
 
 function generalHelp (): string {

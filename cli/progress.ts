@@ -3,7 +3,7 @@
 // Updates are throttled to at most FRAMES_PER_SECOND so drawing never slows
 // the transfer.
 
-import { RateMeter } from '../core/rate.ts'
+import { RateMeter } from '../core/util/rate.ts'
 import type { Context } from './command.ts'
 
 export { RateMeter }

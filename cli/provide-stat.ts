@@ -2,7 +2,7 @@
 // (core/net/provide-report.ts), one fact a line.
 
 import type { ProvideStat } from '../core/net/provide-report.ts'
-import { escapeTerminal } from '../core/escape.ts'
+import { escapeTerminal } from '../core/util/escape.ts'
 import { formatDuration } from './format.ts'
 
 /** Seconds as 22h00m, 5m03s or 12s. */

@@ -7,7 +7,7 @@ import { ConfigError, describeFsError } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 import { RATE_FORMAT, SIZE_FORMAT, parseRate, parseSize } from './units.ts'
 
-/** Profiles a repo may default to; the table lives in core/profiles.ts. */
+/** Profiles a repo may default to; the table lives in core/unixfs/profiles.ts. */
 export const PROFILE_NAMES = ['unixfs-v1-2025', 'kubo-v0', 'kubo-v1'] as const
 export type ProfileName = typeof PROFILE_NAMES[number]
 

@@ -3,12 +3,12 @@
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CairnError, UsageError } from '../../core/errors.ts'
+import { CairnError, UsageError } from '../../core/util/errors.ts'
 import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatHashRate, minedLine } from '../format.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
-import { escapeTerminal } from '../../core/escape.ts'
+import { escapeTerminal } from '../../core/util/escape.ts'
 import type { Anchored } from '../../core/anchor/proof.ts'
 
 /** One of verify's checks failed; the report says which. */
@@ -160,7 +160,7 @@ ${FETCH_HELP}`,
     if (ctx.flags.proof != null) {
       if (ctx.input.length > 0) throw new UsageError('verify --proof FILE takes no other argument')
       const { verifyProof } = await import('../../core/anchor/proof.ts')
-      const { describeFsError, InputError } = await import('../../core/errors.ts')
+      const { describeFsError, InputError } = await import('../../core/util/errors.ts')
       let bytes: Uint8Array
       try {
         bytes = await fs.readFile(ctx.flags.proof as string)

@@ -1,5 +1,5 @@
-import { checkContentArg } from '../../core/content-path.ts'
-import { UsageError } from '../../core/errors.ts'
+import { checkContentArg } from '../../core/unixfs/content-path.ts'
+import { UsageError } from '../../core/util/errors.ts'
 import { writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'

@@ -1,7 +1,7 @@
 // `cairn completion bash|zsh|fish`: a completion script made from the
 // command table and each command's flags, so it never falls behind the CLI.
 
-import { UsageError } from '../../core/errors.ts'
+import { UsageError } from '../../core/util/errors.ts'
 import { GLOBAL_FLAGS } from '../argv.ts'
 import { COMMANDS, SUMMARIES } from '../command-table.ts'
 import type { Command, Context } from '../command.ts'

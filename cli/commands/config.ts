@@ -1,5 +1,5 @@
 import { CONFIG_KEYS, getConfigValue, parseConfigValue, setConfigValue } from '../../storage/config.ts'
-import { ConfigError, UsageError } from '../../core/errors.ts'
+import { ConfigError, UsageError } from '../../core/util/errors.ts'
 import { emit, withRepo, type Command, type Context } from '../command.ts'
 
 export const command: Command = {
@@ -33,7 +33,7 @@ Examples
       let parsed: unknown
       try {
         parsed = parseConfigValue(key, value)
-        const { checkConfigSetting } = await import('../../core/config-check.ts')
+        const { checkConfigSetting } = await import('../../core/net/config-check.ts')
         checkConfigSetting(key, parsed)
       } catch (err) {
         if (err instanceof ConfigError) throw new UsageError(err.message)

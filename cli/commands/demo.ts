@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { CairnError } from '../../core/errors.ts'
-import { PACKAGE_ROOT } from '../../core/version.ts'
+import { CairnError } from '../../core/util/errors.ts'
+import { PACKAGE_ROOT } from '../../core/util/version.ts'
 import { emit, type Command, type Context } from '../command.ts'
 
 /** The embedded default input: fixtures/demo beside the package. */

@@ -1,4 +1,4 @@
-import { UsageError } from '../../core/errors.ts'
+import { UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command } from '../command.ts'
 import { withInvoker } from '../client.ts'
 

@@ -1,7 +1,7 @@
-import { checkContentArg } from '../../core/content-path.ts'
-import { UsageError } from '../../core/errors.ts'
+import { checkContentArg } from '../../core/unixfs/content-path.ts'
+import { UsageError } from '../../core/util/errors.ts'
 import { emit, type Command, type Context } from '../command.ts'
-import { escapeTerminal } from '../../core/escape.ts'
+import { escapeTerminal } from '../../core/util/escape.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 

@@ -1,5 +1,5 @@
-import { UsageError } from '../../core/errors.ts'
-import { escapeTerminal } from '../../core/escape.ts'
+import { UsageError } from '../../core/util/errors.ts'
+import { escapeTerminal } from '../../core/util/escape.ts'
 import { DURATION_FORMAT, parseDuration } from '../../storage/units.ts'
 import { emit, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'

@@ -1,11 +1,11 @@
 // The small network commands: id, peers, connect, provide, findprovs, stats,
 // status, shutdown. Each is one call through the seed (or in process).
 
-import type { ChainRow } from '../../core/monitor.ts'
+import type { ChainRow } from '../../core/daemon/monitor.ts'
 import type { GossipStats } from '../../core/anchor/gossip.ts'
-import { escapeTerminal } from '../../core/escape.ts'
-import { UsageError } from '../../core/errors.ts'
-import { parseContentPath } from '../../core/resolve.ts'
+import { escapeTerminal } from '../../core/util/escape.ts'
+import { UsageError } from '../../core/util/errors.ts'
+import { parseContentPath } from '../../core/unixfs/resolve.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'

@@ -1,5 +1,5 @@
-import { parseContentPath } from '../../core/resolve.ts'
-import { UsageError } from '../../core/errors.ts'
+import { parseContentPath } from '../../core/unixfs/resolve.ts'
+import { UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'

@@ -1,4 +1,4 @@
-import { CairnError, UsageError } from '../../core/errors.ts'
+import { CairnError, UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes } from '../format.ts'

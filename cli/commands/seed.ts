@@ -1,6 +1,6 @@
-import { AbortedError, UsageError } from '../../core/errors.ts'
+import { AbortedError, UsageError } from '../../core/util/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
-import { parseMetricsAddress } from '../../core/metrics.ts'
+import { parseMetricsAddress } from '../../core/daemon/metrics.ts'
 import { parseGatewayAddress } from '../../core/gateway/server.ts'
 import { parseRpcAddress } from '../../core/kubo-rpc/listen.ts'
 import { TOKEN_FILE } from '../../core/kubo-rpc/auth.ts'
@@ -104,7 +104,7 @@ Examples
     }
     const threads = ctx.flags.minerThreads as number | undefined
     if (threads != null && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64)) throw new UsageError('--miner-threads needs a whole number from 1 to 64')
-    const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon.ts')])
+    const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
       const listen = ctx.flags.listen as string[] | undefined
@@ -166,7 +166,7 @@ Examples
   }
 }
 
-async function dashboard (ctx: Context, seed: import('../../core/daemon.ts').Seed, interrupted: Promise<void>): Promise<void> {
+async function dashboard (ctx: Context, seed: import('../../core/daemon/daemon.ts').Seed, interrupted: Promise<void>): Promise<void> {
   const [{ render }, { seedApp }] = await Promise.all([import('ink'), import('../ui/SeedApp.tsx')])
   let quit: () => void = () => {}
   const quitting = new Promise<void>(resolve => { quit = resolve })

@@ -5,10 +5,10 @@
 
 import { Box, Text } from 'ink'
 import { formatBytes, formatDuration } from '../format.ts'
-import { escapeTerminal } from '../../core/escape.ts'
+import { escapeTerminal } from '../../core/util/escape.ts'
 import { barText } from './ProgressBar.tsx'
 import { BAND_OF, FRAME_ROWS, bandRows, type Band } from './layout.ts'
-import type { ContentRow, SeedSnapshot, TransferRow, UploadSnapshotRow } from '../../core/monitor.ts'
+import type { ContentRow, SeedSnapshot, TransferRow, UploadSnapshotRow } from '../../core/daemon/monitor.ts'
 import type { NameStatus } from '../../core/names/republisher.ts'
 
 export const PANES = ['peers', 'transfers', 'content', 'dht', 'chain', 'log'] as const

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react'
 import { Box, useApp, useInput, useWindowSize } from 'ink'
 import { Dashboard, PANES, type Pane } from './Dashboard.tsx'
 import { FRAMES_PER_SECOND } from '../progress.ts'
-import type { SeedSnapshot } from '../../core/monitor.ts'
+import type { SeedSnapshot } from '../../core/daemon/monitor.ts'
 
 export interface SeedAppProps {
   snapshot: () => SeedSnapshot

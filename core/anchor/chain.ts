@@ -14,7 +14,7 @@ import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMe
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
 import { blockTemplate, type Template } from './template.ts'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 
 /** blocks with an unknown parent kept at most (the oldest is dropped first) */
 export const MAX_ORPHANS = 256

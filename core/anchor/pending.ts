@@ -2,7 +2,7 @@
 // per publisher key, so one key cannot fill the pool and crowd others out.
 
 import { publisherId, type EncodedManifest } from './manifest.ts'
-import { CairnError } from '../errors.ts'
+import { CairnError } from '../util/errors.ts'
 
 /** manifests held at most (≈ 2 KiB each at most: ≤ 20 MiB) */
 export const MAX_PENDING = 10_000

@@ -2,7 +2,7 @@
 // rejected with an AnchorRuleError naming the rule, so callers (and tests)
 // branch on `rule`, never on message text. docs/anchor.md lists each rule.
 
-import { CairnError } from '../errors.ts'
+import { CairnError } from '../util/errors.ts'
 
 export const RULES = [
   /** not canonical dag-cbor, a missing or extra field, a field of the wrong type or width */

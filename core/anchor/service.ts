@@ -14,7 +14,7 @@ import { signManifest, type EncodedManifest, type ManifestProfile } from './mani
 import { networkByName, type Network } from './params.ts'
 import { AnchorError } from './rules.ts'
 import { expandTarget } from './target.ts'
-import type { ImportProfile } from '../profiles.ts'
+import type { ImportProfile } from '../unixfs/profiles.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 

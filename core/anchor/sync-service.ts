@@ -9,7 +9,7 @@
 import { serveSync, syncProtocol, MAX_INBOUND_STREAMS } from './sync-protocol.ts'
 import { StreamPeer, syncFrom, SyncViolation, type SyncPeer, type SyncResult } from './sync.ts'
 import type { AnchorChain } from './chain.ts'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 import type { Libp2p, PeerId, IdentifyResult } from '@libp2p/interface'
 
 /** syncs running at once (each holds at most one reply frame and one batch of headers) */

@@ -4,14 +4,14 @@
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { add } from '../add.ts'
-import { walkDag } from '../dag.ts'
+import { add } from '../unixfs/add.ts'
+import { walkDag } from '../repo/dag.ts'
 import { verifyManifest } from './manifest.ts'
 import { AnchorRuleError } from './rules.ts'
 import { describeAnchoring, type Anchored } from './proof.ts'
 import type { AnchorChain, Anchoring } from './chain.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
-import type { ImportProfile } from '../profiles.ts'
+import type { ImportProfile } from '../unixfs/profiles.ts'
 import type { CID } from 'multiformats/cid'
 
 export interface Check { check: 'content' | 'manifest' | 'signature' | 'anchored', ok: boolean, detail: string }

@@ -5,7 +5,7 @@
 // so client and server cannot drift apart unseen.
 
 import * as v from 'valibot'
-import { UsageError } from '../errors.ts'
+import { UsageError } from '../util/errors.ts'
 
 const text = v.pipe(v.string(), v.minLength(1))
 const count = v.pipe(v.number(), v.integer(), v.minValue(0))

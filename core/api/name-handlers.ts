@@ -1,7 +1,7 @@
 // Names and keys for the control API (and the CLI without a seed):
 // name.publish, name.resolve, name.history, key.gen, key.ls, key.rm.
 
-import { UsageError } from '../errors.ts'
+import { UsageError } from '../util/errors.ts'
 import { generateKey, listKeys, removeKey } from '../names/keys.ts'
 import type { NameService } from '../names/service.ts'
 import type { Republisher } from '../names/republisher.ts'

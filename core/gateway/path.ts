@@ -3,11 +3,11 @@
 // a directory's index.html, or an HTML listing whose every name is escaped.
 
 import { exporter, walkPath, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { escapeHtml } from '../escape.ts'
-import { entryBytes } from '../file-reader.ts'
-import { mapExportError } from '../resolve.ts'
-import { BlockNotFoundError, PathNotFoundError, UnsupportedError } from '../errors.ts'
-import { MalformedFileError } from '../file-reader.ts'
+import { escapeHtml } from '../util/escape.ts'
+import { entryBytes } from '../unixfs/file-reader.ts'
+import { mapExportError } from '../unixfs/resolve.ts'
+import { BlockNotFoundError, PathNotFoundError, UnsupportedError } from '../util/errors.ts'
+import { MalformedFileError } from '../unixfs/file-reader.ts'
 import { FetchTimeoutError, NoProvidersError } from '../swarm/scheduler.ts'
 import { typeFromBytes, typeFromName } from './content-type.ts'
 import { READ_AHEAD_BLOCKS } from './limits.ts'
@@ -157,7 +157,7 @@ async function serveFile (x: Exchange, req: ContentRequest, r: Resolved, entry: 
   if (!x.head && end > start) {
     if (start === 0 && end === size) x.store.prefetch?.(entry.cid)
     // a short read-ahead bounds memory per request (a slow client holds it all the while); content being
-    // fetched needs no more, since the swarm walks ahead of the reader and holds what arrives (core/fetch.ts)
+    // fetched needs no more, since the swarm walks ahead of the reader and holds what arrives (core/unixfs/fetch.ts)
     body = entryBytes(x.store, entry, { offset: BigInt(start), length: BigInt(end - start), signal: x.signal, readAhead: READ_AHEAD_BLOCKS })
   }
   // the type: the name's extension, else the first bytes, read before any header goes out (a missing block is still a clean 504)

@@ -8,7 +8,7 @@
 // pool never makes a reader wait.
 
 import * as raw from 'multiformats/codecs/raw'
-import { BlockNotFoundError, CorruptBlockError } from '../errors.ts'
+import { BlockNotFoundError, CorruptBlockError } from '../util/errors.ts'
 import type { BlockReader, Blocks } from '../../storage/blocks.ts'
 
 /** buffers one request keeps: the block the reader hands on, the one it reads ahead, the one the socket is still taking (a fourth, rarely needed, is a fresh buffer) */

@@ -6,7 +6,7 @@
 
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
-import { CairnError } from '../errors.ts'
+import { CairnError } from '../util/errors.ts'
 
 /** An answer other than success: its HTTP status and one plain line for the body. */
 export class GatewayError extends CairnError {

@@ -4,12 +4,12 @@
 // (trustless.ts) and routing v1 (routing.ts); bounds what clients can make
 // it hold (limits.ts); shows each request to the seed's monitor. Content not
 // held is fetched from the swarm through the same reader as `cat`
-// (core/fetch.ts), unless gateway.offline.
+// (core/unixfs/fetch.ts), unless gateway.offline.
 
 import http from 'node:http'
-import { escapeTerminal } from '../escape.ts'
-import { openReader, type ReaderHost } from '../fetch.ts'
-import { AbortedError, UsageError } from '../errors.ts'
+import { escapeTerminal } from '../util/escape.ts'
+import { openReader, type ReaderHost } from '../unixfs/fetch.ts'
+import { AbortedError, UsageError } from '../util/errors.ts'
 import { HttpExchange } from './exchange.ts'
 import { BlockPool } from './pool.ts'
 import { FETCH_SLOTS, QUEUE_PER_SLOT, QUEUE_WAIT_MS, RETRY_AFTER_S, Slots } from './limits.ts'
@@ -19,7 +19,7 @@ import { BadRecordError, NameNotFoundError } from '../names/record.ts'
 import type { NameService, Resolved } from '../names/service.ts'
 import { servePeers, serveProviders, type RoutingHost } from './routing.ts'
 import { serveCar, serveRaw } from './trustless.ts'
-import type { SeedMonitor } from '../monitor.ts'
+import type { SeedMonitor } from '../daemon/monitor.ts'
 
 /** Content reached through a name may change: cache it as long as the record's TTL says, never as immutable. */
 export const nameCacheControl = (ttlMs: number): string => `public, max-age=${Math.max(0, Math.floor(ttlMs / 1000))}`

@@ -1,8 +1,8 @@
 // Arguments as Kubo takes them: CIDs, /ipfs/ paths, Go durations, and the
 // import options of `add` turned into a cairn import profile.
 
-import { parseContentPath, type ContentPath } from '../content-path.ts'
-import { resolveProfile, type ImportProfile } from '../profiles.ts'
+import { parseContentPath, type ContentPath } from '../unixfs/content-path.ts'
+import { resolveProfile, type ImportProfile } from '../unixfs/profiles.ts'
 import { RpcParamError, type Params } from './wire.ts'
 import type { CID } from 'multiformats/cid'
 

@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type http from 'node:http'
 import path from 'node:path'
-import { RepoError } from '../errors.ts'
+import { RepoError } from '../util/errors.ts'
 import type { Repo } from '../../storage/repo.ts'
 
 export const TOKEN_FILE = 'rpc-token'

@@ -1,13 +1,13 @@
-// Kubo RPC: add, cat, get, ls, refs, through core/add.ts, cat.ts, ls.ts and
+// Kubo RPC: add, cat, get, ls, refs, through core/unixfs/add.ts, cat.ts, ls.ts and
 // the seed's fetch path (content the repo lacks comes from the swarm).
 
 import { createGzip } from 'node:zlib'
 import { Readable } from 'node:stream'
-import { add, type StreamedEntry } from '../add.ts'
-import { cat } from '../cat.ts'
-import { ls, type EntryKind } from '../ls.ts'
-import { blockKey, linksOf } from '../dag.ts'
-import { resolveEntry } from '../resolve.ts'
+import { add, type StreamedEntry } from '../unixfs/add.ts'
+import { cat } from '../unixfs/cat.ts'
+import { ls, type EntryKind } from '../unixfs/ls.ts'
+import { blockKey, linksOf } from '../repo/dag.ts'
+import { resolveEntry } from '../unixfs/resolve.ts'
 import { contentReader } from '../api/handlers.ts'
 import { boundaryOf, parseMultipart, type Part } from './multipart.ts'
 import { RpcParamError, sendBytes, sendStream, whileRunning } from './wire.ts'

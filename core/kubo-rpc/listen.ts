@@ -1,7 +1,7 @@
 // `--rpc [HOST:]PORT` and config rpc.listen, parsed apart from the server so
 // the seed command's start loads none of the RPC until it serves one.
 
-import { UsageError } from '../errors.ts'
+import { UsageError } from '../util/errors.ts'
 
 /** Parses `[HOST:]PORT` (host 127.0.0.1 unless named; [::1] for IPv6). */
 export function parseRpcAddress (text: string): { host: string, port: number } {

@@ -1,13 +1,13 @@
-// Kubo RPC: pin/add, pin/rm, pin/ls, pin/update, through core/pin.ts. A
+// Kubo RPC: pin/add, pin/rm, pin/ls, pin/update, through core/repo/pin.ts. A
 // pin/add of content the repo lacks fetches it from the swarm (the seed's
 // own fetch path, as `cairn pin add`), and with `progress` streams how many
 // blocks it has walked, as Kubo does, so IPFS Cluster sees a pin advance.
 
 import { CID } from 'multiformats/cid'
-import { pinAdd, pinRm } from '../pin.ts'
-import { blockKey, walkDag } from '../dag.ts'
-import { resolveEntry } from '../resolve.ts'
-import { CairnError } from '../errors.ts'
+import { pinAdd, pinRm } from '../repo/pin.ts'
+import { blockKey, walkDag } from '../repo/dag.ts'
+import { resolveEntry } from '../unixfs/resolve.ts'
+import { CairnError } from '../util/errors.ts'
 import { withContentReader, type Services } from '../api/handlers.ts'
 import { RpcParamError, sendJson, sendStream, whileRunning, type Params } from './wire.ts'
 import { pathArg } from './args.ts'

@@ -1,7 +1,7 @@
-// Kubo RPC: repo/stat and repo/gc, through core/maintenance.ts.
+// Kubo RPC: repo/stat and repo/gc, through core/repo/maintenance.ts.
 
 import fs from 'node:fs/promises'
-import { repoGc, repoStat } from '../maintenance.ts'
+import { repoGc, repoStat } from '../repo/maintenance.ts'
 import { sendJson, sendStream, whileRunning } from './wire.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { Call, Endpoint, RpcContext } from './call.ts'

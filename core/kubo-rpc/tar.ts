@@ -4,9 +4,9 @@
 // the output on extraction are refused, as `cairn get` refuses them.
 
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { checkEntryName } from '../get.ts'
-import { entryBytes } from '../file-reader.ts'
-import { READ_AHEAD_BLOCKS, mapExportError } from '../resolve.ts'
+import { checkEntryName } from '../unixfs/get.ts'
+import { entryBytes } from '../unixfs/file-reader.ts'
+import { READ_AHEAD_BLOCKS, mapExportError } from '../unixfs/resolve.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 
 const BLOCK = 512

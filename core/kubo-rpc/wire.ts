@@ -7,7 +7,7 @@
 // started goes in the X-Stream-Error trailer.
 
 import type http from 'node:http'
-import { CairnError, InputError, InvalidCidError, UsageError, UnsupportedError } from '../errors.ts'
+import { CairnError, InputError, InvalidCidError, UsageError, UnsupportedError } from '../util/errors.ts'
 
 export const STREAM_HEADER = 'X-Stream-Output'
 export const CHANNEL_HEADER = 'X-Chunked-Output'

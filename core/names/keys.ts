@@ -5,7 +5,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { KeyStore, checkKeyName } from '../../storage/keystore.ts'
-import { RepoError, UsageError } from '../errors.ts'
+import { RepoError, UsageError } from '../util/errors.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { nameOfPeer } from './record.ts'
 import type { PrivateKey } from '@libp2p/interface'

@@ -10,7 +10,7 @@ import { createIPNSRecord, marshalIPNSRecord, multihashToIPNSRoutingKey, unmarsh
 import { ipnsValidator } from 'ipns/validator'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
-import { CairnError, UsageError } from '../errors.ts'
+import { CairnError, UsageError } from '../util/errors.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** the spec's (and every implementation's) bound on a record */

@@ -12,7 +12,7 @@ import { CID } from 'multiformats/cid'
 import { NameRecords } from '../../storage/name-records.ts'
 import { signNameManifest } from '../anchor/manifest.ts'
 import { queueInRepo } from '../anchor/service.ts'
-import { AbortedError, CairnError, UsageError } from '../errors.ts'
+import { AbortedError, CairnError, UsageError } from '../util/errors.ts'
 import { loadKey } from './keys.ts'
 import { newer, type NamePubSub } from './pubsub.ts'
 import {

@@ -48,7 +48,7 @@ interface SendingNetwork { sendMessage?: (peer: { toString: () => string }, mess
 
 /**
  * Calls `onSent(peer, block, bytes)` for every block bitswap sends, once its
- * message is handed to the stream; `block` is the multihash key of core/dag.ts
+ * message is handed to the stream; `block` is the multihash key of core/repo/dag.ts
  * (blockKey). @helia/bitswap tells nobody which peer got which block (its
  * counters are totals), so this wraps its network's sendMessage; if a later
  * version moves it, uploads over bitswap go unlisted and nothing else changes.

@@ -16,9 +16,9 @@
 // its peerWantLists' receiveMessage); start() fails loudly if either is not
 // there (an @helia/bitswap that changed), rather than serve unbounded.
 
-import { BlockNotFoundError, CairnError, CorruptBlockError } from '../errors.ts'
+import { BlockNotFoundError, CairnError, CorruptBlockError } from '../util/errors.ts'
 import { MAX_BLOCK_BYTES, type BlockReader } from '../../storage/blocks.ts'
-import type { RateLimiter } from '../rate.ts'
+import type { RateLimiter } from '../util/rate.ts'
 import type { BlockBudget } from './block-budget.ts'
 import type { CID } from 'multiformats/cid'
 import type { PeerId } from '@libp2p/interface'

@@ -20,8 +20,8 @@
 
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
-import type { RateLimiter } from '../rate.ts'
-import { blockKey } from '../dag.ts'
+import type { RateLimiter } from '../util/rate.ts'
+import { blockKey } from '../repo/dag.ts'
 import { streamTo } from './nat.ts'
 import { MAX_BLOCK_BYTES, type BlockReader } from '../../storage/blocks.ts'
 import type { BlockBudget } from './block-budget.ts'
@@ -55,7 +55,7 @@ export interface ServeStats { blocks: number, bytes: number }
 
 export interface ServeOptions {
   stats: ServeStats
-  /** told of each block sent (dashboard and metrics); `block` is its multihash key (core/dag.ts blockKey) */
+  /** told of each block sent (dashboard and metrics); `block` is its multihash key (core/repo/dag.ts blockKey) */
   onServed?: (peer: string, block: string, bytes: number) => void
   peer?: string
   /** the seed's upload cap, shared by every stream */

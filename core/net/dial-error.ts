@@ -6,7 +6,7 @@
 
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { UsageError } from '../errors.ts'
+import { UsageError } from '../util/errors.ts'
 
 /** Parses an address given on the command line; a malformed one is a usage error (exit 2). */
 export function parseUserMultiaddr (addr: string, flag: string): Multiaddr {

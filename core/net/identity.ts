@@ -2,7 +2,7 @@
 // 0600), a protobuf-encoded private key, so the peer ID survives restarts.
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { RepoError } from '../errors.ts'
+import { RepoError } from '../util/errors.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Repo } from '../../storage/repo.ts'
 

@@ -3,11 +3,11 @@
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describeDialFailure, parseUserMultiaddr } from './dial-error.ts'
-import { CairnError, UsageError } from '../errors.ts'
+import { CairnError, UsageError } from '../util/errors.ts'
 import { routingTableSize } from './table-filler.ts'
 import { isDirect, type AddressRow, type Reachability } from './nat.ts'
 import type { CairnNode } from './node.ts'
-import { AGENT_VERSION } from '../version.ts'
+import { AGENT_VERSION } from '../util/version.ts'
 import type { CID } from 'multiformats/cid'
 
 export class NotFoundInNetworkError extends CairnError {}

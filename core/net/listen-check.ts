@@ -6,7 +6,7 @@
 // which one failed and why (in use, not this machine's, not allowed).
 
 import net from 'node:net'
-import { CairnError } from '../errors.ts'
+import { CairnError } from '../util/errors.ts'
 
 /** An address to listen on is taken, not this machine's, or needs privileges. */
 export class ListenError extends CairnError {}

@@ -18,8 +18,8 @@
 
 import net from 'node:net'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ConfigError } from '../errors.ts'
-import { BoundedMap } from '../bounded-map.ts'
+import { ConfigError } from '../util/errors.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 import type { ConnectionGater, Libp2p, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'

@@ -5,8 +5,8 @@
 // seed's face of it: the strategy's targets, a DAG just added, one CID
 // asked for by `cairn provide`, and `provide stat`.
 
-import { walkDag } from '../dag.ts'
-import { CairnError } from '../errors.ts'
+import { walkDag } from '../repo/dag.ts'
+import { CairnError } from '../util/errors.ts'
 import { ProvideScheduleStore } from '../../storage/provide-schedule.ts'
 import { Sweeper } from './sweeper.ts'
 import { peerKey, REASON_TEXT, SweepWire, type FailureReason } from './sweep-wire.ts'

@@ -10,8 +10,8 @@
 // limits (nat.relayDataLimit, nat.relayDurationLimit) bound each burst.
 
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
-import { CairnError } from '../errors.ts'
-import type { RateLimiter } from '../rate.ts'
+import { CairnError } from '../util/errors.ts'
+import type { RateLimiter } from '../util/rate.ts'
 import type { Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 

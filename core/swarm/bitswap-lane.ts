@@ -9,7 +9,7 @@
 // takes as a refusal: that peer is not asked for that block again.
 
 import { base64 } from 'multiformats/bases/base64'
-import { blockKey } from '../dag.ts'
+import { blockKey } from '../repo/dag.ts'
 import type { Asker } from './lane.ts'
 import type { Answer } from '../net/block-protocol.ts'
 import type { BitswapEngine, BitswapPresence } from '../net/bitswap-host.ts'

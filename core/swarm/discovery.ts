@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describeDialFailure, parseUserMultiaddr } from '../net/dial-error.ts'
-import { UsageError } from '../errors.ts'
+import { UsageError } from '../util/errors.ts'
 import { BackoffTimer } from '../net/backoff-timer.ts'
 import { PeerDialError } from './errors.ts'
 import type { CairnNode } from '../net/node.ts'

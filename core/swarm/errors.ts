@@ -1,6 +1,6 @@
 // What can end a fetch, as classes the CLI and the API branch on.
 
-import { CairnError } from '../errors.ts'
+import { CairnError } from '../util/errors.ts'
 
 /** Nobody was found who has the content (or nobody to ask at all). */
 export class NoProvidersError extends CairnError {}

@@ -1,7 +1,7 @@
 // One provider as the scheduler sees it: how to ask it for a block, what is
 // in flight on it, and how much may be, from its measured rate and latency.
 
-import { RateMeter } from '../rate.ts'
+import { RateMeter } from '../util/rate.ts'
 import type { Answer } from '../net/block-protocol.ts'
 import type { CID } from 'multiformats/cid'
 

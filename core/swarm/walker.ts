@@ -4,7 +4,7 @@
 // A DAG deeper than MAX_DAG_DEPTH links is refused (DagTooDeepError): each
 // level costs the walk a position, and no honest UnixFS DAG comes close.
 
-import { LEAF_CODECS, blockKey, linksOf } from '../dag.ts'
+import { LEAF_CODECS, blockKey, linksOf } from '../repo/dag.ts'
 import { DagTooDeepError } from './errors.ts'
 import { WantQueue, childOf, type Position, type Want } from './want-queue.ts'
 import type { Blocks } from '../../storage/blocks.ts'

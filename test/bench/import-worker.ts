@@ -30,8 +30,8 @@ async function heliaImport (): Promise<string> {
 
 async function cairnImport (): Promise<void> {
   const { Repo } = await import('../../storage/repo.ts')
-  const { add } = await import('../../core/add.ts')
-  const { resolveProfile } = await import('../../core/profiles.ts')
+  const { add } = await import('../../core/unixfs/add.ts')
+  const { resolveProfile } = await import('../../core/unixfs/profiles.ts')
   const repo = await Repo.open(path.join(dir, 'repo'), { write: true })
   const profile = resolveProfile({ chunker: `size-${chunk}` })
   const t0 = performance.now()

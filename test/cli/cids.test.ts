@@ -1,7 +1,7 @@
 // cairn's CIDs checked against encoders that are not ours, by running the
 // built CLI as a user would (`cairn add -Q ...`).
 //
-// cairn imports with ipfs-unixfs-importer (core/add.ts, core/profiles.ts), so
+// cairn imports with ipfs-unixfs-importer (core/unixfs/add.ts, core/unixfs/profiles.ts), so
 // @helia/unixfs is NOT an independent check: it drives the same importer.
 // The references used here are:
 //

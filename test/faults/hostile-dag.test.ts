@@ -13,7 +13,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { MAX_FILE_DEPTH } from '../../core/file-reader.ts'
+import { MAX_FILE_DEPTH } from '../../core/unixfs/file-reader.ts'
 import { errorLine, ok, pseudoRandom, run, withTemp } from '../helpers.ts'
 
 const RAW = 0x55

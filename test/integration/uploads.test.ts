@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline'
 import { after, describe, test } from 'node:test'
 import { ROOT, cairn, pseudoRandom } from '../helpers.ts'
 import { Resources, stopLive, waitFor } from './seeds.ts'
-import { UPLOAD_IDLE_MS } from '../../core/uploads.ts'
+import { UPLOAD_IDLE_MS } from '../../core/daemon/uploads.ts'
 
 const MIB = 1024 * 1024
 /** the log lines come within this long of the fetch (a finished one after UPLOAD_IDLE_MS) */

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { Box } from 'ink'
 import { render } from 'ink-testing-library'
 import { Dashboard, PANES } from '../../../cli/ui/Dashboard.tsx'
-import type { SeedSnapshot } from '../../../core/monitor.ts'
+import type { SeedSnapshot } from '../../../core/daemon/monitor.ts'
 
 const MIB = 1024 * 1024
 const PEER_A = '12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'

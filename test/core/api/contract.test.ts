@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PARAMS, checkParams } from '../../../core/api/contract.ts'
 import { makeHandlers } from '../../../core/api/handlers.ts'
-import { UsageError } from '../../../core/errors.ts'
+import { UsageError } from '../../../core/util/errors.ts'
 
 test('every handler has a contract entry and every contract entry a handler', () => {
   const handlers = makeHandlers({ repo: {} as never, lock: {} as never, node: async () => { throw new Error('no node') }, online: false, provider: null, shutdown: null, startedAt: 0, fetching: new Set(), chain: async () => { throw new Error('no chain') } })

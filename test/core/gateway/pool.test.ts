@@ -10,7 +10,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { BlockPool, POOL_BUFFERS } from '../../../core/gateway/pool.ts'
-import { BlockNotFoundError } from '../../../core/errors.ts'
+import { BlockNotFoundError } from '../../../core/util/errors.ts'
 import { Blocks } from '../../../storage/blocks.ts'
 import { pseudoRandom, tempDir } from '../../helpers.ts'
 

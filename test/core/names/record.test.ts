@@ -9,7 +9,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { BadRecordError, MAX_RECORD_BYTES, createRecord, describeRecord, nameOfPeer, parseName, validateRecord } from '../../../core/names/record.ts'
-import { UsageError } from '../../../core/errors.ts'
+import { UsageError } from '../../../core/util/errors.ts'
 
 const cidOf = async (n: number): Promise<CID> => CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`v${n}`)))
 const keyP = generateKeyPair('Ed25519')

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { natServices, natSettings } from '../../../core/net/nat.ts'
-import { RateLimiter } from '../../../core/rate.ts'
+import { RateLimiter } from '../../../core/util/rate.ts'
 import { validateConfig } from '../../../storage/config.ts'
 
 const RELAY_A = '/ip4/198.51.100.2/tcp/4737/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'

@@ -11,7 +11,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { DagWalker, MAX_DAG_DEPTH } from '../../../core/swarm/walker.ts'
 import { DagTooDeepError } from '../../../core/swarm/errors.ts'
-import { blockKey } from '../../../core/dag.ts'
+import { blockKey } from '../../../core/repo/dag.ts'
 import type { Blocks } from '../../../storage/blocks.ts'
 
 /** A chain: `depth` dag-pb nodes, each linking to the next, over one raw leaf; the root first. */
