@@ -2,6 +2,7 @@
 // CLI, the daemon API and the dashboard all read these.
 
 import { setTimeout as sleep } from 'node:timers/promises'
+import { backoffDelays } from './backoff-timer.ts'
 import { describeDialFailure, parseUserMultiaddr } from './dial-error.ts'
 import { CairnError, UsageError } from '../util/errors.ts'
 import { routingTableSize } from './table-filler.ts'
@@ -107,7 +108,8 @@ export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs
   const signal = o.signal != null ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs)
   const seen = new Set<string>()
   let failure: Error | undefined
-  for (let pause = RELOOKUP_FIRST_MS; seen.size === 0 && !signal.aborted; pause = Math.min(pause * 2, RELOOKUP_MAX_MS)) {
+  const pauses = backoffDelays(RELOOKUP_FIRST_MS, RELOOKUP_MAX_MS)
+  while (seen.size === 0 && !signal.aborted) {
     try {
       for await (const p of node.libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = p.id.toString()
@@ -124,7 +126,7 @@ export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs
       if (node.libp2p.getConnections().length === 0 && node.settings.bootstrap.length === 0) break
     }
     // the time limit ends the wait too, and the loop with it
-    if (seen.size === 0) await sleep(pause, undefined, { signal }).catch(() => {})
+    if (seen.size === 0) await sleep(pauses.next().value, undefined, { signal }).catch(() => {})
   }
   if (o.signal?.aborted === true) throw o.signal.reason
   if (seen.size === 0 && failure != null && !signal.aborted) throw new NotFoundInNetworkError(`finding providers of ${cid.toString()} failed: ${failure.message}`)
