@@ -118,3 +118,21 @@ export async function withTemp (prefix: string, fn: (dir: string) => Promise<voi
     await cleanup()
   }
 }
+
+/**
+ * The end of a client script that a test runs in a process of its own (a
+ * browser or verified-fetch client in a namespace): prints `run`'s result,
+ * or `{error}`, as one JSON line and exits 0 or 1; gives up after `timeoutMs`.
+ */
+export function printResultOf (run: () => Promise<unknown>, timeoutMs: number): void {
+  const timer = setTimeout(() => { console.log(JSON.stringify({ error: `no result within ${timeoutMs} ms` })); process.exit(1) }, timeoutMs)
+  run().then(r => {
+    clearTimeout(timer)
+    console.log(JSON.stringify(r))
+    process.exit(0)
+  }, (err: unknown) => {
+    clearTimeout(timer)
+    console.log(JSON.stringify({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
+    process.exit(1)
+  })
+}

@@ -6,32 +6,18 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { CarBlockIterator, CarWriter } from '@ipld/car'
 import { CID } from 'multiformats/cid'
-import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, stopLive, waitFor, type SeedProcess } from './seeds.ts'
+import { cairn, pseudoRandom } from '../helpers.ts'
+import { blockFiles, seedSuite, waitFor, type SeedProcess } from './seeds.ts'
 import { startHelia } from './helia.ts'
 
 const MIB = 1024 * 1024
 /** F's first lookup (through C, on loopback) is over well within this */
 const SETTLE_MS = 3000
-const seeds: SeedProcess[] = []
-let dir = ''
-let cleanup: () => Promise<void> = async () => {}
-
-before(async () => { ({ dir, cleanup } = await tempDir('cairn-any-peer-')) })
-after(async () => {
-  await stopAll(seeds)
-  await stopLive()
-  await cleanup()
-})
-
-async function seed (name: string, bootstrap: string[] = []): Promise<SeedProcess> {
-  const s = await startSeed(path.join(dir, name), { bootstrap })
-  seeds.push(s)
-  return s
-}
+const suite = seedSuite('cairn-any-peer-')
+const seed = async (name: string, bootstrap: string[] = []): Promise<SeedProcess> => await suite.seed(name, { bootstrap })
 
 /** The {fetched, peers} report a --json get prints. */
 function fetchReport (stdout: string): { fetched: number, peers: Record<string, number> } {
@@ -40,15 +26,6 @@ function fetchReport (stdout: string): { fetched: number, peers: Record<string, 
     if (o.fetched != null) return o as { fetched: number, peers: Record<string, number> }
   }
   throw new Error(`no fetch report in ${stdout}`)
-}
-
-/** Block files under a block store (shard directories of *.data). */
-async function blockFiles (dir: string): Promise<number> {
-  let n = 0
-  for (const shard of await fs.readdir(dir).catch(() => [] as string[])) {
-    for (const name of await fs.readdir(path.join(dir, shard)).catch(() => [] as string[])) if (name.endsWith('.data')) n++
-  }
-  return n
 }
 
 /** A CAR of `root`'s own block only, cut from the full CAR `from`. */
@@ -71,20 +48,20 @@ describe('a fetch asks every connected peer', { timeout: 180_000 }, () => {
     const p = await seed('p')
     const c = await seed('c')
     const f = await seed('f', [c.addrs[0]])
-    const file = path.join(dir, 'late.bin')
+    const file = path.join(suite.dir, 'late.bin')
     await fs.writeFile(file, pseudoRandom(4 * MIB + 77, 31))
     const added = await cairn(['add', '-Q', '--repo', p.repo, file])
     assert.equal(added.code, 0, added.stderr)
     const cid = added.stdout.trim()
-    const full = path.join(dir, 'full.car')
+    const full = path.join(suite.dir, 'full.car')
     const exported = await cairn(['car', 'export', cid, '-o', full, '--repo', p.repo])
     assert.equal(exported.code, 0, exported.stderr)
-    const partial = path.join(dir, 'root.car')
+    const partial = path.join(suite.dir, 'root.car')
     await rootOnlyCar(full, CID.parse(cid), partial)
     const imported = await cairn(['car', 'import', partial, '--repo', c.repo])
     assert.equal(imported.code, 0, imported.stderr)
 
-    const out = path.join(dir, 'late-out.bin')
+    const out = path.join(suite.dir, 'late-out.bin')
     let ended = false
     const get = cairn(['get', cid, '-o', out, '--json', '--repo', f.repo, '--timeout', '60'], { timeoutMs: 120_000 }).finally(() => { ended = true })
     // C has served the root, and refused every leaf: nobody connected has the rest
@@ -109,8 +86,8 @@ describe('a fetch asks every connected peer', { timeout: 180_000 }, () => {
       const content = pseudoRandom(3 * MIB + 9, 32)
       const added = await helia.ask({ add: content.toString('base64') })
       assert.equal(added.error, undefined, added.error)
-      const out = path.join(dir, 'from-helia-bootstrap.bin')
-      const repo = path.join(dir, 'helia-bootstrap')
+      const out = path.join(suite.dir, 'from-helia-bootstrap.bin')
+      const repo = path.join(suite.dir, 'helia-bootstrap')
       const r = await cairn(['get', added.cid, '-o', out, '--json', '--repo', repo, '--bootstrap', helia.addr, '--timeout', '30'], { timeoutMs: 90_000 })
       assert.equal(r.code, 0, r.stderr)
       assert.ok((await fs.readFile(out)).equals(content))

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
-import { cairn, tempDir } from '../helpers.ts'
+import { cairn, printResultOf, tempDir } from '../helpers.ts'
 import { freePort, startSeed, stopLive } from './seeds.ts'
 
 const RUN_TIMEOUT_MS = 150_000
@@ -128,13 +128,4 @@ async function main (shots: string): Promise<Record<string, unknown>> {
   }
 }
 
-const timer = setTimeout(() => { console.log(JSON.stringify({ error: `no result within ${RUN_TIMEOUT_MS} ms` })); process.exit(1) }, RUN_TIMEOUT_MS)
-main(process.argv[2] ?? '/tmp').then(r => {
-  clearTimeout(timer)
-  console.log(JSON.stringify(r))
-  process.exit(0)
-}, err => {
-  clearTimeout(timer)
-  console.log(JSON.stringify({ error: (err as Error).stack ?? String(err) }))
-  process.exit(1)
-})
+printResultOf(async () => await main(process.argv[2] ?? '/tmp'), RUN_TIMEOUT_MS)

@@ -5,26 +5,17 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { CarWriter } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { cairn, errorLine, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, stopLive, type SeedProcess } from './seeds.ts'
+import { cairn, errorLine } from '../helpers.ts'
+import { seedSuite } from './seeds.ts'
 import { MAX_DAG_DEPTH } from '../../core/swarm/walker.ts'
 
-const seeds: SeedProcess[] = []
-let dir = ''
-let cleanup: () => Promise<void> = async () => {}
-
-before(async () => { ({ dir, cleanup } = await tempDir('cairn-deep-')) })
-after(async () => {
-  await stopAll(seeds)
-  await stopLive()
-  await cleanup()
-})
+const suite = seedSuite('cairn-deep-')
 
 /** A CAR of a chain of `depth` dag-pb nodes over one raw leaf; its root. */
 async function chainCar (depth: number, file: string): Promise<CID> {
@@ -49,13 +40,12 @@ async function chainCar (depth: number, file: string): Promise<CID> {
 
 describe('a DAG too deep', { timeout: 120_000 }, () => {
   test(`a chain ${MAX_DAG_DEPTH + 6} links deep: pin add through the network fails with one Error line, nothing pinned`, async () => {
-    const s = await startSeed(path.join(dir, 's'))
-    seeds.push(s)
-    const car = path.join(dir, 'deep.car')
+    const s = await suite.seed('s')
+    const car = path.join(suite.dir, 'deep.car')
     const root = await chainCar(MAX_DAG_DEPTH + 6, car)
     const imported = await cairn(['car', 'import', car, '--repo', s.repo])
     assert.equal(imported.code, 0, imported.stderr)
-    const repo = path.join(dir, 'fetcher')
+    const repo = path.join(suite.dir, 'fetcher')
     const r = await cairn(['pin', 'add', root.toString(), '--repo', repo, '--peer', s.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
     assert.equal(r.code, 1, r.stderr)
     assert.match(errorLine(r), new RegExp(`^Error: ${root.toString()} is more than ${MAX_DAG_DEPTH} links deep`))

@@ -7,31 +7,17 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { after, before, describe, test } from 'node:test'
-import { CAIRN, ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, stopLive, waitFor, type SeedProcess } from './seeds.ts'
+import { describe, test } from 'node:test'
+import { CAIRN, ROOT, cairn, pseudoRandom } from '../helpers.ts'
+import { seedSuite, waitFor, type SeedProcess } from './seeds.ts'
 import { startHelia } from './helia.ts'
 
 const MIB = 1024 * 1024
-const seeds: SeedProcess[] = []
-let dir = ''
-let cleanup: () => Promise<void> = async () => {}
-
-before(async () => { ({ dir, cleanup } = await tempDir('cairn-fetch-')) })
-after(async () => {
-  await stopAll(seeds)
-  await stopLive()
-  await cleanup()
-})
-
-async function seed (name: string, bootstrap: string[] = []): Promise<SeedProcess> {
-  const s = await startSeed(path.join(dir, name), { bootstrap })
-  seeds.push(s)
-  return s
-}
+const suite = seedSuite('cairn-fetch-')
+const seed = async (name: string, bootstrap: string[] = []): Promise<SeedProcess> => await suite.seed(name, { bootstrap })
 
 async function writeInput (name: string, size: number, seedNo: number): Promise<string> {
-  const file = path.join(dir, name)
+  const file = path.join(suite.dir, name)
   await fs.writeFile(file, pseudoRandom(size, seedNo))
   return file
 }
@@ -58,12 +44,12 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     const a = await seed('a', [c.addrs[0]])
     const file = await writeInput('a.bin', 3 * MIB + 123, 11)
     const cid = await addTo(a, file)
-    const out = path.join(dir, 'b-out.bin')
-    const r = await cairn(['get', cid, '-o', out, '--repo', path.join(dir, 'b'), '--bootstrap', c.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
+    const out = path.join(suite.dir, 'b-out.bin')
+    const r = await cairn(['get', cid, '-o', out, '--repo', path.join(suite.dir, 'b'), '--bootstrap', c.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
     assert.equal(r.code, 0, r.stderr)
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     assert.match(r.stderr, new RegExp(`fetched .* from 1 peer\\(s\\): ${a.id.slice(-8)} 100%`))
-    const verify = await cairn(['repo', 'verify', '--repo', path.join(dir, 'b')])
+    const verify = await cairn(['repo', 'verify', '--repo', path.join(suite.dir, 'b')])
     assert.equal(verify.code, 0, verify.stderr)
   })
 
@@ -74,8 +60,8 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     const hashed = await cairn(['add', '-Q', '--only-hash', '--repo', a.repo, file])
     assert.equal(hashed.code, 0, hashed.stderr)
     const cid = hashed.stdout.trim()
-    const out = path.join(dir, 'late-out.bin')
-    const get = cairn(['get', cid, '-o', out, '--repo', path.join(dir, 'late-b'), '--bootstrap', c.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
+    const out = path.join(suite.dir, 'late-out.bin')
+    const get = cairn(['get', cid, '-o', out, '--repo', path.join(suite.dir, 'late-b'), '--bootstrap', c.addrs[0], '--timeout', '60'], { timeoutMs: 90_000 })
     // the get's first lookup finds nothing: nobody has announced the file yet
     await new Promise(resolve => setTimeout(resolve, 3000))
     assert.equal(await addTo(a, file), cid)
@@ -90,8 +76,8 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     // 256 KiB chunks: ~100 blocks to spread
     const cids = await Promise.all(three.map(async s => await addTo(s, file, ['--chunker', 'size-262144'])))
     assert.equal(new Set(cids).size, 1)
-    const out = path.join(dir, 'three-out.bin')
-    const r = await cairn(['get', cids[0], '-o', out, '--json', '--repo', path.join(dir, 'f3'), ...three.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 90_000 })
+    const out = path.join(suite.dir, 'three-out.bin')
+    const r = await cairn(['get', cids[0], '-o', out, '--json', '--repo', path.join(suite.dir, 'f3'), ...three.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 90_000 })
     assert.equal(r.code, 0, r.stderr)
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     const report = fetchReport(r.stdout)
@@ -105,8 +91,8 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     const file = await writeInput('kill.bin', 48 * MIB, 13)
     const two = await Promise.all(['k1', 'k2'].map(async n => await seed(n)))
     const cid = (await Promise.all(two.map(async s => await addTo(s, file, ['--chunker', 'size-262144']))))[0]
-    const out = path.join(dir, 'kill-out.bin')
-    const child = spawn(process.execPath, [CAIRN, 'get', cid, '-o', out, '--json', '--repo', path.join(dir, 'fk'), '--timeout', '60', ...two.flatMap(s => ['--peer', s.addrs[0]])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = path.join(suite.dir, 'kill-out.bin')
+    const child = spawn(process.execPath, [CAIRN, 'get', cid, '-o', out, '--json', '--repo', path.join(suite.dir, 'fk'), '--timeout', '60', ...two.flatMap(s => ['--peer', s.addrs[0]])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
     const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
@@ -140,11 +126,10 @@ describe('fetch by CID', { timeout: 240_000 }, () => {
     const file = await writeInput('resume.bin', 64 * MIB, 14)
     // capped, so the kill lands mid-fetch: uncapped on loopback the swarm can
     // fetch the whole file ahead of the writer before 16 MiB are written
-    const s = await startSeed(path.join(dir, 'r1'), { args: ['--max-upload', '8MiB'] })
-    seeds.push(s)
+    const s = await suite.seed('r1', { args: ['--max-upload', '8MiB'] })
     const cid = await addTo(s, file, ['--chunker', 'size-262144'])
-    const repo = path.join(dir, 'fr')
-    const out = path.join(dir, 'resume-out.bin')
+    const repo = path.join(suite.dir, 'fr')
+    const out = path.join(suite.dir, 'resume-out.bin')
     const args = [CAIRN, 'get', cid, '-o', out, '--json', '--repo', repo, '--peer', s.addrs[0]]
     const first = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
     const firstExit = new Promise(resolve => first.on('exit', resolve))
@@ -189,8 +174,8 @@ describe('interop with a stock Helia node over /ipfs/bitswap', { timeout: 120_00
       // cairn ← Helia (no /cairn/blocks there: bitswap)
       const content = pseudoRandom(2 * MIB + 5, 16)
       const added = await helia.ask({ add: content.toString('base64') })
-      const out = path.join(dir, 'from-helia.bin')
-      const r = await cairn(['get', added.cid, '-o', out, '--repo', path.join(dir, 'from-helia'), '--peer', helia.addr, '--timeout', '60'], { timeoutMs: 90_000 })
+      const out = path.join(suite.dir, 'from-helia.bin')
+      const r = await cairn(['get', added.cid, '-o', out, '--repo', path.join(suite.dir, 'from-helia'), '--peer', helia.addr, '--timeout', '60'], { timeoutMs: 90_000 })
       assert.equal(r.code, 0, r.stderr)
       assert.ok((await fs.readFile(out)).equals(content))
     } finally {
@@ -201,15 +186,14 @@ describe('interop with a stock Helia node over /ipfs/bitswap', { timeout: 120_00
 
 describe('seed --metrics', { timeout: 90_000 }, () => {
   test('serves Prometheus counters on loopback that move when blocks are served', async () => {
-    const s = await startSeed(path.join(dir, 'metrics'), { args: ['--metrics', '127.0.0.1:0'] })
-    seeds.push(s)
+    const s = await suite.seed('metrics', { args: ['--metrics', '127.0.0.1:0'] })
     // printed just after the line startSeed waits for
     const url = await waitFor('the metrics line', async () => /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.stderr())?.[1], 10_000, 50)
     const before = await (await fetch(url)).text()
     assert.match(before, /^cairn_served_bytes_total 0$/m)
     const file = await writeInput('metrics.bin', 2 * MIB, 17)
     const cid = await addTo(s, file)
-    const r = await cairn(['get', cid, '-o', path.join(dir, 'metrics-out.bin'), '--repo', path.join(dir, 'metrics-fetcher'), '--peer', s.addrs[0]], { timeoutMs: 60_000 })
+    const r = await cairn(['get', cid, '-o', path.join(suite.dir, 'metrics-out.bin'), '--repo', path.join(suite.dir, 'metrics-fetcher'), '--peer', s.addrs[0]], { timeoutMs: 60_000 })
     assert.equal(r.code, 0, r.stderr)
     const after = await (await fetch(url)).text()
     const served = Number(/^cairn_served_bytes_total (\d+)$/m.exec(after)?.[1])

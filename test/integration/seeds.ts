@@ -8,6 +8,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
+import { after, before } from 'node:test'
 import { CAIRN, NODE_FLAGS, ROOT, tempDir } from '../helpers.ts'
 
 /** a seed that has not printed its addresses by then counts as failed to start */
@@ -319,4 +320,49 @@ export class Resources {
     await stopAll(this.seeds)
     await Promise.all(this.dirs.splice(0).map(async c => await c()))
   }
+}
+
+/** What seedSuite() gives a test file: its temp dir, and seeds started in it by name. */
+export interface SeedSuite {
+  /** the suite's temp dir (set by the suite's before hook) */
+  readonly dir: string
+  /** Starts a seed on the repo DIR/NAME; it is stopped after the suite. */
+  seed: (name: string, o?: StartOptions) => Promise<SeedProcess>
+}
+
+/**
+ * The set-up the multi-process fetch suites share: a temp dir made before
+ * the suite, seeds named into it, and after the suite every seed stopped
+ * (those still starting too) and the dir removed. Call it at a file's top.
+ */
+export function seedSuite (prefix: string): SeedSuite {
+  const seeds: SeedProcess[] = []
+  let dir = ''
+  let cleanup: () => Promise<void> = async () => {}
+  before(async () => { ({ dir, cleanup } = await tempDir(prefix)) })
+  after(async () => {
+    await stopAll(seeds)
+    await stopLive()
+    await cleanup()
+  })
+  return {
+    get dir () {
+      if (dir === '') throw new Error('seedSuite: the dir is made in the before hook; use it inside tests')
+      return dir
+    },
+    async seed (name, o = {}) {
+      const s = await startSeed(path.join(dir, name), o)
+      seeds.push(s)
+      return s
+    }
+  }
+}
+
+/** Block files under a block store (its shard directories of *.data); 0 for a store not made yet. */
+export async function blockFiles (blocksDir: string): Promise<number> {
+  let n = 0
+  for (const shard of await fs.readdir(blocksDir).catch(() => [] as string[])) {
+    for (const name of await fs.readdir(path.join(blocksDir, shard)).catch(() => [] as string[])) if (name.endsWith('.data')) n++
+  }
+  return n
 }

@@ -10,43 +10,20 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { after, before, describe, test } from 'node:test'
-import { CAIRN, cairn, pseudoRandom, tempDir } from '../helpers.ts'
-import { startSeed, stopAll, stopLive, type SeedProcess } from './seeds.ts'
+import { after, describe, test } from 'node:test'
+import { CAIRN, cairn, pseudoRandom } from '../helpers.ts'
+import { blockFiles, seedSuite, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
-const seeds: SeedProcess[] = []
+const suite = seedSuite('cairn-swarm-')
 const others: ChildProcess[] = []
-let dir = ''
-let cleanup: () => Promise<void> = async () => {}
-
-before(async () => { ({ dir, cleanup } = await tempDir('cairn-swarm-')) })
-after(async () => {
-  for (const c of others) c.kill('SIGKILL')
-  await stopAll(seeds)
-  await stopLive()
-  await cleanup()
-})
-
-async function seed (name: string, args: string[] = []): Promise<SeedProcess> {
-  const s = await startSeed(path.join(dir, name), { args })
-  seeds.push(s)
-  return s
-}
+after(() => { for (const c of others) c.kill('SIGKILL') })
+const seed = async (name: string, args: string[] = []): Promise<SeedProcess> => await suite.seed(name, { args })
 
 async function addTo (s: SeedProcess, file: string, extra: string[] = []): Promise<string> {
   const r = await cairn(['add', '-Q', '--repo', s.repo, ...extra, file])
   assert.equal(r.code, 0, r.stderr)
   return r.stdout.trim()
-}
-
-/** Block files under a block store (shard directories of *.data). */
-async function blockFiles (dir: string): Promise<number> {
-  let n = 0
-  for (const shard of await fs.readdir(dir).catch(() => [] as string[])) {
-    for (const name of await fs.readdir(path.join(dir, shard)).catch(() => [] as string[])) if (name.endsWith('.data')) n++
-  }
-  return n
 }
 
 interface Report { fetched: number, peers: Record<string, number>, duplicates: number, duplicateBytes: number, dropped: Array<{ peer: string, reason: string }> }
@@ -79,7 +56,7 @@ async function silentPeer (): Promise<{ addr: string, wants: () => number }> {
 
 describe('swarm', () => {
   test('three seeders and a silent provider: blocks from every seeder, the silent one routed around, duplicates bounded', async (t) => {
-    const file = path.join(dir, 'swarm.bin')
+    const file = path.join(suite.dir, 'swarm.bin')
     const size = 40 * MIB
     await fs.writeFile(file, pseudoRandom(size, 21))
     const three = await Promise.all(['a', 'b', 'c'].map(async n => await seed(n)))
@@ -87,8 +64,8 @@ describe('swarm', () => {
     // 256 KiB chunks: 160 blocks to spread
     const cids = await Promise.all(three.map(async s => await addTo(s, file, ['--chunker', 'size-262144'])))
     assert.equal(new Set(cids).size, 1)
-    const out = path.join(dir, 'swarm-out.bin')
-    const r = await cairn(['get', cids[0], '-o', out, '--json', '--repo', path.join(dir, 'f'), '--peer', silent.addr, ...three.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
+    const out = path.join(suite.dir, 'swarm-out.bin')
+    const r = await cairn(['get', cids[0], '-o', out, '--json', '--repo', path.join(suite.dir, 'f'), '--peer', silent.addr, ...three.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
     assert.equal(r.code, 0, r.stderr)
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     const report = fetchReport(r.stdout)
@@ -101,19 +78,19 @@ describe('swarm', () => {
     assert.ok(silent.wants() > 0, 'the silent provider was asked')
     t.diagnostic(`shares ${JSON.stringify(report.peers)}; ${report.duplicates} duplicate block(s); dropped ${JSON.stringify(report.dropped)}`)
     assert.ok(report.duplicateBytes <= size / 10, `duplicates: ${report.duplicates} blocks, ${report.duplicateBytes} bytes`)
-    const verify = await cairn(['repo', 'verify', '--repo', path.join(dir, 'f')])
+    const verify = await cairn(['repo', 'verify', '--repo', path.join(suite.dir, 'f')])
     assert.equal(verify.code, 0, verify.stderr)
   })
 
   test('a provider that only ever stalls, alone with one honest seeder: dropped after a stall, the fetch completes', async () => {
-    const file = path.join(dir, 'stall.bin')
+    const file = path.join(suite.dir, 'stall.bin')
     await fs.writeFile(file, pseudoRandom(8 * MIB, 22))
     const honest = await seed('h')
     const silent = await silentPeer()
     const cid = await addTo(honest, file, ['--chunker', 'size-262144'])
-    const out = path.join(dir, 'stall-out.bin')
+    const out = path.join(suite.dir, 'stall-out.bin')
     // the silent peer first: it gets the first wants, and must lose them
-    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(dir, 'g'), '--peer', silent.addr, '--peer', honest.addrs[0]], { timeoutMs: 120_000 })
+    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(suite.dir, 'g'), '--peer', silent.addr, '--peer', honest.addrs[0]], { timeoutMs: 120_000 })
     assert.equal(r.code, 0, r.stderr)
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     const report = fetchReport(r.stdout)
@@ -123,7 +100,7 @@ describe('swarm', () => {
   })
 
   test('two seeders capped at 4 MiB/s: each serves at least a fifth, and stats show the cap', async () => {
-    const file = path.join(dir, 'capped.bin')
+    const file = path.join(suite.dir, 'capped.bin')
     const size = 12 * MIB
     await fs.writeFile(file, pseudoRandom(size, 23))
     const two = await Promise.all(['c1', 'c2'].map(async n => await seed(n, ['--max-upload', '4MiB'])))
@@ -131,8 +108,8 @@ describe('swarm', () => {
     const stats = await cairn(['stats', '--repo', two[0].repo])
     assert.equal(stats.code, 0, stats.stderr)
     assert.match(stats.stdout, /limits +upload 4\.00 MiB\/s, download none/)
-    const out = path.join(dir, 'capped-out.bin')
-    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(dir, 'h'), ...two.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
+    const out = path.join(suite.dir, 'capped-out.bin')
+    const r = await cairn(['get', cid, '-o', out, '--json', '--repo', path.join(suite.dir, 'h'), ...two.flatMap(s => ['--peer', s.addrs[0]])], { timeoutMs: 120_000 })
     assert.equal(r.code, 0, r.stderr)
     assert.ok((await fs.readFile(out)).equals(await fs.readFile(file)))
     const report = fetchReport(r.stdout)
@@ -153,7 +130,7 @@ describe('swarm', () => {
     assert.equal(conn.code, 0, conn.stderr)
     for (let i = 0; i < 3; i++) {
       const bytes = pseudoRandom(3 * MIB + i, 30 + i)
-      const file = path.join(dir, `kept-${i}.bin`)
+      const file = path.join(suite.dir, `kept-${i}.bin`)
       await fs.writeFile(file, bytes)
       const cid = await addTo(provider, file)
       const r = await cairn(['cat', cid, '--repo', daemon.repo], { timeoutMs: 60_000 })
@@ -165,10 +142,10 @@ describe('swarm', () => {
   test('a reader that stops reading holds the fetch near its in-flight bound; it completes once read', async () => {
     const provider = await seed('paced')
     const bytes = pseudoRandom(128 * MIB, 41)
-    const file = path.join(dir, 'paced.bin')
+    const file = path.join(suite.dir, 'paced.bin')
     await fs.writeFile(file, bytes)
     const cid = await addTo(provider, file)
-    const repo = path.join(dir, 'paced-reader')
+    const repo = path.join(suite.dir, 'paced-reader')
     // nobody reads cat's stdout at first: the pipe fills and the reader stalls
     const child = spawn(process.execPath, [CAIRN, '--repo', repo, 'cat', cid, '--peer', provider.addrs[0]], { stdio: ['ignore', 'pipe', 'pipe'] })
     others.push(child)
@@ -196,7 +173,7 @@ describe('swarm', () => {
   })
 
   test('a bad --max-upload is one clear error', async () => {
-    const r = await cairn(['seed', '--repo', path.join(dir, 'bad'), '--max-upload', 'fast', '--no-tui'])
+    const r = await cairn(['seed', '--repo', path.join(suite.dir, 'bad'), '--max-upload', 'fast', '--no-tui'])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /^Error: --max-upload needs bytes per second with an optional unit/)
   })

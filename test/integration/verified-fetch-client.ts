@@ -12,7 +12,7 @@ import path from 'node:path'
 import { createHeliaLight } from 'helia'
 import { withHTTP } from '@helia/http'
 import { createVerifiedFetch } from '@helia/verified-fetch'
-import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
+import { cairn, printResultOf, pseudoRandom, tempDir } from '../helpers.ts'
 import { freePort, startSeed, stopLive } from './seeds.ts'
 
 /** the whole client run, at most */
@@ -72,13 +72,4 @@ async function main (): Promise<Record<string, unknown>> {
   }
 }
 
-const timer = setTimeout(() => { console.log(JSON.stringify({ error: `no result within ${RUN_TIMEOUT_MS} ms` })); process.exit(1) }, RUN_TIMEOUT_MS)
-main().then(r => {
-  clearTimeout(timer)
-  console.log(JSON.stringify(r))
-  process.exit(0)
-}, err => {
-  clearTimeout(timer)
-  console.log(JSON.stringify({ error: (err as Error).stack ?? String(err) }))
-  process.exit(1)
-})
+printResultOf(main, RUN_TIMEOUT_MS)

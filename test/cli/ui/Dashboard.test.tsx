@@ -4,28 +4,19 @@ import { Box } from 'ink'
 import { render } from 'ink-testing-library'
 import { Dashboard, PANES } from '../../../cli/ui/Dashboard.tsx'
 import type { SeedSnapshot } from '../../../core/daemon/monitor.ts'
+import { seedSnapshot } from '../../snapshot.ts'
 
 const MIB = 1024 * 1024
 const PEER_A = '12D3KooWPLh6cnApNemzAN7YFicTcHo9GjrMjiv6umCxwX5s5DuR'
 const PEER_B = '12D3KooWR3Vq5hHjy8Wa5A3JgmUVatqNM5BdmnsJs7aVUsGZNcoE'
 
 function snap (over: Partial<SeedSnapshot> = {}): SeedSnapshot {
-  return {
+  return seedSnapshot({
     id: '12D3KooWMDjBaVijWjMGzgJ91YKDhsdSvHHqzsL3LtRLxF2qcQVH',
     addresses: ['/ip4/127.0.0.1/tcp/4737/p2p/12D3KooWMDjBaVijWjMGzgJ91YKDhsdSvHHqzsL3LtRLxF2qcQVH'],
-    network: 'local:cairn',
     uptimeMs: 65_000,
-    peers: [],
-    transfers: [],
-    uploads: [],
-    content: [],
-    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false },
-    served: { blocks: 0, bytes: 0 },
-    limits: { upload: 0, download: 0 },
-    guard: { offences: 0, bans: 0, refused: 0 },
-    log: [],
     ...over
-  }
+  })
 }
 
 test('header: peer ID, network, uptime, served bytes and the keys', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseMetricsAddress, prometheusText } from '../../../core/daemon/metrics.ts'
-import type { SeedSnapshot } from '../../../core/daemon/monitor.ts'
+import { seedSnapshot } from '../../snapshot.ts'
 
 test('metrics address: a bare port is loopback; HOST:PORT as given; nonsense refused', () => {
   assert.deepEqual(parseMetricsAddress('9464'), { host: '127.0.0.1', port: 9464 })
@@ -12,21 +12,16 @@ test('metrics address: a bare port is loopback; HOST:PORT as given; nonsense ref
 })
 
 test('the snapshot in the Prometheus text format', () => {
-  const snap: SeedSnapshot = {
-    id: 'me',
-    addresses: [],
-    network: 'local:cairn',
+  const snap = seedSnapshot({
     uptimeMs: 1500,
     peers: [{ id: 'peer"A', address: '/ip4/127.0.0.1/tcp/1', direction: 'inbound', latencyMs: 1, bytesIn: 10, bytesOut: 2048, rateIn: 0.4, rateOut: 99.6 }],
     transfers: [{ id: 1, kind: 'fetch', cid: 'bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
-    uploads: [],
     content: [{ cid: 'bafy', size: 12 }],
     dht: { routingTable: 7, cids: 3, regions: 1, lookups: 1, failed: 1, lastRound: null, nextSweep: null, running: false },
     served: { blocks: 4, bytes: 4096 },
     limits: { upload: 16 * 1024 * 1024, download: 0 },
-    guard: { offences: 3, bans: 1, refused: 2 },
-    log: []
-  }
+    guard: { offences: 3, bans: 1, refused: 2 }
+  })
   const text = prometheusText(snap)
   assert.match(text, /^# HELP cairn_uptime_seconds .+\n# TYPE cairn_uptime_seconds gauge\ncairn_uptime_seconds 1\.5$/m)
   assert.match(text, /^cairn_peers 1$/m)
@@ -47,21 +42,7 @@ test('the snapshot in the Prometheus text format', () => {
 })
 
 test('the anchor chain and the miner, when the seed has them', () => {
-  const base: SeedSnapshot = {
-    id: 'me',
-    addresses: [],
-    network: 'local:cairn',
-    uptimeMs: 1,
-    peers: [],
-    transfers: [],
-    uploads: [],
-    content: [],
-    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false },
-    served: { blocks: 0, bytes: 0 },
-    limits: { upload: 0, download: 0 },
-    guard: { offences: 0, bans: 0, refused: 0 },
-    log: []
-  }
+  const base = seedSnapshot()
   assert.doesNotMatch(prometheusText(base), /cairn_anchor/)
   const text = prometheusText({ ...base, chain: { network: 'local', height: 12, head: 'bafy', pending: 2, mining: true, threads: 1, hashRate: 654321, blocksMined: 11 } })
   assert.match(text, /^cairn_anchor_height\{network="local"\} 12$/m)
@@ -79,22 +60,11 @@ test('the anchor chain and the miner, when the seed has them', () => {
 })
 
 test('gateway requests: counted by status, in flight and bytes sent; not counted as fetches', () => {
-  const snap: SeedSnapshot = {
-    id: 'me',
-    addresses: [],
-    network: 'local:cairn',
+  const snap = seedSnapshot({
     uptimeMs: 1000,
-    peers: [],
     transfers: [{ id: 2, kind: 'http', cid: 'GET /ipfs/bafy', bytes: 5, total: null, rate: 1000, peers: {}, done: false }],
-    uploads: [],
-    content: [],
-    dht: { routingTable: 0, cids: 0, regions: 0, lookups: null, failed: 0, lastRound: null, nextSweep: null, running: false },
-    served: { blocks: 0, bytes: 0 },
-    limits: { upload: 0, download: 0 },
-    guard: { offences: 0, bans: 0, refused: 0 },
-    log: [],
     http: { requests: { 200: 7, 429: 1, 499: 2 }, inFlight: 1, bytes: 12345 }
-  }
+  })
   const text = prometheusText(snap)
   assert.match(text, /^cairn_gateway_requests_total\{code="200"\} 7$/m)
   assert.match(text, /^cairn_gateway_requests_total\{code="429"\} 1$/m)
