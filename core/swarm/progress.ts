@@ -54,10 +54,21 @@ export function idleFailure (root: CID, idleTimeoutMs: number, served: boolean, 
     : new FetchTimeoutError(`no block of ${root.toString()} arrived for ${idleTimeoutMs / 1000} s (${live} provider(s) left${refused != null ? `, none of which has block ${refused.toString()}` : ''})`)
 }
 
+/**
+ * Why a provider was dropped, never blank: some stream errors carry no
+ * message (a stream closed under a lane), and a bare "peer: " told the user
+ * nothing (seen in a loaded test run).
+ */
+export function dropReason (err: Error): string {
+  if (err.message !== '') return err.message
+  if (err.name !== '' && err.name !== 'Error') return err.name
+  return 'failed, with no reason given'
+}
+
 /** Discovery is over and no provider is left working. */
 export function noneLeft (root: CID, lanes: Lane[], unreachable: Map<string, string>, anyoneToAsk: boolean): Error {
   if (lanes.length === 0 && !anyoneToAsk) return nobodyToAsk(root)
   if (lanes.length === 0 && unreachable.size > 0) return new PeerDialError(`cannot connect to ${unreachableList(unreachable, ': ', '; ')}`)
   if (lanes.length === 0) return new NoProvidersError(`no provider of ${root.toString()} found`)
-  return new FetchTimeoutError(`every provider of ${root.toString()} failed: ${lanes.map(l => `${l.key.slice(-8)}: ${l.dead?.message ?? ''}`).join('; ')}`)
+  return new FetchTimeoutError(`every provider of ${root.toString()} failed: ${lanes.map(l => `${l.key.slice(-8)}: ${l.dead != null ? dropReason(l.dead) : 'still open'}`).join('; ')}`)
 }

@@ -35,7 +35,7 @@ import { LaneSet, MAX_TOTAL_IN_FLIGHT } from './lane-set.ts'
 import { DagWalker, type StoredWant } from './walker.ts'
 import { endgameFor, stallLimit, urgentCopies } from './late.ts'
 import { HeldBlocks } from './held.ts'
-import { Progress, idleFailure, log, noneLeft, nobodyToAsk, type FetchProgress } from './progress.ts'
+import { Progress, dropReason, idleFailure, log, noneLeft, nobodyToAsk, type FetchProgress } from './progress.ts'
 import type { Lane } from './lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
@@ -298,8 +298,8 @@ export class Swarm {
     if (lane.dead != null) return
     lane.dead = err
     lane.asker.close(err)
-    if (err instanceof PeerFaultError || this.closed == null) this.progress.dropped(lane.key, err.message)
-    log('dropped %s: %s', lane.key, err.message)
+    if (err instanceof PeerFaultError || this.closed == null) this.progress.dropped(lane.key, dropReason(err))
+    log('dropped %s: %s', lane.key, dropReason(err))
     for (const key of lane.inFlight.keys()) {
       const w = this.walk.get(key)
       if (w == null) continue
