@@ -16,8 +16,8 @@
 
 import * as dagCbor from '@ipld/dag-cbor'
 import * as lp from 'it-length-prefixed'
-import { CID } from 'multiformats/cid'
-import { MAX_HEADER_BYTES, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, isCborCid } from './encoding.ts'
+import type { CID } from 'multiformats/cid'
+import { MAX_HEADER_BYTES, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, isCborCid, isMap, isUint } from './encoding.ts'
 import { MAX_MANIFEST_BYTES } from './manifest.ts'
 import type { AnchorChain } from './chain.ts'
 import type { Network } from './params.ts'
@@ -72,12 +72,10 @@ export class SyncFrameError extends Error {}
 
 function fail (message: string): never { throw new SyncFrameError(message) }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v != null && !Array.isArray(v) && !(v instanceof Uint8Array) && CID.asCID(v) == null
 const keysAre = (v: Record<string, unknown>, keys: string[]): boolean => {
   const k = Object.keys(v).sort()
   return k.length === keys.length && k.every((x, i) => x === keys[i])
 }
-const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 const bytesList = (v: unknown, max: number, maxEach: number): v is Uint8Array[] =>
   Array.isArray(v) && v.length <= max && v.every(b => b instanceof Uint8Array && b.byteLength <= maxEach)
 
