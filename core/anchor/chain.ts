@@ -53,6 +53,12 @@ export interface ChainOptions {
 /** The same content named by CIDv0 or CIDv1 is one root. */
 const rootKey = (root: CID): string => root.toV1().toString()
 
+/** A block's parent, walking back towards a common ancestor (two blocks of one chain meet at genesis at the latest). */
+function parentOf (b: BlockMeta): BlockMeta {
+  if (b.parent == null) throw new AnchorError(`block ${b.key} has no parent: the two branches share no ancestor`)
+  return b.parent
+}
+
 export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [EncodedManifest] }> {
   readonly genesis: BlockMeta
   private best: BlockMeta
@@ -107,9 +113,16 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   /** manifest CIDs in a block's body */
   manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
   manifest (key: string): EncodedManifest | undefined { return this.manifests.get(key) }
+  /** The stored header of a block past genesis (every accepted block's is kept). */
+  private headerOf (b: BlockMeta): Uint8Array {
+    const bytes = this.headers.get(b.key)
+    if (bytes == null) throw new AnchorError(`the header of block ${b.key} is not known`)
+    return bytes
+  }
+
   async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
     // the stored header was checked when it came in: its shape is enough here
-    const key = decodeHeader(this.headers.get(b.key) as Uint8Array).body.toString()
+    const key = decodeHeader(this.headerOf(b)).body.toString()
     const cached = this.recentBodies.get(key)
     if (cached != null) return cached
     const bytes = await this.store.get(key)
@@ -221,8 +234,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   /** Orphans waiting for `parentKey` are tried now, and theirs after them. */
   private async adoptOrphans (parentKey: string): Promise<void> {
     const todo = [parentKey]
-    while (todo.length > 0) {
-      const parent = todo.shift() as string
+    for (let parent = todo.shift(); parent != null; parent = todo.shift()) {
       for (const [key, o] of [...this.orphans]) {
         if (o.parent !== parent) continue
         this.orphans.delete(key)
@@ -308,11 +320,11 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     let b: BlockMeta = next
     const disconnected: BlockMeta[] = []
     const connected: BlockMeta[] = []
-    while (a.height > b.height) { disconnected.push(a); a = a.parent as BlockMeta }
-    while (b.height > a.height) { connected.push(b); b = b.parent as BlockMeta }
+    while (a.height > b.height) { disconnected.push(a); a = parentOf(a) }
+    while (b.height > a.height) { connected.push(b); b = parentOf(b) }
     while (a !== b) {
-      disconnected.push(a); a = a.parent as BlockMeta
-      connected.push(b); b = b.parent as BlockMeta
+      disconnected.push(a); a = parentOf(a)
+      connected.push(b); b = parentOf(b)
     }
     connected.reverse()
     this.main.length = a.height + 1
@@ -327,8 +339,10 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     for (const d of disconnected) {
       for (const k of this.manifestsOf(d)) {
         if (nowAnchored.has(k) || this.pending.has(k)) continue
+        const m = this.manifests.get(k)
+        if (m == null) continue
         try {
-          this.pending.add(this.manifests.get(k) as EncodedManifest)
+          this.pending.add(m)
           if (this.writable) await this.store.addPending(k)
         } catch { /* pool full: dropped, as a full pool drops any newcomer */ }
       }
@@ -367,9 +381,11 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   }
 
   private anchoringsOf (keys: Set<string> = new Set()): Anchoring[] {
-    return [...keys].map(k => {
+    return [...keys].flatMap(k => {
+      const manifest = this.manifests.get(k)
+      if (manifest == null) return []
       const block = (this.manifestBlocks.get(k) ?? []).find(b => this.isOnMain(b)) ?? null
-      return { manifest: this.manifests.get(k) as EncodedManifest, block, pending: this.pending.has(k) }
+      return [{ manifest, block, pending: this.pending.has(k) }]
     })
   }
 
@@ -395,7 +411,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       const b = this.blocks.get(c.toString())
       if (b != null && this.isOnMain(b)) { start = b.height; break }
     }
-    return this.main.slice(start + 1, start + 1 + max).map(b => this.headers.get(b.key) as Uint8Array)
+    return this.main.slice(start + 1, start + 1 + max).map(b => this.headerOf(b))
   }
 
   private async load (): Promise<void> {

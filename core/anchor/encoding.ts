@@ -7,6 +7,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { check, quoted } from './rules.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const SHA2_256 = 0x12
 /** the nonce is a fixed-width byte string, so the bytes before it never move while mining */
@@ -49,7 +50,11 @@ export function isCborCid (v: unknown): v is CID {
   return c != null && c.version === 1 && c.code === dagCbor.code && c.multihash.code === SHA2_256 && c.multihash.size === 32
 }
 
-const uint = (v: unknown, max = Number.MAX_SAFE_INTEGER): boolean => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max
+/** A whole number ≥ 0 that a double holds exactly. */
+export const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+/** A dag-cbor map (not a list, bytes or a link). */
+export const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v != null && !Array.isArray(v) && !(v instanceof Uint8Array) && CID.asCID(v) == null
 const HEADER_KEYS = ['body', 'height', 'net', 'nonce', 'prev', 'target', 'time', 'v']
 
 function decodeCanonical (bytes: Uint8Array, what: string): unknown {
@@ -57,7 +62,7 @@ function decodeCanonical (bytes: Uint8Array, what: string): unknown {
   try {
     value = dagCbor.decode(bytes)
   } catch (err) {
-    check(false, 'BadEncoding', `${what} is not dag-cbor: ${(err as Error).message}`)
+    check(false, 'BadEncoding', `${what} is not dag-cbor: ${errorMessage(err)}`)
   }
   check(Buffer.compare(dagCbor.encode(value), bytes) === 0, 'BadEncoding', `${what} is not canonical dag-cbor`)
   return value
@@ -70,20 +75,22 @@ export function encodeHeader (h: Header): Uint8Array {
 /** Decodes a header, checking its shape (not its place in a chain). Rules: HeaderTooLarge, BadEncoding, BadVersion. */
 export function decodeHeader (bytes: Uint8Array): Header {
   check(bytes.byteLength <= MAX_HEADER_BYTES, 'HeaderTooLarge', `header of ${bytes.byteLength} bytes (at most ${MAX_HEADER_BYTES})`)
-  const h = decodeCanonical(bytes, 'header') as Record<string, unknown>
-  check(typeof h === 'object' && h != null && !Array.isArray(h) && !(h instanceof Uint8Array), 'BadEncoding', 'header is not a map')
+  const h = decodeCanonical(bytes, 'header')
+  check(isMap(h), 'BadEncoding', 'header is not a map')
   const keys = Object.keys(h).sort()
   check(keys.length === HEADER_KEYS.length && keys.every((k, i) => k === HEADER_KEYS[i]), 'BadEncoding',
     `header fields must be ${HEADER_KEYS.join(', ')} (got ${keys.map(quoted).join(', ')})`)
-  check(h.v === 1, 'BadVersion', `header version ${String(h.v)} (expected 1)`)
-  check(isCborCid(h.net), 'BadEncoding', 'net must be a CIDv1 dag-cbor sha2-256')
-  check(isCborCid(h.prev), 'BadEncoding', 'prev must be a CIDv1 dag-cbor sha2-256')
-  check(isCborCid(h.body), 'BadEncoding', 'body must be a CIDv1 dag-cbor sha2-256')
-  check(uint(h.height) && (h.height as number) >= 1, 'BadEncoding', 'height must be a whole number ≥ 1')
-  check(uint(h.time), 'BadEncoding', 'time must be a whole number of ms')
-  check(uint(h.target, 0xffffffff), 'BadEncoding', 'target must be a uint32')
-  check(h.nonce instanceof Uint8Array && h.nonce.byteLength === NONCE_BYTES, 'BadEncoding', `nonce must be ${NONCE_BYTES} bytes`)
-  return h as unknown as Header
+  const { v, net, height, prev, time, target, body, nonce } = h
+  check(v === 1, 'BadVersion', `header version ${String(v)} (expected 1)`)
+  check(isCborCid(net), 'BadEncoding', 'net must be a CIDv1 dag-cbor sha2-256')
+  check(isCborCid(prev), 'BadEncoding', 'prev must be a CIDv1 dag-cbor sha2-256')
+  check(isCborCid(body), 'BadEncoding', 'body must be a CIDv1 dag-cbor sha2-256')
+  check(isUint(height) && height >= 1, 'BadEncoding', 'height must be a whole number ≥ 1')
+  check(isUint(time), 'BadEncoding', 'time must be a whole number of ms')
+  check(isUint(target) && target <= 0xffffffff, 'BadEncoding', 'target must be a uint32')
+  check(nonce instanceof Uint8Array && nonce.byteLength === NONCE_BYTES, 'BadEncoding', `nonce must be ${NONCE_BYTES} bytes`)
+  // in canonical key order, as the decoder gave them
+  return { v, net, body, prev, time, nonce, height, target }
 }
 
 export function encodeBody (body: Body): Uint8Array {
@@ -97,13 +104,15 @@ export function decodeBody (bytes: Uint8Array): Body {
   check(Array.isArray(b), 'BadEncoding', 'body is not a list')
   check(b.length <= MAX_BODY_MANIFESTS, 'BodyTooLarge', `body lists ${b.length} manifests (at most ${MAX_BODY_MANIFESTS})`)
   const seen = new Set<string>()
+  const body: Body = []
   for (const c of b) {
     check(isCborCid(c), 'BadEncoding', 'body entries must be manifest CIDs (v1, dag-cbor, sha2-256)')
     const k = c.toString()
     check(!seen.has(k), 'DuplicateManifest', `manifest ${k} is listed twice in the body`)
     seen.add(k)
+    body.push(c)
   }
-  return b as Body
+  return body
 }
 
 /**

@@ -9,14 +9,16 @@
 // sender: its clock, or its view of the chain, may differ from ours).
 
 import * as dagCbor from '@ipld/dag-cbor'
-import { cborCid, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES, sha256 } from './encoding.ts'
+import { cborCid, isMap, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES, sha256 } from './encoding.ts'
 import { MAX_MANIFEST_BYTES } from './manifest.ts'
 import { PendingFullError } from './pending.ts'
-import { AnchorError, type Rule } from './rules.ts'
+import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
 import type { AnchorChain, SubmitResult } from './chain.ts'
 import type { EncodedManifest } from './manifest.ts'
 import type { CID } from 'multiformats/cid'
 import type { PeerId } from '@libp2p/interface'
+import { BoundedMap } from '../util/bounded-map.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /** envelope overhead beside its parts: the keys, the array and byte-string headers (~1.1 KiB at 256 manifests) */
 const ENVELOPE_OVERHEAD = 4096
@@ -63,6 +65,8 @@ export function encodeBlockMessage (m: BlockMessage): Uint8Array {
 }
 
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array
+const isManifestList = (v: unknown): v is Uint8Array[] =>
+  Array.isArray(v) && v.length <= MAX_BODY_MANIFESTS && v.every(m => isBytes(m) && m.byteLength <= MAX_MANIFEST_BYTES)
 
 /** Decodes and shape-checks a block envelope; the chain judges its parts. */
 export function decodeBlockMessage (bytes: Uint8Array): BlockMessage {
@@ -71,18 +75,16 @@ export function decodeBlockMessage (bytes: Uint8Array): BlockMessage {
   try {
     v = dagCbor.decode(bytes)
   } catch (err) {
-    throw new GossipDecodeError(`a block message is not dag-cbor: ${(err as Error).message}`)
+    throw new GossipDecodeError(`a block message is not dag-cbor: ${errorMessage(err)}`)
   }
-  const o = v as Record<string, unknown> | null
-  const keys = o != null && typeof o === 'object' ? Object.keys(o).sort().join(',') : ''
-  if (keys !== 'body,header,manifests,v' || o?.v !== 1) throw new GossipDecodeError('a block message must be { v: 1, header, body, manifests }')
-  const { header, body, manifests } = o as { header: unknown, body: unknown, manifests: unknown }
+  if (!isMap(v) || Object.keys(v).sort().join(',') !== 'body,header,manifests,v' || v.v !== 1) throw new GossipDecodeError('a block message must be { v: 1, header, body, manifests }')
+  const { header, body, manifests } = v
   if (!isBytes(header) || header.byteLength > MAX_HEADER_BYTES) throw new GossipDecodeError('a block message header must be bytes within the header limit')
   if (!isBytes(body) || body.byteLength > MAX_BODY_BYTES) throw new GossipDecodeError('a block message body must be bytes within the body limit')
-  if (!Array.isArray(manifests) || manifests.length > MAX_BODY_MANIFESTS || !manifests.every(m => isBytes(m) && m.byteLength <= MAX_MANIFEST_BYTES)) {
+  if (!isManifestList(manifests)) {
     throw new GossipDecodeError(`a block message carries at most ${MAX_BODY_MANIFESTS} manifests of at most ${MAX_MANIFEST_BYTES} bytes`)
   }
-  return { header, body, manifests: manifests as Uint8Array[] }
+  return { header, body, manifests }
 }
 
 /**
@@ -155,8 +157,8 @@ export interface GossipOptions {
 export class AnchorGossip {
   readonly topics: GossipTopics
   private readonly st: Omit<GossipStats, 'peers' | 'offenders'> = { received: 0, accepted: 0, rejected: 0, ignored: 0, published: 0, rejectedBy: {} }
-  private readonly offenders = new Set<string>()
-  private readonly received = new Set<string>()
+  private readonly offenders = new BoundedMap<string, true>(MAX_OFFENDERS)
+  private readonly received = new BoundedMap<string, true>(MAX_RECEIVED_REMEMBERED)
   private started = false
   /** manifests of ours published while no peer listened: sent when one subscribes */
   private readonly unsent = new Set<string>()
@@ -250,9 +252,7 @@ export class AnchorGossip {
   }
 
   private remember (key: string): void {
-    this.received.delete(key)
-    this.received.add(key)
-    if (this.received.size > MAX_RECEIVED_REMEMBERED) this.received.delete(this.received.values().next().value as string)
+    this.received.renew(key, true)
   }
 
   private count (v: Verdict): Verdict {
@@ -265,8 +265,7 @@ export class AnchorGossip {
     this.st.rejected++
     this.st.rejectedBy[rule] = (this.st.rejectedBy[rule] ?? 0) + 1
     const id = peer.toString()
-    if (!this.offenders.has(id) && this.offenders.size >= MAX_OFFENDERS) this.offenders.delete(this.offenders.values().next().value as string)
-    this.offenders.add(id)
+    this.offenders.set(id, true)
     this.o.log?.(`gossip: rejected a message from ${id}: ${rule}: ${message}`)
     this.o.onInvalid?.(peer, rule, message)
     return 'reject'
@@ -279,7 +278,7 @@ export class AnchorGossip {
     try {
       m = decodeBlockMessage(data)
     } catch (err) {
-      return this.reject(peer, 'Decode', (err as Error).message)
+      return this.reject(peer, 'Decode', errorMessage(err))
     }
     let key: string | null = null
     try {
@@ -294,7 +293,7 @@ export class AnchorGossip {
       return this.count(blockVerdict(r))
     } catch (err) {
       // our own trouble (disk, a read-only chain): not the sender's fault
-      this.o.log?.(`gossip: cannot judge block ${key ?? '?'}: ${(err as Error).message}`)
+      this.o.log?.(`gossip: cannot judge block ${key ?? '?'}: ${errorMessage(err)}`)
       return this.count('ignore')
     }
   }
@@ -311,9 +310,8 @@ export class AnchorGossip {
       return this.count(manifestVerdict(r.status))
     } catch (err) {
       if (err instanceof PendingFullError) return this.count('ignore')
-      const rule = (err as { rule?: Rule }).rule
-      if (rule != null) return this.reject(peer, rule, (err as Error).message)
-      this.o.log?.(`gossip: cannot judge a manifest: ${(err as Error).message}`)
+      if (err instanceof AnchorRuleError) return this.reject(peer, err.rule, err.message)
+      this.o.log?.(`gossip: cannot judge a manifest: ${errorMessage(err)}`)
       return this.count('ignore')
     }
   }

@@ -7,7 +7,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js'
 import { encodeHeader, nonceOffset, NONCE_BYTES, type Header } from './encoding.ts'
-import { expandTarget, targetBytes } from './target.ts'
+import { targetOf, targetBytes } from './target.ts'
 import { TailHasher } from './sha256-tail.ts'
 
 type Sha = ReturnType<typeof sha256.create>
@@ -36,7 +36,7 @@ export class HeaderHasher {
 
   static forHeader (h: Header): HeaderHasher {
     const bytes = encodeHeader(h)
-    return new HeaderHasher(bytes, nonceOffset(bytes, h), expandTarget(h.target) as bigint)
+    return new HeaderHasher(bytes, nonceOffset(bytes, h), targetOf(h.target))
   }
 
   /** Sets the nonce's high 4 bytes (one range per worker). */

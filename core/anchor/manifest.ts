@@ -11,11 +11,12 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
-import { cborCid } from './encoding.ts'
+import { cborCid, isMap, isUint } from './encoding.ts'
 import { check, quoted } from './rules.ts'
 import { unmarshalIPNSRecord, type IPNSRecord } from 'ipns'
 import { validate as validateIpns } from 'ipns/validator'
 import type { PrivateKey } from '@libp2p/interface'
+import { errorMessage, isNamedError } from '../util/errors.ts'
 
 /** prefixed to what is signed */
 export const MANIFEST_DOMAIN = 'cairn-manifest/v1\n'
@@ -81,8 +82,8 @@ export const MAX_ANCHORED_RECORD_BYTES = 1024
 const PROFILE_KEYS = ['chunker', 'cidVersion', 'hamt', 'rawLeaves', 'width']
 
 /** The bytes a signature covers: domain tag ‖ dag-cbor(manifest without sig). */
-export function signedBytes (m: UnsignedManifest): Uint8Array {
-  const { sig: _sig, ...rest } = m as Manifest
+export function signedBytes (m: UnsignedManifest & { sig?: Uint8Array }): Uint8Array {
+  const { sig: _sig, ...rest } = m
   const body = dagCbor.encode(rest)
   const domain = new TextEncoder().encode(MANIFEST_DOMAIN)
   const out = new Uint8Array(domain.byteLength + body.byteLength)
@@ -94,59 +95,67 @@ export function signedBytes (m: UnsignedManifest): Uint8Array {
 export async function signManifest (key: PrivateKey, m: Omit<UnsignedFileManifest, 'publisher' | 'v'>): Promise<EncodedManifest<FileManifest>> {
   const unsigned: UnsignedFileManifest = { v: 1, ...m, publisher: publicKeyToProtobuf(key.publicKey) }
   if (unsigned.name === undefined) delete unsigned.name
-  return await sign(key, unsigned) as EncodedManifest<FileManifest>
+  return encoded({ ...unsigned, sig: await key.sign(signedBytes(unsigned)) })
 }
 
 /** A name manifest for a record `key` signed (the caller checks the record). */
 export async function signNameManifest (key: PrivateKey, m: Omit<UnsignedNameManifest, 'publisher' | 'v' | 'type'>): Promise<EncodedManifest<NameManifest>> {
-  return await sign(key, { v: 1, type: 'ipns', ...m, publisher: publicKeyToProtobuf(key.publicKey) }) as EncodedManifest<NameManifest>
+  const unsigned: UnsignedNameManifest = { v: 1, type: 'ipns', ...m, publisher: publicKeyToProtobuf(key.publicKey) }
+  return encoded({ ...unsigned, sig: await key.sign(signedBytes(unsigned)) })
 }
 
-async function sign (key: PrivateKey, unsigned: UnsignedManifest): Promise<EncodedManifest> {
-  const sig = await key.sign(signedBytes(unsigned))
-  const manifest = { ...unsigned, sig } as Manifest
+/** A signed manifest with its bytes and CID. */
+function encoded<M extends Manifest> (manifest: M): EncodedManifest<M> {
   const bytes = dagCbor.encode(manifest)
   // the fields are checked the way a peer would check them
   decodeManifest(bytes)
   return { manifest, bytes, cid: cborCid(bytes) }
 }
 
-const uint = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
-
 /** Decodes a manifest and checks its fields (not its signature). Rule: BadManifest. */
 export function decodeManifest (bytes: Uint8Array): Manifest {
   check(bytes.byteLength <= MAX_MANIFEST_BYTES, 'BadManifest', `manifest of ${bytes.byteLength} bytes (at most ${MAX_MANIFEST_BYTES})`)
-  let m: Record<string, unknown>
+  let m: unknown
   try {
     m = dagCbor.decode(bytes)
   } catch (err) {
-    check(false, 'BadManifest', `manifest is not dag-cbor: ${(err as Error).message}`)
+    check(false, 'BadManifest', `manifest is not dag-cbor: ${errorMessage(err)}`)
   }
   check(Buffer.compare(dagCbor.encode(m), bytes) === 0, 'BadManifest', 'manifest is not canonical dag-cbor')
-  check(typeof m === 'object' && m != null && !Array.isArray(m) && !(m instanceof Uint8Array), 'BadManifest', 'manifest is not a map')
+  check(isMap(m), 'BadManifest', 'manifest is not a map')
   if (m.type === 'ipns') return decodeNameManifest(m)
   for (const k of Object.keys(m)) check(MANIFEST_KEYS.has(k), 'BadManifest', `unknown manifest field ${quoted(k)}`)
-  check(m.v === 1, 'BadManifest', `manifest version ${String(m.v)} (expected 1)`)
-  check(CID.asCID(m.root) != null, 'BadManifest', 'root must be a CID')
-  check(m.name === undefined || (typeof m.name === 'string' && m.name !== '' && Buffer.byteLength(m.name) <= MAX_NAME_BYTES && !m.name.includes('/') && !m.name.includes('\0')),
+  const { v, root, name, type, size, time } = m
+  check(v === 1, 'BadManifest', `manifest version ${String(v)} (expected 1)`)
+  const rootCid = CID.asCID(root)
+  check(rootCid != null, 'BadManifest', 'root must be a CID')
+  check(name === undefined || (typeof name === 'string' && name !== '' && Buffer.byteLength(name) <= MAX_NAME_BYTES && !name.includes('/') && !name.includes('\0')),
     'BadManifest', `name must be 1-${MAX_NAME_BYTES} bytes without / or NUL`)
-  check(m.type === 'file' || m.type === 'directory', 'BadManifest', 'type must be "file" or "directory"')
-  check(uint(m.size), 'BadManifest', 'size must be a whole number of bytes')
-  check(uint(m.time), 'BadManifest', 'time must be a whole number of ms')
-  const p = m.profile as Record<string, unknown>
-  check(typeof p === 'object' && p != null && Object.keys(p).sort().join() === PROFILE_KEYS.join(), 'BadManifest', `profile must have exactly ${PROFILE_KEYS.join(', ')}`)
-  check((p.cidVersion === 0 || p.cidVersion === 1) && typeof p.rawLeaves === 'boolean' && typeof p.chunker === 'string' && /^(size-\d+|rabin-\d+-\d+-\d+)$/.test(p.chunker) &&
-    uint(p.width) && (p.width as number) >= 2 && (p.hamt === 'block-bytes' || p.hamt === 'links-bytes'), 'BadManifest', 'profile field out of range')
-  checkSigner(m)
-  return m as unknown as Manifest
+  check(type === 'file' || type === 'directory', 'BadManifest', 'type must be "file" or "directory"')
+  check(isUint(size), 'BadManifest', 'size must be a whole number of bytes')
+  check(isUint(time), 'BadManifest', 'time must be a whole number of ms')
+  const profile = decodeProfile(m.profile)
+  const { publisher, sig } = checkSigner(m)
+  // in canonical key order, as the decoder gave them; no name key when there is no name
+  return { v, sig, ...(name !== undefined ? { name } : {}), root: rootCid, size, time, type, profile, publisher }
 }
 
-function checkSigner (m: Record<string, unknown>): void {
-  check(m.publisher instanceof Uint8Array, 'BadManifest', 'publisher must be a protobuf public key')
+function decodeProfile (p: unknown): ManifestProfile {
+  check(isMap(p) && Object.keys(p).sort().join() === PROFILE_KEYS.join(), 'BadManifest', `profile must have exactly ${PROFILE_KEYS.join(', ')}`)
+  const { hamt, width, chunker, rawLeaves, cidVersion } = p
+  check((cidVersion === 0 || cidVersion === 1) && typeof rawLeaves === 'boolean' && typeof chunker === 'string' && /^(size-\d+|rabin-\d+-\d+-\d+)$/.test(chunker) &&
+    isUint(width) && width >= 2 && (hamt === 'block-bytes' || hamt === 'links-bytes'), 'BadManifest', 'profile field out of range')
+  return { hamt, width, chunker, rawLeaves, cidVersion }
+}
+
+function checkSigner (m: Record<string, unknown>): { publisher: Uint8Array, sig: Uint8Array } {
+  const { publisher, sig } = m
+  check(publisher instanceof Uint8Array, 'BadManifest', 'publisher must be a protobuf public key')
   let type: string | undefined
-  try { type = publicKeyFromProtobuf(m.publisher).type } catch {}
+  try { type = publicKeyFromProtobuf(publisher).type } catch {}
   check(type === 'Ed25519', 'BadManifest', 'publisher must be an Ed25519 public key')
-  check(m.sig instanceof Uint8Array && m.sig.byteLength === ED25519_SIG_BYTES, 'BadManifest', `sig must be ${ED25519_SIG_BYTES} bytes`)
+  check(sig instanceof Uint8Array && sig.byteLength === ED25519_SIG_BYTES, 'BadManifest', `sig must be ${ED25519_SIG_BYTES} bytes`)
+  return { publisher, sig }
 }
 
 /**
@@ -157,13 +166,16 @@ function checkSigner (m: Record<string, unknown>): void {
  */
 function decodeNameManifest (m: Record<string, unknown>): NameManifest {
   check(Object.keys(m).sort().join() === NAME_MANIFEST_KEYS.join(), 'BadManifest', `a name manifest has exactly ${NAME_MANIFEST_KEYS.join(', ')}`)
-  check(m.v === 1, 'BadManifest', `manifest version ${String(m.v)} (expected 1)`)
-  check(CID.asCID(m.root) != null, 'BadManifest', 'root must be a CID')
-  check(uint(m.seq), 'BadManifest', 'seq must be a whole number')
-  check(uint(m.time), 'BadManifest', 'time must be a whole number of ms')
-  check(m.record instanceof Uint8Array && m.record.byteLength <= MAX_ANCHORED_RECORD_BYTES, 'BadManifest', `record must be at most ${MAX_ANCHORED_RECORD_BYTES} bytes`)
-  checkSigner(m)
-  return m as unknown as NameManifest
+  const { v, seq, root, time, record } = m
+  check(v === 1, 'BadManifest', `manifest version ${String(v)} (expected 1)`)
+  const rootCid = CID.asCID(root)
+  check(rootCid != null, 'BadManifest', 'root must be a CID')
+  check(isUint(seq), 'BadManifest', 'seq must be a whole number')
+  check(isUint(time), 'BadManifest', 'time must be a whole number of ms')
+  check(record instanceof Uint8Array && record.byteLength <= MAX_ANCHORED_RECORD_BYTES, 'BadManifest', `record must be at most ${MAX_ANCHORED_RECORD_BYTES} bytes`)
+  const { publisher, sig } = checkSigner(m)
+  // in canonical key order, as the decoder gave them
+  return { v, seq, sig, root: rootCid, time, type: 'ipns', record, publisher }
 }
 
 /** Rule BadSignature: the publisher key signed exactly these fields under the domain tag. */
@@ -185,7 +197,7 @@ async function checkAnchoredRecord (m: NameManifest): Promise<void> {
     await validateIpns(key, m.record)
   } catch (err) {
     // an expired record is still the one that was signed
-    if ((err as Error).name !== 'RecordExpiredError') record = null
+    if (!isNamedError(err, 'RecordExpiredError')) record = null
   }
   check(record != null, 'BadRecord', `name manifest ${m.root.toString()}: the record is not a valid IPNS record of the publisher's key`)
   check(record.sequence === BigInt(m.seq), 'BadRecord', `name manifest: the record's sequence ${record.sequence} is not the manifest's ${m.seq}`)

@@ -21,7 +21,18 @@ export interface MineJob {
 
 export interface MineFound { gen: number, header: Uint8Array }
 
-const { ctl, counts, index } = workerData as { ctl: SharedArrayBuffer, counts: SharedArrayBuffer, index: number }
+/** What miner.ts starts each worker with: the shared control word, the shared hash counters, and this worker's counter. */
+export interface MineWorkerData { ctl: SharedArrayBuffer, counts: SharedArrayBuffer, index: number }
+
+function workerInput (data: unknown): MineWorkerData {
+  if (typeof data === 'object' && data != null && 'ctl' in data && data.ctl instanceof SharedArrayBuffer &&
+    'counts' in data && data.counts instanceof SharedArrayBuffer && 'index' in data && typeof data.index === 'number') {
+    return { ctl: data.ctl, counts: data.counts, index: data.index }
+  }
+  throw new Error('mine-worker: started without its shared buffers (it is run by core/anchor/miner.ts)')
+}
+
+const { ctl, counts, index } = workerInput(workerData)
 const control = new Int32Array(ctl)
 const counters = new Int32Array(counts)
 

@@ -6,10 +6,12 @@
 
 import { Worker } from 'node:worker_threads'
 import { encodeHeader, nonceOffset } from './encoding.ts'
-import { expandTarget } from './target.ts'
+import { targetOf } from './target.ts'
 import type { AnchorChain, SubmitResult } from './chain.ts'
 import type { BlockMeta } from './validate.ts'
-import type { MineFound, MineJob } from './mine-worker.ts'
+import type { MineFound, MineJob, MineWorkerData } from './mine-worker.ts'
+import { toError } from '../util/errors.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 
 /** a fresh template (time, pending manifests) at least this often */
 export const TEMPLATE_REFRESH_MS = 1000
@@ -45,7 +47,7 @@ export interface MinerOptions {
 
 export class Miner {
   private readonly control = new Int32Array(new SharedArrayBuffer(4))
-  private readonly counts: Int32Array
+  private readonly counts: Int32Array<SharedArrayBuffer>
   private workers: Worker[] = []
   private gen = 0
   private job: { body: Uint8Array, manifests: Uint8Array[] } | null = null
@@ -57,7 +59,7 @@ export class Miner {
   /** a block of ours is being submitted: templates wait for the head it makes */
   private submitting = false
   /** our blocks (CID → on the main chain), oldest first */
-  private readonly mined = new Map<string, boolean>()
+  private readonly mined = new BoundedMap<string, boolean>(MINED_REMEMBERED)
   private readonly onHead = (): void => { this.newJob() }
   /** listened to while the miner exists, mining or not: a reorg can strand our blocks any time */
   private readonly onReorg = (h: { disconnected: BlockMeta[], connected: BlockMeta[] }): void => {
@@ -99,7 +101,7 @@ export class Miner {
     this.st.mining = true
     const url = new URL('./mine-worker.js', import.meta.url)
     this.workers = Array.from({ length: this.o.threads }, (_, index) => {
-      const w = new Worker(url, { workerData: { ctl: this.control.buffer, counts: this.counts.buffer, index } })
+      const w = new Worker(url, { workerData: { ctl: this.control.buffer, counts: this.counts.buffer, index } satisfies MineWorkerData })
       w.on('message', (m: MineFound) => { void this.found(m) })
       w.on('error', err => { this.o.onError?.(err) })
       return w
@@ -132,7 +134,7 @@ export class Miner {
     const t = this.chain.template()
     const bytes = encodeHeader(t.header)
     const offset = nonceOffset(bytes, t.header)
-    const target = (expandTarget(t.header.target) as bigint).toString(16)
+    const target = targetOf(t.header.target).toString(16)
     this.job = { body: t.body, manifests: t.manifests.map(m => m.bytes) }
     for (const [i, w] of this.workers.entries()) {
       // distinct high nonce bytes per worker and per job: no two tries repeat
@@ -156,7 +158,7 @@ export class Miner {
       }
       this.o.onBlock?.(r, job.manifests.length)
     } catch (err) {
-      this.o.onError?.(err as Error)
+      this.o.onError?.(toError(err))
     } finally {
       this.submitting = false
     }
@@ -169,7 +171,6 @@ export class Miner {
     if (this.mined.has(key)) return
     this.mined.set(key, main)
     if (!main) this.st.staleBlocks++
-    if (this.mined.size > MINED_REMEMBERED) this.mined.delete(this.mined.keys().next().value as string)
   }
 
   /** Stops every worker and waits for them to exit. */

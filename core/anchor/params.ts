@@ -3,10 +3,11 @@
 // Local config picks a network by name; it can never change a network's rules.
 
 import * as dagCbor from '@ipld/dag-cbor'
-import { cborCid } from './encoding.ts'
+import { cborCid, isMap, isUint } from './encoding.ts'
 import { AnchorError, check } from './rules.ts'
 import { expandTarget, type RetargetParams } from './target.ts'
 import type { CID } from 'multiformats/cid'
+import { errorMessage } from '../util/errors.ts'
 
 export interface ConsensusParams extends RetargetParams {
   /** the target of the blocks after genesis until the first retarget (compact) */
@@ -42,19 +43,23 @@ export function defineNetwork (name: string, params: ConsensusParams, time = GEN
 
 /** Reads a genesis block (from a file or a proof), checking its parameters make sense. */
 export function fromGenesis (bytes: Uint8Array): Network {
-  let g: Genesis
+  let g: unknown
   try {
     g = dagCbor.decode(bytes)
   } catch (err) {
-    throw new AnchorError(`not a genesis block: ${(err as Error).message}`)
+    throw new AnchorError(`not a genesis block: ${errorMessage(err)}`)
   }
-  const p = g?.params
-  const int = (v: unknown, min: number): boolean => Number.isSafeInteger(v) && (v as number) >= min
-  check(g != null && g.v === 1 && g.kind === 'cairn-anchor-genesis' && typeof g.name === 'string' && int(g.time, 0) && p != null, 'BadEncoding', 'not a cairn genesis block')
-  check(int(p.interval, 1) && int(p.window, 2) && int(p.maxAdjust, 1) && expandTarget(p.initialTarget) != null && expandTarget(p.easiestTarget) != null &&
-    (expandTarget(p.initialTarget) as bigint) <= (expandTarget(p.easiestTarget) as bigint), 'BadEncoding', 'genesis parameters out of range')
+  check(isMap(g) && g.v === 1 && g.kind === 'cairn-anchor-genesis' && typeof g.name === 'string' && isUint(g.time) && isMap(g.params), 'BadEncoding', 'not a cairn genesis block')
+  const { interval, window, maxAdjust, initialTarget, easiestTarget } = g.params
+  const atLeast = (v: unknown, min: number): v is number => isUint(v) && v >= min
+  const initial = typeof initialTarget === 'number' ? expandTarget(initialTarget) : null
+  const easiest = typeof easiestTarget === 'number' ? expandTarget(easiestTarget) : null
+  check(atLeast(interval, 1) && atLeast(window, 2) && atLeast(maxAdjust, 1) && typeof initialTarget === 'number' && typeof easiestTarget === 'number' &&
+    initial != null && easiest != null && initial <= easiest, 'BadEncoding', 'genesis parameters out of range')
   check(Buffer.compare(dagCbor.encode(g), bytes) === 0, 'BadEncoding', 'genesis is not canonical dag-cbor')
-  return { name: g.name, genesis: g, genesisBytes: bytes, id: cborCid(bytes), params: g.params }
+  const params: ConsensusParams = { initialTarget, easiestTarget, interval, window, maxAdjust }
+  const genesis: Genesis = { v: 1, kind: 'cairn-anchor-genesis', name: g.name, time: g.time, params }
+  return { name: g.name, genesis, genesisBytes: bytes, id: cborCid(bytes), params }
 }
 
 /**

@@ -17,6 +17,7 @@ import { AnchorError, check } from './rules.ts'
 import { checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
 import type { AnchorChain } from './chain.ts'
 import type { CID } from 'multiformats/cid'
+import { errorMessage } from '../util/errors.ts'
 
 export const PROOF_KIND = 'cairn-anchor-proof'
 const PROOF_KEYS = ['body', 'genesis', 'headers', 'height', 'kind', 'manifest', 'sum', 'v']
@@ -70,8 +71,8 @@ const sumOf = (f: ProofFields): Uint8Array => sha256(dagCbor.encode(f))
 /** Exports a proof that manifest `manifestCid` is anchored on the main chain. */
 export async function exportProof (chain: AnchorChain, m: EncodedManifest, block: BlockMeta): Promise<Uint8Array> {
   if (!chain.isOnMain(block)) throw new AnchorError(`block ${block.key} is not on the main chain`)
-  const headers: Uint8Array[] = []
-  for (let h = 1; h <= chain.height; h++) headers.push(chain.headerBytes((chain.mainAt(h) as BlockMeta).cid) as Uint8Array)
+  // every main-chain header after genesis (an empty locator starts there)
+  const headers = chain.headersAfter([], chain.height)
   const fields: ProofFields = { v: 1, kind: PROOF_KIND, genesis: chain.net.genesisBytes, manifest: m.bytes, height: block.height, body: await chain.bodyBytes(block), headers }
   return dagCbor.encode({ ...fields, sum: sumOf(fields) })
 }
@@ -82,7 +83,7 @@ export async function verifyProof (bytes: Uint8Array): Promise<Anchored> {
   try {
     p = dagCbor.decode(bytes)
   } catch (err) {
-    check(false, 'BadProof', `not a proof: ${(err as Error).message}`)
+    check(false, 'BadProof', `not a proof: ${errorMessage(err)}`)
   }
   check(Buffer.compare(dagCbor.encode(p), bytes) === 0, 'BadProof', 'not canonical dag-cbor')
   check(typeof p === 'object' && p != null && Object.keys(p).sort().join() === PROOF_KEYS.join(), 'BadProof', 'not a cairn proof')

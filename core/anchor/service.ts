@@ -13,10 +13,11 @@ import { AnchorChain } from './chain.ts'
 import { signManifest, type EncodedManifest, type ManifestProfile } from './manifest.ts'
 import { networkByName, type Network } from './params.ts'
 import { AnchorError } from './rules.ts'
-import { expandTarget } from './target.ts'
+import { targetOf } from './target.ts'
 import type { ImportProfile } from '../unixfs/profiles.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /** where chains live in the repo */
 export const CHAIN_DIR = 'chain'
@@ -68,7 +69,7 @@ export async function contentType (blocks: BlockReader, root: CID): Promise<{ ty
     fs = node.Data != null ? UnixFS.unmarshal(node.Data) : null
   } catch (err) {
     // seen once, not reproduced: a 2 GiB add failed here with a bare protobuf error
-    throw new AnchorError(`cannot describe ${root.toString()} for its manifest (${bytes.byteLength} bytes): ${(err as Error).message}`)
+    throw new AnchorError(`cannot describe ${root.toString()} for its manifest (${bytes.byteLength} bytes): ${errorMessage(err)}`)
   }
   const dir = fs != null && (fs.type === 'directory' || fs.type === 'hamt-sharded-directory')
   const size = dir || fs == null ? node.Links.reduce((s, l) => s + (l.Tsize ?? 0), bytes.byteLength) : Number(fs.fileSize())
@@ -108,7 +109,7 @@ export function summarize (chain: AnchorChain): ChainSummary {
     height: head.height,
     work: head.work.toString(),
     target: `0x${head.target.toString(16).padStart(8, '0')}`,
-    difficultyBits: Math.round(Math.log2(Number(2n ** 256n / ((expandTarget(next) as bigint) + 1n))) * 100) / 100,
+    difficultyBits: Math.round(Math.log2(Number(2n ** 256n / (targetOf(next) + 1n))) * 100) / 100,
     time: head.time,
     pending: chain.pending.size,
     orphans: chain.orphanCount,

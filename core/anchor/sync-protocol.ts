@@ -16,13 +16,13 @@
 
 import * as dagCbor from '@ipld/dag-cbor'
 import * as lp from 'it-length-prefixed'
-import { CID } from 'multiformats/cid'
-import { MAX_HEADER_BYTES, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, isCborCid } from './encoding.ts'
+import type { CID } from 'multiformats/cid'
+import { MAX_HEADER_BYTES, MAX_BODY_BYTES, MAX_BODY_MANIFESTS, isCborCid, isMap, isUint } from './encoding.ts'
 import { MAX_MANIFEST_BYTES } from './manifest.ts'
 import type { AnchorChain } from './chain.ts'
 import type { Network } from './params.ts'
 import type { Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { errorMessage, toError } from '../util/errors.ts'
 
 export const syncProtocol = (net: Network): string => `/cairn/${net.id.toString()}/headers/1.0.0`
 
@@ -53,24 +53,25 @@ const MAX_WORK_DIGITS = 80
 // headers bigger than MAX_HEADER_BYTES break the HeaderTooLarge rule and are judged by the client
 if (MAX_HEADERS_PER_REPLY * (MAX_HEADER_BYTES + 3) > MAX_REPLY_FRAME) throw new Error('MAX_REPLY_FRAME cannot hold a full headers reply')
 
-export type SyncRequest =
-  | { op: 'status' }
-  | { op: 'headers', locator: CID[], max: number }
-  | { op: 'bodies', blocks: CID[] }
-
 export interface BlockBody { body: Uint8Array, manifests: Uint8Array[] }
 
-export type SyncReply =
-  | { op: 'status', head: CID, height: number, work: string }
-  | { op: 'headers', headers: Uint8Array[] }
-  | { op: 'bodies', blocks: Array<BlockBody | null> }
+/** Each op's request and reply fields (besides `op`). */
+interface Ops {
+  status: { request: Record<never, never>, reply: { head: CID, height: number, work: string } }
+  headers: { request: { locator: CID[], max: number }, reply: { headers: Uint8Array[] } }
+  bodies: { request: { blocks: CID[] }, reply: { blocks: Array<BlockBody | null> } }
+}
+export type SyncOp = keyof Ops
+
+/** A request of op K (of any op by default); written as a map over the ops so a reply's type follows its request's. */
+export type SyncRequest<K extends SyncOp = SyncOp> = { [P in K]: { op: P } & Ops[P]['request'] }[K]
+export type SyncReply<K extends SyncOp = SyncOp> = { [P in K]: { op: P } & Ops[P]['reply'] }[K]
 
 /** Bytes the other side sent that are not a message of this protocol (or not the one expected). */
 export class SyncFrameError extends Error {}
 
 function fail (message: string): never { throw new SyncFrameError(message) }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v != null && !Array.isArray(v) && !(v instanceof Uint8Array) && CID.asCID(v) == null
 const keysAre = (v: Record<string, unknown>, keys: string[]): boolean => {
   const k = Object.keys(v).sort()
   return k.length === keys.length && k.every((x, i) => x === keys[i])
@@ -83,13 +84,13 @@ function decodeFrame (bytes: Uint8Array): Record<string, unknown> {
   try {
     v = dagCbor.decode(bytes)
   } catch (err) {
-    fail(`not dag-cbor: ${(err as Error).message}`)
+    fail(`not dag-cbor: ${errorMessage(err)}`)
   }
   if (!isMap(v) || typeof v.op !== 'string') fail('not a message (a map with an op)')
   return v
 }
 
-export const encodeMessage = (m: SyncRequest | SyncReply): Uint8Array => dagCbor.encode(m)
+export const encodeMessage = <K extends SyncOp>(m: SyncRequest<K> | SyncReply<K>): Uint8Array => dagCbor.encode(m)
 
 /** A request, checked: its shape and its bounds. */
 export function decodeRequest (bytes: Uint8Array): SyncRequest {
@@ -97,43 +98,54 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
   const v = decodeFrame(bytes)
   if (v.op === 'status' && keysAre(v, ['op'])) return { op: 'status' }
   if (v.op === 'headers' && keysAre(v, ['locator', 'max', 'op']) && Array.isArray(v.locator) && v.locator.length <= MAX_LOCATOR &&
-    v.locator.every(isCborCid) && Number.isSafeInteger(v.max) && (v.max as number) >= 1 && (v.max as number) <= MAX_HEADERS_PER_REPLY) {
-    return { op: 'headers', locator: v.locator as CID[], max: v.max as number }
+    v.locator.every(isCborCid) && isUint(v.max) && v.max >= 1 && v.max <= MAX_HEADERS_PER_REPLY) {
+    return { op: 'headers', locator: v.locator, max: v.max }
   }
   if (v.op === 'bodies' && keysAre(v, ['blocks', 'op']) && Array.isArray(v.blocks) && v.blocks.length >= 1 &&
     v.blocks.length <= MAX_BODIES_PER_REQUEST && v.blocks.every(isCborCid)) {
-    return { op: 'bodies', blocks: v.blocks as CID[] }
+    return { op: 'bodies', blocks: v.blocks }
   }
   fail(`a malformed or out-of-bounds ${String(v.op)} request`)
 }
 
-/** A reply to `req`, checked: the op asked for, its shape, and no more than was asked. */
-export function decodeReply (bytes: Uint8Array, req: SyncRequest): SyncReply {
-  const v = decodeFrame(bytes)
-  if (v.op !== req.op) fail(`a ${String(v.op)} reply to a ${req.op} request`)
-  if (req.op === 'status') {
-    if (keysAre(v, ['head', 'height', 'op', 'work']) && isCborCid(v.head) && Number.isSafeInteger(v.height) && (v.height as number) >= 0 &&
+/** Each op's reply checker: the shape, and no more than `req` asked for. */
+const REPLIES: { [K in SyncOp]: (v: Record<string, unknown>, req: SyncRequest<K>) => SyncReply<K> } = {
+  status: v => {
+    if (keysAre(v, ['head', 'height', 'op', 'work']) && isCborCid(v.head) && isUint(v.height) &&
       typeof v.work === 'string' && v.work.length <= MAX_WORK_DIGITS && /^[0-9]+$/.test(v.work)) {
-      return { op: 'status', head: v.head, height: v.height as number, work: v.work }
+      return { op: 'status', head: v.head, height: v.height, work: v.work }
     }
     fail('a malformed status reply')
-  }
-  if (req.op === 'headers') {
+  },
+  headers: (v, req) => {
     if (!keysAre(v, ['headers', 'op']) || !Array.isArray(v.headers)) fail('a malformed headers reply')
     if (v.headers.length > req.max) fail(`${v.headers.length} headers, ${req.max} asked for`)
     if (!bytesList(v.headers, req.max, MAX_HEADER_BYTES)) fail('a headers reply with an entry that is not a header-sized byte string')
     return { op: 'headers', headers: v.headers }
+  },
+  bodies: (v, req) => {
+    if (!keysAre(v, ['blocks', 'op']) || !Array.isArray(v.blocks)) fail('a malformed bodies reply')
+    if (v.blocks.length > req.blocks.length) fail(`${v.blocks.length} bodies, ${req.blocks.length} asked for`)
+    if (v.blocks.length === 0) fail('an empty bodies reply')
+    const blocks = v.blocks.map((b: unknown) => {
+      if (b === null) return null
+      if (!isMap(b) || !keysAre(b, ['body', 'manifests']) || !(b.body instanceof Uint8Array) || b.body.byteLength > MAX_BODY_BYTES ||
+        !bytesList(b.manifests, MAX_BODY_MANIFESTS, MAX_MANIFEST_BYTES)) fail('a malformed block body')
+      return { body: b.body, manifests: b.manifests }
+    })
+    return { op: 'bodies', blocks }
   }
-  if (!keysAre(v, ['blocks', 'op']) || !Array.isArray(v.blocks)) fail('a malformed bodies reply')
-  if (v.blocks.length > req.blocks.length) fail(`${v.blocks.length} bodies, ${req.blocks.length} asked for`)
-  if (v.blocks.length === 0) fail('an empty bodies reply')
-  const blocks = v.blocks.map(b => {
-    if (b === null) return null
-    if (!isMap(b) || !keysAre(b, ['body', 'manifests']) || !(b.body instanceof Uint8Array) || b.body.byteLength > MAX_BODY_BYTES ||
-      !bytesList(b.manifests, MAX_BODY_MANIFESTS, MAX_MANIFEST_BYTES)) fail('a malformed block body')
-    return { body: b.body, manifests: b.manifests }
-  })
-  return { op: 'bodies', blocks }
+}
+
+/** A reply to `req`, checked: the op asked for, its shape, and no more than was asked. */
+export function decodeReply<K extends SyncOp> (bytes: Uint8Array, req: SyncRequest<K>): SyncReply<K> {
+  const v = decodeFrame(bytes)
+  if (v.op !== req.op) fail(`a ${String(v.op)} reply to a ${req.op} request`)
+  return replyFor(req.op, v, req)
+}
+
+function replyFor<K extends SyncOp> (op: K, v: Record<string, unknown>, req: SyncRequest<K>): SyncReply<K> {
+  return REPLIES[op](v, req)
 }
 
 /** What the server answers to one request, from its chain. */
@@ -174,7 +186,7 @@ export async function serveSync (stream: Stream, chain: AnchorChain, o: ServeSyn
   arm()
   let served = 0
   try {
-    for await (const frame of lp.decode(stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_REQUEST_FRAME })) {
+    for await (const frame of lp.decode(stream, { maxDataLength: MAX_REQUEST_FRAME })) {
       if (++served > MAX_REQUESTS_PER_STREAM) throw new SyncFrameError(`more than ${MAX_REQUESTS_PER_STREAM} requests on one stream`)
       const reply = await answer(chain, decodeRequest(frame.subarray()))
       if (!stream.send(lp.encode.single(encodeMessage(reply)))) await stream.onDrain({ signal: AbortSignal.timeout(REPLY_TIMEOUT_MS) })
@@ -182,7 +194,7 @@ export async function serveSync (stream: Stream, chain: AnchorChain, o: ServeSyn
     }
     await stream.close()
   } catch (err) {
-    const e = err as Error
+    const e = toError(err)
     if (e instanceof SyncFrameError || FRAME_ERRORS.has(e.name)) o.onViolation?.(e.message)
     stream.abort(e)
   } finally {

@@ -11,6 +11,7 @@ import { StreamPeer, syncFrom, SyncViolation, type SyncPeer, type SyncResult } f
 import type { AnchorChain } from './chain.ts'
 import { BoundedMap } from '../util/bounded-map.ts'
 import type { Libp2p, PeerId, IdentifyResult } from '@libp2p/interface'
+import { errorMessage } from '../util/errors.ts'
 
 /** syncs running at once (each holds at most one reply frame and one batch of headers) */
 export const MAX_CONCURRENT_SYNCS = 4
@@ -147,7 +148,7 @@ export class ChainSync {
         this.o.log?.(`sync: ${key} broke the rules, ignoring it: ${err.message}`)
         this.o.report(peer, err.offence)
       } else if (!signal.aborted) {
-        this.o.log?.(`sync with ${key} ended: ${(err as Error).message}`)
+        this.o.log?.(`sync with ${key} ended: ${errorMessage(err)}`)
       }
       return null
     } finally {

@@ -13,12 +13,13 @@ import { AnchorRuleError } from './rules.ts'
 import { checkContext, checkHeader, metaOf, type BlockMeta, type CheckedHeader } from './validate.ts'
 import {
   decodeReply, encodeMessage, FRAME_ERRORS, MAX_BODIES_PER_REQUEST, MAX_HEADERS_PER_REPLY, MAX_LOCATOR, MAX_REPLY_FRAME,
-  MAX_REQUESTS_PER_STREAM, REPLY_TIMEOUT_MS, SyncFrameError, syncProtocol, type SyncReply, type SyncRequest
+  MAX_REQUESTS_PER_STREAM, REPLY_TIMEOUT_MS, SyncFrameError, syncProtocol, type SyncOp, type SyncReply, type SyncRequest
 } from './sync-protocol.ts'
 import { streamTo } from '../net/nat.ts'
 import type { AnchorChain } from './chain.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { toError } from '../util/errors.ts'
 
 /** header batches in one sync, at most (2000 each: 20 million blocks) */
 export const MAX_SYNC_ROUNDS = 10_000
@@ -40,7 +41,7 @@ export class SyncAborted extends Error {}
 /** One peer as the sync sees it: a request, its checked reply. */
 export interface SyncPeer {
   readonly id: string
-  request: <R extends SyncRequest>(req: R) => Promise<Extract<SyncReply, { op: R['op'] }>>
+  request: <K extends SyncOp>(req: SyncRequest<K>) => Promise<SyncReply<K>>
   close: () => void
 }
 
@@ -108,7 +109,7 @@ export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: nu
 async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]): Promise<{ accepted: number, held: boolean }> {
   let accepted = 0
   let at = 0
-  const ask = (from: number): { from: number, reply: Promise<Extract<SyncReply, { op: 'bodies' }>> } => {
+  const ask = (from: number): { from: number, reply: Promise<SyncReply<'bodies'>> } => {
     const reply = peer.request({ op: 'bodies', blocks: todo.slice(from, from + MAX_BODIES_PER_REQUEST).map(j => j.c.cid) })
     // if we stop before reading it (a bad block), its failure is nobody's to handle
     reply.catch(() => {})
@@ -194,8 +195,8 @@ export async function syncFrom (chain: AnchorChain, peer: SyncPeer, o: { now?: (
 
 /** A SyncPeer over libp2p streams: one request at a time, a new stream after MAX_REQUESTS_PER_STREAM. */
 export class StreamPeer implements SyncPeer {
-  private stream: Stream | null = null
-  private frames: AsyncIterator<Uint8ArrayList | Uint8Array> | null = null
+  /** the stream requests go out on, and the reply frames read from it */
+  private current: { stream: Stream, frames: AsyncIterator<Uint8ArrayList> } | null = null
   private used = 0
   readonly id: string
 
@@ -207,19 +208,18 @@ export class StreamPeer implements SyncPeer {
     return new StreamPeer(libp2p, peer, syncProtocol(chain.net), signal)
   }
 
-  private async open (): Promise<void> {
+  private async open (): Promise<{ stream: Stream, frames: AsyncIterator<Uint8ArrayList> }> {
     this.close()
     const stream = await streamTo(this.libp2p, this.peer, this.protocol, this.signal)
     // one reply at a time, the largest a full frame
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, 2 * MAX_REPLY_FRAME)
-    this.stream = stream
-    this.frames = lp.decode(stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_REPLY_FRAME })[Symbol.asyncIterator]()
+    this.current = { stream, frames: lp.decode(stream, { maxDataLength: MAX_REPLY_FRAME })[Symbol.asyncIterator]() }
     this.used = 0
+    return this.current
   }
 
-  async request<R extends SyncRequest>(req: R): Promise<Extract<SyncReply, { op: R['op'] }>> {
-    if (this.stream == null || this.used >= MAX_REQUESTS_PER_STREAM) await this.open()
-    const stream = this.stream as Stream
+  async request<K extends SyncOp> (req: SyncRequest<K>): Promise<SyncReply<K>> {
+    const { stream, frames } = this.current != null && this.used < MAX_REQUESTS_PER_STREAM ? this.current : await this.open()
     this.used++
     if (!stream.send(lp.encode.single(encodeMessage(req)))) await stream.onDrain({ signal: AbortSignal.timeout(REPLY_TIMEOUT_MS) })
     let timer: NodeJS.Timeout | null = null
@@ -227,12 +227,12 @@ export class StreamPeer implements SyncPeer {
       timer = setTimeout(() => { reject(new SyncAborted(`${this.id} sent no reply within ${REPLY_TIMEOUT_MS} ms`)) }, REPLY_TIMEOUT_MS)
     })
     try {
-      const next = await Promise.race([(this.frames as AsyncIterator<Uint8ArrayList | Uint8Array>).next(), timeout])
+      const next = await Promise.race([frames.next(), timeout])
       if (next.done === true) throw new SyncAborted(`${this.id} closed the sync stream`)
-      return decodeReply(next.value.subarray(), req) as Extract<SyncReply, { op: R['op'] }>
+      return decodeReply(next.value.subarray(), req)
     } catch (err) {
-      this.close(err as Error)
-      const e = err as Error
+      const e = toError(err)
+      this.close(e)
       if (e instanceof SyncFrameError || FRAME_ERRORS.has(e.name)) throw new SyncViolation(`${this.id}: ${e.message}`, 'sync-bad-reply')
       throw err
     } finally {
@@ -241,9 +241,8 @@ export class StreamPeer implements SyncPeer {
   }
 
   close (err?: Error): void {
-    const s = this.stream
-    this.stream = null
-    this.frames = null
+    const s = this.current?.stream
+    this.current = null
     if (s == null) return
     if (err != null) s.abort(err)
     else void s.close().catch(() => {})

@@ -26,6 +26,13 @@ export function expandTarget (compact: number): bigint | null {
   return value
 }
 
+/** The target of a compact form already known valid (a checked header's, a retarget's); throws if it is not. */
+export function targetOf (compact: number): bigint {
+  const target = expandTarget(compact)
+  if (target == null) throw new AnchorError(`not a valid compact target: 0x${compact.toString(16)}`)
+  return target
+}
+
 /** Compresses a target to its compact form (rounding down, as Bitcoin's GetCompact). */
 export function compactTarget (target: bigint): number {
   if (target <= 0n || target > MAX_256) throw new AnchorError(`target out of range: ${target}`)

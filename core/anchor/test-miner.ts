@@ -5,12 +5,14 @@ import { encodeBody, cborCid, NONCE_BYTES, type Header } from './encoding.ts'
 import { mineHeader } from './hasher.ts'
 import { defineNetwork, type Network } from './params.ts'
 import { medianTimePast, requiredTarget, type BlockMeta } from './validate.ts'
-import { expandTarget, workOf } from './target.ts'
+import { targetOf, workOf } from './target.ts'
 import type { EncodedManifest } from './manifest.ts'
 import type { CID } from 'multiformats/cid'
 
 /** ~2 hashes a block: chains of thousands of blocks build in a second or two */
 export const EASY_TARGET = 0x207fffff
+/** nonces tried for one block, every one the 8-byte nonce's low half holds */
+const MAX_TRIES = 2 ** 32
 
 /** A network for tests: easy target, short interval and window. */
 export function testNetwork (name = 'unit', o: Partial<Network['params']> = {}, time?: number): Network {
@@ -33,12 +35,14 @@ export function mineBlock (net: Network, parent: BlockMeta, manifests: EncodedMa
     nonce: new Uint8Array(NONCE_BYTES)
   }
   o.tweak?.(fields)
-  const header = mineHeader(fields, 2 ** 32, o.salt ?? 0) as Uint8Array
+  const header = mineHeader(fields, MAX_TRIES, o.salt ?? 0)
+  // at ~2 hashes a block, 2^32 tries without a hit means the target is not an easy one
+  if (header == null) throw new Error(`no nonce under target 0x${fields.target.toString(16)} in ${MAX_TRIES} tries`)
   return { header, body, manifests: manifests.map(m => m.bytes), cid: cborCid(header), fields }
 }
 
 /** The meta a mined block will have once accepted (for building on it before submitting). */
 export function metaAfter (b: MinedBlock, parent: BlockMeta): BlockMeta {
   const { height, time, target } = b.fields
-  return { cid: b.cid, key: b.cid.toString(), height, time, target, parent, work: parent.work + workOf(expandTarget(target) as bigint) }
+  return { cid: b.cid, key: b.cid.toString(), height, time, target, parent, work: parent.work + workOf(targetOf(target)) }
 }

@@ -13,6 +13,7 @@ import type { AnchorChain, Anchoring } from './chain.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { ImportProfile } from '../unixfs/profiles.ts'
 import type { CID } from 'multiformats/cid'
+import { errorMessage } from '../util/errors.ts'
 
 export interface Check { check: 'content' | 'manifest' | 'signature' | 'anchored', ok: boolean, detail: string }
 
@@ -66,7 +67,7 @@ export async function verifyCid (chain: AnchorChain, blocks: BlockReader, root: 
     checks.push({ check: 'content', ok: true, detail: `${root.toString()}: all ${r.blocks} block(s) present and matching their CIDs` })
   } catch (err) {
     if (signal?.aborted === true) throw err
-    checks.push({ check: 'content', ok: false, detail: (err as Error).message })
+    checks.push({ check: 'content', ok: false, detail: errorMessage(err) })
     return report(root, null, checks, null)
   }
   return report(root, null, checks, await checkAnchoring(chain, root, checks))
@@ -79,23 +80,29 @@ export async function verifyCid (chain: AnchorChain, blocks: BlockReader, root: 
  */
 export async function verifyPath (chain: AnchorChain, file: string, fallback: ImportProfile, signal?: AbortSignal): Promise<VerifyReport> {
   const st = await fs.lstat(file).catch(() => null)
-  const profiles = new Map<string, ImportProfile>([[JSON.stringify(fallback), fallback]])
+  const others = new Map<string, ImportProfile>()
   for (const m of chain.knownManifests()) {
     if (m.manifest.type === 'ipns') continue
     const p: ImportProfile = { name: fallback.name, ...m.manifest.profile }
-    profiles.set(JSON.stringify(p), p)
+    others.set(JSON.stringify(p), p)
   }
-  let first: CID | null = null
-  for (const profile of profiles.values()) {
-    const r = await add(null, { kind: 'paths', paths: [file] }, { profile, recursive: st?.isDirectory() === true, signal })
-    first ??= r.root
-    if (chain.anchorings(r.root).length > 0) {
-      const detail = `${path.basename(file)} hashes to ${r.root.toString()} (chunker ${profile.chunker}, CIDv${profile.cidVersion})`
-      const checks: Check[] = [{ check: 'content', ok: true, detail }]
-      return report(r.root, file, checks, await checkAnchoring(chain, r.root, checks))
-    }
+  others.delete(JSON.stringify(fallback))
+  const hashWith = async (profile: ImportProfile): Promise<CID> =>
+    (await add(null, { kind: 'paths', paths: [file] }, { profile, recursive: st?.isDirectory() === true, signal })).root
+  const anchored = async (root: CID, profile: ImportProfile): Promise<VerifyReport | null> => {
+    if (chain.anchorings(root).length === 0) return null
+    const detail = `${path.basename(file)} hashes to ${root.toString()} (chunker ${profile.chunker}, CIDv${profile.cidVersion})`
+    const checks: Check[] = [{ check: 'content', ok: true, detail }]
+    return report(root, file, checks, await checkAnchoring(chain, root, checks))
   }
-  const root = first as CID
+  // the fallback first: its root is the one reported when no profile gives an anchored one
+  const root = await hashWith(fallback)
+  const found = await anchored(root, fallback)
+  if (found != null) return found
+  for (const profile of others.values()) {
+    const r = await anchored(await hashWith(profile), profile)
+    if (r != null) return r
+  }
   return report(root, file, [
     { check: 'content', ok: true, detail: `${path.basename(file)} hashes to ${root.toString()}` },
     { check: 'manifest', ok: false, detail: `no manifest known to this repo's chain (${chain.net.name}) names this content under any recorded profile` }

@@ -47,12 +47,12 @@ export async function resolvePath (store: BlockReader, cid: CID, segments: strin
     let target = cid
     let roots: CID[] = [cid]
     if (segments.length > 0) {
-      for await (const step of walkPath(what, rec as never, { signal })) {
+      for await (const step of walkPath(what, rec, { signal })) {
         target = step.cid
         roots = step.roots
       }
     }
-    const entry = await exporter(target, rec as never, { signal })
+    const entry = await exporter(target, rec, { signal })
     return { entry, roots, traversal }
   } catch (err) {
     throw asGatewayError(mapExportError(err, what))
@@ -95,7 +95,7 @@ export async function servePath (x: Exchange, req: ContentRequest): Promise<void
     }
     let index: UnixFSEntry | null = null
     try {
-      index = await exporter(`${entry.cid.toString()}/index.html`, x.store as never, { signal: x.signal })
+      index = await exporter(`${entry.cid.toString()}/index.html`, x.store, { signal: x.signal })
     } catch (err) {
       const mapped = mapExportError(err, 'index.html')
       if (!(mapped instanceof PathNotFoundError)) throw asGatewayError(mapped)
@@ -217,7 +217,7 @@ async function serveListing (x: Exchange, req: ContentRequest, r: Resolved, dir:
         let size: bigint | null = null
         let isDir = false
         try {
-          const e = await exporter(child.cid, store as never, { signal })
+          const e = await exporter(child.cid, store, { signal })
           isDir = e.type === 'directory'
           size = isDir ? null : e.size
         } catch (err) {

@@ -9,7 +9,7 @@
 import http from 'node:http'
 import { escapeTerminal } from '../util/escape.ts'
 import { openReader, type ReaderHost } from '../unixfs/fetch.ts'
-import { AbortedError, UsageError } from '../util/errors.ts'
+import { AbortedError, errorMessage, UsageError } from '../util/errors.ts'
 import { HttpExchange } from './exchange.ts'
 import { BlockPool } from './pool.ts'
 import { FETCH_SLOTS, QUEUE_PER_SLOT, QUEUE_WAIT_MS, RETRY_AFTER_S, Slots } from './limits.ts'
@@ -76,7 +76,9 @@ export class Gateway {
     })
     this.server = server
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
-    const a = server.address() as { address: string, port: number }
+    const a = server.address()
+    // a TCP listener's address is an AddressInfo (a string only for a pipe or socket path)
+    if (a == null || typeof a === 'string') throw new Error(`the gateway is not listening on TCP (${String(a)})`)
     this.address = { host: a.address, port: a.port }
     return `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
   }
@@ -132,7 +134,8 @@ export class Gateway {
     res.on('close', finish)
     let releaseSlot: (() => void) | null = null
     let readerDone: ((ok: boolean) => void) | null = null
-    let releaseFetch: (() => void) | null = null
+    // set from inside the reader's beforeFetch: a field, so the finally below does not take it for never set
+    const fetchSlot: { release: (() => void) | null } = { release: null }
     /** set once the answer is complete: a read still in flight must not take a fetch slot after it */
     let finished = false
     const plain = (code: number, line: string, extra: Record<string, string> = {}): void => {
@@ -186,7 +189,7 @@ export class Gateway {
           const release = await this.fetchSlots.acquire(QUEUE_WAIT_MS, abort.signal)
           if (release == null) throw new GatewayError(503, 'too many fetches from the swarm in progress: try again shortly', { 'retry-after': String(RETRY_AFTER_S) })
           if (finished) { release(); throw new AbortedError('the request has ended') }
-          releaseFetch = release
+          fetchSlot.release = release
         }
       }, content.cid, { offline: held, idleTimeoutMs: this.o.timeoutMs, signal: abort.signal })
       readerDone = reader.done
@@ -211,22 +214,22 @@ export class Gateway {
       if (abort.signal.aborted) { status = CLIENT_LEFT; return }
       if (res.headersSent) {
         // the status went out already: cut the connection so the client cannot take a truncated body for a whole one
-        this.host.monitor?.log(`gateway: ${shown}: ${(e as Error).message ?? String(e)}`)
+        this.host.monitor?.log(`gateway: ${shown}: ${errorMessage(e)}`)
         res.destroy()
         return
       }
       if (e instanceof GatewayError) plain(e.status, e.message, e.headers)
       else {
         // a bug or an unexpected failure: logged for the operator; the client gets one line, no stack
-        this.host.monitor?.log(`gateway: ${shown}: internal error: ${(e as Error)?.message ?? String(e)}`)
+        this.host.monitor?.log(`gateway: ${shown}: internal error: ${errorMessage(e)}`)
         plain(500, 'internal error')
       }
     } finally {
       finished = true
       releaseSlot?.()
-      const d = readerDone as ((ok: boolean) => void) | null
+      const d = readerDone
       d?.(false)
-      ;(releaseFetch as (() => void) | null)?.()
+      fetchSlot.release?.()
       // whatever still runs for this request (a read-ahead, a fetch) stops now
       if (!abort.signal.aborted) abort.abort(new AbortedError('request ended'))
     }

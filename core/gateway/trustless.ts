@@ -125,9 +125,9 @@ function tryUnixFS (data: Uint8Array): UnixFS | null {
 async function * allBlocks (store: BlockReader, root: CID, rootBytes: Uint8Array, signal: AbortSignal): AsyncGenerator<Block> {
   const stack: Array<{ cid: CID, bytes?: Uint8Array }> = [{ cid: root, bytes: rootBytes }]
   const seen = new Set<string>()
-  while (stack.length > 0) {
+  for (let top = stack.pop(); top != null; top = stack.pop()) {
     signal.throwIfAborted()
-    const { cid, bytes: known } = stack.pop() as { cid: CID, bytes?: Uint8Array }
+    const { cid, bytes: known } = top
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)

@@ -15,6 +15,7 @@ import { boundaryOf, parseMultipart } from './multipart.ts'
 import { RpcParamError, sendBytes, sendJson, sendStream } from './wire.ts'
 import { cidArg } from './args.ts'
 import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /** Kubo refuses blocks over 1 MiB unless allow-big-block: peers cannot exchange them */
 const MAX_BLOCK = 1024 * 1024
@@ -72,7 +73,7 @@ export function blockEndpoints (ctx: RpcContext): Record<string, Endpoint> {
           try {
             linksOf(cid, bytes)
           } catch (err) {
-            throw new RpcParamError(`the block does not decode as ${v0 ? 'dag-pb' : Object.keys(CODECS).find(k => CODECS[k] === code) ?? code}: ${(err as Error).message}`)
+            throw new RpcParamError(`the block does not decode as ${v0 ? 'dag-pb' : Object.keys(CODECS).find(k => CODECS[k] === code) ?? code}: ${errorMessage(err)}`)
           }
           await s.lock.shared(async () => {
             await s.repo.blocks.put(cid, bytes)
@@ -137,7 +138,7 @@ export function blockEndpoints (ctx: RpcContext): Record<string, Endpoint> {
                 async store => await pinAdd(s.repo, root, { signal: c.signal, store })))
               if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
             } catch (err) {
-              pinError = (err as Error).message
+              pinError = errorMessage(err)
             }
           }
           yield { Root: { Cid: { '/': root.toString() }, PinErrorMsg: pinError } }

@@ -43,8 +43,9 @@ async function pinOne (s: Services, cid: CID, type: PinType, c: Call, onBlock: (
 
 function listType (p: Params): ListType {
   const t = p.str(['type', 't'], 'all')
-  if (!(PIN_TYPES as readonly string[]).includes(t)) throw new RpcParamError(`invalid type '${t}', must be one of {direct, indirect, recursive, all}`)
-  return t as ListType
+  const type = PIN_TYPES.find(x => x === t)
+  if (type == null) throw new RpcParamError(`invalid type '${t}', must be one of {direct, indirect, recursive, all}`)
+  return type
 }
 
 /** Blocks under recursive pins that are not pinned themselves: Kubo's indirect pins, with the root each is reached through. */

@@ -47,7 +47,10 @@ export class KuboRpcServer {
     server.requestTimeout = 0
     this.server = server
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
-    this.port = (server.address() as { port: number }).port
+    const a = server.address()
+    // a TCP listener's address is an AddressInfo (a string only for a pipe or socket path)
+    if (a == null || typeof a === 'string') throw new Error(`the RPC API is not listening on TCP (${String(a)})`)
+    this.port = a.port
     this.host = host
     return `${host.includes(':') ? `[${host}]` : host}:${this.port}`
   }

@@ -7,7 +7,7 @@
 // started goes in the X-Stream-Error trailer.
 
 import type http from 'node:http'
-import { CairnError, InputError, InvalidCidError, UsageError, UnsupportedError } from '../util/errors.ts'
+import { CairnError, errorMessage, InputError, InvalidCidError, UnsupportedError, UsageError } from '../util/errors.ts'
 
 export const STREAM_HEADER = 'X-Stream-Output'
 export const CHANNEL_HEADER = 'X-Chunked-Output'
@@ -31,7 +31,7 @@ function isClientError (err: unknown): boolean {
 
 /** The status and body Kubo would send for `err`. */
 export function errorBody (err: unknown): { status: number, body: { Message: string, Code: number, Type: 'error' } } {
-  const message = (err as Error)?.message ?? String(err)
+  const message = errorMessage(err)
   if (err instanceof RpcNotSupportedError) return { status: 404, body: { Message: message, Code: ERR_NORMAL, Type: 'error' } }
   const client = isClientError(err)
   return { status: client ? 400 : 500, body: { Message: message, Code: client ? ERR_CLIENT : ERR_NORMAL, Type: 'error' } }
@@ -192,7 +192,8 @@ export async function * whileRunning<T> (work: (push: (v: T) => void) => Promise
     .catch(err => { failure = err })
     .finally(() => { finished = true; wake?.() })
   for (;;) {
-    while (queue.length > 0) yield queue.shift() as T
+    // what was pushed so far, in order; more may be pushed while each is consumed
+    while (queue.length > 0) yield * queue.splice(0)
     if (finished) break
     await new Promise<void>(resolve => { wake = resolve })
     wake = null

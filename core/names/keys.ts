@@ -5,7 +5,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { KeyStore, checkKeyName } from '../../storage/keystore.ts'
-import { RepoError, UsageError } from '../util/errors.ts'
+import { errorMessage, RepoError, UsageError } from '../util/errors.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { nameOfPeer } from './record.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -28,7 +28,7 @@ export async function loadKey (repo: Repo, name: string): Promise<PrivateKey> {
   try {
     return privateKeyFromProtobuf(bytes)
   } catch (err) {
-    throw new RepoError(`key "${name}" is not a valid private key: ${(err as Error).message}`)
+    throw new RepoError(`key "${name}" is not a valid private key: ${errorMessage(err)}`)
   }
 }
 

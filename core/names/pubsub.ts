@@ -8,6 +8,7 @@
 import { BadRecordError, validateRecord, type IpnsName } from './record.ts'
 import type { PubSub } from '../anchor/gossip.ts'
 import type { IPNSRecord } from 'ipns'
+import { undeclared } from '../net/undeclared.ts'
 
 /** name topics one seed joins at most: each costs gossipsub state per peer */
 export const MAX_NAME_TOPICS = 256
@@ -46,8 +47,10 @@ export class NamePubSub {
     const w: Watched = { name, best: null }
     this.watched.set(topic, w)
     // gossipsub drops topics outside its allow-list unread; the anchor
-    // topics are listed at start, name topics join as we watch them
-    ;(this.pubsub as unknown as { allowedTopics?: Set<string> | null }).allowedTopics?.add(topic)
+    // topics are listed at start, name topics join as we watch them (the
+    // list is a field its types do not declare; none means every topic)
+    const allowed = undeclared(this.pubsub, 'allowedTopics')
+    if (allowed instanceof Set) allowed.add(topic)
     this.pubsub.topicValidators.set(topic, async (_peer, msg) => {
       let record: IPNSRecord
       try {

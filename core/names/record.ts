@@ -10,7 +10,7 @@ import { createIPNSRecord, marshalIPNSRecord, multihashToIPNSRoutingKey, unmarsh
 import { ipnsValidator } from 'ipns/validator'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
-import { CairnError, UsageError } from '../util/errors.ts'
+import { CairnError, errorMessage, UsageError } from '../util/errors.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** the spec's (and every implementation's) bound on a record */
@@ -37,7 +37,7 @@ export interface IpnsName {
 export function nameOfPeer (peerId: PeerId): IpnsName {
   return {
     peerId,
-    routingKey: multihashToIPNSRoutingKey(peerId.toMultihash() as Parameters<typeof multihashToIPNSRoutingKey>[0]),
+    routingKey: multihashToIPNSRoutingKey(peerId.toMultihash()),
     text: peerId.toCID().toString(base36)
   }
 }
@@ -115,14 +115,14 @@ export async function validateRecord (name: IpnsName, bytes: Uint8Array, o: { al
   try {
     record = unmarshalIPNSRecord(bytes)
   } catch (err) {
-    throw new BadRecordError(`record for ${name.text} rejected: it is malformed (${(err as Error).message})`)
+    throw new BadRecordError(`record for ${name.text} rejected: it is malformed (${errorMessage(err)})`)
   }
   try {
     await ipnsValidator(name.routingKey, bytes)
   } catch (err) {
-    const kind = (err as Error).name
+    const kind = err instanceof Error ? err.name : ''
     if (!(o.allowExpired === true && kind === 'RecordExpiredError')) {
-      throw new BadRecordError(`record for ${name.text} rejected: ${REASONS[kind] ?? (err as Error).message}`)
+      throw new BadRecordError(`record for ${name.text} rejected: ${REASONS[kind] ?? errorMessage(err)}`)
     }
   }
   return record

@@ -9,6 +9,7 @@ import { loadKey } from './keys.ts'
 import { createRecord, describeRecord, parseName } from './record.ts'
 import type { NamePubSub } from './pubsub.ts'
 import type { NameService } from './service.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /** the longest a published name waits between republishes */
 export const REPUBLISH_MAX_MS = 4 * 60 * 60 * 1000
@@ -92,7 +93,7 @@ export class Republisher {
         try {
           await this.republish(s)
         } catch (err) {
-          this.log(`republish of ${s.name} failed: ${(err as Error).message}`)
+          this.log(`republish of ${s.name} failed: ${errorMessage(err)}`)
         }
       }
       await this.refresh()

@@ -12,7 +12,7 @@ import { CID } from 'multiformats/cid'
 import { NameRecords } from '../../storage/name-records.ts'
 import { signNameManifest } from '../anchor/manifest.ts'
 import { queueInRepo } from '../anchor/service.ts'
-import { AbortedError, CairnError, UsageError } from '../util/errors.ts'
+import { AbortedError, CairnError, errorMessage, UsageError } from '../util/errors.ts'
 import { loadKey } from './keys.ts'
 import { newer, type NamePubSub } from './pubsub.ts'
 import {
@@ -172,7 +172,7 @@ export class NameService {
         }
       } catch (err) {
         if (o.signal?.aborted === true) throw new AbortedError('interrupted')
-        if (!signal.aborted) lastError = (err as Error).message
+        if (!signal.aborted) lastError = errorMessage(err)
       }
       if (peers === 0) await sleep(pause, undefined, { signal }).catch(() => {})
     }

@@ -13,6 +13,9 @@ import { sha256, sha512 } from 'multiformats/hashes/sha2'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { BlockReader } from '../../storage/blocks.ts'
+import type { ServedEngine } from './bitswap-serve.ts'
+import type { BitswapEngine as WatchedEngine } from './peer-guard.ts'
+import { undeclared } from './undeclared.ts'
 
 /** A block, or a HAVE / DONT_HAVE, from one peer (a block's CID is computed from its bytes). */
 export interface BitswapPresence { sender: PeerId, cid: CID, has: boolean, block?: Uint8Array }
@@ -22,7 +25,7 @@ export interface BitswapPresence { sender: PeerId, cid: CID, has: boolean, block
  * and its send queue, to send wants to one peer at a time
  * (core/swarm/bitswap-lane.ts); `message` is the engine's queued-message shape.
  */
-export interface BitswapEngine {
+interface FetchingEngine {
   wantList: {
     addEventListener: (type: 'presence', fn: (evt: CustomEvent<BitswapPresence>) => void) => void
     removeEventListener: (type: 'presence', fn: (evt: CustomEvent<BitswapPresence>) => void) => void
@@ -31,6 +34,9 @@ export interface BitswapEngine {
     sendMessage: (peer: PeerId, message: unknown, options: { signal: AbortSignal }) => Promise<void>
   }
 }
+
+/** What cairn uses of @helia/bitswap's engine: the fetcher's part, the serving budget's (bitswap-serve.ts) and the peer guard's. */
+export type BitswapEngine = FetchingEngine & ServedEngine & WatchedEngine
 
 export interface BitswapService {
   bitswap: BitswapEngine
@@ -42,9 +48,17 @@ interface Mixin { start: (host: unknown) => Promise<void> }
 
 const HASHERS = new Map<number, unknown>([[sha256.code, sha256], [sha512.code, sha512], [identity.code, identity]])
 
-/** A message @helia/bitswap sends: its blocks keyed by multibase base64 of the block's multihash. */
-interface SentMessage { blocks?: Map<string, { data: Uint8Array }> }
-interface SendingNetwork { sendMessage?: (peer: { toString: () => string }, message: SentMessage, options?: unknown) => Promise<void> }
+/** The blocks of a message @helia/bitswap sends (keyed by multibase base64 of the block's multihash): key and size. */
+function sentBlocks (message: unknown): Array<[string, number]> {
+  const blocks = undeclared(message, 'blocks')
+  if (!(blocks instanceof Map)) return []
+  const out: Array<[string, number]> = []
+  for (const [key, block] of blocks) {
+    const data = undeclared(block, 'data')
+    if (typeof key === 'string' && data instanceof Uint8Array) out.push([key, data.byteLength])
+  }
+  return out
+}
 
 /**
  * Calls `onSent(peer, block, bytes)` for every block bitswap sends, once its
@@ -54,15 +68,16 @@ interface SendingNetwork { sendMessage?: (peer: { toString: () => string }, mess
  * version moves it, uploads over bitswap go unlisted and nothing else changes.
  */
 export function observeSentBlocks (engine: BitswapEngine, onSent: (peer: string, block: string, bytes: number) => void): boolean {
-  const network = (engine as unknown as { network?: SendingNetwork }).network
-  const send = network?.sendMessage
-  if (network == null || typeof send !== 'function') return false
-  network.sendMessage = async function (peer, message, options) {
-    await send.call(this, peer, message, options)
-    for (const [key, block] of message.blocks ?? []) {
+  const network: unknown = engine.network
+  const sendMessage = undeclared(network, 'sendMessage')
+  if (typeof sendMessage !== 'function') return false
+  const send = sendMessage.bind(network)
+  engine.network.sendMessage = async (peer, message, options) => {
+    await send(peer, message, options)
+    for (const [key, bytes] of sentBlocks(message)) {
       let mh: Uint8Array
       try { mh = base64.decode(key) } catch { continue }
-      onSent(peer.toString(), Buffer.from(mh).toString('base64'), block.data.byteLength)
+      onSent(peer.toString(), Buffer.from(mh).toString('base64'), bytes)
     }
   }
   return true
@@ -70,8 +85,8 @@ export function observeSentBlocks (engine: BitswapEngine, onSent: (peer: string,
 
 /** Starts bitswap on `libp2p`, serving from `blockstore`; `options` are @helia/bitswap's own. */
 export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, options: Record<string, unknown> = {}): Promise<BitswapService> {
-  let broker: Broker | null = null
-  let mixin: Mixin | null = null
+  // set by @helia/bitswap through the host's addBlockBroker and addMixin
+  const registered: { broker?: Broker, mixin?: Mixin } = {}
   const host = {
     status: 'starting',
     libp2p,
@@ -86,14 +101,16 @@ export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, opt
       if (h == null) throw new Error(`no hasher for multihash code 0x${code.toString(16)}`)
       return h
     },
-    hasBlockBroker: () => broker != null,
-    addBlockBroker: (b: Broker) => { broker = b },
-    addMixin: (m: Mixin) => { mixin = m }
+    hasBlockBroker: () => registered.broker != null,
+    addBlockBroker: (b: Broker) => { registered.broker = b },
+    addMixin: (m: Mixin) => { registered.mixin = m }
   }
+  // withBitswap is typed to take a whole Helia; it reads only the fields
+  // above (@helia/bitswap 4), and a whole Helia is what this module avoids
   withBitswap(host as never, options)
-  if (mixin == null) throw new Error('@helia/bitswap did not register itself')
-  await (mixin as Mixin).start(host)
-  const started = broker as Broker | null
+  if (registered.mixin == null) throw new Error('@helia/bitswap did not register itself')
+  await registered.mixin.start(host)
+  const started = registered.broker
   if (started == null) throw new Error('@helia/bitswap did not start')
   return { bitswap: started.bitswap, stop: async () => { await started.stop() } }
 }

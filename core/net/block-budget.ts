@@ -80,8 +80,8 @@ export class BlockBudget {
   }
 
   private wake (): void {
-    while (this.waiters.length > 0 && this.fits(this.waiters[0].bytes)) {
-      const w = this.waiters.shift() as BlockBudget['waiters'][number]
+    for (let w = this.waiters[0]; w != null && this.fits(w.bytes); w = this.waiters[0]) {
+      this.waiters.shift()
       if (w.onAbort != null) w.signal?.removeEventListener('abort', w.onAbort)
       this.take(w.bytes)
       w.resolve()

@@ -27,6 +27,7 @@ import { MAX_BLOCK_BYTES, type BlockReader } from '../../storage/blocks.ts'
 import type { BlockBudget } from './block-budget.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { isNamedError, toError } from '../util/errors.ts'
 
 export const BLOCK_PROTOCOL = '/cairn/blocks/1.1.0'
 /** a frame: at most a 2 MiB block (cairn's largest chunk is 1 MiB), its status byte and room to spare */
@@ -101,9 +102,9 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
   const noRead = (q: Queued): boolean => q.cid == null || q.cancelled
   const readAhead = async (q: Queued): Promise<Uint8Array | null> => {
     // missing, or failing its hash on disk: never served
-    q.read ??= noRead(q)
+    q.read ??= q.cid == null || q.cancelled // noRead(q), spelt out so q.cid narrows
       ? Promise.resolve(null)
-      : store.getBytes(q.cid as CID).catch(() => null).then(bytes => {
+      : store.getBytes(q.cid).catch(() => null).then(bytes => {
         // the block's real size is known now: give back the rest of the reservation
         const keep = Math.min(q.reserved, bytes?.byteLength ?? 0)
         budget?.release(q.reserved - keep)
@@ -140,7 +141,7 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
         poke()
       }
     } catch (err) {
-      failure = err as Error
+      failure = toError(err)
       gone.abort(err)
     } finally {
       ended = true
@@ -196,7 +197,7 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
         try {
           await stream.onDrain({ signal: AbortSignal.timeout(SEND_STALL_TIMEOUT_MS) })
         } catch (err) {
-          if ((err as Error).name === 'TimeoutError') o.onViolation?.('stalled-reader')
+          if (isNamedError(err, 'TimeoutError')) o.onViolation?.('stalled-reader')
           throw err
         }
       }
@@ -207,8 +208,9 @@ export async function serveBlocks (stream: Stream, store: BlockReader, o: ServeO
     await reading
     await stream.close()
   } catch (err) {
-    if (err instanceof BlockProtocolError || FRAME_ERRORS.has((err as Error).name)) o.onViolation?.('bad-frame')
-    stream.abort(err as Error)
+    const e = toError(err)
+    if (e instanceof BlockProtocolError || FRAME_ERRORS.has(e.name)) o.onViolation?.('bad-frame')
+    stream.abort(e)
   } finally {
     if (current != null) drop(current)
     for (const q of queue.splice(0)) drop(q)
@@ -283,7 +285,7 @@ export class BlockChannel {
 
   private async readLoop (): Promise<void> {
     try {
-      for await (const frame of lp.decode(this.stream as AsyncIterable<Uint8Array | Uint8ArrayList>, { maxDataLength: MAX_FRAME })) {
+      for await (const frame of lp.decode(this.stream, { maxDataLength: MAX_FRAME })) {
         const p = this.pending.shift()
         if (p == null) throw new ProtocolViolationError(`${this.peer.toString()} sent an answer nobody asked for`, 'unsolicited-answer')
         const type = frame.byteLength > 0 ? frame.get(0) : -1
@@ -295,7 +297,7 @@ export class BlockChannel {
       }
       this.fail(new ChannelClosedError(`${this.peer.toString()} closed the block stream`))
     } catch (err) {
-      const e = err as Error
+      const e = toError(err)
       this.fail(FRAME_ERRORS.has(e.name) ? new ProtocolViolationError(`${this.peer.toString()} sent a bad frame: ${e.message}`, 'bad-frame') : e)
     }
   }

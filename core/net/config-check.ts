@@ -3,7 +3,7 @@
 // address fails when it is set rather than when a seed starts.
 
 import { parseUserMultiaddr } from './dial-error.ts'
-import { ConfigError } from '../util/errors.ts'
+import { ConfigError, errorMessage } from '../util/errors.ts'
 
 /** config keys whose value is a list of multiaddrs */
 const MULTIADDR_LISTS = new Set(['addresses.listen', 'bootstrap', 'nat.relays'])
@@ -15,7 +15,7 @@ export function checkConfigSetting (key: string, value: unknown): void {
     try {
       parseUserMultiaddr(String(v), key)
     } catch (err) {
-      throw new ConfigError(`"${key}": ${(err as Error).message.slice(key.length + 1)}`)
+      throw new ConfigError(`"${key}": ${errorMessage(err).slice(key.length + 1)}`)
     }
   }
 }

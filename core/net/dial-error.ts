@@ -6,7 +6,7 @@
 
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { UsageError } from '../util/errors.ts'
+import { errorMessage, UsageError } from '../util/errors.ts'
 
 /** Parses an address given on the command line; a malformed one is a usage error (exit 2). */
 export function parseUserMultiaddr (addr: string, flag: string): Multiaddr {
@@ -16,7 +16,7 @@ export function parseUserMultiaddr (addr: string, flag: string): Multiaddr {
     for (const c of ma.getComponents()) if (c.name === 'p2p') peerIdFromString(c.value ?? '')
     return ma
   } catch (err) {
-    throw new UsageError(`${flag} ${addr} is not a valid multiaddr (${(err as Error).message})`)
+    throw new UsageError(`${flag} ${addr} is not a valid multiaddr (${errorMessage(err)})`)
   }
 }
 
@@ -33,11 +33,15 @@ const DROPPED_IN_HANDSHAKE = new Set(['EncryptionFailedError', 'MuxerUnavailable
 
 /** One sentence for a failed dial of `addr`. */
 export function describeDialFailure (addr: string, err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  const code = e?.code ?? (e?.cause as NodeJS.ErrnoException | undefined)?.code
+  const code = errnoCode(err) ?? (typeof err === 'object' && err != null && 'cause' in err ? errnoCode(err.cause) : undefined)
   if (code != null && Object.hasOwn(BEFORE_CONNECT, code)) return `cannot connect to ${addr}: ${BEFORE_CONNECT[code]}`
-  if (DROPPED_IN_HANDSHAKE.has(e?.name) || code === 'ECONNRESET' || code === 'EPIPE') {
-    return `cannot connect to ${addr}: the peer closed the connection during the handshake (${e.message}); a peer that refuses us, by its deny list or trusted-only mode, does this`
+  if ((err instanceof Error && DROPPED_IN_HANDSHAKE.has(err.name)) || code === 'ECONNRESET' || code === 'EPIPE') {
+    return `cannot connect to ${addr}: the peer closed the connection during the handshake (${errorMessage(err)}); a peer that refuses us, by its deny list or trusted-only mode, does this`
   }
-  return `cannot connect to ${addr}: ${e?.message ?? String(err)}`
+  return `cannot connect to ${addr}: ${errorMessage(err)}`
+}
+
+/** The `code` of a Node system error (ECONNREFUSED, ...), on whatever was thrown. */
+function errnoCode (err: unknown): string | undefined {
+  return typeof err === 'object' && err != null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
 }

@@ -18,6 +18,8 @@ import * as lp from 'it-length-prefixed'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
+import * as v from 'valibot'
+import { toError } from '../util/errors.ts'
 
 export const DIALBACK_PROTOCOL = '/cairn/dialback/1.0.0'
 /** addresses one request may ask about */
@@ -27,7 +29,27 @@ const MAX_FRAME = 4096
 /** one dial-back attempt; a NAT answers a stray SYN with RST or silence */
 export const DIALBACK_TIMEOUT_MS = 10_000
 
-export interface DialbackResult { addr: string, ok: boolean }
+const DialbackResultSchema = v.object({ addr: v.string(), ok: v.boolean() })
+export type DialbackResult = v.InferOutput<typeof DialbackResultSchema>
+/** a request: a JSON object; `addrs`, when there, a list (entries other than strings are skipped) */
+const DialbackRequestSchema = v.object({ addrs: v.optional(v.array(v.unknown()), []) })
+/** an answer: a JSON object with a list of results (entries not of the result's shape are skipped) */
+const DialbackReplySchema = v.object({ results: v.array(v.unknown()) })
+
+/** The addresses a request asks about, at most MAX_DIALBACK_ADDRS; throws if the frame is not a request. */
+export function requestedAddrs (frame: unknown): string[] {
+  const req = v.safeParse(DialbackRequestSchema, frame)
+  // valibot's object takes a list for an object
+  if (!req.success || Array.isArray(frame)) throw new Error('a dial-back request that is not { addrs: [...] }')
+  return req.output.addrs.filter(a => typeof a === 'string').slice(0, MAX_DIALBACK_ADDRS)
+}
+
+/** The results an answer gives; throws if the frame is not an answer. */
+export function answeredResults (frame: unknown): DialbackResult[] {
+  const reply = v.safeParse(DialbackReplySchema, frame)
+  if (!reply.success) throw new Error('a dial-back answer without results')
+  return reply.output.results.filter(r => v.is(DialbackResultSchema, r))
+}
 
 async function readFrame (stream: Stream, signal: AbortSignal): Promise<unknown> {
   const frames = lp.decode(stream, { maxDataLength: MAX_FRAME })
@@ -62,8 +84,7 @@ export function dialable (addr: string, askerHost: string | null): Multiaddr | n
 export async function serveDialback (stream: Stream, connection: Connection, connectionManager: ConnectionManager, relayed: boolean): Promise<void> {
   const signal = AbortSignal.timeout(DIALBACK_TIMEOUT_MS * (MAX_DIALBACK_ADDRS + 1))
   try {
-    const req = await readFrame(stream, signal) as { addrs?: unknown }
-    const addrs = Array.isArray(req.addrs) ? req.addrs.filter((a): a is string => typeof a === 'string').slice(0, MAX_DIALBACK_ADDRS) : []
+    const addrs = requestedAddrs(await readFrame(stream, signal))
     // over a relay the remote address is the relay's: nothing to check against
     const askerHost = relayed ? null : hostOf(connection.remoteAddr)
     const results: DialbackResult[] = []
@@ -74,7 +95,7 @@ export async function serveDialback (stream: Stream, connection: Connection, con
     if (!stream.send(lp.encode.single(Buffer.from(JSON.stringify({ results }))))) await stream.onDrain()
     await stream.close()
   } catch (err) {
-    stream.abort(err as Error)
+    stream.abort(toError(err))
   }
 }
 
@@ -97,12 +118,11 @@ export async function askDialback (connection: Connection, addrs: string[], sign
   const stream = await connection.newStream(DIALBACK_PROTOCOL, { signal })
   try {
     if (!stream.send(lp.encode.single(Buffer.from(JSON.stringify({ addrs: addrs.slice(0, MAX_DIALBACK_ADDRS) }))))) await stream.onDrain()
-    const reply = await readFrame(stream, signal) as { results?: unknown }
+    const reply = await readFrame(stream, signal)
     await stream.close().catch(() => {})
-    if (!Array.isArray(reply.results)) throw new Error('a dial-back answer without results')
-    return reply.results.filter((r): r is DialbackResult => typeof r?.addr === 'string' && typeof r?.ok === 'boolean')
+    return answeredResults(reply)
   } catch (err) {
-    stream.abort(err as Error)
+    stream.abort(toError(err))
     throw err
   }
 }

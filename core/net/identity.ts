@@ -2,7 +2,7 @@
 // 0600), a protobuf-encoded private key, so the peer ID survives restarts.
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { RepoError } from '../util/errors.ts'
+import { errorMessage, RepoError } from '../util/errors.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Repo } from '../../storage/repo.ts'
 
@@ -14,7 +14,7 @@ export async function loadOrCreateIdentity (repo: Repo): Promise<PrivateKey> {
     try {
       return privateKeyFromProtobuf(existing)
     } catch (err) {
-      throw new RepoError(`${repo.root}/${IDENTITY_FILE} is not a valid private key: ${(err as Error).message}`)
+      throw new RepoError(`${repo.root}/${IDENTITY_FILE} is not a valid private key: ${errorMessage(err)}`)
     }
   }
   const key = await generateKeyPair('Ed25519')

@@ -4,8 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { backoffDelays } from './backoff-timer.ts'
 import { describeDialFailure, parseUserMultiaddr } from './dial-error.ts'
-import { CairnError, UsageError } from '../util/errors.ts'
-import { routingTableSize } from './table-filler.ts'
+import { CairnError, toError, UsageError } from '../util/errors.ts'
+import { routingTableSize } from './kad-internals.ts'
 import { isDirect, type AddressRow, type Reachability } from './nat.ts'
 import type { CairnNode } from './node.ts'
 import { AGENT_VERSION } from '../util/version.ts'
@@ -121,7 +121,7 @@ export async function * findProviders (node: CairnNode, cid: CID, o: { timeoutMs
     } catch (err) {
       if (o.signal?.aborted === true) throw err
       if (signal.aborted) break
-      failure = err as Error
+      failure = toError(err)
       // nobody to ask, and nobody who could connect: waiting cannot help
       if (node.libp2p.getConnections().length === 0 && node.settings.bootstrap.length === 0) break
     }

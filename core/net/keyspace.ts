@@ -22,7 +22,7 @@ export interface Region {
 
 /** Bit `i` (0 = the most significant) of a key. */
 export function bit (key: Uint8Array, i: number): 0 | 1 {
-  return ((key[i >> 3] >> (7 - (i & 7))) & 1) as 0 | 1
+  return ((key[i >> 3] >> (7 - (i & 7))) & 1) === 1 ? 1 : 0
 }
 
 /** The first `depth` bits of a key as '0'/'1' text. */

@@ -8,7 +8,7 @@ import { dcutr } from '@libp2p/dcutr'
 import { isLoopback, isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { setPublicRanges, publicRangesActive } from './public-ranges.ts'
-import { CairnError } from '../util/errors.ts'
+import { CairnError, errorMessage } from '../util/errors.ts'
 import { askDialback, DIALBACK_PROTOCOL, DIALBACK_TIMEOUT_MS, MAX_DIALBACK_ADDRS, serveDialback } from './dialback.ts'
 import type { Config } from '../../storage/config.ts'
 import { parseSize } from '../../storage/units.ts'
@@ -16,6 +16,7 @@ import type { RateLimiter } from '../util/rate.ts'
 import { RelayMeter } from './relay-meter.ts'
 import type { ComponentLogger, Connection, Libp2p, Libp2pEvents, PeerId, PeerStore, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
+import type { uPnPNAT } from '@libp2p/upnp-nat'
 
 export class PublicRangesError extends CairnError {}
 
@@ -48,6 +49,9 @@ const RECHECK_MS = 10 * 60_000
 const DIALBACK_PEERS = 2
 /** a configured relay that refused us is tried again after this */
 const RELAY_RETRY_MS = 10_000
+
+/** The relay's peer id: the last /p2p/ part of a configured relay address. */
+const relayPeer = (relay: string): string => relay.split('/p2p/').at(-1) ?? relay
 
 export type Reachability = 'public' | 'private' | 'unknown'
 
@@ -104,8 +108,17 @@ export function applyPublicRanges (s: NatSettings): void {
 }
 
 /** The libp2p services the NAT settings ask for (the relay transport is always there, to dial relayed addresses). */
-export async function natServices (s: NatSettings, upload: RateLimiter): Promise<Record<string, (components: any) => unknown>> {
-  const services: Record<string, (components: any) => unknown> = {
+/** The libp2p services natServices adds, by name (libp2p types each node's `services` from these factories). */
+export interface NatServices {
+  nat: (components: NatWatcherComponents) => NatWatcher
+  relay?: ReturnType<typeof circuitRelayServer>
+  relayMeter?: (components: { registrar: Registrar }) => RelayMeter
+  upnp?: ReturnType<typeof uPnPNAT>
+  dcutr?: ReturnType<typeof dcutr>
+}
+
+export async function natServices (s: NatSettings, upload: RateLimiter): Promise<NatServices> {
+  const services: NatServices = {
     nat: (components: NatWatcherComponents) => new NatWatcher(components, s)
   }
   if (s.relayService) {
@@ -320,7 +333,7 @@ export class NatWatcher {
       this.onLog?.('unreachable from outside: looking for a relay')
       this.components.transportManager.listen([multiaddr('/p2p-circuit')]).catch(err => {
         this.searching = false
-        this.onLog?.(`relay search failed: ${(err as Error).message}`)
+        this.onLog?.(`relay search failed: ${errorMessage(err)}`)
       })
     }
   }
@@ -328,14 +341,14 @@ export class NatWatcher {
   private reserveConfigured (): void {
     const held = new Set(this.relays())
     for (const relay of this.settings.relays) {
-      const id = relay.split('/p2p/').pop() as string
+      const id = relayPeer(relay)
       const last = this.relayTried.get(relay)
       if (held.has(id) || (last != null && Date.now() - last < RELAY_RETRY_MS)) continue
       this.relayTried.set(relay, Date.now())
       this.components.transportManager.listen([multiaddr(`${relay}/p2p-circuit`)]).then(() => {
         this.onLog?.(`relay slot reserved on ${id}`)
       }, err => {
-        this.onLog?.(`cannot reserve a slot on relay ${relay}: ${(err as Error).message}`)
+        this.onLog?.(`cannot reserve a slot on relay ${relay}: ${errorMessage(err)}`)
       })
     }
   }
@@ -343,7 +356,7 @@ export class NatWatcher {
   /** Resolves once every configured relay holds a reservation, or after `ms`. */
   async waitForRelays (ms: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + ms
-    const want = this.settings.relays.map(r => r.split('/p2p/').pop() as string)
+    const want = this.settings.relays.map(relayPeer)
     while (Date.now() < deadline && signal?.aborted !== true) {
       const held = new Set(this.relays())
       if (want.every(id => held.has(id))) return true

@@ -19,7 +19,7 @@ import { createLibp2p } from 'libp2p'
 import { ipnsSelector } from 'ipns/selector'
 import { ipnsValidator } from 'ipns/validator'
 import { observeSentBlocks, startBitswap, type BitswapService } from './bitswap-host.ts'
-import { CairnError, ConfigError } from '../util/errors.ts'
+import { CairnError, ConfigError, errorMessage, isNamedError } from '../util/errors.ts'
 import { parseUserMultiaddr } from './dial-error.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
@@ -105,7 +105,7 @@ export class CairnNode {
     /** memory for blocks in flight to other peers, both protocols */
     readonly budget: BlockBudget
   ) {
-    this.channels = new ChannelPool(libp2p as Libp2p)
+    this.channels = new ChannelPool(libp2p)
   }
 
   /** block streams to other peers, kept between fetches */
@@ -190,18 +190,18 @@ export class CairnNode {
     let libp2p: Libp2p<Services>
     let bitswap: BitswapService
     try {
-      libp2p = await createLibp2p(options) as unknown as Libp2p<Services>
+      libp2p = await createLibp2p(options)
     } catch (err) {
       // a busy port is the common case (a second repo's seed on the default port): one line that says so
-      if ((err as Error).name === 'UnsupportedListenAddressesError') {
+      if (isNamedError(err, 'UnsupportedListenAddressesError')) {
         throw (await explainListenFailure(listen)) ?? new NodeStartError(`cannot listen on ${listen.join(', ')} (cairn seed --listen, or config addresses.listen)`)
       }
-      throw new NodeStartError(`cannot start the node: ${(err as Error).message.split('\n')[0]}`)
+      throw new NodeStartError(`cannot start the node: ${errorMessage(err).split('\n')[0]}`)
     }
     try {
       // bitswap answers over relayed (limited) connections too: a peer behind a
       // NAT may be reachable no other way
-      bitswap = await startBitswap(libp2p as Libp2p, serve.reader(), {
+      bitswap = await startBitswap(libp2p, serve.reader(), {
         runOnLimitedConnections: true,
         maxInboundStreams: MAX_BITSWAP_STREAMS_PER_PEER,
         // the inbound queue: wants kept per peer (Helia's own default, said
@@ -210,20 +210,20 @@ export class CairnNode {
         maxWantListSize: MAX_BITSWAP_WANTS_PER_PEER,
         sendBlocksMaxQueueLength: MAX_BITSWAP_SEND_JOBS_PER_PEER
       })
-      serve.attach(bitswap.bitswap as never)
+      serve.attach(bitswap.bitswap)
     } catch (err) {
       await libp2p.stop()
-      throw new NodeStartError(`cannot start bitswap: ${(err as Error).message}`)
+      throw new NodeStartError(`cannot start bitswap: ${errorMessage(err)}`)
     }
-    guard.attach(libp2p as Libp2p)
+    guard.attach(libp2p)
     if (settings.kind === 'ipfs') {
       // Kubo's "auto" DHT mode: a server only while a peer has dialled us back
       // (reachability public); unknown or private, a client. A server nobody
       // can dial would sit in other peers' routing tables and fail their queries.
       libp2p.services.nat.onReachability = r => { void libp2p.services.dht.setMode(r === 'public' ? 'server' : 'client').catch(() => {}) }
     }
-    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p as Libp2p, settings.bootstrap), new TableFiller(libp2p as Libp2p, libp2p.services.dht), guard, budget)
-    guard.watchBitswap(bitswap.bitswap as never)
+    const node = new CairnNode(repo, upload, download, libp2p, bitswap, settings, nat, new BootstrapKeeper(libp2p, settings.bootstrap), new TableFiller(libp2p, libp2p.services.dht), guard, budget)
+    guard.watchBitswap(bitswap.bitswap)
     observeSentBlocks(bitswap.bitswap, (peer, block, bytes) => node.onServed?.(peer, block, bytes))
     await libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       void serveBlocks(stream, repo.blocks, { stats: node.served, onServed: (peer, block, bytes) => node.onServed?.(peer, block, bytes), peer: connection.remotePeer.toString(), limiter: upload, budget, onViolation: offence => { guard.report(connection.remotePeer, offence) } })

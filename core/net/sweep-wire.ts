@@ -8,11 +8,12 @@
 
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pbStream } from '@libp2p/utils'
-import { routingTableSize } from './table-filler.ts'
+import { pbStream, type ProtobufStream } from '@libp2p/utils'
+import { dhtProtocol, kadMessage, routingTableSize, tableClosest, type ProviderMessage } from './kad-internals.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+import { errorMessage, toError } from '../util/errors.ts'
 
 export type FailureReason = 'timeout' | 'no-peers' | 'refused' | 'error'
 
@@ -57,9 +58,9 @@ export function peerKey (peer: PeerId): Uint8Array {
 /** What an error means for a provide (errors are told apart by name, as libp2p names them). */
 export function classify (err: unknown): FailureReason {
   if (err instanceof ProvideFailure) return err.reason
-  const name = (err as Error | undefined)?.name ?? ''
-  const code = (err as { code?: string } | undefined)?.code ?? ''
-  if (name === 'AbortError' || name === 'TimeoutError' || /timed? ?out/i.test((err as Error | undefined)?.message ?? '')) return 'timeout'
+  const name = err instanceof Error ? err.name : ''
+  const code = typeof err === 'object' && err != null && 'code' in err && typeof err.code === 'string' ? err.code : ''
+  if (name === 'AbortError' || name === 'TimeoutError' || /timed? ?out/i.test(err instanceof Error ? err.message : '')) return 'timeout'
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') return 'refused'
   if (/^(DialError|UnsupportedProtocolError|StreamResetError|StreamAbortedError|StreamStateError|ConnectionClosedError|ConnectionClosingError|ConnectionFailedError|MuxerClosedError|TooManyOutboundProtocolStreamsError|TooManyInboundProtocolStreamsError|LimitedConnectionError|UnexpectedPeerError|UnexpectedEOFError|ProtocolError|EncryptionFailedError|InvalidCryptoExchangeError|NotFoundError|NoValidAddressesError)$/.test(name)) return 'refused'
   return 'error'
@@ -68,32 +69,8 @@ export function classify (err: unknown): FailureReason {
 /** the error an idle send ends with (classified as a timeout) */
 class TimeoutErrorLike extends Error { override name = 'TimeoutError' }
 
-interface MessageCodec { encode: (m: unknown) => Uint8Array, decode: (b: Uint8Array) => unknown }
-type MessageModule = { Message: MessageCodec & { codec: () => never }, MessageType: Record<string, string> }
-
-let messageModule: Promise<MessageModule> | undefined
-/**
- * kad-dht's protobuf Message, which the package does not export: loaded
- * from the installed package beside its index (not bundled).
- */
-export async function kadMessage (): Promise<MessageModule> {
-  messageModule ??= import(new URL('./message/dht.js', import.meta.resolve('@libp2p/kad-dht')).href) as Promise<MessageModule>
-  return await messageModule
-}
-
 /** kad-dht's replication factor (its bucket size) */
 const REPLICATION = 20
-
-/** The routing table's closest peers to a CID's key (kad-dht keeps the table on an undeclared field). */
-function tableClosest (dht: KadDHT, cid: CID, count: number): PeerId[] {
-  const rt = (dht as unknown as { routingTable?: { closestPeers?: (key: Uint8Array, o: { count: number }) => PeerId[] } }).routingTable
-  return rt?.closestPeers?.(dhtKey(cid), { count }) ?? []
-}
-
-/** The inner parts of kad-dht this uses: its protocol name (not on the public interface). */
-function dhtProtocol (dht: KadDHT): string {
-  return (dht as unknown as { protocol: string }).protocol
-}
 
 export class SweepWire {
   constructor (private readonly libp2p: Libp2p, private readonly dht: KadDHT) {}
@@ -114,7 +91,7 @@ export class SweepWire {
         else if (ev.name === 'QUERY_ERROR') lastError = ev.error
       }
     } catch (err) {
-      if (peers.length === 0 && tableClosest(this.dht, cid, 1).length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${(err as Error).message}`)
+      if (peers.length === 0 && tableClosest(this.dht, dhtKey(cid), 1).length === 0) throw new ProvideFailure(classify(err), `lookup failed: ${errorMessage(err)}`)
     }
     // kad-dht's lookup yields only the peers that answered it in time: on a
     // busy host a 20-node swarm's lookup came back with 5. The closest
@@ -122,19 +99,19 @@ export class SweepWire {
     // set up to K, nearest first
     if (peers.length < REPLICATION) {
       const have = new Set(peers.map(p => p.toString()))
-      for (const p of tableClosest(this.dht, cid, REPLICATION)) {
+      for (const p of tableClosest(this.dht, dhtKey(cid), REPLICATION)) {
         if (peers.length >= REPLICATION) break
         if (!have.has(p.toString()) && !p.equals(this.libp2p.peerId)) peers.push(p)
       }
     }
     if (peers.length === 0) {
-      throw new ProvideFailure('no-peers', `the lookup found no peers${lastError != null ? ` (last error: ${(lastError as Error).message})` : ''}`)
+      throw new ProvideFailure('no-peers', `the lookup found no peers${lastError != null ? ` (last error: ${errorMessage(lastError)})` : ''}`)
     }
     return peers
   }
 
   /** open streams to peers, kept across a region's chunks (a new stream waits for a busy peer's negotiation) */
-  private readonly sessions = new Map<string, { stream: Stream, pb: { writeV: (d: never[], o?: AbortOptions) => Promise<void> } }>()
+  private readonly sessions = new Map<string, { stream: Stream, pb: ProtobufStream<Stream> }>()
 
   /**
    * Sends one peer the ADD_PROVIDER records of `cids`, pointing at this
@@ -158,11 +135,11 @@ export class SweepWire {
   release (peer: PeerId): void {
     const s = this.sessions.get(peer.toString())
     this.sessions.delete(peer.toString())
-    s?.stream.close().catch(err => { s.stream.abort(err as Error) })
+    s?.stream.close().catch(err => { s.stream.abort(toError(err)) })
   }
 
   private async write (peer: PeerId, cids: readonly CID[], signal?: AbortSignal): Promise<void> {
-    const { Message, MessageType } = await kadMessage()
+    const message = await kadMessage()
     const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
     if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
     const self = this.libp2p.peerId.toMultihash().bytes
@@ -176,25 +153,25 @@ export class SweepWire {
     try {
       if (session == null) {
         const stream = await this.libp2p.dialProtocol(peer, dhtProtocol(this.dht), { signal: s })
-        session = { stream, pb: pbStream(stream).pb(Message as never) as never }
+        session = { stream, pb: pbStream(stream) }
         this.sessions.set(key, session)
         progress()
       }
       for (let i = 0; i < cids.length; i += WRITE_BATCH) {
-        const batch = cids.slice(i, i + WRITE_BATCH).map(cid => ({
-          type: MessageType.ADD_PROVIDER,
+        const batch = cids.slice(i, i + WRITE_BATCH).map((cid): ProviderMessage => ({
+          type: message.addProvider,
           key: cid.multihash.bytes,
           closer: [],
           providers: [{ id: self, multiaddrs: addrs }]
         }))
-        await session.pb.writeV(batch as never[], { signal: s })
+        await session.pb.writeV(batch, message, { signal: s })
         progress()
       }
     } catch (err) {
       this.sessions.delete(key)
-      session?.stream.abort(err as Error)
-      const cause = (idle.signal.aborted ? idle.signal.reason : err) as Error
-      throw new ProvideFailure(classify(cause), `${key}: ${cause?.name ?? 'Error'}: ${cause?.message ?? String(cause)}`)
+      session?.stream.abort(toError(err))
+      const cause: unknown = idle.signal.aborted ? idle.signal.reason : err
+      throw new ProvideFailure(classify(cause), `${key}: ${cause instanceof Error ? cause.name : 'Error'}: ${errorMessage(cause)}`)
     } finally {
       clearTimeout(timer)
     }

@@ -20,6 +20,7 @@ import { classify, dhtKey, ProvideFailure, type FailureReason } from './sweep-wi
 import { emptyStat, recordFailure, type ProvideStat } from './provide-report.ts'
 import type { ProvideSchedule } from '../../storage/provide-schedule.ts'
 import type { CID } from 'multiformats/cid'
+import { errorMessage } from '../util/errors.ts'
 
 /** kad-dht's replication factor (bucket size): peers a record goes to, peers a region should hold */
 export const K = 20
@@ -149,7 +150,7 @@ export class Sweeper<P extends Peer = Peer> {
         continue
       }
       const region = this.regionAt(s.cursor)
-      if (region == null) { await this.endRound(); continue }
+      if (region == null) { await this.endRound(s); continue }
       const due = s.catchUp ? 0 : s.roundStartedAt + position(region.prefix) * this.o.intervalMs
       this.stat.nextSweepAt = Math.max(due, Date.now())
       if (Date.now() < due) { await this.wait(due - Date.now()); continue }
@@ -169,7 +170,7 @@ export class Sweeper<P extends Peer = Peer> {
       this.retryMs = RETRY_FIRST_MS
       s.cursor = nextPrefix(region.prefix)
       s.lastSweepAt = this.stat.lastSweepAt = Date.now()
-      if (s.cursor == null) { await this.endRound(); continue }
+      if (s.cursor == null) { await this.endRound(s); continue }
       this.stat.round = this.roundStat()
       await this.save()
     }
@@ -210,8 +211,7 @@ export class Sweeper<P extends Peer = Peer> {
     return { prefix, start, end }
   }
 
-  private async endRound (): Promise<void> {
-    const s = this.schedule as ProvideSchedule
+  private async endRound (s: ProvideSchedule): Promise<void> {
     const endedAt = Date.now()
     s.lastRound = { endedAt, ms: endedAt - s.roundStartedAt, lookups: s.lookups, regions: this.stat.regions, cids: this.entries.length }
     s.cursor = null
@@ -266,7 +266,7 @@ export class Sweeper<P extends Peer = Peer> {
         peers = await this.lookup(cids[cids.length >> 1], o.signal, o.fresh)
       } catch (err) {
         if (o.signal.aborted) return { delivered: 0, failures }
-        fail(classify(err), (err as Error).message, cids.length)
+        fail(classify(err), errorMessage(err), cids.length)
         return { delivered: 0, failures, lookupFailed: true }
       }
       // a round's region cut too coarse for the network just measured is
@@ -289,7 +289,7 @@ export class Sweeper<P extends Peer = Peer> {
         } catch (err) {
           if (o.signal.aborted) return
           ok.delete(peer)
-          fail(classify(err), (err as Error).message, cids.length - i, peer.toString())
+          fail(classify(err), errorMessage(err), cids.length - i, peer.toString())
         }
       }))
     }

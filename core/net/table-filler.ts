@@ -19,6 +19,7 @@
 // cores full (measured with the DHT test's 20 seeds).
 
 import { BackoffTimer } from './backoff-timer.ts'
+import { routingTableSize } from './kad-internals.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -31,10 +32,8 @@ const QUIET_ROUNDS = 3
 /** one query's time limit */
 const QUERY_TIMEOUT_MS = 10_000
 
-/** Peers in kad-dht's routing table (kad-dht keeps the table on an undeclared field). */
-export function routingTableSize (dht: unknown): number {
-  return (dht as { routingTable?: { size?: number } }).routingTable?.size ?? 0
-}
+/** Peers in kad-dht's routing table (core/daemon/monitor.ts imports it from here) */
+export { routingTableSize }
 
 export class TableFiller {
   private readonly timer = new BackoffTimer(async () => { await this.tick() }, FIRST_MS, MAX_MS)

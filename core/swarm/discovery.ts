@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describeDialFailure, parseUserMultiaddr } from '../net/dial-error.ts'
-import { UsageError } from '../util/errors.ts'
+import { isNamedError, UsageError } from '../util/errors.ts'
 import { BackoffTimer } from '../net/backoff-timer.ts'
 import { PeerDialError } from './errors.ts'
 import type { CairnNode } from '../net/node.ts'
@@ -69,8 +69,7 @@ export class Discovery {
         conn = await this.node.libp2p.dial(parseUserMultiaddr(addr, '--peer'), { signal: this.signal })
       } catch (err) {
         if (this.signal.aborted || err instanceof UsageError) throw err
-        const e = err as Error
-        if (e.name === 'DialDeniedError') throw new PeerDialError(`not dialling ${addr}: this repo's security settings (security.deny, security.trustedOnly) refuse it`)
+        if (isNamedError(err, 'DialDeniedError')) throw new PeerDialError(`not dialling ${addr}: this repo's security settings (security.deny, security.trustedOnly) refuse it`)
         throw new PeerDialError(describeDialFailure(addr, err))
       }
       this.host.add(conn.remotePeer, false)

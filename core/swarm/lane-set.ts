@@ -8,6 +8,7 @@ import { Lane, MAX_WINDOW, MIN_WINDOW } from './lane.ts'
 import { BitswapWire, bitswapAsker } from './bitswap-lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
+import { errorMessage, isNamedError } from '../util/errors.ts'
 
 /** the bitswap version the engine's send queue speaks */
 const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0'
@@ -73,9 +74,9 @@ export class LaneSet {
       } catch (err) {
         // a peer that does not speak /cairn/blocks is an IPFS peer: bitswap;
         // one we cannot reach at all is no provider
-        if ((err as Error).name !== 'UnsupportedProtocolError' || this.node.libp2p.getConnections(id).length === 0) {
+        if (!isNamedError(err, 'UnsupportedProtocolError') || this.node.libp2p.getConnections(id).length === 0) {
           this.opening.delete(key)
-          this.unreachable.set(key, (err as Error).message)
+          this.unreachable.set(key, errorMessage(err))
           opened(null)
           return
         }

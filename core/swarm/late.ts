@@ -25,9 +25,9 @@ const ENDGAME_LANE_SLOTS = 4
  * Nothing left to ask (`queued` is 0): the oldest block in flight elsewhere
  * that may have another copy on `lane`, if any is late.
  */
-export function endgameFor (lane: Lane, lanes: Iterable<Lane>, queued: number, wantOf: (key: string) => Want | undefined, now: number): Want | null {
+export function endgameFor<W extends Want> (lane: Lane, lanes: Iterable<Lane>, queued: number, wantOf: (key: string) => W | undefined, now: number): W | null {
   if (queued > 0 || lane.inFlight.size >= ENDGAME_LANE_SLOTS) return null
-  let best: Want | null = null
+  let best: W | null = null
   let bestAt = Infinity
   for (const other of lanes) {
     if (other === lane) continue
@@ -59,8 +59,8 @@ export function stallLimit (lane: Lane, now: number, avgBlock: number): number |
  * Blocks the reader waits for, stuck on one peer for URGENT_COPY_MS: each
  * with another lane that has served before and may be asked too.
  */
-export function urgentCopies (lanes: Lane[], wantOf: (key: string) => Want | undefined, now: number): Array<{ lane: Lane, want: Want }> {
-  const out: Array<{ lane: Lane, want: Want }> = []
+export function urgentCopies<W extends Want> (lanes: Lane[], wantOf: (key: string) => W | undefined, now: number): Array<{ lane: Lane, want: W }> {
+  const out: Array<{ lane: Lane, want: W }> = []
   for (const lane of lanes) {
     for (const [key, f] of lane.inFlight) {
       const w = wantOf(key)

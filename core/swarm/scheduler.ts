@@ -27,7 +27,7 @@
 import { performance } from 'node:perf_hooks'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import { ProtocolViolationError, type Answer } from '../net/block-protocol.ts'
-import { AbortedError, BlockNotFoundError } from '../util/errors.ts'
+import { AbortedError, BlockNotFoundError, toError } from '../util/errors.ts'
 import { blockKey } from '../repo/dag.ts'
 import { PeerFaultError } from './errors.ts'
 import { Discovery } from './discovery.ts'
@@ -195,8 +195,8 @@ export class Swarm {
     const paced = this.held.reading && this.awaited.size === 0
     for (const lane of lanes) {
       while (lane.hasRoom(this.avgBlock) && lane.inFlight.size < share && total + this.avgBlock <= MAX_TOTAL_IN_FLIGHT) {
-        const w = (queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) as StoredWant | null) ??
-          (endgameFor(lane, this.lanes.values(), queue.size, k => this.walk.get(k), now) as StoredWant | null)
+        const w = queue.take(x => !x.refusedBy.has(lane.key) && !x.inFlight.has(lane.key)) ??
+          endgameFor(lane, this.lanes.values(), queue.size, k => this.walk.get(k), now)
         if (w == null) break
         if (paced && !w.urgent && this.held.tooFarAhead(total, this.avgBlock)) {
           // far enough ahead of the reader: it catches up first
@@ -217,7 +217,7 @@ export class Swarm {
       async a => { await this.answered(lane, w, a, sentAt) },
       err => {
         if (err instanceof ProtocolViolationError) this.node.guard.report(lane.key, err.offence)
-        this.dropLane(lane, err as Error)
+        this.dropLane(lane, toError(err))
       }
     ).catch(err => { this.failAll(err) })
   }
@@ -255,7 +255,7 @@ export class Swarm {
       try {
         ({ match, bytes } = await this.blocks.putChecked(w.cid, bytes, lane.kind === 'cairn'))
       } catch (err) {
-        this.failAll(err as Error)
+        this.failAll(toError(err))
         return false
       }
       if (this.closed != null) return false // a lane that died meanwhile still delivered a good block
@@ -282,7 +282,7 @@ export class Swarm {
       // the download cap holds this lane's slot until the bytes are paid for
       await this.node.download.take(n, this.signal)
     } catch (err) {
-      this.failAll(err as Error)
+      this.failAll(toError(err))
       return false
     }
     w.stored = true
@@ -325,7 +325,7 @@ export class Swarm {
       }
     }
     // a block the reader waits for, stuck on one peer: ask another too
-    for (const { lane, want } of urgentCopies(this.lanes.all(), k => this.walk.get(k), now)) this.send(lane, want as StoredWant)
+    for (const { lane, want } of urgentCopies(this.lanes.all(), k => this.walk.get(k), now)) this.send(lane, want)
     const waiting = queue.size > 0 || this.lanes.all().some(l => l.inFlight.size > 0) || this.awaited.size > 0
     if (!waiting) this.lastProgress = now
     else if (now - this.lastProgress > this.o.idleTimeoutMs) {

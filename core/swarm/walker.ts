@@ -27,7 +27,7 @@ export interface StoredWant extends Want {
 export class DagWalker {
   /** every block this fetch has wanted, by block key */
   readonly wants = new Map<string, StoredWant>()
-  readonly queue = new WantQueue()
+  readonly queue = new WantQueue<StoredWant>()
   private readonly expanded = new Set<string>()
 
   /**
@@ -66,8 +66,8 @@ export class DagWalker {
   async expand (items: Array<{ cid: CID, path: Position | null }>): Promise<void> {
     // the repo is asked about a node's links all at once, not one after another
     const stack = items.map(x => ({ ...x, has: this.has(x.cid) }))
-    while (stack.length > 0 && !this.closed()) {
-      const { cid, path, has } = stack.pop() as typeof stack[number]
+    for (let top = stack.pop(); top != null && !this.closed(); top = stack.pop()) {
+      const { cid, path, has } = top
       const key = blockKey(cid)
       if (this.expanded.has(key)) continue
       this.expanded.add(key)

@@ -64,8 +64,8 @@ function before (a: Want, b: Want): boolean {
   const dx = x?.depth ?? 0
   const dy = y?.depth ?? 0
   // the deeper one up to the other's depth: its own path below that decides nothing unless the rest is equal
-  while ((x?.depth ?? 0) > dy) x = (x as Position).parent
-  while ((y?.depth ?? 0) > dx) y = (y as Position).parent
+  while (x != null && x.depth > dy) x = x.parent
+  while (y != null && y.depth > dx) y = y.parent
   // up to where they meet; the highest level where the indexes differ decides
   let decided: boolean | null = null
   while (x !== y && x != null && y != null) {
@@ -78,13 +78,13 @@ function before (a: Want, b: Want): boolean {
 }
 
 /** A binary min-heap on depth-first position, behind a FIFO of urgent wants. */
-export class WantQueue {
-  private readonly heap: Want[] = []
-  private readonly urgent: Want[] = []
+export class WantQueue<W extends Want = Want> {
+  private readonly heap: W[] = []
+  private readonly urgent: W[] = []
 
   get size (): number { return this.heap.length + this.urgent.length }
 
-  push (w: Want): void {
+  push (w: W): void {
     if (w.queued || w.done) return
     w.queued = true
     if (w.urgent) {
@@ -103,7 +103,7 @@ export class WantQueue {
   }
 
   /** Moves a queued want to the urgent line (a reader waits for it). */
-  promote (w: Want): void {
+  promote (w: W): void {
     if (w.urgent) return
     w.urgent = true
     if (w.queued) this.urgent.push(w) // its heap entry is skipped when popped
@@ -113,7 +113,7 @@ export class WantQueue {
    * The first want `eligible` accepts, taken out of the queue; wants it
    * rejects stay queued in order. Looks at most `scan` entries deep.
    */
-  take (eligible: (w: Want) => boolean, scan = 64): Want | null {
+  take (eligible: (w: W) => boolean, scan = 64): W | null {
     for (let i = 0; i < this.urgent.length && i < scan; i++) {
       const w = this.urgent[i]
       if (w.done || !w.queued) { this.urgent.splice(i--, 1); continue }
@@ -123,8 +123,8 @@ export class WantQueue {
         return w
       }
     }
-    const skipped: Want[] = []
-    let found: Want | null = null
+    const skipped: W[] = []
+    let found: W | null = null
     while (this.heap.length > 0 && skipped.length < scan) {
       const w = this.popHeap()
       if (w.done || !w.queued || w.urgent) continue // stale, or taken from the urgent line
@@ -136,11 +136,11 @@ export class WantQueue {
     return found
   }
 
-  private popHeap (): Want {
+  private popHeap (): W {
     const h = this.heap
     const top = h[0]
-    const last = h.pop() as Want
-    if (h.length > 0) {
+    const last = h.pop()
+    if (last != null && h.length > 0) {
       h[0] = last
       let i = 0
       while (true) {

@@ -24,3 +24,18 @@ export class AbortedError extends CairnError {
 
 /** A dependency cairn patches at load time is not the version the patch was written for. */
 export class UpstreamPatchError extends CairnError {}
+
+/** The message of whatever a `catch` caught: an Error's own, else the value as text (libraries may throw strings). */
+export function errorMessage (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Whatever a `catch` caught, as an Error (for APIs such as `stream.abort` that take one). */
+export function toError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** Whether `err` is an Error of this `name` (libp2p's and Node's errors are told apart by name, not class). */
+export function isNamedError (err: unknown, name: string): err is Error {
+  return err instanceof Error && err.name === name
+}
