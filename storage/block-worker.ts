@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import { writeBlockFile } from './block-io.ts'
+import { errnoCode, errorMessage } from './errors.ts'
 
 export interface WriteJob {
   id: number
@@ -37,7 +38,7 @@ function run (job: WriteJob): WriteResult {
     writeBlockFile(job.file, job.tmp, bytes, shards)
     return { id, ok: true, bytes }
   } catch (err) {
-    return { id, ok: false, mismatch: false, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code ?? null, bytes }
+    return { id, ok: false, mismatch: false, error: errorMessage(err), code: errnoCode(err) ?? null, bytes }
   }
 }
 

@@ -14,7 +14,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { syncFileSystem } from './fsync.ts'
 import { BlockWriter, type Checked } from './block-writer.ts'
 import { hashName, writeBlockFile } from './block-io.ts'
-import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError } from './errors.ts'
+import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError, errnoCode, errorName } from './errors.ts'
 interface AbortOptions { signal?: AbortSignal }
 
 const IDENTITY = 0x00
@@ -132,8 +132,8 @@ export class Blocks implements BlockStore {
     try {
       bytes = await fsp.readFile(file, { signal: options?.signal })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
-      if ((err as Error).name === 'AbortError') throw err
+      if (errnoCode(err) === 'ENOENT') throw new BlockNotFoundError(cid.toString())
+      if (errorName(err) === 'AbortError') throw err
       throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
     }
     if (options?.verified !== true && !digestMatches(cid, bytes)) throw new CorruptBlockError(cid.toString(), file)
@@ -159,7 +159,7 @@ export class Blocks implements BlockStore {
     try {
       fh = await fsp.open(file, 'r')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
+      if (errnoCode(err) === 'ENOENT') throw new BlockNotFoundError(cid.toString())
       throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
     }
     let bytes: Uint8Array

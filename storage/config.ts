@@ -3,7 +3,7 @@
 
 import fs from 'node:fs/promises'
 import { isIP } from 'node:net'
-import { ConfigError, describeFsError } from './errors.ts'
+import { ConfigError, describeFsError, errnoCode, errorMessage } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 import { RATE_FORMAT, SIZE_FORMAT, parseRate, parseSize } from './units.ts'
 
@@ -295,7 +295,7 @@ export async function readConfig (file: string): Promise<Config> {
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(DEFAULT_CONFIG)
+    if (errnoCode(err) === 'ENOENT') return structuredClone(DEFAULT_CONFIG)
     throw new ConfigError(describeFsError(err, file))
   }
   return parseConfigText(text, file)
@@ -307,7 +307,7 @@ export function parseConfigText (text: string, source = 'config.json'): Config {
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(`${source}: not valid JSON (${(err as Error).message})`)
+    throw new ConfigError(`${source}: not valid JSON (${errorMessage(err)})`)
   }
   return validateConfig(raw, source)
 }

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
-import { RepoLockedError, RepoError, describeFsError } from './errors.ts'
+import { RepoError, RepoLockedError, describeFsError, errnoCode } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 
 interface LockInfo { pid: number, start: string | null }
@@ -24,7 +24,7 @@ function isAlive (info: LockInfo): boolean {
   try {
     process.kill(info.pid, 0)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+    if (errnoCode(err) === 'ESRCH') return false
   }
   // the pid exists: it is the owner unless its start time says it is a newcomer
   const start = processStart(info.pid)
@@ -55,7 +55,7 @@ export class RepoLock {
         await fsp.writeFile(file, text, { flag: 'wx', mode: 0o644 })
         return new RepoLock(file)
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        if (errnoCode(err) !== 'EEXIST') {
           throw new RepoError(describeFsError(err, `cannot lock the repo at ${repoPath}`))
         }
       }

@@ -5,6 +5,7 @@
 
 import { Key } from 'interface-datastore'
 import type { FsDatastore } from 'datastore-fs'
+import { errorName } from './errors.ts'
 
 const PREFIX = '/names'
 
@@ -36,7 +37,7 @@ export class NameRecords {
     try {
       bytes = await this.ds.get(this.key(name))
     } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return null
+      if (errorName(err) === 'NotFoundError') return null
       throw err
     }
     const w = JSON.parse(new TextDecoder().decode(bytes)) as Wire

@@ -4,6 +4,7 @@
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import type { FsDatastore } from 'datastore-fs'
+import { errorName } from './errors.ts'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -42,7 +43,7 @@ export class Pins {
       const raw = JSON.parse(new TextDecoder().decode(await this.ds.get(this.key(cid)))) as { cid: string, type: PinType, time: number }
       return { cid: CID.parse(raw.cid), type: raw.type, time: raw.time }
     } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return null
+      if (errorName(err) === 'NotFoundError') return null
       throw err
     }
   }

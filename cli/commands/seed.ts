@@ -1,4 +1,4 @@
-import { AbortedError, UsageError } from '../../core/util/errors.ts'
+import { AbortedError, UsageError, errorMessage } from '../../core/util/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/daemon/metrics.ts'
 import { parseGatewayAddress } from '../../core/gateway/server.ts'
@@ -173,7 +173,7 @@ async function dashboard (ctx: Context, seed: import('../../core/daemon/daemon.t
   const app = render(seedApp({
     snapshot: () => seed.monitor.snapshot(),
     onQuit: () => quit(),
-    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${(err as Error).message}`)) }
+    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${errorMessage(err)}`)) }
   }), { stdout: ctx.stdout, stdin: ctx.stdin, exitOnCtrlC: false, patchConsole: false })
   await Promise.race([quitting, interrupted, seed.whenStopped()])
   app.unmount()

@@ -5,7 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
-import { CairnError, RepoError, describeFsError } from '../util/errors.ts'
+import { CairnError, RepoError, describeFsError, errorMessage } from '../util/errors.ts'
 import { writeFileAtomic } from '../../storage/atomic-file.ts'
 import { API_FILE, API_PREFIX, API_SOCKET, BYTE_METHODS, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError } from './protocol.ts'
 import type { Readable } from 'node:stream'
@@ -37,7 +37,7 @@ export type Handler = (c: CallContext) => Promise<unknown> | AsyncIterable<Uint8
 
 function wireError (err: unknown): WireError {
   if (err instanceof CairnError) return { name: err.name, message: err.message, exitCode: err.exitCode }
-  return { name: 'Error', message: (err as Error)?.message ?? String(err), exitCode: 1 }
+  return { name: 'Error', message: errorMessage(err), exitCode: 1 }
 }
 
 export class ApiServer {

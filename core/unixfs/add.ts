@@ -8,7 +8,7 @@ import path from 'node:path'
 import './unixfs-varint.ts' // before anything encodes UnixFS: sizes of 2-4 GiB
 import { importer, type ImportCandidate } from 'ipfs-unixfs-importer'
 import { importerOptions, type ImportProfile } from './profiles.ts'
-import { AbortedError, InputError, UsageError, describeFsError } from '../util/errors.ts'
+import { AbortedError, InputError, UsageError, describeFsError, errorName } from '../util/errors.ts'
 import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
@@ -131,7 +131,7 @@ async function * readFile (src: string, chunk: number, onBytes: (n: number) => v
       yield buf as Buffer
     }
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw new AbortedError('add was interrupted')
+    if (errorName(err) === 'AbortError') throw new AbortedError('add was interrupted')
     throw new InputError(describeFsError(err, src))
   }
 }
