@@ -3,7 +3,7 @@
 import { UsageError } from '../core/util/errors.ts'
 import { formatBytes } from './format.ts'
 import { escapeTerminal } from '../core/util/escape.ts'
-import { report, type Context } from './command.ts'
+import { listFlag, numberFlag, report, type Context } from './command.ts'
 import type { FlagSpecs } from './argv.ts'
 import type { InvokeOptions } from './client.ts'
 
@@ -26,15 +26,15 @@ kept as it arrives: run an interrupted command again and it fetches only
 what is still missing.`
 
 export function fetchParams (ctx: Context): { offline: boolean, peers: string[], timeoutMs?: number } {
-  const t = ctx.flags.timeout as number | undefined
+  const t = numberFlag(ctx, 'timeout')
   if (t != null && !(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
-  const peers = (ctx.flags.peer as string[] | undefined) ?? []
+  const peers = listFlag(ctx, 'peer')
   if (ctx.flags.offline === true && peers.length > 0) throw new UsageError('--offline and --peer contradict each other')
   return { offline: ctx.flags.offline === true, peers, timeoutMs: t != null ? Math.round(t * 1000) : undefined }
 }
 
 export function fetchInvokeOptions (ctx: Context, write = false): InvokeOptions {
-  return { write, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }
+  return { write, bootstrap: listFlag(ctx, 'bootstrap') }
 }
 
 /** Tallies fetch progress events; says at the end who served how much. */

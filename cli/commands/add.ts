@@ -2,7 +2,7 @@ import { add, type AddInput, type AddProgress } from '../../core/unixfs/add.ts'
 import { resolveProfile } from '../../core/unixfs/profiles.ts'
 import { readConfig } from '../../storage/config.ts'
 import { UsageError } from '../../core/util/errors.ts'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { booleanFlag, emit, numberFlag, report, stringFlag, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { withInvoker } from '../client.ts'
 import path from 'node:path'
@@ -63,10 +63,10 @@ Examples
     // the profile default comes from config when there is a repo to read
     const configured = onlyHash ? undefined : (await readConfig(path.join(ctx.repoPath, 'config.json'))).import.profile
     const profile = resolveProfile({
-      profile: f.profile as string | undefined,
-      cidVersion: f.cidVersion as number | undefined,
-      rawLeaves: f.rawLeaves as boolean | undefined,
-      chunker: f.chunker as string | undefined
+      profile: stringFlag(ctx, 'profile'),
+      cidVersion: numberFlag(ctx, 'cidVersion'),
+      rawLeaves: booleanFlag(ctx, 'rawLeaves'),
+      chunker: stringFlag(ctx, 'chunker')
     }, configured)
     const stdin = ctx.input[0] === '-'
     const params = {

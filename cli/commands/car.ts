@@ -3,7 +3,7 @@ import type { CarProgress } from '../../core/repo/car.ts'
 import { parseContentPath } from '../../core/unixfs/resolve.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { withProgress } from '../progress.ts'
-import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
+import { emit, refuseTerminal, report, stringFlag, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 
 export const command: Command = {
@@ -37,7 +37,7 @@ Examples
     if (verb === 'export' && args.length === 1) {
       const { segments } = parseContentPath(args[0])
       if (segments.length > 0) throw new UsageError(`car export takes a CID, not a path (got ${args[0]})`)
-      const out = ctx.flags.output as string | undefined
+      const out = stringFlag(ctx, 'output')
       if (out == null) refuseTerminal(ctx, 'car export')
       await withInvoker(ctx, { write: false }, async inv => {
         if (out == null) {

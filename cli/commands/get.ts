@@ -3,7 +3,7 @@ import { checkEntryName, type GetProgress } from '../../core/unixfs/get.ts'
 import { checkContentArg } from '../../core/unixfs/content-path.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { withProgress } from '../progress.ts'
-import { report, type Command, type Context } from '../command.ts'
+import { report, stringFlag, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
@@ -40,7 +40,7 @@ ${FETCH_HELP}`,
     // relative to where the user stands, also when a seed does the writing
     const name = target.last
     if (ctx.flags.output == null) checkEntryName(name ?? target.whole, ctx.input[0]) // 'CID/..' or '/ipns/..' must not mean '..'
-    const output = path.resolve((ctx.flags.output as string | undefined) ?? name ?? target.whole)
+    const output = path.resolve((stringFlag(ctx, 'output')) ?? name ?? target.whole)
     const fetched = new FetchReport()
     const result = await withProgress(ctx, 'get', async progress => await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => await inv.call('get', {
       path: ctx.input[0],

@@ -6,7 +6,7 @@ import type { GossipStats } from '../../core/anchor/gossip.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { parseContentPath } from '../../core/unixfs/resolve.ts'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { emit, listFlag, numberFlag, report, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
 import { formatProvideStat } from '../provide-stat.ts'
@@ -150,9 +150,9 @@ Examples
   flags: { max: { type: 'number' }, timeout: { type: 'number' }, bootstrap: { type: 'string', isMultiple: true } },
   async run (ctx) {
     const cid = cidArg(ctx, 'findprovs')
-    const max = ctx.flags.max as number | undefined
+    const max = numberFlag(ctx, 'max')
     if (max != null && !(Number.isInteger(max) && max >= 1)) throw new UsageError('--max needs a whole number ≥ 1')
-    await withInvoker(ctx, { write: false, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }, async inv => {
+    await withInvoker(ctx, { write: false, bootstrap: listFlag(ctx, 'bootstrap') }, async inv => {
       await inv.call('findprovs', { cid, max, timeoutMs: timeoutMs(ctx) }, {
         onItem: i => { const p = i as { id: string, addresses: string[], ms: number }; emit(ctx, p.id, p) }
       })
@@ -161,7 +161,7 @@ Examples
 }
 
 function timeoutMs (ctx: Context): number | undefined {
-  const t = ctx.flags.timeout as number | undefined
+  const t = numberFlag(ctx, 'timeout')
   if (t == null) return undefined
   if (!(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
   return Math.round(t * 1000)

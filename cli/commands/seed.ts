@@ -5,16 +5,21 @@ import { parseGatewayAddress } from '../../core/gateway/server.ts'
 import { parseRpcAddress } from '../../core/kubo-rpc/listen.ts'
 import { TOKEN_FILE } from '../../core/kubo-rpc/auth.ts'
 import path from 'node:path'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { booleanFlag, emit, listFlag, numberFlag, report, stringFlag, type Command, type Context } from '../command.ts'
 import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
 
 function rateFlag (ctx: Context, key: string, flag: string): number | undefined {
-  const v = ctx.flags[key] as string | undefined
+  const v = stringFlag(ctx, key)
   if (v == null) return undefined
   const rate = parseRate(v)
   if (rate == null) throw new UsageError(`${flag} needs ${RATE_FORMAT} (got ${JSON.stringify(v)})`)
   return rate
+}
+
+/** `parse` applied to a flag's value when the flag was given. */
+function withFlag<T> (value: string | undefined, parse: (v: string) => T): T | undefined {
+  return value != null ? parse(value) : undefined
 }
 
 export const command: Command = {
@@ -91,35 +96,35 @@ Examples
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
-    const interval = ctx.flags.reprovideInterval as number | undefined
-    const relays = (ctx.flags.relay as string[] | undefined) ?? []
+    const interval = numberFlag(ctx, 'reprovideInterval')
+    const relays = listFlag(ctx, 'relay')
     for (const r of relays) if (!/^\/\S+\/p2p\/[A-Za-z0-9]+$/.test(r)) throw new UsageError(`--relay needs a multiaddr ending in /p2p/<relay peer id>, not "${r}"`)
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
     const maxUpload = rateFlag(ctx, 'maxUpload', '--max-upload')
     const maxDownload = rateFlag(ctx, 'maxDownload', '--max-download')
-    const allow = (ctx.flags.allow as string[] | undefined) ?? []
-    const deny = (ctx.flags.deny as string[] | undefined) ?? []
+    const allow = listFlag(ctx, 'allow')
+    const deny = listFlag(ctx, 'deny')
     for (const [flag, list] of [['--allow', allow], ['--deny', deny]] as const) {
       for (const v of list) if (!isPeerOrRange(v)) throw new UsageError(`${flag} needs a peer ID or an IP address range such as 192.0.2.0/24, not "${v}"`)
     }
-    const threads = ctx.flags.minerThreads as number | undefined
+    const threads = numberFlag(ctx, 'minerThreads')
     if (threads != null && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64)) throw new UsageError('--miner-threads needs a whole number from 1 to 64')
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
-      const listen = ctx.flags.listen as string[] | undefined
+      const listen = listFlag(ctx, 'listen')
       const seed = await Seed.start(repo, {
-        listen: listen != null && listen.length > 0 ? listen : undefined,
-        bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
+        listen: listen.length > 0 ? listen : undefined,
+        bootstrap: listFlag(ctx, 'bootstrap'),
         mdns: ctx.flags.mdns === true ? true : undefined,
-        relayService: ctx.flags.relayService as boolean | undefined,
+        relayService: booleanFlag(ctx, 'relayService'),
         relays,
         reprovideInterval: interval,
         maxUpload,
         maxDownload,
-        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
-        gateway: ctx.flags.gateway != null ? parseGatewayAddress(ctx.flags.gateway as string) : undefined,
-        rpc: ctx.flags.rpc != null ? parseRpcAddress(ctx.flags.rpc as string) : undefined,
+        metrics: withFlag(stringFlag(ctx, 'metrics'), parseMetricsAddress),
+        gateway: withFlag(stringFlag(ctx, 'gateway'), parseGatewayAddress),
+        rpc: withFlag(stringFlag(ctx, 'rpc'), parseRpcAddress),
         allow,
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
