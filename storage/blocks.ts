@@ -244,9 +244,10 @@ export class Blocks implements BlockStore {
   /** Removes temp files left by writers that died mid-block (call with the writer lock held). */
   async removeTempFiles (): Promise<number> {
     let removed = 0
-    for (const shard of await fsp.readdir(this.dir).catch(() => [] as string[])) {
+    const none: string[] = []
+    for (const shard of await fsp.readdir(this.dir).catch(() => none)) {
       const sub = path.join(this.dir, shard)
-      for (const name of await fsp.readdir(sub).catch(() => [] as string[])) {
+      for (const name of await fsp.readdir(sub).catch(() => none)) {
         if (name.endsWith('.tmp')) {
           await fsp.rm(path.join(sub, name), { force: true })
           removed++
