@@ -48,9 +48,8 @@ export const blockKey = (cid: CID): string => Buffer.from(cid.multihash.bytes).t
 export async function walkDag (store: BlockReader, root: CID, o: WalkOptions = {}, seen = new Set<string>()): Promise<{ blocks: number, bytes: number, missing: number }> {
   const stats = { blocks: 0, bytes: 0, missing: 0 }
   const stack: CID[] = [root]
-  while (stack.length > 0) {
+  for (let cid = stack.pop(); cid != null; cid = stack.pop()) {
     o.signal?.throwIfAborted()
-    const cid = stack.pop() as CID
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
