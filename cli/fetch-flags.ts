@@ -1,11 +1,15 @@
 // Flags and reporting shared by the commands that may fetch: cat, get, ls, pin add.
 
+import * as v from 'valibot'
 import { UsageError } from '../core/util/errors.ts'
 import { formatBytes } from './format.ts'
 import { escapeTerminal } from '../core/util/escape.ts'
 import { listFlag, numberFlag, report, type Context } from './command.ts'
 import type { FlagSpecs } from './argv.ts'
 import type { InvokeOptions } from './client.ts'
+
+/** What the report reads of a fetch's progress events (core/swarm's fetch:block, fetch:banned…); other events pass by. */
+const FETCH_EVENT = v.object({ type: v.optional(v.string()), peer: v.optional(v.string()), bytes: v.optional(v.number()), reason: v.optional(v.string()), offence: v.optional(v.string()) })
 
 export const FETCH_FLAGS = {
   offline: { type: 'boolean' },
@@ -49,7 +53,9 @@ export class FetchReport {
 
   /** Feed every progress event here; returns true for fetch events. */
   see (e: unknown): boolean {
-    const p = e as { type?: string, peer?: string, bytes?: number, reason?: string, offence?: string }
+    const r = v.safeParse(FETCH_EVENT, e)
+    if (!r.success) return false
+    const p = r.output
     if (p.type === 'fetch:banned' && p.peer != null) {
       this.banned.set(p.peer, p.offence ?? 'misbehaved')
       return true

@@ -3,6 +3,7 @@
 // Updates are throttled to at most FRAMES_PER_SECOND so drawing never slows
 // the transfer.
 
+import * as v from 'valibot'
 import { RateMeter } from '../core/util/rate.ts'
 import type { Context } from './command.ts'
 
@@ -15,6 +16,16 @@ export interface Progress {
   update: (bytes: number, total: number | null) => void
   /** final frame: ok = finished, else stopped (an error follows on stderr) */
   done: (ok?: boolean) => Promise<void>
+}
+
+/** What the bars read of a transfer's progress events (core's AddProgress, GetProgress, CarProgress). */
+const TRANSFER_EVENT = v.object({ type: v.string(), bytes: v.optional(v.number()), totalBytes: v.optional(v.nullable(v.number())) })
+export type TransferEvent = v.InferOutput<typeof TRANSFER_EVENT>
+
+/** A progress event as a transfer event; null for any other (a fetch's peer events, a future kind). */
+export function transferEvent (e: unknown): TransferEvent | null {
+  const r = v.safeParse(TRANSFER_EVENT, e)
+  return r.success ? r.output : null
 }
 
 const NONE: Progress = { update: () => {}, done: async () => {} }

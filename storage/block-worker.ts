@@ -44,5 +44,7 @@ function run (job: WriteJob): WriteResult {
 
 parentPort?.on('message', (job: WriteJob) => {
   const r = run(job)
-  parentPort?.postMessage(r, [r.bytes.buffer as ArrayBuffer])
+  // the job's bytes came moved (or copied) into this thread: an ArrayBuffer, moved back
+  const buffer = r.bytes.buffer
+  parentPort?.postMessage(r, buffer instanceof ArrayBuffer ? [buffer] : [])
 })

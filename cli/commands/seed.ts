@@ -143,8 +143,8 @@ Examples
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       const id = seed.node.libp2p.peerId.toString()
       report(ctx, `seeding ${repo.root} as ${id} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id })
-      const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
-      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
+      const caps = [{ what: 'upload', rate: seed.node.upload.limit }, { what: 'download', rate: seed.node.download.limit }].filter(c => c.rate !== 0)
+      if (caps.length > 0) report(ctx, `capped: ${caps.map(c => `${c.what} ${formatRate(c.rate)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.rpc != null) {
         const url = `http://${seed.rpc.address}/api/v0`
