@@ -164,7 +164,9 @@ export class SeedMonitor {
     if (known != null || this.anchor == null) return known
     let cid: CID
     try { cid = CID.parse(root) } catch { return undefined }
-    this.ownKey ??= Buffer.from(publicKeyToProtobuf(this.node.libp2p.peerId.publicKey as never)).toString('base64')
+    // a node's peer ID is an Ed25519 key's, which carries the key (an RSA one might not: then no manifest is ours)
+    const key = this.node.libp2p.peerId.publicKey
+    this.ownKey ??= key != null ? Buffer.from(publicKeyToProtobuf(key)).toString('base64') : ''
     const own = this.ownKey
     const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter((m): m is FileManifest => m.type !== 'ipns' && m.name != null)
     const m = named.find(m => publisherId(m) === own) ?? named[0]

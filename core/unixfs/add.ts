@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import './unixfs-varint.ts' // before anything encodes UnixFS: sizes of 2-4 GiB
-import { importer, type ImportCandidate } from 'ipfs-unixfs-importer'
+import { importer, type ImportCandidate, type SymlinkCandidate } from 'ipfs-unixfs-importer'
 import { importerOptions, type ImportProfile } from './profiles.ts'
 import { AbortedError, InputError, UsageError, describeFsError, errorName } from '../util/errors.ts'
 import { createHash } from 'node:crypto'
@@ -127,8 +127,10 @@ async function * readFile (src: string, chunk: number, onBytes: (n: number) => v
   const stream = fs.createReadStream(src, { highWaterMark: chunk, signal })
   try {
     for await (const buf of stream) {
-      onBytes((buf as Buffer).byteLength)
-      yield buf as Buffer
+      // a file stream without an encoding reads Buffers
+      if (!(buf instanceof Uint8Array)) throw new TypeError(`${src}: the read stream gave text, not bytes`)
+      onBytes(buf.byteLength)
+      yield buf
     }
   } catch (err) {
     if (errorName(err) === 'AbortError') throw new AbortedError('add was interrupted')
@@ -215,7 +217,8 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
         topLevel.add(p.split('/')[0])
         if (e.link != null) {
           planned.push({ type: 'symlink', path: p, target: e.link })
-          yield { path: p, link: e.link } as ImportCandidate
+          const symlink: SymlinkCandidate = { path: p, link: e.link }
+          yield symlink
         } else if (e.content == null) {
           planned.push({ type: 'dir', path: p })
           yield { path: p }

@@ -66,8 +66,9 @@ async function exists (p: string): Promise<boolean> {
 
 export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {}): Promise<GetResult> {
   const what = formatContentPath(p)
-  const output = path.resolve(o.output ?? p.segments.at(-1) ?? p.cid.toString())
-  if (o.output == null && p.segments.length > 0) checkEntryName(p.segments.at(-1) as string, what)
+  const last = p.segments.at(-1)
+  const output = path.resolve(o.output ?? last ?? p.cid.toString())
+  if (o.output == null && last != null) checkEntryName(last, what)
   if (!(o.force ?? false) && await exists(output)) {
     throw new OutputError(`${output} already exists (use --force to replace it)`)
   }
