@@ -219,6 +219,8 @@ class LocalInvoker implements Invoker {
 
   async call<M extends JsonMethod> (method: M, params: Params<M>, o: CallOptions = {}): Promise<Result<M>> {
     const h = await this.handler(method)
+    // the handler table is looked up by name (Record<string, Handler>), so its answer is unknown
+    // here: it is Result<M> by construction, the same handlers the seed runs (see HttpInvoker.call)
     return await (h({
       params: (await this.check(method, params)),
       body: o.body ?? null,
