@@ -7,7 +7,6 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import * as v from 'valibot'
 import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, endpointPort, parseEndpoint, parseErrorTrailer, parseWireLine, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
 import { CairnError } from '../core/util/errors.ts'
 import type { Context } from './command.ts'
@@ -32,14 +31,6 @@ export class RemoteError extends CairnError {
 }
 
 export class DaemonUnreachableError extends CairnError {}
-
-/** An item a call streamed, checked against what the command reads of it; anything else is one error line naming the method. */
-export function expectItem<T> (schema: v.GenericSchema<unknown, T>, value: unknown, method: string): T {
-  const r = v.safeParse(schema, value)
-  if (r.success) return r.output
-  const where = v.getDotPath(r.issues[0])
-  throw new DaemonUnreachableError(`${method} answered an item cairn cannot read (${where != null ? `"${where}": ` : ''}${r.issues[0].message})`)
-}
 
 export interface CallOptions {
   onProgress?: (p: unknown) => void

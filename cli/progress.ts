@@ -3,7 +3,6 @@
 // Updates are throttled to at most FRAMES_PER_SECOND so drawing never slows
 // the transfer.
 
-import * as v from 'valibot'
 import { RateMeter } from '../core/util/rate.ts'
 import type { Context } from './command.ts'
 
@@ -19,13 +18,21 @@ export interface Progress {
 }
 
 /** What the bars read of a transfer's progress events (core's AddProgress, GetProgress, CarProgress). */
-const TRANSFER_EVENT = v.object({ type: v.string(), bytes: v.optional(v.number()), totalBytes: v.optional(v.nullable(v.number())) })
-export type TransferEvent = v.InferOutput<typeof TRANSFER_EVENT>
+export interface TransferEvent { type: string, bytes?: number, totalBytes?: number | null }
 
-/** A progress event as a transfer event; null for any other (a fetch's peer events, a future kind). */
+/**
+ * A progress event as a transfer event; null for any other (a fetch's peer
+ * events, a future kind). Checked by hand: `get` through a seed loads no valibot.
+ */
 export function transferEvent (e: unknown): TransferEvent | null {
-  const r = v.safeParse(TRANSFER_EVENT, e)
-  return r.success ? r.output : null
+  if (typeof e !== 'object' || e === null) return null
+  const type: unknown = Reflect.get(e, 'type')
+  const bytes: unknown = Reflect.get(e, 'bytes')
+  const totalBytes: unknown = Reflect.get(e, 'totalBytes')
+  if (typeof type !== 'string') return null
+  if (bytes !== undefined && typeof bytes !== 'number') return null
+  if (totalBytes !== undefined && totalBytes !== null && typeof totalBytes !== 'number') return null
+  return { type, ...(bytes !== undefined ? { bytes } : {}), ...(totalBytes !== undefined ? { totalBytes } : {}) }
 }
 
 const NONE: Progress = { update: () => {}, done: async () => {} }

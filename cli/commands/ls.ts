@@ -3,7 +3,8 @@ import { UsageError } from '../../core/util/errors.ts'
 import { emit, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import * as v from 'valibot'
-import { expectItem, withInvoker } from '../client.ts'
+import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 
 /** a directory entry (loose, in the handler's key order: --json prints it whole) */

@@ -2,7 +2,8 @@ import { parseContentPath } from '../../core/unixfs/resolve.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import * as v from 'valibot'
-import { expectItem, withInvoker } from '../client.ts'
+import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 
 /** a pin (loose, in the handler's key order: --json prints it whole) */

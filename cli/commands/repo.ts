@@ -1,7 +1,8 @@
 import { CairnError, UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
 import * as v from 'valibot'
-import { expectItem, withInvoker } from '../client.ts'
+import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { formatBytes } from '../format.ts'
 
 /** a corrupt block repo.verify found (loose, in the handler's key order: --json prints it whole) */

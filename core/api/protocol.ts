@@ -8,8 +8,6 @@
 //   response, byte methods: the bytes; a failure mid-stream ends the body
 //                           early with an x-cairn-error trailer
 
-import * as v from 'valibot'
-
 export const API_FILE = 'api'
 export const API_SOCKET = 'api.sock'
 export const API_PREFIX = '/api/v1/'
@@ -17,21 +15,24 @@ export const TOKEN_HEADER = 'authorization'
 export const PARAMS_HEADER = 'x-cairn-params'
 export const ERROR_TRAILER = 'x-cairn-error'
 
-const TOKEN_AND_PID = { token: v.string(), pid: v.pipe(v.number(), v.integer(), v.minValue(1)) }
-
 /** What the repo's `api` file says: how to reach the daemon, by its socket or by loopback TCP. */
-const API_ENDPOINT = v.union([
-  /** the Unix socket's path */
-  v.object({ socket: v.string(), http: v.null(), ...TOKEN_AND_PID }),
-  /** 127.0.0.1:PORT */
-  v.object({ socket: v.null(), http: v.pipe(v.string(), v.regex(/^127\.0\.0\.1:\d{1,5}$/)), ...TOKEN_AND_PID })
-])
-export type ApiEndpoint = v.InferOutput<typeof API_ENDPOINT>
+export type ApiEndpoint =
+  | { /** the Unix socket's path */ socket: string, http: null, token: string, pid: number }
+  | { socket: null, /** 127.0.0.1:PORT */ http: string, token: string, pid: number }
 
-/** The API file's text as an endpoint; null when it is not one (a torn or foreign file). */
+/**
+ * The API file's text as an endpoint; null when it is not one (a torn or
+ * foreign file). Checked by hand, not with valibot: the CLI reads it on
+ * every call through a seed, and `cat` through a seed loads no valibot.
+ */
 export function parseEndpoint (text: string): ApiEndpoint | null {
-  const r = v.safeParse(API_ENDPOINT, parseJson(text))
-  return r.success ? r.output : null
+  const o = parseJson(text)
+  if (!isObject(o)) return null
+  const { socket, http, token, pid } = o
+  if (typeof token !== 'string' || typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) return null
+  if (typeof socket === 'string' && http === null) return { socket, http, token, pid }
+  if (socket === null && typeof http === 'string' && /^127\.0\.0\.1:\d{1,5}$/.test(http)) return { socket, http, token, pid }
+  return null
 }
 
 /** The port of a loopback TCP endpoint. */
@@ -40,16 +41,17 @@ export const endpointPort = (http: string): number => Number(http.slice(http.las
 /** Methods whose response is raw bytes rather than NDJSON. */
 export const BYTE_METHODS = new Set(['cat', 'car.export'])
 
-const WIRE_ERROR = v.object({ name: v.string(), message: v.string(), exitCode: v.pipe(v.number(), v.integer()) })
-export type WireError = v.InferOutput<typeof WIRE_ERROR>
+export interface WireError { name: string, message: string, exitCode: number }
 
-const WIRE_LINE = v.union([
-  v.object({ progress: v.unknown() }),
-  v.object({ item: v.unknown() }),
-  v.object({ result: v.unknown() }),
-  v.object({ error: WIRE_ERROR })
-])
-export type WireLine = v.InferOutput<typeof WIRE_LINE>
+export type WireLine =
+  | { progress: unknown }
+  | { item: unknown }
+  | { result: unknown }
+  | { error: WireError }
+
+function isObject (x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
 
 /** JSON text's value; undefined when the text is not JSON. */
 function parseJson (text: string): unknown {
@@ -60,14 +62,24 @@ function parseJson (text: string): unknown {
   }
 }
 
+function toWireError (x: unknown): WireError | null {
+  if (!isObject(x)) return null
+  const { name, message, exitCode } = x
+  return typeof name === 'string' && typeof message === 'string' && Number.isInteger(exitCode) && typeof exitCode === 'number' ? { name, message, exitCode } : null
+}
+
 /** One NDJSON line of a JSON method's answer; null when it is not one. */
 export function parseWireLine (text: string): WireLine | null {
-  const r = v.safeParse(WIRE_LINE, parseJson(text))
-  return r.success ? r.output : null
+  const o = parseJson(text)
+  if (!isObject(o)) return null
+  if ('progress' in o) return { progress: o.progress }
+  if ('item' in o) return { item: o.item }
+  if ('result' in o) return { result: o.result }
+  const error = toWireError(o.error)
+  return error != null ? { error } : null
 }
 
 /** A byte method's error trailer (JSON, base64url); null when it is not one. */
 export function parseErrorTrailer (trailer: string): WireError | null {
-  const r = v.safeParse(WIRE_ERROR, parseJson(Buffer.from(trailer, 'base64url').toString('utf8')))
-  return r.success ? r.output : null
+  return toWireError(parseJson(Buffer.from(trailer, 'base64url').toString('utf8')))
 }

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as v from 'valibot'
-import { DaemonUnreachableError, expectItem } from '../../cli/client.ts'
+import { DaemonUnreachableError } from '../../cli/client.ts'
+import { expectItem } from '../../cli/items.ts'
 import { transferEvent } from '../../cli/progress.ts'
 
 const ROW = v.looseObject({ cid: v.string(), size: v.nullable(v.number()) })
