@@ -24,7 +24,7 @@ export function parseFlags (argv: string[], specs: FlagSpecs, commandName: strin
   const cli = meow({
     importMeta: import.meta,
     argv,
-    flags: all as never,
+    flags: all,
     allowUnknownFlags: true,
     autoHelp: false,
     autoVersion: false,
@@ -44,7 +44,7 @@ export function parseFlags (argv: string[], specs: FlagSpecs, commandName: strin
     throw new UsageError(`unknown flag ${f.length === 1 ? '-' : '--'}${kebab(f)} for "cairn ${commandName}" (see cairn ${commandName} --help)`)
   }
   for (const [name, spec] of Object.entries(all)) {
-    const v = (cli.flags as Record<string, unknown>)[name]
+    const v = cli.flags[name]
     if (v === undefined) continue
     const values = Array.isArray(v) ? v : [v]
     for (const x of values) {
@@ -56,5 +56,5 @@ export function parseFlags (argv: string[], specs: FlagSpecs, commandName: strin
       }
     }
   }
-  return { input: cli.input.map(String), flags: cli.flags as Record<string, unknown> }
+  return { input: cli.input.map(String), flags: cli.flags }
 }

@@ -1,12 +1,9 @@
 // The command name and the global flags: kept free of imports so that
 // `cairn --version` and `cairn --help` load nothing else.
 
-export interface FlagSpec {
-  type: 'string' | 'boolean' | 'number'
-  shortFlag?: string
-  isMultiple?: boolean
-  default?: string | boolean | number
-}
+/** One flag of one type, given once (with an optional default) or repeatable; meow's own Flag shapes. */
+type FlagOf<T extends 'string' | 'boolean' | 'number', V> = { type: T, shortFlag?: string } & ({ isMultiple?: false, default?: V } | { isMultiple: true })
+export type FlagSpec = FlagOf<'string', string> | FlagOf<'boolean', boolean> | FlagOf<'number', number>
 export type FlagSpecs = Record<string, FlagSpec>
 
 /** Flags every command takes. */

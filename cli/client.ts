@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
+import { API_FILE, API_PREFIX, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, endpointPort, parseEndpoint, parseErrorTrailer, parseWireLine, type ApiEndpoint, type WireError, type WireLine } from '../core/api/protocol.ts'
 import { CairnError } from '../core/util/errors.ts'
 import type { Context } from './command.ts'
 import type { Method, Params } from '../core/api/contract.ts'
@@ -16,7 +16,8 @@ import type { IncomingMessage } from 'node:http'
 
 // node:http through require, not import: the ESM namespace of node:http reads
 // every export, and Node 24's lazy WebSocket/EventSource getters then load
-// undici, 25-50 ms of a command's start (the time to first byte of `cat`)
+// undici, 25-50 ms of a command's start (the time to first byte of `cat`);
+// require() is typed any, so the module's type is asserted here
 const http = createRequire(import.meta.url)('node:http') as typeof import('node:http')
 
 /** An error that happened in the seed, re-raised here with its exit code. */
@@ -35,7 +36,7 @@ export interface CallOptions {
   onProgress?: (p: unknown) => void
   onItem?: (i: unknown) => void
   /** a streamed request body (stdin for add) */
-  body?: NodeJS.ReadableStream
+  body?: Readable
 }
 
 /** methods whose answer is bytes (protocol.ts BYTE_METHODS) */
@@ -59,9 +60,9 @@ export async function findDaemon (repoPath: string): Promise<ApiEndpoint | null>
   } catch {
     return null
   }
-  let e: ApiEndpoint
+  const e = parseEndpoint(text)
+  if (e == null) return null
   try {
-    e = JSON.parse(text) as ApiEndpoint
     process.kill(e.pid, 0) // throws if that process is gone (a seed killed with SIGKILL)
   } catch {
     return null
@@ -73,7 +74,7 @@ export async function findDaemon (repoPath: string): Promise<ApiEndpoint | null>
 /** Whether something accepts connections at the endpoint (bounded: 2 s). */
 async function answers (e: ApiEndpoint): Promise<boolean> {
   return await new Promise(resolve => {
-    const socket = e.socket != null ? net.connect(e.socket) : net.connect(Number((e.http as string).split(':')[1]), '127.0.0.1')
+    const socket = e.socket != null ? net.connect(e.socket) : net.connect(endpointPort(e.http), '127.0.0.1')
     const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
     socket.setTimeout(2000, () => done(false))
     socket.once('connect', () => done(true))
@@ -81,27 +82,45 @@ async function answers (e: ApiEndpoint): Promise<boolean> {
   })
 }
 
+/** A response body as text, decoded across chunk boundaries. */
+async function * textOf (res: IncomingMessage): AsyncIterable<string> {
+  res.setEncoding('utf8')
+  for await (const chunk of res) {
+    if (typeof chunk !== 'string') throw new DaemonUnreachableError('the seed\'s answer is not text')
+    yield chunk
+  }
+}
+
+/** One line of the seed's answer to `method`; one that is not a line of the protocol ends the call. */
+function wireLine (text: string, method: string): WireLine {
+  const line = parseWireLine(text)
+  if (line == null) throw new DaemonUnreachableError(`the seed's answer to ${method} is not cairn's API protocol: ${JSON.stringify(text.slice(0, 80))}`)
+  return line
+}
+
 class HttpInvoker implements Invoker {
   readonly remote = true
   constructor (private readonly e: ApiEndpoint, private readonly signal: AbortSignal) {}
 
-  private request (method: string, params: object, body?: NodeJS.ReadableStream, signal?: AbortSignal): Promise<IncomingMessage> {
+  private request (method: string, params: object, body?: Readable, signal?: AbortSignal): Promise<IncomingMessage> {
     const headers: Record<string, string> = { [TOKEN_HEADER]: `Bearer ${this.e.token}` }
     if (body != null) headers[PARAMS_HEADER] = Buffer.from(JSON.stringify(params)).toString('base64url')
     else headers['content-type'] = 'application/json'
     const target = this.e.socket != null
       ? { socketPath: this.e.socket }
-      : { host: '127.0.0.1', port: Number((this.e.http as string).split(':')[1]), headers: { ...headers, host: this.e.http as string } }
+      : { host: '127.0.0.1', port: endpointPort(this.e.http) }
+    // over TCP the seed checks the Host header (no DNS rebinding)
+    if (this.e.http != null) headers.host = this.e.http
     return new Promise((resolve, reject) => {
       const req = http.request({
         ...target,
         method: 'POST',
         path: API_PREFIX + method,
-        headers: { ...headers, ...(target as { headers?: object }).headers },
+        headers,
         signal: signal ?? this.signal
       }, resolve)
       req.on('error', err => reject(new DaemonUnreachableError(`cannot reach the seed on this repo: ${err.message}`)))
-      if (body != null) Readable.from(body as AsyncIterable<Uint8Array>).pipe(req)
+      if (body != null) Readable.from(body).pipe(req)
       else req.end(JSON.stringify(params))
     })
   }
@@ -111,11 +130,11 @@ class HttpInvoker implements Invoker {
     let buffered = ''
     let result: unknown
     let got = false
-    for await (const chunk of res) {
-      buffered += (chunk as Buffer).toString('utf8')
+    for await (const chunk of textOf(res)) {
+      buffered += chunk
       let nl: number
       while ((nl = buffered.indexOf('\n')) !== -1) {
-        const line = JSON.parse(buffered.slice(0, nl)) as WireLine
+        const line = wireLine(buffered.slice(0, nl), method)
         buffered = buffered.slice(nl + 1)
         if ('progress' in line) o.onProgress?.(line.progress)
         else if ('item' in line) o.onItem?.(line.item)
@@ -131,13 +150,16 @@ class HttpInvoker implements Invoker {
     const res = await this.request(method, params, undefined, signal)
     if (res.headers['content-type'] !== 'application/octet-stream') {
       let text = ''
-      for await (const c of res) text += (c as Buffer).toString('utf8')
-      const line = JSON.parse(text.trim().split('\n')[0]) as WireLine
+      for await (const c of textOf(res)) text += c
+      const line = wireLine(text.trim().split('\n')[0], method)
       throw 'error' in line ? new RemoteError(line.error) : new DaemonUnreachableError(`unexpected answer to ${method}`)
     }
-    for await (const chunk of res) yield chunk as Uint8Array
+    for await (const chunk of res) {
+      if (!(chunk instanceof Uint8Array)) throw new DaemonUnreachableError(`the answer to ${method} is not bytes`)
+      yield chunk
+    }
     const failure = res.trailers[ERROR_TRAILER]
-    if (failure != null) throw new RemoteError(JSON.parse(Buffer.from(failure, 'base64url').toString('utf8')) as WireError)
+    if (failure != null) throw new RemoteError(parseErrorTrailer(failure) ?? { name: 'Error', message: `${method} failed in the seed (its error was unreadable)`, exitCode: 1 })
     if (!res.complete) throw new DaemonUnreachableError(`the seed closed the connection during ${method}`)
   }
 
@@ -188,9 +210,11 @@ class LocalInvoker implements Invoker {
 
   async call<M extends JsonMethod> (method: M, params: Params<M>, o: CallOptions = {}): Promise<Result<M>> {
     const h = await this.handler(method)
+    // the handler table is looked up by name (Record<string, Handler>), so its answer is unknown
+    // here: it is Result<M> by construction, the same handlers the seed runs (see HttpInvoker.call)
     return await (h({
       params: (await this.check(method, params)),
-      body: (o.body ?? null) as never,
+      body: o.body ?? null,
       signal: this.ctx.signal,
       progress: p => o.onProgress?.(p),
       item: i => o.onItem?.(i)
@@ -205,7 +229,9 @@ class LocalInvoker implements Invoker {
 
   async * bytes<M extends ByteMethod> (method: M, params: Params<M>, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const h = await this.handler(method)
-    yield * (h({ params: await this.check(method, params), body: null, signal: signal ?? this.ctx.signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>)
+    const out = h({ params: await this.check(method, params), body: null, signal: signal ?? this.ctx.signal, progress: () => {}, item: () => {} })
+    if (out instanceof Promise) throw new CairnError(`${method} answers JSON, not bytes`)
+    yield * out
   }
 
   async close (): Promise<void> {

@@ -32,12 +32,44 @@ export function makeContext (input: string[], flags: Record<string, unknown>, si
     input,
     flags,
     json: flags.json === true,
-    repoPath: resolveRepoPath(flags.repo as string | undefined),
+    repoPath: resolveRepoPath(stringFlag({ flags }, 'repo')),
     signal,
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin
   }
+}
+
+/**
+ * A flag's value, undefined when not given. parseFlags checked each value
+ * against its spec, so one of another type is a command reading its own
+ * flag wrongly (a bug): it throws rather than let the value through.
+ */
+function flagOf<T> (ctx: Pick<Context, 'flags'>, name: string, kind: string, is: (v: unknown) => v is T): T | undefined {
+  const v = ctx.flags[name]
+  if (v === undefined) return undefined
+  if (!is(v)) throw new TypeError(`flag ${name} is not ${kind} (its spec and the command disagree)`)
+  return v
+}
+
+/** A string flag (type 'string'), undefined when not given. */
+export function stringFlag (ctx: Pick<Context, 'flags'>, name: string): string | undefined {
+  return flagOf(ctx, name, 'a string', (v): v is string => typeof v === 'string')
+}
+
+/** A number flag (type 'number'), undefined when not given. */
+export function numberFlag (ctx: Pick<Context, 'flags'>, name: string): number | undefined {
+  return flagOf(ctx, name, 'a number', (v): v is number => typeof v === 'number')
+}
+
+/** A boolean flag (type 'boolean'): true, false (--no-NAME) or undefined when not given. */
+export function booleanFlag (ctx: Pick<Context, 'flags'>, name: string): boolean | undefined {
+  return flagOf(ctx, name, 'true or false', (v): v is boolean => typeof v === 'boolean')
+}
+
+/** A repeatable string flag (isMultiple), [] when not given. */
+export function listFlag (ctx: Pick<Context, 'flags'>, name: string): string[] {
+  return flagOf(ctx, name, 'a list of strings', (v): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string')) ?? []
 }
 
 /** Opens the repo for one command and closes it (and its lock) afterwards. */

@@ -3,9 +3,26 @@
 import { UsageError } from '../core/util/errors.ts'
 import { formatBytes } from './format.ts'
 import { escapeTerminal } from '../core/util/escape.ts'
-import { report, type Context } from './command.ts'
+import { listFlag, numberFlag, report, type Context } from './command.ts'
 import type { FlagSpecs } from './argv.ts'
 import type { InvokeOptions } from './client.ts'
+
+/** What the report reads of a fetch's progress events (core/swarm's fetch:block, fetch:banned…), each field checked: not valibot, which `cat` and `get` through a seed do not load. */
+interface FetchEvent { type?: string, peer?: string, bytes?: number, reason?: string, offence?: string }
+
+function fetchEvent (e: unknown): FetchEvent | null {
+  if (typeof e !== 'object' || e === null) return null
+  const out: FetchEvent = {}
+  for (const key of ['type', 'peer', 'reason', 'offence'] as const) {
+    const value: unknown = Reflect.get(e, key)
+    if (typeof value === 'string') out[key] = value
+    else if (value !== undefined) return null
+  }
+  const bytes: unknown = Reflect.get(e, 'bytes')
+  if (typeof bytes === 'number') out.bytes = bytes
+  else if (bytes !== undefined) return null
+  return out
+}
 
 export const FETCH_FLAGS = {
   offline: { type: 'boolean' },
@@ -26,15 +43,15 @@ kept as it arrives: run an interrupted command again and it fetches only
 what is still missing.`
 
 export function fetchParams (ctx: Context): { offline: boolean, peers: string[], timeoutMs?: number } {
-  const t = ctx.flags.timeout as number | undefined
+  const t = numberFlag(ctx, 'timeout')
   if (t != null && !(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
-  const peers = (ctx.flags.peer as string[] | undefined) ?? []
+  const peers = listFlag(ctx, 'peer')
   if (ctx.flags.offline === true && peers.length > 0) throw new UsageError('--offline and --peer contradict each other')
   return { offline: ctx.flags.offline === true, peers, timeoutMs: t != null ? Math.round(t * 1000) : undefined }
 }
 
 export function fetchInvokeOptions (ctx: Context, write = false): InvokeOptions {
-  return { write, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }
+  return { write, bootstrap: listFlag(ctx, 'bootstrap') }
 }
 
 /** Tallies fetch progress events; says at the end who served how much. */
@@ -49,7 +66,8 @@ export class FetchReport {
 
   /** Feed every progress event here; returns true for fetch events. */
   see (e: unknown): boolean {
-    const p = e as { type?: string, peer?: string, bytes?: number, reason?: string, offence?: string }
+    const p = fetchEvent(e)
+    if (p == null) return false
     if (p.type === 'fetch:banned' && p.peer != null) {
       this.banned.set(p.peer, p.offence ?? 'misbehaved')
       return true

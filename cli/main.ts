@@ -2,7 +2,7 @@
 // commands never load the network stack), parses its flags, runs it, and
 // turns any failure into one `Error: …` line and a non-zero exit.
 
-import { CairnError, UsageError } from '../storage/errors.ts'
+import { CairnError, UsageError, errorMessage } from '../storage/errors.ts'
 import { AbortedError } from '../core/util/errors.ts'
 import { CAIRN_VERSION } from '../core/util/version.ts'
 import { installPublicRangesHook } from '../core/net/public-ranges.ts'
@@ -37,8 +37,8 @@ async function logStack (err: unknown): Promise<void> {
   if (err instanceof CairnError || process.env.DEBUG == null) return
   const { logger } = await import('@libp2p/logger')
   const log = logger('cairn:cli')
-  const e = err as Error
-  if (log.enabled) log('%s', (e?.stack ?? String(err)).split('\n').map(line => escapeTerminal(line)).join('\n'))
+  const stack = err instanceof Error ? err.stack : undefined
+  if (log.enabled) log('%s', (stack ?? String(err)).split('\n').map(line => escapeTerminal(line)).join('\n'))
 }
 
 // a message may carry a stranger's string (a name from a DAG or a manifest,
@@ -48,8 +48,7 @@ function fail (err: unknown): number {
     process.stderr.write(`Error: ${escapeTerminal(err.message)}\n`)
     return err.exitCode
   }
-  const e = err as Error
-  process.stderr.write(`Error: ${escapeTerminal(e?.message ?? String(err))}\n`)
+  process.stderr.write(`Error: ${escapeTerminal(errorMessage(err))}\n`)
   return 1
 }
 
@@ -131,7 +130,7 @@ export async function main (argv: string[]): Promise<number> {
   } catch (err) {
     // after Ctrl-C whatever broke first is not the story: say it was interrupted
     if (controller.signal.aborted && !(err instanceof AbortedError)) {
-      const why = String((controller.signal.reason as Error)?.message ?? 'signal').replace('interrupted by ', '')
+      const why = (controller.signal.reason == null ? 'signal' : errorMessage(controller.signal.reason)).replace('interrupted by ', '')
       return fail(new AbortedError(`${name} was interrupted (${why}); nothing partial was left at an output path, ` +
         'and blocks fetched so far are kept: run the same command again to resume'))
     }

@@ -17,6 +17,24 @@ export interface Progress {
   done: (ok?: boolean) => Promise<void>
 }
 
+/** What the bars read of a transfer's progress events (core's AddProgress, GetProgress, CarProgress). */
+export interface TransferEvent { type: string, bytes?: number, totalBytes?: number | null }
+
+/**
+ * A progress event as a transfer event; null for any other (a fetch's peer
+ * events, a future kind). Checked by hand: `get` through a seed loads no valibot.
+ */
+export function transferEvent (e: unknown): TransferEvent | null {
+  if (typeof e !== 'object' || e === null) return null
+  const type: unknown = Reflect.get(e, 'type')
+  const bytes: unknown = Reflect.get(e, 'bytes')
+  const totalBytes: unknown = Reflect.get(e, 'totalBytes')
+  if (typeof type !== 'string') return null
+  if (bytes !== undefined && typeof bytes !== 'number') return null
+  if (totalBytes !== undefined && totalBytes !== null && typeof totalBytes !== 'number') return null
+  return { type, ...(bytes !== undefined ? { bytes } : {}), ...(totalBytes !== undefined ? { totalBytes } : {}) }
+}
+
 const NONE: Progress = { update: () => {}, done: async () => {} }
 
 /**

@@ -20,7 +20,7 @@ function when (t: number | null, now: number): string {
 
 /** The report as lines of text (`now`: for relative times). */
 export function formatProvideStat (s: ProvideStat, now = Date.now()): string {
-  const reasons = (Object.keys(s.failures) as Array<keyof ProvideStat['failures']>).filter(k => s.failures[k] > 0)
+  const failed = Object.entries(s.failures).filter(([, n]) => n > 0)
   const lines = [
     `strategy        ${s.strategy}, rounds every ${span(s.intervalS)}`,
     `CIDs            ${s.cids} under announcement${s.pending > 0 ? `, ${s.pending} fresh waiting` : ''}`,
@@ -32,7 +32,7 @@ export function formatProvideStat (s: ProvideStat, now = Date.now()): string {
     `last sweep      ${when(s.lastSweepAt, now)}`,
     `next sweep      ${s.nextSweepAt == null ? 'not scheduled' : s.nextSweepAt <= now ? 'now' : when(s.nextSweepAt, now)}`,
     `since start     ${s.lookups} lookup(s), ${s.records} record(s) delivered, ${s.fresh} fresh CID(s) announced, ${span(s.yieldedMs / 1000)} yielded to transfers`,
-    `failures        ${reasons.length === 0 ? 'none' : reasons.map(r => `${s.failures[r]} ${r}`).join(', ')}`
+    `failures        ${failed.length === 0 ? 'none' : failed.map(([reason, n]) => `${n} ${reason}`).join(', ')}`
   ]
   for (const f of s.recentFailures.slice().reverse()) {
     lines.push(`  ${when(f.at, now)}: ${f.reason}, region ${f.region === '' ? '(all)' : f.region}, ${f.cids} CID(s)${f.peer != null ? `, peer ${escapeTerminal(f.peer)}` : ''}: ${escapeTerminal(f.message)}`)

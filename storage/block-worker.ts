@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import { writeBlockFile } from './block-io.ts'
+import { errnoCode, errorMessage } from './errors.ts'
 
 export interface WriteJob {
   id: number
@@ -37,11 +38,13 @@ function run (job: WriteJob): WriteResult {
     writeBlockFile(job.file, job.tmp, bytes, shards)
     return { id, ok: true, bytes }
   } catch (err) {
-    return { id, ok: false, mismatch: false, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code ?? null, bytes }
+    return { id, ok: false, mismatch: false, error: errorMessage(err), code: errnoCode(err) ?? null, bytes }
   }
 }
 
 parentPort?.on('message', (job: WriteJob) => {
   const r = run(job)
-  parentPort?.postMessage(r, [r.bytes.buffer as ArrayBuffer])
+  // the job's bytes came moved (or copied) into this thread: an ArrayBuffer, moved back
+  const buffer = r.bytes.buffer
+  parentPort?.postMessage(r, buffer instanceof ArrayBuffer ? [buffer] : [])
 })

@@ -42,9 +42,10 @@ export class BlockWriter {
     const file = this.pathOf(cid)
     // the digest copied out: a CID decoded from its parent is a view into the parent's whole block, which would be cloned with it
     const job: WriteJob = { id, hash, digest: new Uint8Array(cid.multihash.digest), bytes, file, tmp: `${file}.${process.pid}-w${id}.tmp`, hashed }
-    const movable = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    const buffer = bytes.buffer
+    const movable = owned && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer
     const result = new Promise<Checked>((resolve, reject) => { this.pending.set(id, { resolve, reject, cid }) })
-    worker.postMessage(job, movable ? [bytes.buffer as ArrayBuffer] : [])
+    worker.postMessage(job, movable && buffer instanceof ArrayBuffer ? [buffer] : [])
     this.worker?.ref()
     return await result
   }

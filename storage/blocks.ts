@@ -14,7 +14,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { syncFileSystem } from './fsync.ts'
 import { BlockWriter, type Checked } from './block-writer.ts'
 import { hashName, writeBlockFile } from './block-io.ts'
-import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError } from './errors.ts'
+import { BlockNotFoundError, CorruptBlockError, RepoError, describeFsError, errnoCode, errorName } from './errors.ts'
 interface AbortOptions { signal?: AbortSignal }
 
 const IDENTITY = 0x00
@@ -132,8 +132,8 @@ export class Blocks implements BlockStore {
     try {
       bytes = await fsp.readFile(file, { signal: options?.signal })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
-      if ((err as Error).name === 'AbortError') throw err
+      if (errnoCode(err) === 'ENOENT') throw new BlockNotFoundError(cid.toString())
+      if (errorName(err) === 'AbortError') throw err
       throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
     }
     if (options?.verified !== true && !digestMatches(cid, bytes)) throw new CorruptBlockError(cid.toString(), file)
@@ -159,7 +159,7 @@ export class Blocks implements BlockStore {
     try {
       fh = await fsp.open(file, 'r')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
+      if (errnoCode(err) === 'ENOENT') throw new BlockNotFoundError(cid.toString())
       throw new RepoError(describeFsError(err, `cannot read block ${cid.toString()}`))
     }
     let bytes: Uint8Array
@@ -244,9 +244,10 @@ export class Blocks implements BlockStore {
   /** Removes temp files left by writers that died mid-block (call with the writer lock held). */
   async removeTempFiles (): Promise<number> {
     let removed = 0
-    for (const shard of await fsp.readdir(this.dir).catch(() => [] as string[])) {
+    const none: string[] = []
+    for (const shard of await fsp.readdir(this.dir).catch(() => none)) {
       const sub = path.join(this.dir, shard)
-      for (const name of await fsp.readdir(sub).catch(() => [] as string[])) {
+      for (const name of await fsp.readdir(sub).catch(() => none)) {
         if (name.endsWith('.tmp')) {
           await fsp.rm(path.join(sub, name), { force: true })
           removed++

@@ -10,7 +10,7 @@
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { RepoError, describeFsError } from './errors.ts'
+import { RepoError, describeFsError, errnoCode } from './errors.ts'
 import { syncFileSystem } from './fsync.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 
@@ -78,7 +78,7 @@ export class ChainFiles {
     try {
       return await fs.readFile(this.objectPath(key))
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      if (errnoCode(err) === 'ENOENT') return null
       throw new RepoError(describeFsError(err, `cannot read ${this.objectPath(key)}`))
     }
   }
@@ -108,7 +108,7 @@ export class ChainFiles {
     try {
       text = await fs.readFile(this.indexFile, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      if (errnoCode(err) === 'ENOENT') return []
       throw new RepoError(describeFsError(err, `cannot read ${this.indexFile}`))
     }
     const lines = text.split('\n')

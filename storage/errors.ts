@@ -61,9 +61,30 @@ const FS_ERROR_TEXT: Record<string, string> = {
  * is judged by the first errno name in its message.
  */
 export function describeFsError (err: unknown, what: string): string {
-  const e = err as NodeJS.ErrnoException
-  const message = e?.message ?? String(err)
-  const code = typeof e?.code === 'string' ? e.code : /\b(E[A-Z]{2,})\b/.exec(message)?.[1]
+  const message = errorMessage(err)
+  const code = errnoCode(err) ?? /\b(E[A-Z]{2,})\b/.exec(message)?.[1]
   const text = code != null ? FS_ERROR_TEXT[code] : undefined
   return `${what}: ${text ?? message.replace(/^\w*Error: /, '')}`
+}
+
+/** A string property of a thrown value, which may be anything (an Error, a string, null). */
+function thrownString (err: unknown, key: 'code' | 'message' | 'name'): string | undefined {
+  if (typeof err !== 'object' || err === null || !(key in err)) return undefined
+  const value: unknown = Reflect.get(err, key)
+  return typeof value === 'string' ? value : undefined
+}
+
+/** The errno code of a Node system error ('ENOENT', 'EEXIST'…); undefined for anything else. */
+export function errnoCode (err: unknown): string | undefined {
+  return thrownString(err, 'code')
+}
+
+/** What was thrown, in words: an error's message, else the value itself as a string. */
+export function errorMessage (err: unknown): string {
+  return thrownString(err, 'message') ?? String(err)
+}
+
+/** An error's name ('AbortError', 'NotFoundError'…); undefined when what was thrown is no error. */
+export function errorName (err: unknown): string | undefined {
+  return thrownString(err, 'name')
 }

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { RepoError, UsageError, describeFsError } from './errors.ts'
+import { RepoError, UsageError, describeFsError, errnoCode } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 
 export const KEYS_DIR = 'keys'
@@ -29,7 +29,7 @@ export class KeyStore {
     try {
       return (await fs.readdir(this.dir)).filter(n => KEY_NAME.test(n)).sort()
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      if (errnoCode(err) === 'ENOENT') return []
       throw new RepoError(describeFsError(err, `cannot read ${this.dir}`))
     }
   }
@@ -39,7 +39,7 @@ export class KeyStore {
     try {
       return await fs.readFile(file)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyNotFoundError(`no key named "${name}" (cairn key ls lists them)`)
+      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(`no key named "${name}" (cairn key ls lists them)`)
       throw new RepoError(describeFsError(err, `cannot read ${file}`))
     }
   }
@@ -54,7 +54,7 @@ export class KeyStore {
       const temp = path.join(this.dir, `.${name}.${process.pid}.tmp`)
       await writeFileAtomic(file, bytes, { durability: 'fsync', replace: false, mode: 0o600, temp })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyExistsError(`a key named "${name}" exists already`)
+      if (errnoCode(err) === 'EEXIST') throw new KeyExistsError(`a key named "${name}" exists already`)
       throw new RepoError(describeFsError(err, `cannot write ${file}`))
     }
   }
@@ -64,7 +64,7 @@ export class KeyStore {
     try {
       await fs.rm(file)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyNotFoundError(`no key named "${name}"`)
+      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(`no key named "${name}"`)
       throw new RepoError(describeFsError(err, `cannot remove ${file}`))
     }
   }

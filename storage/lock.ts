@@ -4,10 +4,16 @@
 
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
-import { RepoLockedError, RepoError, describeFsError } from './errors.ts'
+import { RepoError, RepoLockedError, describeFsError, errnoCode } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
+import * as v from 'valibot'
 
-interface LockInfo { pid: number, start: string | null }
+/**
+ * What repo.lock holds. A start time that is missing or not text reads as
+ * unknown, which keeps a live pid's lock (never takes it from a writer).
+ */
+const LOCK_INFO = v.object({ pid: v.pipe(v.number(), v.integer()), start: v.fallback(v.nullable(v.string()), null) })
+type LockInfo = v.InferOutput<typeof LOCK_INFO>
 
 /** Start time of a process from /proc (Linux); null where unknown. */
 function processStart (pid: number): string | null {
@@ -24,7 +30,7 @@ function isAlive (info: LockInfo): boolean {
   try {
     process.kill(info.pid, 0)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+    if (errnoCode(err) === 'ESRCH') return false
   }
   // the pid exists: it is the owner unless its start time says it is a newcomer
   const start = processStart(info.pid)
@@ -32,12 +38,14 @@ function isAlive (info: LockInfo): boolean {
 }
 
 function readLock (file: string): LockInfo | null {
+  let raw: unknown
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo
-    return Number.isInteger(info.pid) ? info : null
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'))
   } catch {
     return null
   }
+  const r = v.safeParse(LOCK_INFO, raw)
+  return r.success ? r.output : null
 }
 
 export class RepoLock {
@@ -55,7 +63,7 @@ export class RepoLock {
         await fsp.writeFile(file, text, { flag: 'wx', mode: 0o644 })
         return new RepoLock(file)
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        if (errnoCode(err) !== 'EEXIST') {
           throw new RepoError(describeFsError(err, `cannot lock the repo at ${repoPath}`))
         }
       }

@@ -5,6 +5,8 @@
 
 import { Key } from 'interface-datastore'
 import type { FsDatastore } from 'datastore-fs'
+import * as v from 'valibot'
+import { RepoError, errorName } from './errors.ts'
 
 const PREFIX = '/names'
 
@@ -24,7 +26,24 @@ export interface StoredRecord {
   publishing?: Publishing
 }
 
-interface Wire { record: string, seen: number, publishing?: Publishing }
+/** A record as stored: its bytes in base64, when it was seen, and how this repo publishes it. */
+const WIRE = v.object({
+  record: v.string(),
+  seen: v.number(),
+  publishing: v.optional(v.object({ key: v.string(), lifetimeMs: v.number(), ttlMs: v.number() }))
+})
+type Wire = v.InferOutput<typeof WIRE>
+
+/** A stored record's JSON; a damaged one is a RepoError naming the name. */
+function decodeWire (name: string, bytes: Uint8Array): Wire {
+  let raw: unknown
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {}
+  const r = v.safeParse(WIRE, raw)
+  if (!r.success) throw new RepoError(`the stored record of ${name} is damaged (resolve the name again to replace it)`)
+  return r.output
+}
 
 export class NameRecords {
   constructor (private readonly ds: FsDatastore) {}
@@ -36,10 +55,10 @@ export class NameRecords {
     try {
       bytes = await this.ds.get(this.key(name))
     } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return null
+      if (errorName(err) === 'NotFoundError') return null
       throw err
     }
-    const w = JSON.parse(new TextDecoder().decode(bytes)) as Wire
+    const w = decodeWire(name, bytes)
     return { name, record: Buffer.from(w.record, 'base64'), seen: w.seen, ...(w.publishing != null ? { publishing: w.publishing } : {}) }
   }
 

@@ -4,6 +4,8 @@
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import type { FsDatastore } from 'datastore-fs'
+import * as v from 'valibot'
+import { RepoError, errorName } from './errors.ts'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -15,6 +17,30 @@ export interface Pin {
 }
 
 const PREFIX = '/pins'
+
+/** A pin as stored: JSON of its CID (text), type and time. */
+const STORED_PIN = v.object({ cid: v.string(), type: v.picklist(['recursive', 'direct']), time: v.number() })
+
+/** A stored pin's bytes as a Pin; a damaged record is a RepoError naming its key. */
+function decodePin (key: string, bytes: Uint8Array): Pin {
+  let raw: unknown
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {}
+  const r = v.safeParse(STORED_PIN, raw)
+  const cid = r.success ? parseCid(r.output.cid) : null
+  if (!r.success || cid == null) throw new RepoError(`the pin record ${key} is damaged (cairn pin rm and pin add it again)`)
+  return { cid, type: r.output.type, time: r.output.time }
+}
+
+/** A CID from text; null when the text is none. */
+function parseCid (text: string): CID | null {
+  try {
+    return CID.parse(text)
+  } catch {
+    return null
+  }
+}
 
 export class Pins {
   constructor (private readonly ds: FsDatastore) {}
@@ -38,13 +64,15 @@ export class Pins {
 
   /** the pin on `cid` (under any CID version), or null */
   async get (cid: CID): Promise<Pin | null> {
+    const key = this.key(cid)
+    let bytes: Uint8Array
     try {
-      const raw = JSON.parse(new TextDecoder().decode(await this.ds.get(this.key(cid)))) as { cid: string, type: PinType, time: number }
-      return { cid: CID.parse(raw.cid), type: raw.type, time: raw.time }
+      bytes = await this.ds.get(key)
     } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return null
+      if (errorName(err) === 'NotFoundError') return null
       throw err
     }
+    return decodePin(key.toString(), bytes)
   }
 
   async has (cid: CID): Promise<boolean> {
@@ -52,9 +80,6 @@ export class Pins {
   }
 
   async * ls (): AsyncGenerator<Pin> {
-    for await (const { value } of this.ds.query({ prefix: PREFIX })) {
-      const raw = JSON.parse(new TextDecoder().decode(value)) as { cid: string, type: PinType, time: number }
-      yield { cid: CID.parse(raw.cid), type: raw.type, time: raw.time }
-    }
+    for await (const { key, value } of this.ds.query({ prefix: PREFIX })) yield decodePin(key.toString(), value)
   }
 }

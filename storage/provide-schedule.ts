@@ -6,6 +6,7 @@
 
 import { Key } from 'interface-datastore'
 import type { FsDatastore } from 'datastore-fs'
+import * as v from 'valibot'
 
 export interface ProvideSchedule {
   /** when the current round started, ms since the epoch */
@@ -28,23 +29,34 @@ export interface ProvideSchedule {
 
 const KEY = new Key('/provide/schedule')
 
-function isSchedule (v: unknown): v is ProvideSchedule {
-  const s = v as ProvideSchedule
-  return s != null && typeof s === 'object' && typeof s.roundStartedAt === 'number' &&
-    (s.cursor === null || (typeof s.cursor === 'string' && /^[01]*$/.test(s.cursor))) &&
-    Number.isInteger(s.depth) && typeof s.lookups === 'number' && typeof s.catchUp === 'boolean'
-}
+/**
+ * A stored schedule. Where the round is must be right or the record is no
+ * schedule; the figures of past rounds (lastSweepAt, lastRound, seenUntil)
+ * are only shown, so a missing or damaged one reads as unknown.
+ */
+const SCHEDULE = v.object({
+  roundStartedAt: v.number(),
+  cursor: v.nullable(v.pipe(v.string(), v.regex(/^[01]*$/))),
+  catchUp: v.boolean(),
+  depth: v.pipe(v.number(), v.integer()),
+  lastSweepAt: v.fallback(v.nullable(v.number()), null),
+  lastRound: v.fallback(v.nullable(v.object({ endedAt: v.number(), ms: v.number(), lookups: v.number(), regions: v.number(), cids: v.number() })), null),
+  lookups: v.number(),
+  seenUntil: v.fallback(v.optional(v.number()), undefined)
+})
 
 export class ProvideScheduleStore {
   constructor (private readonly ds: FsDatastore) {}
 
   async load (): Promise<ProvideSchedule | null> {
+    let raw: unknown
     try {
-      const raw = JSON.parse(new TextDecoder().decode(await this.ds.get(KEY))) as unknown
-      return isSchedule(raw) ? raw : null
+      raw = JSON.parse(new TextDecoder().decode(await this.ds.get(KEY)))
     } catch {
       return null
     }
+    const r = v.safeParse(SCHEDULE, raw)
+    return r.success ? r.output : null
   }
 
   async save (s: ProvideSchedule): Promise<void> {

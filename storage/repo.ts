@@ -18,7 +18,7 @@ import path from 'node:path'
 import { FsDatastore } from 'datastore-fs'
 import { Blocks } from './blocks.ts'
 import { DEFAULT_CONFIG, readConfig, writeConfig, type Config } from './config.ts'
-import { CairnError, RepoError, describeFsError } from './errors.ts'
+import { CairnError, RepoError, describeFsError, errnoCode } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 import { RepoLock } from './lock.ts'
 import { Pins, type PinType } from './pins.ts'
@@ -143,7 +143,7 @@ export class Repo {
     try {
       return await fs.readFile(path.join(this.root, name))
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      if (errnoCode(err) === 'ENOENT') return null
       throw new RepoError(describeFsError(err, `cannot read ${path.join(this.root, name)}`))
     }
   }

@@ -1,12 +1,12 @@
-import { add, type AddInput, type AddProgress } from '../../core/unixfs/add.ts'
+import { add, type AddInput } from '../../core/unixfs/add.ts'
 import { resolveProfile } from '../../core/unixfs/profiles.ts'
 import { readConfig } from '../../storage/config.ts'
 import { UsageError } from '../../core/util/errors.ts'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { booleanFlag, emit, numberFlag, report, stringFlag, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { withInvoker } from '../client.ts'
 import path from 'node:path'
-import { withProgress } from '../progress.ts'
+import { transferEvent, withProgress } from '../progress.ts'
 
 interface AddReply { root: string, entries: Array<{ cid: string, path: string, size: number }>, anchor?: Array<{ root: string, status: string, reason?: string }> }
 
@@ -63,14 +63,15 @@ Examples
     // the profile default comes from config when there is a repo to read
     const configured = onlyHash ? undefined : (await readConfig(path.join(ctx.repoPath, 'config.json'))).import.profile
     const profile = resolveProfile({
-      profile: f.profile as string | undefined,
-      cidVersion: f.cidVersion as number | undefined,
-      rawLeaves: f.rawLeaves as boolean | undefined,
-      chunker: f.chunker as string | undefined
+      profile: stringFlag(ctx, 'profile'),
+      cidVersion: numberFlag(ctx, 'cidVersion'),
+      rawLeaves: booleanFlag(ctx, 'rawLeaves'),
+      chunker: stringFlag(ctx, 'chunker')
     }, configured)
     const stdin = ctx.input[0] === '-'
+    const paths = stdin ? undefined : ctx.input.map(p => path.resolve(p))
     const params = {
-      paths: stdin ? undefined : ctx.input.map(p => path.resolve(p)),
+      paths,
       recursive: f.recursive === true,
       wrap: f.wrapWithDirectory === true,
       hidden: f.hidden === true,
@@ -79,20 +80,20 @@ Examples
       anchor: f.anchor !== false,
       profile
     }
-    const result = await withProgress(ctx, 'add', async progress => {
+    const result: AddReply = await withProgress(ctx, 'add', async (progress): Promise<AddReply> => {
       const onProgress = (e: unknown): void => {
-        const p = e as AddProgress
-        progress.update(p.type === 'add:bytes' ? p.bytes : 0, stdin ? null : p.totalBytes)
+        const p = transferEvent(e)
+        if (p != null) progress.update(p.type === 'add:bytes' ? p.bytes ?? 0 : 0, stdin ? null : p.totalBytes ?? null)
       }
       if (onlyHash) {
         // nothing is stored: no repo, no seed
-        const input: AddInput = stdin ? { kind: 'stream', stream: ctx.stdin } : { kind: 'paths', paths: params.paths as string[] }
+        const input: AddInput = paths == null ? { kind: 'stream', stream: ctx.stdin } : { kind: 'paths', paths }
         const r = await add(null, input, { ...params, signal: ctx.signal, onProgress })
         return { root: r.root.toString(), entries: r.entries.map(e => ({ cid: e.cid.toString(), path: e.path, size: e.size })) }
       }
       return await withInvoker(ctx, { write: true }, async inv => await inv.call('add', params, { onProgress, body: stdin ? ctx.stdin : undefined }))
     })
-    for (const a of (result as AddReply).anchor ?? []) {
+    for (const a of result.anchor ?? []) {
       if (a.status === 'not-queued') {
         report(ctx, `warning: ${a.root} was added, but its manifest was not queued for anchoring: ${escapeTerminal(a.reason ?? '')} (run cairn anchor ${a.root} later)`,
           { warning: 'not-queued', root: a.root, reason: a.reason })

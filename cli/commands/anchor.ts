@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CairnError, UsageError } from '../../core/util/errors.ts'
-import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
+import { emit, numberFlag, refuseTerminal, report, stringFlag, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { formatHashRate, minedLine } from '../format.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
@@ -104,9 +104,10 @@ Examples
   flags: { output: { type: 'string', shortFlag: 'o' }, seq: { type: 'number' } },
   async run (ctx) {
     const cid = one(ctx, 'proof needs one CID or /ipns/NAME')
-    const output = ctx.flags.output != null ? path.resolve(ctx.flags.output as string) : undefined
+    const outputFlag = stringFlag(ctx, 'output')
+    const output = outputFlag != null ? path.resolve(outputFlag) : undefined
     if (output == null) refuseTerminal(ctx, 'proof')
-    const seq = ctx.flags.seq as number | undefined
+    const seq = numberFlag(ctx, 'seq')
     if (seq != null && (!Number.isSafeInteger(seq) || seq < 0 || !cid.startsWith('/ipns/'))) throw new UsageError('--seq takes a whole number, for a proof of /ipns/NAME')
     const r = await withInvoker(ctx, { write: false }, async inv => await inv.call('proof', { cid, output, seq }))
     if ('proof' in r) {
@@ -157,15 +158,16 @@ Examples
 ${FETCH_HELP}`,
   flags: { proof: { type: 'string' }, ...FETCH_FLAGS },
   async run (ctx) {
-    if (ctx.flags.proof != null) {
+    const proof = stringFlag(ctx, 'proof')
+    if (proof != null) {
       if (ctx.input.length > 0) throw new UsageError('verify --proof FILE takes no other argument')
       const { verifyProof } = await import('../../core/anchor/proof.ts')
       const { describeFsError, InputError } = await import('../../core/util/errors.ts')
       let bytes: Uint8Array
       try {
-        bytes = await fs.readFile(ctx.flags.proof as string)
+        bytes = await fs.readFile(proof)
       } catch (err) {
-        throw new InputError(describeFsError(err, ctx.flags.proof as string))
+        throw new InputError(describeFsError(err, proof))
       }
       const a = await verifyProof(bytes)
       if (ctx.json) emit(ctx, '', { ok: true, ...a })

@@ -1,9 +1,8 @@
 import path from 'node:path'
-import type { CarProgress } from '../../core/repo/car.ts'
 import { parseContentPath } from '../../core/unixfs/resolve.ts'
 import { UsageError } from '../../core/util/errors.ts'
-import { withProgress } from '../progress.ts'
-import { emit, refuseTerminal, report, writeOut, type Command, type Context } from '../command.ts'
+import { transferEvent, withProgress } from '../progress.ts'
+import { emit, refuseTerminal, report, stringFlag, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 
 export const command: Command = {
@@ -37,7 +36,7 @@ Examples
     if (verb === 'export' && args.length === 1) {
       const { segments } = parseContentPath(args[0])
       if (segments.length > 0) throw new UsageError(`car export takes a CID, not a path (got ${args[0]})`)
-      const out = ctx.flags.output as string | undefined
+      const out = stringFlag(ctx, 'output')
       if (out == null) refuseTerminal(ctx, 'car export')
       await withInvoker(ctx, { write: false }, async inv => {
         if (out == null) {
@@ -46,8 +45,8 @@ Examples
         }
         const params = { cid: args[0], output: path.resolve(out), force: ctx.flags.force === true }
         const r = await withProgress(ctx, 'car export', async progress => await inv.call('car.exportFile', params, {
-          onProgress: e => { const p = e as CarProgress; if (p.type === 'car:bytes') progress.update(p.bytes, p.totalBytes) }
-        })) as { cid: string, output: string, blocks: number, bytes: number }
+          onProgress: e => { const p = transferEvent(e); if (p?.type === 'car:bytes' && p.bytes != null) progress.update(p.bytes, p.totalBytes ?? null) }
+        }))
         report(ctx, `exported ${r.cid} to ${r.output} (${r.blocks} blocks, ${r.bytes} bytes)`, r)
       })
       return
@@ -60,9 +59,9 @@ Examples
           const stdin = file === '-'
           const params = stdin ? { stdin: true } : { file: path.resolve(file) }
           const r = await withProgress(ctx, 'car import', async progress => await inv.call('car.import', params, {
-            onProgress: e => { const p = e as CarProgress; if (p.type === 'car:bytes') progress.update(p.bytes, p.totalBytes) },
+            onProgress: e => { const p = transferEvent(e); if (p?.type === 'car:bytes' && p.bytes != null) progress.update(p.bytes, p.totalBytes ?? null) },
             body: stdin ? ctx.stdin : undefined
-          })) as { file: string, blocks: number, roots: Array<{ cid: string, complete: boolean, missing: number }> }
+          }))
           for (const root of r.roots) {
             emit(ctx, `imported ${root.cid}`, { imported: root.cid, file, blocks: r.blocks, complete: root.complete, missing: root.missing })
             if (!root.complete && !ctx.json) report(ctx, `warning: ${root.missing} block(s) of ${root.cid} are not in ${file}; reading it will fail until they are fetched`, {})

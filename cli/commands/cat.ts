@@ -1,6 +1,6 @@
 import { checkContentArg } from '../../core/unixfs/content-path.ts'
 import { UsageError } from '../../core/util/errors.ts'
-import { writeOut, type Command, type Context } from '../command.ts'
+import { numberFlag, writeOut, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
 
@@ -31,7 +31,7 @@ ${FETCH_HELP}`,
     if (ctx.input.length !== 1) throw new UsageError('cat needs exactly one CID[/path] (see cairn cat --help)')
     checkContentArg(ctx.input[0]) // a bad CID fails here, before any repo or seed is touched
     await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => {
-      const params = { path: ctx.input[0], offset: ctx.flags.offset as number | undefined, length: ctx.flags.length as number | undefined, ...fetchParams(ctx) }
+      const params = { path: ctx.input[0], offset: numberFlag(ctx, 'offset'), length: numberFlag(ctx, 'length'), ...fetchParams(ctx) }
       for await (const chunk of inv.bytes('cat', params)) {
         await writeOut(ctx, chunk)
       }

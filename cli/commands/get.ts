@@ -1,9 +1,9 @@
 import path from 'node:path'
-import { checkEntryName, type GetProgress } from '../../core/unixfs/get.ts'
+import { checkEntryName } from '../../core/unixfs/get.ts'
 import { checkContentArg } from '../../core/unixfs/content-path.ts'
 import { UsageError } from '../../core/util/errors.ts'
-import { withProgress } from '../progress.ts'
-import { report, type Command, type Context } from '../command.ts'
+import { transferEvent, withProgress } from '../progress.ts'
+import { report, stringFlag, type Command, type Context } from '../command.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { withInvoker } from '../client.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
@@ -40,7 +40,7 @@ ${FETCH_HELP}`,
     // relative to where the user stands, also when a seed does the writing
     const name = target.last
     if (ctx.flags.output == null) checkEntryName(name ?? target.whole, ctx.input[0]) // 'CID/..' or '/ipns/..' must not mean '..'
-    const output = path.resolve((ctx.flags.output as string | undefined) ?? name ?? target.whole)
+    const output = path.resolve((stringFlag(ctx, 'output')) ?? name ?? target.whole)
     const fetched = new FetchReport()
     const result = await withProgress(ctx, 'get', async progress => await withInvoker(ctx, fetchInvokeOptions(ctx), async inv => await inv.call('get', {
       path: ctx.input[0],
@@ -50,10 +50,10 @@ ${FETCH_HELP}`,
     }, {
       onProgress: e => {
         if (fetched.see(e)) return
-        const p = e as GetProgress
-        if (p.type === 'get:bytes') progress.update(p.bytes, p.totalBytes)
+        const p = transferEvent(e)
+        if (p?.type === 'get:bytes' && p.bytes != null) progress.update(p.bytes, p.totalBytes ?? null)
       }
-    }))) as { cid: string, output: string, bytes: number, files: number }
+    })))
     fetched.print(ctx)
     // the output's name may come from the DAG (get CID/name)
     report(ctx, `saved ${result.cid} to ${escapeTerminal(result.output)} (${result.bytes} bytes)`, result)

@@ -1,11 +1,11 @@
 import { UsageError } from '../../core/util/errors.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { DURATION_FORMAT, parseDuration } from '../../storage/units.ts'
-import { emit, type Command, type Context } from '../command.ts'
+import { emit, listFlag, numberFlag, stringFlag, type Command, type Context } from '../command.ts'
 import { withInvoker } from '../client.ts'
 
 function duration (ctx: Context, flag: string): number | undefined {
-  const v = ctx.flags[flag] as string | undefined
+  const v = stringFlag(ctx, flag)
   if (v == null) return undefined
   const ms = parseDuration(v)
   if (ms == null) throw new UsageError(`--${flag} needs ${DURATION_FORMAT} (got ${escapeTerminal(v)})`)
@@ -13,7 +13,7 @@ function duration (ctx: Context, flag: string): number | undefined {
 }
 
 function timeoutMs (ctx: Context): number | undefined {
-  const t = ctx.flags.timeout as number | undefined
+  const t = numberFlag(ctx, 'timeout')
   if (t == null) return undefined
   if (!(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
   return Math.round(t * 1000)
@@ -22,7 +22,7 @@ function timeoutMs (ctx: Context): number | undefined {
 const when = (ms: number): string => new Date(ms).toISOString()
 
 /** without a seed, the command's own node joins the DHT through config bootstrap and --bootstrap */
-const invokeOptions = (ctx: Context): { write: false, bootstrap: string[] } => ({ write: false, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] })
+const invokeOptions = (ctx: Context): { write: false, bootstrap: string[] } => ({ write: false, bootstrap: listFlag(ctx, 'bootstrap') })
 
 export const command: Command = {
   name: 'name',
@@ -71,7 +71,7 @@ Examples
     if (arg == null || extra.length > 0) throw new UsageError('usage: cairn name publish CID | name resolve NAME | name history NAME')
     if (verb === 'publish') {
       const r = await withInvoker(ctx, invokeOptions(ctx), async inv => await inv.call('name.publish', {
-        value: arg, key: ctx.flags.key as string | undefined, lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
+        value: arg, key: stringFlag(ctx, 'key'), lifetimeMs: duration(ctx, 'lifetime'), ttlMs: duration(ctx, 'ttl'), timeoutMs: timeoutMs(ctx)
       }))
       const dht = r.dht.error == null ? `DHT: ${r.dht.peers} peer(s)` : `DHT: not stored (${escapeTerminal(r.dht.error)})`
       const pubsub = r.pubsub != null ? `, pubsub: ${r.pubsub} peer(s)` : ''

@@ -6,11 +6,16 @@ import type { GossipStats } from '../../core/anchor/gossip.ts'
 import { escapeTerminal } from '../../core/util/escape.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { parseContentPath } from '../../core/unixfs/resolve.ts'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { emit, listFlag, numberFlag, report, type Command, type Context } from '../command.ts'
+import * as v from 'valibot'
 import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { formatBytes, formatHashRate, formatRate, minedLine } from '../format.ts'
 import { formatProvideStat } from '../provide-stat.ts'
 import type { ProvideStat } from '../../core/net/provide-report.ts'
+
+/** a provider findprovs found (loose, in the handler's key order: --json prints it whole) */
+const PROVIDER = v.looseObject({ id: v.string(), addresses: v.array(v.string()), ms: v.number() })
 
 function cidArg (ctx: Context, name: string): string {
   if (ctx.input.length !== 1) throw new UsageError(`${name} needs exactly one CID (see cairn ${name} --help)`)
@@ -150,18 +155,18 @@ Examples
   flags: { max: { type: 'number' }, timeout: { type: 'number' }, bootstrap: { type: 'string', isMultiple: true } },
   async run (ctx) {
     const cid = cidArg(ctx, 'findprovs')
-    const max = ctx.flags.max as number | undefined
+    const max = numberFlag(ctx, 'max')
     if (max != null && !(Number.isInteger(max) && max >= 1)) throw new UsageError('--max needs a whole number ≥ 1')
-    await withInvoker(ctx, { write: false, bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [] }, async inv => {
+    await withInvoker(ctx, { write: false, bootstrap: listFlag(ctx, 'bootstrap') }, async inv => {
       await inv.call('findprovs', { cid, max, timeoutMs: timeoutMs(ctx) }, {
-        onItem: i => { const p = i as { id: string, addresses: string[], ms: number }; emit(ctx, p.id, p) }
+        onItem: i => { const p = expectItem(PROVIDER, i, 'findprovs'); emit(ctx, p.id, p) }
       })
     })
   }
 }
 
 function timeoutMs (ctx: Context): number | undefined {
-  const t = ctx.flags.timeout as number | undefined
+  const t = numberFlag(ctx, 'timeout')
   if (t == null) return undefined
   if (!(t > 0)) throw new UsageError('--timeout needs a number of seconds > 0')
   return Math.round(t * 1000)
@@ -211,7 +216,7 @@ serves the same and more in the Prometheus format.`,
       `peers          ${String(s.peers)} (${String(s.direct ?? s.peers)} direct, ${String(s.relayed ?? 0)} relayed)`,
       `reachable      ${String(s.reachability ?? 'unknown')}${s.relays.length > 0 ? `, relay ${s.relays.join(', ')}` : ''}`,
       `routing table  ${String(s.routingTable)}`,
-      `announcing     ${provideLine(s.provide as ProvideStat | null)}`,
+      `announcing     ${provideLine(s.provide)}`,
       `served         ${s.served?.blocks ?? 0} blocks, ${formatBytes(s.served?.bytes ?? 0)}`,
       `blocks in/out  ${formatBytes(Number(s.bytesIn ?? 0))} / ${formatBytes(Number(s.bytesOut ?? 0))} since start`,
       `limits         upload ${rate(s.limits?.upload)}, download ${rate(s.limits?.download)}`,

@@ -1,8 +1,13 @@
 import { parseContentPath } from '../../core/unixfs/resolve.ts'
 import { UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
+import * as v from 'valibot'
 import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { FETCH_FLAGS, FETCH_HELP, FetchReport, fetchInvokeOptions, fetchParams } from '../fetch-flags.ts'
+
+/** a pin (loose, in the handler's key order: --json prints it whole) */
+const PIN_ROW = v.looseObject({ cid: v.string(), type: v.string() })
 
 export const command: Command = {
   name: 'pin',
@@ -23,7 +28,7 @@ ${FETCH_HELP}`,
     const [verb, arg, ...extra] = ctx.input
     if (verb === 'ls' && arg == null) {
       await withInvoker(ctx, { write: false }, async inv => {
-        await inv.call('pin.ls', {}, { onItem: i => { const p = i as { cid: string, type: string }; emit(ctx, `${p.cid} ${p.type}`, p) } })
+        await inv.call('pin.ls', {}, { onItem: i => { const p = expectItem(PIN_ROW, i, 'pin.ls'); emit(ctx, `${p.cid} ${p.type}`, p) } })
       })
       return
     }

@@ -1,7 +1,12 @@
 import { CairnError, UsageError } from '../../core/util/errors.ts'
 import { emit, report, type Command, type Context } from '../command.ts'
+import * as v from 'valibot'
 import { withInvoker } from '../client.ts'
+import { expectItem } from '../items.ts'
 import { formatBytes } from '../format.ts'
+
+/** a corrupt block repo.verify found (loose, in the handler's key order: --json prints it whole) */
+const BAD_BLOCK = v.looseObject({ bad: v.string(), file: v.string(), problem: v.string() })
 
 export class RepoVerifyFailedError extends CairnError {}
 
@@ -40,8 +45,8 @@ Examples
       case 'verify':
         await withInvoker(ctx, { write: false }, async inv => {
           const r = await inv.call('repo.verify', {}, {
-            onItem: i => { const b = i as { bad: string, file: string, problem: string }; emit(ctx, `bad ${b.bad} ${b.file}: ${b.problem}`, b) }
-          }) as { checked: number, bad: number }
+            onItem: i => { const b = expectItem(BAD_BLOCK, i, 'repo.verify'); emit(ctx, `bad ${b.bad} ${b.file}: ${b.problem}`, b) }
+          })
           if (r.bad > 0) throw new RepoVerifyFailedError(`${r.bad} of ${r.checked} block(s) are corrupt (listed above)`)
           report(ctx, `verified ${r.checked} block(s): all match their CIDs`, r)
         })

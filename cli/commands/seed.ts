@@ -1,20 +1,25 @@
-import { AbortedError, UsageError } from '../../core/util/errors.ts'
+import { AbortedError, UsageError, errorMessage } from '../../core/util/errors.ts'
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/daemon/metrics.ts'
 import { parseGatewayAddress } from '../../core/gateway/server.ts'
 import { parseRpcAddress } from '../../core/kubo-rpc/listen.ts'
 import { TOKEN_FILE } from '../../core/kubo-rpc/auth.ts'
 import path from 'node:path'
-import { emit, report, type Command, type Context } from '../command.ts'
+import { booleanFlag, emit, listFlag, numberFlag, report, stringFlag, type Command, type Context } from '../command.ts'
 import { formatRate } from '../format.ts'
 import { RATE_FORMAT, parseRate } from '../../storage/units.ts'
 
 function rateFlag (ctx: Context, key: string, flag: string): number | undefined {
-  const v = ctx.flags[key] as string | undefined
+  const v = stringFlag(ctx, key)
   if (v == null) return undefined
   const rate = parseRate(v)
   if (rate == null) throw new UsageError(`${flag} needs ${RATE_FORMAT} (got ${JSON.stringify(v)})`)
   return rate
+}
+
+/** `parse` applied to a flag's value when the flag was given. */
+function withFlag<T> (value: string | undefined, parse: (v: string) => T): T | undefined {
+  return value != null ? parse(value) : undefined
 }
 
 export const command: Command = {
@@ -91,35 +96,35 @@ Examples
   },
   async run (ctx: Context) {
     if (ctx.input.length > 0) throw new UsageError('seed takes no arguments (see cairn seed --help)')
-    const interval = ctx.flags.reprovideInterval as number | undefined
-    const relays = (ctx.flags.relay as string[] | undefined) ?? []
+    const interval = numberFlag(ctx, 'reprovideInterval')
+    const relays = listFlag(ctx, 'relay')
     for (const r of relays) if (!/^\/\S+\/p2p\/[A-Za-z0-9]+$/.test(r)) throw new UsageError(`--relay needs a multiaddr ending in /p2p/<relay peer id>, not "${r}"`)
     if (interval != null && !(interval >= 1)) throw new UsageError('--reprovide-interval needs a number of seconds ≥ 1')
     const maxUpload = rateFlag(ctx, 'maxUpload', '--max-upload')
     const maxDownload = rateFlag(ctx, 'maxDownload', '--max-download')
-    const allow = (ctx.flags.allow as string[] | undefined) ?? []
-    const deny = (ctx.flags.deny as string[] | undefined) ?? []
+    const allow = listFlag(ctx, 'allow')
+    const deny = listFlag(ctx, 'deny')
     for (const [flag, list] of [['--allow', allow], ['--deny', deny]] as const) {
       for (const v of list) if (!isPeerOrRange(v)) throw new UsageError(`${flag} needs a peer ID or an IP address range such as 192.0.2.0/24, not "${v}"`)
     }
-    const threads = ctx.flags.minerThreads as number | undefined
+    const threads = numberFlag(ctx, 'minerThreads')
     if (threads != null && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64)) throw new UsageError('--miner-threads needs a whole number from 1 to 64')
     const [{ Repo }, { Seed }] = await Promise.all([import('../../storage/repo.ts'), import('../../core/daemon/daemon.ts')])
     const repo = await Repo.open(ctx.repoPath, { write: true })
     try {
-      const listen = ctx.flags.listen as string[] | undefined
+      const listen = listFlag(ctx, 'listen')
       const seed = await Seed.start(repo, {
-        listen: listen != null && listen.length > 0 ? listen : undefined,
-        bootstrap: (ctx.flags.bootstrap as string[] | undefined) ?? [],
+        listen: listen.length > 0 ? listen : undefined,
+        bootstrap: listFlag(ctx, 'bootstrap'),
         mdns: ctx.flags.mdns === true ? true : undefined,
-        relayService: ctx.flags.relayService as boolean | undefined,
+        relayService: booleanFlag(ctx, 'relayService'),
         relays,
         reprovideInterval: interval,
         maxUpload,
         maxDownload,
-        metrics: ctx.flags.metrics != null ? parseMetricsAddress(ctx.flags.metrics as string) : undefined,
-        gateway: ctx.flags.gateway != null ? parseGatewayAddress(ctx.flags.gateway as string) : undefined,
-        rpc: ctx.flags.rpc != null ? parseRpcAddress(ctx.flags.rpc as string) : undefined,
+        metrics: withFlag(stringFlag(ctx, 'metrics'), parseMetricsAddress),
+        gateway: withFlag(stringFlag(ctx, 'gateway'), parseGatewayAddress),
+        rpc: withFlag(stringFlag(ctx, 'rpc'), parseRpcAddress),
         allow,
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
@@ -138,8 +143,8 @@ Examples
       for (const a of addrs) emit(ctx, `listening ${a}`, { listening: a })
       const id = seed.node.libp2p.peerId.toString()
       report(ctx, `seeding ${repo.root} as ${id} on network ${repo.config.network.kind}:${repo.config.network.name}`, { id })
-      const caps = [['upload', seed.node.upload.limit], ['download', seed.node.download.limit]].filter(([, r]) => r !== 0)
-      if (caps.length > 0) report(ctx, `capped: ${caps.map(([what, r]) => `${what} ${formatRate(r as number)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
+      const caps = [{ what: 'upload', rate: seed.node.upload.limit }, { what: 'download', rate: seed.node.download.limit }].filter(c => c.rate !== 0)
+      if (caps.length > 0) report(ctx, `capped: ${caps.map(c => `${c.what} ${formatRate(c.rate)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.rpc != null) {
         const url = `http://${seed.rpc.address}/api/v0`
@@ -173,7 +178,7 @@ async function dashboard (ctx: Context, seed: import('../../core/daemon/daemon.t
   const app = render(seedApp({
     snapshot: () => seed.monitor.snapshot(),
     onQuit: () => quit(),
-    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${(err as Error).message}`)) }
+    onMine: () => { void seed.setMining(!seed.miner.stats.mining).catch(err => seed.monitor.log(`miner: ${errorMessage(err)}`)) }
   }), { stdout: ctx.stdout, stdin: ctx.stdin, exitOnCtrlC: false, patchConsole: false })
   await Promise.race([quitting, interrupted, seed.whenStopped()])
   app.unmount()

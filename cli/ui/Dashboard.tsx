@@ -53,16 +53,17 @@ const httpLabel = (p: string): string => {
 }
 
 function DownloadLines ({ t, two }: { t: TransferRow, two: boolean }) {
-  const known = t.total != null && t.total > 0
-  const fraction = known ? t.bytes / (t.total as number) : (t.done ? 1 : 0)
-  const eta = known && t.rate > 0 ? ((t.total as number) - t.bytes) / t.rate : Number.NaN
+  const total = t.total != null && t.total > 0 ? t.total : null
+  const known = total != null
+  const fraction = known ? t.bytes / total : (t.done ? 1 : 0)
+  const eta = known && t.rate > 0 ? (total - t.bytes) / t.rate : Number.NaN
   return (
     <>
       <Line>
         <Text bold>{t.kind === 'http' ? `↑ http ${httpLabel(t.cid)}` : `↓ get ${short(t.cid)}`} </Text>
         {known || t.done ? <Text color={t.done ? 'green' : 'cyan'}>{barText(fraction, 16)} </Text> : null}
         {known ? `${String(Math.floor(fraction * 100)).padStart(3)}% ` : ''}
-        {formatBytes(t.bytes)}{known ? ` / ${formatBytes(t.total as number)}` : ''}
+        {formatBytes(t.bytes)}{known ? ` / ${formatBytes(total)}` : ''}
         <Text dimColor>{`  ${rate(t.rate)}`}</Text>
         {t.done ? <Text color='green'>  done</Text> : known ? <Text dimColor>{`  ETA ${formatDuration(eta)}`}</Text> : null}
       </Line>
@@ -73,12 +74,12 @@ function DownloadLines ({ t, two }: { t: TransferRow, two: boolean }) {
 
 function UploadLine ({ u }: { u: UploadSnapshotRow }) {
   const what = u.name ?? (u.root == null ? 'other blocks' : short(u.root))
-  const known = u.size != null && u.size > 0
+  const size = u.size != null && u.size > 0 ? u.size : null
   return (
     <Line>
       <Text bold>↑ {what}</Text> → {short(u.peer)}{' '}
-      {known ? <Text color={u.done ? 'green' : 'cyan'}>{barText(u.bytes / (u.size as number), 10)} </Text> : null}
-      {formatBytes(u.bytes)}{known ? ` / ${formatBytes(u.size as number)}` : ''}
+      {size != null ? <Text color={u.done ? 'green' : 'cyan'}>{barText(u.bytes / size, 10)} </Text> : null}
+      {formatBytes(u.bytes)}{size != null ? ` / ${formatBytes(size)}` : ''}
       <Text dimColor>{`  ${rate(u.rate)}`}</Text>
       {u.done ? <Text color='green'>  done</Text> : null}
     </Line>

@@ -132,8 +132,8 @@ export function anchorHandlers (s: AnchorServices) {
       const { found, what } = typeof c.params.cid === 'string' && c.params.cid.startsWith('/ipns/')
         ? nameAnchoring(chain, c.params.cid, typeof c.params.seq === 'number' ? c.params.seq : undefined)
         : rootAnchoring(chain, cidOf(c.params))
-      const bytes = await exportProof(chain, found.manifest, found.block as NonNullable<typeof found.block>)
-      const info = { cid: what, manifest: found.manifest.cid.toString(), height: found.block?.height, head: chain.height, bytes: bytes.byteLength }
+      const bytes = await exportProof(chain, found.manifest, found.block)
+      const info = { cid: what, manifest: found.manifest.cid.toString(), height: found.block.height, head: chain.height, bytes: bytes.byteLength }
       if (c.params.output != null) {
         const dest = absolute(c.params.output)
         await writeFileAtomic(dest, async fh => { await fh.writeFile(bytes) })
@@ -144,18 +144,22 @@ export function anchorHandlers (s: AnchorServices) {
   }
 }
 
-type Found = { found: Anchoring & { block: BlockMeta }, what: string }
+type Anchored = Anchoring & { block: BlockMeta }
+type Found = { found: Anchored, what: string }
+
+/** An anchoring in a main-chain block (not one still pending). */
+const isAnchored = (a: Anchoring): a is Anchored => a.block != null
 
 /** The earliest main-chain anchoring of a root's manifests. */
 function rootAnchoring (chain: AnchorChain, root: CID): Found {
   const all = chain.anchorings(root)
-  const found = all.filter(a => a.block != null).sort((a, b) => (a.block?.height ?? 0) - (b.block?.height ?? 0))[0]
+  const found = all.filter(isAnchored).sort((a, b) => a.block.height - b.block.height)[0]
   if (found == null) {
     throw new AnchorError(all.length > 0
       ? `${root.toString()} is not anchored yet (its manifest is pending; a seed with --mine anchors it)`
       : `no manifest for ${root.toString()} is known to this repo's chain`)
   }
-  return { found: found as Found['found'], what: root.toString() }
+  return { found, what: root.toString() }
 }
 
 /** A name's anchored record with sequence `seq`, or its highest anchored one. */
@@ -164,7 +168,7 @@ function nameAnchoring (chain: AnchorChain, text: string, seq?: number): Found {
   const key = name.peerId.publicKey
   const all = key != null ? chain.nameAnchorings(publicKeyToProtobuf(key)) : []
   const seqOf = (a: Anchoring): number => a.manifest.manifest.type === 'ipns' ? a.manifest.manifest.seq : -1
-  const anchored = all.filter(a => a.block != null && (seq == null || seqOf(a) === seq)).sort((a, b) => seqOf(b) - seqOf(a) || (a.block?.height ?? 0) - (b.block?.height ?? 0))
+  const anchored = all.filter(isAnchored).filter(a => seq == null || seqOf(a) === seq).sort((a, b) => seqOf(b) - seqOf(a) || a.block.height - b.block.height)
   const found = anchored[0]
   if (found == null) {
     const which = seq != null ? ` with sequence ${seq}` : ''
@@ -172,5 +176,5 @@ function nameAnchoring (chain: AnchorChain, text: string, seq?: number): Found {
       ? `no record of ${name.text}${which} is anchored yet (pending ones wait for a seed with --mine)`
       : `no record of ${name.text} is known to this repo's chain`)
   }
-  return { found: found as Found['found'], what: `/ipns/${name.text}` }
+  return { found, what: `/ipns/${name.text}` }
 }

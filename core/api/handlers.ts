@@ -32,7 +32,8 @@ import type { Provider } from '../net/provider.ts'
 import type { RwLock } from '../repo/rwlock.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { CallContext, Handler } from './server.ts'
-import type { Method } from './contract.ts'
+import * as v from 'valibot'
+import { IMPORT_PROFILE, type Method } from './contract.ts'
 import { anchorAdded, anchorHandlers } from './anchor-handlers.ts'
 import type { AnchorChain } from '../anchor/chain.ts'
 import type { MinerStats } from '../anchor/miner.ts'
@@ -76,6 +77,11 @@ const str = (p: Record<string, unknown>, key: string): string => {
   if (typeof v !== 'string' || v === '') throw new UsageError(`missing parameter "${key}"`)
   return v
 }
+/** A list-of-strings param (the contract checked its type); [] when absent. */
+const strings = (p: Record<string, unknown>, key: string): string[] => {
+  const list = p[key]
+  return Array.isArray(list) ? list.filter(x => typeof x === 'string') : []
+}
 const optNum = (p: Record<string, unknown>, key: string): number | undefined => typeof p[key] === 'number' ? p[key] : undefined
 const cidParam = (p: Record<string, unknown>, key = 'cid'): CID => {
   const target = parseContentPath(str(p, key))
@@ -100,7 +106,7 @@ export function contentReader (s: Services, c: ReadContext, root: CID): { store:
   if (c.params.offline !== true && Array.isArray(c.params.peers)) for (const p of c.params.peers) parseUserMultiaddr(String(p), '--peer')
   return openReader({ blocks: s.repo.blocks, node: s.node, fetching: s.fetching, beforeFetch: s.beforeFetch, monitor: s.monitor }, root, {
     offline: c.params.offline === true,
-    peers: Array.isArray(c.params.peers) ? c.params.peers as string[] : [],
+    peers: strings(c.params, 'peers'),
     idleTimeoutMs: optNum(c.params, 'timeoutMs') ?? FETCH_TIMEOUT_MS,
     signal: c.signal,
     onProgress: e => c.progress(e)
@@ -156,9 +162,10 @@ export function makeHandlers (s: Services) {
 
     async add (c: CallContext) {
       const p = c.params
-      const profile = (p.profile ?? PROFILES['unixfs-v1-2025']) as ImportProfile
+      // the contract checked it: parsed again for its type
+      const profile: ImportProfile = p.profile == null ? PROFILES['unixfs-v1-2025'] : v.parse(IMPORT_PROFILE, p.profile)
       const input: AddInput = Array.isArray(p.paths)
-        ? { kind: 'paths', paths: (p.paths as string[]).map(absolute) }
+        ? { kind: 'paths', paths: strings(p, 'paths').map(absolute) }
         : { kind: 'stream', stream: c.body ?? (async function * () {})() }
       const onlyHash = p.onlyHash === true
       const result = await lock.shared(async () => await add(onlyHash ? null : repo, input, {
@@ -253,11 +260,12 @@ export function makeHandlers (s: Services) {
     async 'car.import' (c: CallContext) {
       // stdin: the CAR is the request body (car import -)
       const stdin = c.params.stdin === true
-      if (stdin && c.body == null) throw new UsageError('car import from stdin needs a request body')
+      const body = stdin ? c.body : null
+      if (stdin && body == null) throw new UsageError('car import from stdin needs a request body')
       const file = stdin ? 'stdin' : absolute(str(c.params, 'file'))
       const o = { signal: c.signal, onProgress: (e: CarProgress) => c.progress(e) }
-      const r = await lock.shared(async () => stdin
-        ? await carImportFrom(repo, c.body as AsyncIterable<Uint8Array>, file, null, o)
+      const r = await lock.shared(async () => body != null
+        ? await carImportFrom(repo, body, file, null, o)
         : await carImport(repo, file, o))
       for (const root of r.roots) if (s.provider != null) void s.provider.provideDag(root).catch(() => {})
       changed(`imported ${r.roots.map(x => x.toString()).join(', ')} from ${path.basename(file)}`)

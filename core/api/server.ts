@@ -5,11 +5,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
-import { CairnError, RepoError, describeFsError } from '../util/errors.ts'
+import { CairnError, RepoError, describeFsError, errorMessage } from '../util/errors.ts'
 import { writeFileAtomic } from '../../storage/atomic-file.ts'
 import { API_FILE, API_PREFIX, API_SOCKET, BYTE_METHODS, ERROR_TRAILER, PARAMS_HEADER, TOKEN_HEADER, type ApiEndpoint, type WireError } from './protocol.ts'
 import type { Readable } from 'node:stream'
 import { checkParams } from './contract.ts'
+import { tcpAddress } from '../util/address.ts'
 
 /** Longest Unix socket path Linux takes (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107
@@ -37,7 +38,7 @@ export type Handler = (c: CallContext) => Promise<unknown> | AsyncIterable<Uint8
 
 function wireError (err: unknown): WireError {
   if (err instanceof CairnError) return { name: err.name, message: err.message, exitCode: err.exitCode }
-  return { name: 'Error', message: (err as Error)?.message ?? String(err), exitCode: 1 }
+  return { name: 'Error', message: errorMessage(err), exitCode: 1 }
 }
 
 export class ApiServer {
@@ -52,8 +53,7 @@ export class ApiServer {
     const token = randomBytes(32).toString('base64url')
     const server = http.createServer((req, res) => { void this.handle(req, res, token) })
     this.server = server
-    let socket: string | null = null
-    let httpAddr: string | null = null
+    let endpoint: ApiEndpoint
     const socketPath = path.join(this.repoRoot, API_SOCKET)
     if (listen === 'unix' && socketPath.length <= MAX_SOCKET_PATH) {
       await fs.rm(socketPath, { force: true }) // left by a daemon that was killed
@@ -65,15 +65,14 @@ export class ApiServer {
         process.umask(umask)
       }
       await fs.chmod(socketPath, 0o600)
-      socket = socketPath
+      endpoint = { socket: socketPath, http: null, token, pid: process.pid }
     } else {
       // a repo path too long for a socket falls back to loopback TCP
       const port = listen === 'unix' ? 0 : Number(listen.split('/')[4])
       await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve) })
-      const addr = server.address() as { port: number }
-      httpAddr = `127.0.0.1:${addr.port}`
+      endpoint = { socket: null, http: `127.0.0.1:${tcpAddress(server).port}`, token, pid: process.pid }
     }
-    this.endpoint = { socket, http: httpAddr, token, pid: process.pid }
+    this.endpoint = endpoint
     const file = path.join(this.repoRoot, API_FILE)
     try {
       // no flush: after a crash the endpoint is stale anyway
@@ -81,7 +80,7 @@ export class ApiServer {
     } catch (err) {
       throw new RepoError(describeFsError(err, `cannot write ${file}`))
     }
-    return this.endpoint
+    return endpoint
   }
 
   private refuse (res: http.ServerResponse, status: number, message: string): void {
@@ -110,27 +109,29 @@ export class ApiServer {
     this.controllers.add(controller)
     res.on('close', () => { if (!res.writableFinished) controller.abort() })
     try {
-      let params: Record<string, unknown>
+      let raw: unknown
       let body: Readable | null = null
       const header = req.headers[PARAMS_HEADER]
       if (typeof header === 'string') {
-        params = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Record<string, unknown>
+        raw = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))
         body = req
       } else {
         const chunks: Buffer[] = []
         let size = 0
         for await (const c of req) {
-          size += (c as Buffer).byteLength
+          // a request body without an encoding set comes as Buffers
+          if (!Buffer.isBuffer(c)) throw new TypeError('request body chunk is not bytes')
+          size += c.byteLength
           if (size > MAX_PARAMS_BYTES) {
             this.refuse(res, 413, `request body over ${MAX_PARAMS_BYTES} bytes`)
             req.destroy()
             return
           }
-          chunks.push(c as Buffer)
+          chunks.push(c)
         }
-        params = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+        raw = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'))
       }
-      params = checkParams(method, params)
+      const params = checkParams(method, raw)
       if (BYTE_METHODS.has(method)) await this.sendBytes(res, handler, params, body, controller.signal)
       else await this.sendJson(res, handler, params, body, controller.signal)
     } catch (err) {
@@ -148,7 +149,8 @@ export class ApiServer {
     // a handler's background work may report after the reply ended (a client gone, a fetch closed): drop it, never crash the seed
     const line = (obj: unknown): void => { if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(obj) + '\n') }
     try {
-      const result = await (handler({ params, body, signal, progress: p => line({ progress: p }), item: i => line({ item: i }) }) as Promise<unknown>)
+      // a JSON method's handler answers a promise (a byte method's, bytes: BYTE_METHODS sends those to sendBytes)
+      const result: unknown = await handler({ params, body, signal, progress: p => line({ progress: p }), item: i => line({ item: i }) })
       line({ result: result ?? null })
     } catch (err) {
       line({ error: wireError(err) })
@@ -157,7 +159,11 @@ export class ApiServer {
   }
 
   private async sendBytes (res: http.ServerResponse, handler: Handler, params: Record<string, unknown>, body: Readable | null, signal: AbortSignal): Promise<void> {
-    const source = handler({ params, body, signal, progress: () => {}, item: () => {} }) as AsyncIterable<Uint8Array>
+    const source = handler({ params, body, signal, progress: () => {}, item: () => {} })
+    if (source instanceof Promise) {
+      void source.catch(() => {})
+      throw new CairnError('a byte method\'s handler answered JSON (BYTE_METHODS and the handlers disagree)')
+    }
     const iterator = source[Symbol.asyncIterator]()
     let first: IteratorResult<Uint8Array>
     try {

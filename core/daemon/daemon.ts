@@ -10,7 +10,7 @@ import { provideRoundLine } from '../net/provide-report.ts'
 import { RwLock } from '../repo/rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
 import { MetricsServer } from './metrics.ts'
-import { CairnError, UsageError } from '../util/errors.ts'
+import { CairnError, UsageError, errorMessage } from '../util/errors.ts'
 import { formatHashRate, minedLine } from '../util/format.ts'
 import { Gateway, parseGatewayAddress } from '../gateway/server.ts'
 import type { CID } from 'multiformats/cid'
@@ -116,7 +116,7 @@ export class Seed {
           monitor.log(r.head
             ? `mined block ${r.height} ${r.cid.toString()}${n > 0 ? ` anchoring ${n} manifest(s)` : ''}`
             : `mined block ${r.height} ${r.cid.toString()}, stale: another block at height ${r.height} came first, so it is not on the main chain`)
-          void gossip.publishBlock(r.cid).catch(err => { monitor.log(`gossip: cannot publish block ${r.cid.toString()}: ${(err as Error).message}`) })
+          void gossip.publishBlock(r.cid).catch(err => { monitor.log(`gossip: cannot publish block ${r.cid.toString()}: ${errorMessage(err)}`) })
         } else monitor.log(`mined block not accepted: ${r.status}${r.status === 'invalid' ? ` ${r.message}` : ''}`)
       },
       onError: err => { monitor.log(`miner: ${err.message}`) }
@@ -195,7 +195,7 @@ export class Seed {
       } catch (err) {
         metrics = null
         await undo()
-        throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(err as Error).message}`)
+        throw new UsageError(`cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${errorMessage(err)}`)
       }
     }
     const gw = o.gateway ?? (repo.config.gateway.listen !== '' ? parseGatewayAddress(String(repo.config.gateway.listen)) : null)
@@ -207,7 +207,7 @@ export class Seed {
       } catch (err) {
         gateway = null
         await undo()
-        throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${(err as Error).message}`)
+        throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${errorMessage(err)}`)
       }
     }
     const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
@@ -219,7 +219,7 @@ export class Seed {
       } catch (err) {
         await undo()
         if (err instanceof CairnError) throw err
-        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${(err as Error).message}`)
+        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${errorMessage(err)}`)
       }
     }
     seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress, rpc)

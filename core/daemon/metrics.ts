@@ -3,6 +3,7 @@
 
 import http from 'node:http'
 import { UsageError } from '../util/errors.ts'
+import { tcpAddress } from '../util/address.ts'
 import type { SeedMonitor, SeedSnapshot } from './monitor.ts'
 
 /** Parses 'PORT' or 'HOST:PORT'; a bare port listens on 127.0.0.1. */
@@ -16,9 +17,12 @@ export function parseMetricsAddress (text: string): { host: string, port: number
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 /** The snapshot as Prometheus text exposition format 0.0.4. */
+/** One sample of a metric: its labels and its value. */
+type Sample = [labels: Record<string, string>, value: number]
+
 export function prometheusText (s: SeedSnapshot): string {
   const out: string[] = []
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[Record<string, string>, number]>): void => {
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Sample[]): void => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
     for (const [labels, value] of samples) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',')
@@ -36,13 +40,13 @@ export function prometheusText (s: SeedSnapshot): string {
   metric('cairn_peer_offences_total', 'counter', 'Misbehaviour reported against peers (wrong blocks, floods, bad frames).', [[{}, s.guard.offences]])
   metric('cairn_peers_banned_total', 'counter', 'Peers disconnected and banned for misbehaving.', [[{}, s.guard.bans]])
   metric('cairn_connections_refused_total', 'counter', 'Connections and dials refused by the allow/deny lists, bans or the per-IP limit.', [[{}, s.guard.refused]])
-  metric('cairn_peer_bytes_total', 'counter', 'Block bytes exchanged with each connected peer.', s.peers.flatMap(p => [
-    [{ peer: p.id, direction: 'in' }, p.bytesIn] as [Record<string, string>, number],
-    [{ peer: p.id, direction: 'out' }, p.bytesOut] as [Record<string, string>, number]
+  metric('cairn_peer_bytes_total', 'counter', 'Block bytes exchanged with each connected peer.', s.peers.flatMap((p): Sample[] => [
+    [{ peer: p.id, direction: 'in' }, p.bytesIn],
+    [{ peer: p.id, direction: 'out' }, p.bytesOut]
   ]))
-  metric('cairn_peer_rate_bytes_per_second', 'gauge', 'Recent block rate with each connected peer.', s.peers.flatMap(p => [
-    [{ peer: p.id, direction: 'in' }, Math.round(p.rateIn)] as [Record<string, string>, number],
-    [{ peer: p.id, direction: 'out' }, Math.round(p.rateOut)] as [Record<string, string>, number]
+  metric('cairn_peer_rate_bytes_per_second', 'gauge', 'Recent block rate with each connected peer.', s.peers.flatMap((p): Sample[] => [
+    [{ peer: p.id, direction: 'in' }, Math.round(p.rateIn)],
+    [{ peer: p.id, direction: 'out' }, Math.round(p.rateOut)]
   ]))
   const fetches = s.transfers.filter(t => t.kind === 'fetch')
   metric('cairn_fetches_in_flight', 'gauge', 'Fetches running in the seed.', [[{}, fetches.filter(t => !t.done).length]])
@@ -88,7 +92,7 @@ export class MetricsServer {
     })
     this.server = server
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
-    const a = server.address() as { address: string, port: number }
+    const a = tcpAddress(server)
     return `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
   }
 

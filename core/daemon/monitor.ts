@@ -51,6 +51,9 @@ export interface TransferRow {
   done: boolean
 }
 
+/** A transfer while the monitor keeps it: its rate meter, and when it ended (rows go 5 s later). */
+type LiveTransfer = TransferRow & { meter: RateMeter, ended: number | null }
+
 export interface ContentRow {
   cid: string
   size: number | null
@@ -116,7 +119,7 @@ interface PeerMeters { in: RateMeter, out: RateMeter }
 
 export class SeedMonitor {
   private readonly meters = new Map<string, PeerMeters>()
-  private readonly transfers = new Map<number, TransferRow & { meter: RateMeter, ended: number | null }>()
+  private readonly transfers = new Map<number, LiveTransfer>()
   private nextTransfer = 1
   private http: HttpStats | null = null
   private readonly lines: Array<{ time: number, line: string }> = []
@@ -161,7 +164,9 @@ export class SeedMonitor {
     if (known != null || this.anchor == null) return known
     let cid: CID
     try { cid = CID.parse(root) } catch { return undefined }
-    this.ownKey ??= Buffer.from(publicKeyToProtobuf(this.node.libp2p.peerId.publicKey as never)).toString('base64')
+    // a node's peer ID is an Ed25519 key's, which carries the key (an RSA one might not: then no manifest is ours)
+    const key = this.node.libp2p.peerId.publicKey
+    this.ownKey ??= key != null ? Buffer.from(publicKeyToProtobuf(key)).toString('base64') : ''
     const own = this.ownKey
     const named = this.anchor.chain.anchorings(cid).map(a => a.manifest.manifest).filter((m): m is FileManifest => m.type !== 'ipns' && m.name != null)
     const m = named.find(m => publisherId(m) === own) ?? named[0]
@@ -208,17 +213,17 @@ export class SeedMonitor {
   /** A fetch begins; returns a handle to report its progress. */
   startTransfer (cid: CID): { block: (peer: string, bytes: number) => void, end: (ok: boolean) => void } {
     const id = this.nextTransfer++
-    const row = {
+    const row: LiveTransfer = {
       id,
-      kind: 'fetch' as const,
+      kind: 'fetch',
       cid: cid.toString(),
       bytes: 0,
       total: null,
       rate: 0,
-      peers: {} as Record<string, number>,
+      peers: {},
       done: false,
       meter: new RateMeter(),
-      ended: null as number | null
+      ended: null
     }
     this.transfers.set(id, row)
     return {
@@ -252,7 +257,7 @@ export class SeedMonitor {
       if (t.done) this.transfers.delete(k)
     }
     const id = this.nextTransfer++
-    const row = { id, kind: 'http' as const, cid: `${method} ${what}`, bytes: 0, total: null, rate: 0, peers: {} as Record<string, number>, done: false, meter: new RateMeter(), ended: null as number | null }
+    const row: LiveTransfer = { id, kind: 'http', cid: `${method} ${what}`, bytes: 0, total: null, rate: 0, peers: {}, done: false, meter: new RateMeter(), ended: null }
     this.transfers.set(id, row)
     let ended = false
     return {

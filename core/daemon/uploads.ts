@@ -109,8 +109,7 @@ export class UploadTracker {
   private async indexRoot (store: BlockReader, root: CID, key: string): Promise<void> {
     const stack: CID[] = [root]
     this.index.set(blockKey(root), key)
-    while (stack.length > 0 && this.index.size < MAX_INDEXED_BLOCKS) {
-      const cid = stack.pop() as CID
+    for (let cid = stack.pop(); cid != null && this.index.size < MAX_INDEXED_BLOCKS; cid = stack.pop()) {
       if (cid.code !== dagPb.code) continue
       let links: dagPb.PBLink[]
       try {

@@ -7,7 +7,7 @@ import { CarWriter } from '@ipld/car'
 import { asyncIterableReader, createDecoder } from '@ipld/car/decoder'
 import { MAX_BLOCK_BYTES, digestMatches } from '../../storage/blocks.ts'
 import { walkDag } from './dag.ts'
-import { AbortedError, CairnError, CorruptBlockError, InputError, UnsupportedError, describeFsError } from '../util/errors.ts'
+import { AbortedError, CairnError, CorruptBlockError, InputError, UnsupportedError, describeFsError, errnoCode, errorMessage } from '../util/errors.ts'
 import type { CID } from 'multiformats/cid'
 import type { BlockReader, Blocks } from '../../storage/blocks.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -144,9 +144,9 @@ export async function carImportFrom (
   } catch (err) {
     if (o.signal?.aborted === true) throw new AbortedError(`car import of ${file} was interrupted; nothing from it was pinned`)
     if (err instanceof CairnError) throw err
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     if (code != null && code !== 'ERR_INVALID_ARG_TYPE') throw new InputError(describeFsError(err, file))
-    throw new InvalidCarError(`${file} is not a valid CAR file: ${(err as Error).message}`)
+    throw new InvalidCarError(`${file} is not a valid CAR file: ${errorMessage(err)}`)
   }
   const incomplete: CarImportResult['incomplete'] = []
   for (const root of roots) {

@@ -5,12 +5,13 @@ import * as dagCbor from '@ipld/dag-cbor'
 import * as dagJson from '@ipld/dag-json'
 import * as dagPb from '@ipld/dag-pb'
 import { createUnsafe } from 'multiformats/block'
+import type { BlockDecoder } from 'multiformats/codecs/interface'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { BlockNotFoundError, UnsupportedError } from '../util/errors.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 
-const CODECS = new Map<number, { decode: (b: Uint8Array) => unknown }>([
+const CODECS = new Map<number, BlockDecoder<number, unknown>>([
   [dagPb.code, dagPb],
   [raw.code, raw],
   [dagCbor.code, dagCbor],
@@ -26,8 +27,12 @@ export function linksOf (cid: CID, bytes: Uint8Array): CID[] {
   if (cid.code === dagPb.code) return dagPb.decode(bytes).Links.map(l => l.Hash)
   const codec = CODECS.get(cid.code)
   if (codec == null) throw new UnsupportedError(`block ${cid.toString()} uses codec 0x${cid.code.toString(16)}, which cairn cannot walk`)
-  const block = createUnsafe({ bytes, cid, codec: codec as never, value: codec.decode(bytes) })
-  return [...block.links()].map(([, link]) => CID.asCID(link) as CID)
+  const block = createUnsafe({ bytes, cid, codec, value: codec.decode(bytes) })
+  return [...block.links()].map(([, link]) => {
+    const linked = CID.asCID(link)
+    if (linked == null) throw new UnsupportedError(`block ${cid.toString()} links to something that is no CID`)
+    return linked
+  })
 }
 
 export interface WalkOptions {
@@ -48,9 +53,8 @@ export const blockKey = (cid: CID): string => Buffer.from(cid.multihash.bytes).t
 export async function walkDag (store: BlockReader, root: CID, o: WalkOptions = {}, seen = new Set<string>()): Promise<{ blocks: number, bytes: number, missing: number }> {
   const stats = { blocks: 0, bytes: 0, missing: 0 }
   const stack: CID[] = [root]
-  while (stack.length > 0) {
+  for (let cid = stack.pop(); cid != null; cid = stack.pop()) {
     o.signal?.throwIfAborted()
-    const cid = stack.pop() as CID
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)

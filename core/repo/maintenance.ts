@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises'
 import { digestMatches } from '../../storage/blocks.ts'
 import { blockKey, walkDag } from './dag.ts'
-import { UnsupportedError } from '../util/errors.ts'
+import { UnsupportedError, errorMessage } from '../util/errors.ts'
 import type { CID } from 'multiformats/cid'
 import type { Repo } from '../../storage/repo.ts'
 
@@ -88,7 +88,7 @@ export async function repoVerify (repo: Repo, o: { signal?: AbortSignal, onBad?:
       const bytes = await fs.readFile(file)
       if (!digestMatches(cid, bytes)) problem = 'bytes do not match the CID'
     } catch (err) {
-      problem = err instanceof UnsupportedError ? err.message : `cannot read: ${(err as Error).message}`
+      problem = err instanceof UnsupportedError ? err.message : `cannot read: ${errorMessage(err)}`
     }
     result.checked++
     if (problem != null) {

@@ -34,12 +34,12 @@ export async function pinAdd (repo: Repo, cid: CID, o: PinAddOptions = {}): Prom
     await repo.pinDurably([cid], 'direct')
     return { blocks: 1, bytes: bytes.byteLength }
   }
-  let firstMissing: CID | null = null
+  const missing: CID[] = []
   o.store?.prefetch?.(cid)
   let blocks = 0
-  const stats = await walkDag(store, cid, { signal: o.signal, allowMissing: true, onMissing: c => { firstMissing ??= c }, onBlock: () => { o.onBlock?.(++blocks) } })
+  const stats = await walkDag(store, cid, { signal: o.signal, allowMissing: true, onMissing: c => { if (missing.length === 0) missing.push(c) }, onBlock: () => { o.onBlock?.(++blocks) } })
   if (stats.missing > 0) {
-    throw new IncompleteDagError(`cannot pin ${cid.toString()}: ${stats.missing} block(s) of it are not in the repo (first: ${(firstMissing as CID | null)?.toString()})`)
+    throw new IncompleteDagError(`cannot pin ${cid.toString()}: ${stats.missing} block(s) of it are not in the repo (first: ${missing[0]?.toString()})`)
   }
   await repo.pinDurably([cid])
   return { blocks: stats.blocks, bytes: stats.bytes }

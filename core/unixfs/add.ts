@@ -6,9 +6,9 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import './unixfs-varint.ts' // before anything encodes UnixFS: sizes of 2-4 GiB
-import { importer, type ImportCandidate } from 'ipfs-unixfs-importer'
+import { importer, type ImportCandidate, type SymlinkCandidate } from 'ipfs-unixfs-importer'
 import { importerOptions, type ImportProfile } from './profiles.ts'
-import { AbortedError, InputError, UsageError, describeFsError } from '../util/errors.ts'
+import { AbortedError, InputError, UsageError, describeFsError, errorName } from '../util/errors.ts'
 import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
@@ -127,11 +127,13 @@ async function * readFile (src: string, chunk: number, onBytes: (n: number) => v
   const stream = fs.createReadStream(src, { highWaterMark: chunk, signal })
   try {
     for await (const buf of stream) {
-      onBytes((buf as Buffer).byteLength)
-      yield buf as Buffer
+      // a file stream without an encoding reads Buffers
+      if (!(buf instanceof Uint8Array)) throw new TypeError(`${src}: the read stream gave text, not bytes`)
+      onBytes(buf.byteLength)
+      yield buf
     }
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw new AbortedError('add was interrupted')
+    if (errorName(err) === 'AbortError') throw new AbortedError('add was interrupted')
     throw new InputError(describeFsError(err, src))
   }
 }
@@ -215,7 +217,8 @@ export async function add (repo: Repo | null, input: AddInput, o: AddOptions): P
         topLevel.add(p.split('/')[0])
         if (e.link != null) {
           planned.push({ type: 'symlink', path: p, target: e.link })
-          yield { path: p, link: e.link } as ImportCandidate
+          const symlink: SymlinkCandidate = { path: p, link: e.link }
+          yield symlink
         } else if (e.content == null) {
           planned.push({ type: 'dir', path: p })
           yield { path: p }

@@ -101,8 +101,11 @@ async function * pieces (store: Reader, root: CID, rootBytes: Uint8Array, from: 
 
 /** The data of a leaf block: raw bytes, or a dag-pb leaf's UnixFS data. */
 async function leafData (store: Reader, p: Piece, signal?: AbortSignal): Promise<Uint8Array> {
-  if (p.bytes != null && p.cid == null) return p.bytes
-  const cid = p.cid as CID
+  const cid = p.cid
+  if (cid == null) {
+    if (p.bytes != null) return p.bytes
+    throw new Error('a file piece with neither a CID nor bytes')
+  }
   const bytes = p.bytes ?? await store.getBytes(cid, { signal })
   return cid.code === raw.code ? bytes : (fileNode(cid, bytes).data ?? new Uint8Array())
 }

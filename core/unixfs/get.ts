@@ -9,7 +9,7 @@ import path from 'node:path'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { syncFileSystem } from '../../storage/fsync.ts'
 import { removeStaleTemps, tempNameFor } from '../util/atomic.ts'
-import { AbortedError, CairnError, OutputError, UnsafeContentError, describeFsError } from '../util/errors.ts'
+import { AbortedError, CairnError, OutputError, UnsafeContentError, describeFsError, errnoCode } from '../util/errors.ts'
 import { kindOf } from './ls.ts'
 import { READ_AHEAD_BLOCKS, formatContentPath, mapExportError, resolveEntry, type ContentPath } from './resolve.ts'
 import type { CID } from 'multiformats/cid'
@@ -66,8 +66,9 @@ async function exists (p: string): Promise<boolean> {
 
 export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {}): Promise<GetResult> {
   const what = formatContentPath(p)
-  const output = path.resolve(o.output ?? p.segments.at(-1) ?? p.cid.toString())
-  if (o.output == null && p.segments.length > 0) checkEntryName(p.segments.at(-1) as string, what)
+  const last = p.segments.at(-1)
+  const output = path.resolve(o.output ?? last ?? p.cid.toString())
+  if (o.output == null && last != null) checkEntryName(last, what)
   if (!(o.force ?? false) && await exists(output)) {
     throw new OutputError(`${output} already exists (use --force to replace it)`)
   }
@@ -147,7 +148,7 @@ export async function get (store: BlockReader, p: ContentPath, o: GetOptions = {
           'blocks already fetched are kept, so running the same command again resumes')
       }
       if (err instanceof CairnError) throw err
-      const code = (err as NodeJS.ErrnoException).code
+      const code = errnoCode(err)
       if (code === 'EEXIST') throw new UnsafeContentError(`${what} has two entries with one name; refusing it`)
       if (code != null) throw new OutputError(describeFsError(err, `cannot write ${output}`))
       throw mapExportError(err, what)

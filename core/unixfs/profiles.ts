@@ -55,10 +55,9 @@ export interface ProfileOverrides {
 export function resolveProfile (o: ProfileOverrides, fallback: ProfileName = 'unixfs-v1-2025'): ImportProfile {
   let name: ProfileName = fallback
   if (o.profile != null) {
-    if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) {
-      throw new UsageError(`unknown profile "${o.profile}" (choose ${PROFILE_NAMES.join(', ')})`)
-    }
-    name = o.profile as ProfileName
+    const named = PROFILE_NAMES.find(n => n === o.profile)
+    if (named == null) throw new UsageError(`unknown profile "${o.profile}" (choose ${PROFILE_NAMES.join(', ')})`)
+    name = named
   }
   let p: ImportProfile = { ...PROFILES[name] }
   if (o.cidVersion != null) {

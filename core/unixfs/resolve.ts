@@ -2,7 +2,7 @@
 // any block is read, then resolved through the UnixFS exporter.
 
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { BlockNotFoundError, CairnError, PathNotFoundError, UnsupportedError } from '../util/errors.ts'
+import { BlockNotFoundError, CairnError, PathNotFoundError, UnsupportedError, errnoCode, errorMessage, errorName } from '../util/errors.ts'
 import { formatContentPath, type ContentPath } from './content-path.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 
@@ -18,18 +18,19 @@ export const READ_AHEAD_BLOCKS = 8
 /** Turns the exporter's errors into ours; passes our own through. */
 export function mapExportError (err: unknown, what: string): unknown {
   if (err instanceof CairnError) return err
-  const e = err as Error & { code?: string }
-  if (e?.name === 'AbortError') return err
-  if (e?.name === 'NotFoundError' || e?.code === 'ERR_NOT_FOUND') {
+  const name = errorName(err)
+  const code = errnoCode(err)
+  if (name === 'AbortError') return err
+  if (name === 'NotFoundError' || code === 'ERR_NOT_FOUND') {
     return new PathNotFoundError(`${what}: no such path in the DAG`)
   }
-  if (e?.name === 'NoResolverError' || e?.code === 'ERR_NO_RESOLVER') {
+  if (name === 'NoResolverError' || code === 'ERR_NO_RESOLVER') {
     return new UnsupportedError(`${what}: cairn cannot read this kind of block`)
   }
-  if (e?.name === 'NoPropError' || e?.code === 'ERR_NO_PROP') {
+  if (name === 'NoPropError' || code === 'ERR_NO_PROP') {
     return new PathNotFoundError(`${what}: no such path in the DAG`)
   }
-  return new CairnError(`${what}: ${e?.message ?? String(err)}`)
+  return new CairnError(`${what}: ${errorMessage(err)}`)
 }
 
 export async function resolveEntry (store: BlockReader, p: ContentPath, signal?: AbortSignal): Promise<UnixFSEntry> {

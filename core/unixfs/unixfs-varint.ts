@@ -29,6 +29,8 @@ interface Uint64Writer {
   uint64Number: (value: number) => unknown
 }
 
+// getPrototypeOf is typed any: the prototype of protons' Writer class is asserted to hold its methods,
+// which checkProtonsWriter then checks at run time before anything is patched
 const proto = Object.getPrototypeOf(writer()) as Uint64Writer & { finish?: () => Uint8Array }
 const original = proto.uint64
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -41,18 +43,21 @@ export function checkProtonsWriter (w: { uint64?: unknown, uint64Number?: unknow
   if (typeof uint64 !== 'function' || typeof w.uint64Number !== 'function' || typeof w.finish !== 'function') {
     throw new UpstreamPatchError('protons-runtime changed: its writer has no uint64/uint64Number/finish; core/unixfs/unixfs-varint.ts was written for 7.1.2 (see docs/upstream-bugs.md)')
   }
-  const probe = writer() as unknown as { finish: () => Uint8Array }
-  ;(uint64 as (v: bigint) => unknown).call(probe, PROBE)
+  const probe = writer()
+  uint64.call(probe, PROBE)
   if (probe.finish()[0] === PROBE_FIRST_BYTE) {
     throw new UpstreamPatchError('protons-runtime\'s uint64 writer no longer has the bug core/unixfs/unixfs-varint.ts works around: remove that patch and the exact pin in package.json (docs/upstream-bugs.md)')
   }
 }
 
-if (!(original as { cairnFixed?: boolean }).cairnFixed) {
+/** set on the patched method: a module loaded twice patches once */
+const PATCHED = 'cairnFixed'
+
+if (Reflect.get(original, PATCHED) !== true) {
   checkProtonsWriter(proto, original)
   const fixed = function (this: Uint64Writer, value: bigint): unknown {
     return value >= 0n && value <= SAFE ? this.uint64Number(Number(value)) : original.call(this, value)
   }
-  ;(fixed as { cairnFixed?: boolean }).cairnFixed = true
+  Reflect.set(fixed, PATCHED, true)
   proto.uint64 = fixed
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { CairnError, OutputError, describeFsError } from './errors.ts'
+import { CairnError, OutputError, describeFsError, errnoCode, errorName } from './errors.ts'
 import { writeFileAtomic as writeFileInPlace } from '../../storage/atomic-file.ts'
 
 export function tempNameFor (dest: string): string {
@@ -24,7 +24,7 @@ function alive (pid: number): boolean {
     process.kill(pid, 0)
     return true
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    return errnoCode(err) === 'EPERM'
   }
 }
 
@@ -70,10 +70,10 @@ export async function writeFileAtomic (dest: string, fill: (fh: fs.FileHandle) =
   try {
     await writeFileInPlace(dest, fill, { durability: 'fsync', replace, mode: 0o644, temp: tempNameFor(dest), freshTemp: true })
   } catch (err) {
-    if (err instanceof CairnError || (err as Error).name === 'AbortError') throw err
+    if (err instanceof CairnError || errorName(err) === 'AbortError') throw err
     // link(2) fails on an existing name: nothing that appeared meanwhile is replaced
-    if (!replace && (err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(dest)
-    if ((err as NodeJS.ErrnoException).code != null) throw new OutputError(describeFsError(err, `cannot write ${dest}`))
+    if (!replace && errnoCode(err) === 'EEXIST') throw existsError(dest)
+    if (errnoCode(err) != null) throw new OutputError(describeFsError(err, `cannot write ${dest}`))
     throw err
   }
 }

@@ -18,7 +18,11 @@ export class BoundedMap<K, V> extends Map<K, V> {
   /** Sets the value (an existing key keeps its place); past `max`, the oldest entries go. */
   override set (key: K, value: V): this {
     super.set(key, value)
-    while (this.size > this.max) this.delete(this.keys().next().value as K)
+    while (this.size > this.max) {
+      const oldest = this.keys().next()
+      if (oldest.done === true) break
+      this.delete(oldest.value)
+    }
     return this
   }
 

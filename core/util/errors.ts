@@ -25,11 +25,6 @@ export class AbortedError extends CairnError {
 /** A dependency cairn patches at load time is not the version the patch was written for. */
 export class UpstreamPatchError extends CairnError {}
 
-/** The message of whatever a `catch` caught: an Error's own, else the value as text (libraries may throw strings). */
-export function errorMessage (err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
 /** Whatever a `catch` caught, as an Error (for APIs such as `stream.abort` that take one). */
 export function toError (err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))

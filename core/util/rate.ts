@@ -109,8 +109,9 @@ export class RateLimiter {
   private drain (): void {
     if (this.timer != null) return
     this.refill()
-    while (this.waiters.length > 0 && (this.rate === 0 || this.tokens >= 0)) {
-      const w = this.waiters.shift() as RateLimiter['waiters'][number]
+    while (this.rate === 0 || this.tokens >= 0) {
+      const w = this.waiters.shift()
+      if (w == null) break
       if (w.onAbort != null) w.signal?.removeEventListener('abort', w.onAbort)
       if (this.rate !== 0) this.tokens -= w.bytes
       w.resolve()

@@ -9,12 +9,18 @@ import { fileURLToPath } from 'node:url'
  * named "cairn", so it is found from dist/core/ and from the bundle's
  * dist/bundle/ alike (at most as many steps as the path has folders).
  */
+/** A string field of a package.json; undefined when it has none (a JSON error throws). */
+function packageField (file: string, field: string): string | undefined {
+  const pkg: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
+  const value: unknown = typeof pkg === 'object' && pkg !== null ? Reflect.get(pkg, field) : undefined
+  return typeof value === 'string' ? value : undefined
+}
+
 export const PACKAGE_ROOT: string = (() => {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown }
-      if (pkg.name === 'cairn') return dir
+      if (packageField(path.join(dir, 'package.json'), 'name') === 'cairn') return dir
     } catch {}
     const up = path.dirname(dir)
     if (up === dir) throw new Error(`no package.json of cairn above ${fileURLToPath(import.meta.url)}`)
@@ -22,7 +28,12 @@ export const PACKAGE_ROOT: string = (() => {
   }
 })()
 
-export const CAIRN_VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+export const CAIRN_VERSION: string = (() => {
+  const file = path.join(PACKAGE_ROOT, 'package.json')
+  const version = packageField(file, 'version')
+  if (version == null) throw new Error(`${file} names no version`)
+  return version
+})()
 
 /**
  * What identify tells peers we are: `cairn/<version>`, as Kubo says

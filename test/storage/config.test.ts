@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { DEFAULT_CONFIG, readConfig, validateConfig } from '../../storage/config.ts'
+import { CONFIG_KEYS, DEFAULT_CONFIG, getConfigValue, parseConfigValue, readConfig, setConfigValue, validateConfig } from '../../storage/config.ts'
 import { ConfigError } from '../../storage/errors.ts'
 import { cairn, errorLine, tempDir } from '../helpers.ts'
 
@@ -118,6 +118,26 @@ describe('validateConfig', () => {
     assert.match(configError(() => validateConfig({ gateway: { maxRequests: 0 } })), /"gateway\.maxRequests"/)
     assert.match(configError(() => validateConfig({ gateway: { timeout: 0.5 } })), /"gateway\.timeout"/)
     assert.match(configError(() => validateConfig({ gateway: { offline: 'yes' } })), /"gateway\.offline"/)
+  })
+
+  test('CONFIG_KEYS names every setting of DEFAULT_CONFIG, and each default passes its own rule', () => {
+    const leaves: string[] = []
+    for (const [k, value] of Object.entries(DEFAULT_CONFIG)) {
+      if (typeof value === 'object' && !Array.isArray(value)) leaves.push(...Object.keys(value).map(inner => `${k}.${inner}`))
+      else leaves.push(k)
+    }
+    assert.deepEqual([...CONFIG_KEYS].sort(), leaves.sort())
+    for (const key of CONFIG_KEYS) {
+      assert.deepEqual(parseConfigValue(key, JSON.stringify(getConfigValue(DEFAULT_CONFIG, key))), getConfigValue(DEFAULT_CONFIG, key), key)
+    }
+  })
+
+  test('setConfigValue sets one setting in a copy and leaves the rest', () => {
+    const c = setConfigValue(DEFAULT_CONFIG, 'gateway.listen', 8080)
+    assert.deepEqual(c.gateway, { ...DEFAULT_CONFIG.gateway, listen: 8080 })
+    assert.equal(DEFAULT_CONFIG.gateway.listen, '')
+    assert.deepEqual(setConfigValue(c, 'bootstrap', ['/ip4/10.0.0.1/tcp/4737/p2p/12D3KooWabc']).bootstrap, ['/ip4/10.0.0.1/tcp/4737/p2p/12D3KooWabc'])
+    assert.equal(getConfigValue(c, 'gateway.listen'), 8080)
   })
 
   test('a config that is not a JSON object is refused', () => {

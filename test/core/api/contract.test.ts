@@ -19,7 +19,8 @@ test('a call with a missing or mistyped parameter is a usage error naming it; un
     ['findprovs', { cid: 'bafy', max: 0 }, /parameter "max"/],
     ['mine', {}, /parameter "on"/],
     ['add', { paths: ['a', 5] }, /parameter "paths.1"/],
-    ['add', { profile: { name: 'x', cidVersion: 2, rawLeaves: true, chunker: 'size-1', width: 174, hamt: 'block-bytes' } }, /parameter "profile.cidVersion"/],
+    ['add', { profile: { name: 'unixfs-v1-2025', cidVersion: 2, rawLeaves: true, chunker: 'size-1', width: 174, hamt: 'block-bytes' } }, /parameter "profile.cidVersion"/],
+    ['add', { profile: { name: 'fastest', cidVersion: 1, rawLeaves: true, chunker: 'size-1', width: 174, hamt: 'block-bytes' } }, /parameter "profile.name"/],
     ['name.publish', { value: 'bafy', lifetimeMs: 1.5 }, /parameter "lifetimeMs"/]
   ]
   for (const [method, params, re] of bad) {
