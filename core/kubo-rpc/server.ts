@@ -13,6 +13,7 @@ import { contentEndpoints } from './content.ts'
 import { blockEndpoints } from './blocks.ts'
 import { pinEndpoints } from './pins.ts'
 import { repoEndpoints } from './repo.ts'
+import { nameEndpoints } from './names.ts'
 import type { Services } from '../api/handlers.ts'
 import type { Endpoint, RpcContext } from './call.ts'
 
@@ -36,7 +37,8 @@ export class KuboRpcServer {
       ...contentEndpoints(ctx),
       ...blockEndpoints(ctx),
       ...pinEndpoints(ctx),
-      ...repoEndpoints(ctx)
+      ...repoEndpoints(ctx),
+      ...nameEndpoints(ctx)
     }
   }
 
