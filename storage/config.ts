@@ -87,8 +87,10 @@ export interface Config {
     listen: string
   }
   rpc: {
-    /** '' (off), PORT or "[HOST:]PORT": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
+    /** '' (off), PORT, "[HOST:]PORT", "unix" (rpc.sock in the repo) or "unix:PATH": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
     listen: string | number
+    /** 'token' (every request carries the repo's rpc-token) or 'none' (loopback or a Unix socket only; a socket never asks for one) */
+    auth: string
   }
   transfer: {
     /** RATE: upload cap for everything a seed serves; 0 = none */
@@ -135,7 +137,7 @@ export const DEFAULT_CONFIG: Config = {
   // and a few small messages, not for serving content through us
   nat: { relayService: false, relayDataLimit: '128KiB', relayDurationLimit: 120, relays: [], autoRelay: true, autonat: true, upnp: false, dcutr: true },
   api: { listen: 'unix' },
-  rpc: { listen: '' },
+  rpc: { listen: '', auth: 'token' },
   // 64 MiB of blocks in flight: ~64 blocks of 1 MiB, far more than one fast
   // peer keeps busy, bounded whatever the number of peers (block-budget.ts)
   transfer: { maxUpload: 0, maxDownload: 0, blockMemory: '64MiB' },
@@ -216,7 +218,8 @@ const FIELDS: Record<string, Field> = {
   'security.deny': { expect: 'a list of peer IDs or IP ranges such as "192.0.2.0/24"', check: stringList(isPeerOrRange) },
   'security.trustedOnly': { expect: 'true or false', check: v => typeof v === 'boolean' },
   'api.listen': { expect: `"unix" or "/ip4/127.0.0.1/tcp/PORT" (PORT 0-${MAX_PORT})`, check: v => v === 'unix' || (typeof v === 'string' && /^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/')[4]) <= MAX_PORT) },
-  'rpc.listen': { expect: '"" (off), PORT or "HOST:PORT"', check: v => v === '' || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
+  'rpc.listen': { expect: '"" (off), PORT, "HOST:PORT", "unix" or "unix:/PATH"', check: v => v === '' || v === 'unix' || (typeof v === 'string' && /^unix:\/./.test(v)) || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || (typeof v === 'string' && /^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535) },
+  'rpc.auth': { expect: '"token" or "none" (none: loopback or a Unix socket only)', check: v => v === 'token' || v === 'none' },
   'transfer.maxUpload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.maxDownload': { expect: RATE_FORMAT, check: v => parseRate(v) != null },
   'transfer.blockMemory': { expect: `${SIZE_FORMAT}, from 4MiB (two of the largest blocks) up`, check: v => (parseSize(v) ?? 0) >= 4 * 1024 * 1024 },

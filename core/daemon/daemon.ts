@@ -15,8 +15,9 @@ import { formatHashRate, minedLine } from '../util/format.ts'
 import { Gateway, parseGatewayAddress } from '../gateway/server.ts'
 import type { CID } from 'multiformats/cid'
 import type { Services } from '../api/handlers.ts'
+import path from 'node:path'
 import { KuboRpcServer } from '../kubo-rpc/server.ts'
-import { parseRpcAddress } from '../kubo-rpc/listen.ts'
+import { RPC_SOCKET, isLoopbackHost, parseRpcAddress, parseRpcAuth, type RpcAddress, type RpcAuth } from '../kubo-rpc/listen.ts'
 import { loadOrCreateToken } from '../kubo-rpc/auth.ts'
 import type { ApiEndpoint } from '../api/protocol.ts'
 import { Miner } from '../anchor/miner.ts'
@@ -47,10 +48,13 @@ export interface SeedOptions extends NodeOptions {
   /** serve the HTTP gateway here (default: config gateway.listen, '' = none) */
   gateway?: { host: string, port: number }
   /** serve the Kubo RPC here (default: config rpc.listen when set) */
-  rpc?: { host: string, port: number }
+  rpc?: RpcAddress
+  /** the RPC's credentials (default: config rpc.auth) */
+  rpcAuth?: RpcAuth
 }
 
-export interface KuboRpc { server: KuboRpcServer, address: string, token: string }
+/** `token` null: none is asked for (a Unix socket, or rpc.auth none on loopback) */
+export interface KuboRpc { server: KuboRpcServer, address: string, token: string | null }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
 const RELAY_WAIT_MS = 15_000
@@ -212,14 +216,22 @@ export class Seed {
     }
     const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
     if (rpcAt != null) {
+      if (rpcAt.socket === '') rpcAt.socket = path.join(repo.root, RPC_SOCKET)
+      const auth = o.rpcAuth ?? parseRpcAuth(String(repo.config.rpc.auth))
+      const where = rpcAt.socket != null ? `unix:${rpcAt.socket}` : `${rpcAt.host}:${rpcAt.port}`
       try {
-        const token = await loadOrCreateToken(repo)
+        // without a token, only this machine may reach it: Kubo's API without API.Authorizations is loopback-only by default too
+        if (auth === 'none' && rpcAt.socket == null && !isLoopbackHost(rpcAt.host)) {
+          throw new UsageError(`the Kubo RPC without a token (rpc.auth none) is served on loopback (127.0.0.1, ::1) or a Unix socket only, not on ${rpcAt.host}`)
+        }
+        // a Unix socket (mode 0600) is its own credential
+        const token = auth === 'none' || rpcAt.socket != null ? null : await loadOrCreateToken(repo)
         const server = new KuboRpcServer(services, token)
-        rpc = { server, address: await server.start(rpcAt.host, rpcAt.port), token }
+        rpc = { server, address: await server.start(rpcAt), token }
       } catch (err) {
         await undo()
         if (err instanceof CairnError) throw err
-        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${(err as Error).message}`)
+        throw new UsageError(`cannot serve the Kubo RPC on ${where}: ${(err as Error).message}`)
       }
     }
     seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress, rpc)

@@ -324,6 +324,70 @@ describe('Kubo RPC from config', () => {
   })
 })
 
+/** A POST as IPFS Cluster's ipfshttp connector sends it: no credentials, over TCP or a Unix socket (Host "ipfs", as its httpunix transport names it). */
+async function clusterPost (to: { socketPath: string } | { host: string, port: number }, call: string, headers: Record<string, string> = {}): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({ ...to, path: `/api/v0/${call}`, method: 'POST', headers: { 'content-type': '', ...('socketPath' in to ? { host: 'ipfs' } : {}), ...headers } }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (b: Buffer) => chunks.push(b))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.setTimeout(60_000, () => req.destroy(new Error(`${call} timed out`)))
+    req.end()
+  })
+}
+
+describe('Kubo RPC for IPFS Cluster, whose connector sends no credentials', () => {
+  const res = new Resources()
+  after(async () => { await res.close() })
+
+  test('a Unix socket (mode 0600, this user only) takes requests without a token, with any Host; an Origin is still refused; config/show names /unix/PATH', async () => {
+    const work = await res.dir('cairn-rpc4-')
+    const seed = await res.seed(path.join(work, 'seed'), { args: ['--rpc', 'unix', '--no-tui'] })
+    const line = await waitFor('kubo rpc line', async () => /^kubo rpc at unix:(\S+) \(a Unix socket, mode 0600: no token; IPFS Cluster's ipfshttp.node_multiaddress is (\S+)\)$/m.exec(seed.stderr()) ?? undefined, RPC_LINE_MS)
+    const socketPath = line[1]
+    assert.equal(socketPath, path.join(seed.repo, 'rpc.sock'))
+    assert.equal(line[2], `/unix${socketPath}`)
+    const st = await fs.lstat(socketPath)
+    assert.ok(st.isSocket())
+    assert.equal(st.mode & 0o777, 0o600)
+    const id = await clusterPost({ socketPath }, 'id')
+    assert.equal(id.status, 200, id.body)
+    assert.equal(JSON.parse(id.body).ID, seed.id)
+    const config = await clusterPost({ socketPath }, 'config/show')
+    assert.equal(JSON.parse(config.body).Addresses.API, `/unix${socketPath}`)
+    assert.equal((await clusterPost({ socketPath }, 'pin/ls?stream=true&type=recursive')).status, 200)
+    assert.equal((await clusterPost({ socketPath }, 'id', { origin: 'http://example.com' })).status, 403)
+    // no token was made: nothing to leak
+    await assert.rejects(fs.stat(path.join(seed.repo, 'rpc-token')))
+    await seed.stop()
+    await assert.rejects(fs.lstat(socketPath), 'the socket is removed when the seed stops')
+  })
+
+  test('rpc.auth none: no token on loopback; refused at start for any other address (exit 2, naming why)', async () => {
+    const work = await res.dir('cairn-rpc5-')
+    const seed = await res.seed(path.join(work, 'seed'), { args: ['--rpc', '0', '--rpc-auth', 'none', '--no-tui'] })
+    const line = await waitFor('kubo rpc line', async () => /^kubo rpc at http:\/\/127\.0\.0\.1:(\d+)\/api\/v0 \(no token: rpc\.auth is none, loopback only\)$/m.exec(seed.stderr()) ?? undefined, RPC_LINE_MS)
+    const port = Number(line[1])
+    const id = await clusterPost({ host: '127.0.0.1', port }, 'id')
+    assert.equal(id.status, 200, id.body)
+    assert.equal(JSON.parse(id.body).ID, seed.id)
+    // kubo-rpc-client without headers, as a Cluster-like tool configured with the address alone
+    assert.equal((await create({ url: `http://127.0.0.1:${port}/api/v0` }).id()).id.toString(), seed.id)
+    assert.equal((await clusterPost({ host: '127.0.0.1', port }, 'id', { host: `rebind.example.com:${port}` })).status, 403)
+    const repo = path.join(work, 'other')
+    // a documentation address: refused before anything listens on it
+    const refused = await cairn(['--repo', repo, 'seed', '--listen', '/ip4/127.0.0.1/tcp/0', '--rpc', '192.0.2.1:5001', '--rpc-auth', 'none', '--no-tui'], { timeoutMs: 60_000 })
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(refused.stderr, /^Error: the Kubo RPC without a token \(rpc\.auth none\) is served on loopback .* not on 192\.0\.2\.1$/m)
+    const badAuth = await cairn(['--repo', repo, 'config', 'set', 'rpc.auth', 'open'])
+    assert.notEqual(badAuth.code, 0)
+    assert.match(badAuth.stderr, /rpc\.auth/)
+  })
+})
+
 describe('Kubo RPC on two seeds, as IPFS Cluster drives them', () => {
   const res = new Resources()
   after(async () => { await res.close() })
