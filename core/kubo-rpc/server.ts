@@ -61,6 +61,11 @@ export class KuboRpcServer {
     const server = http.createServer((req, res) => { void this.handle(req, res) })
     // a 512 MiB add is one long request: no timeout of Node's own ends it
     server.requestTimeout = 0
+    // idle keep-alive connections are the client's to close, as Go's server
+    // (Kubo's) leaves them: Node's 5 s close raced clients that reuse a
+    // connection as it runs out (kubo-rpc-client under load: "other side
+    // closed" on a request sent just as the seed closed the socket)
+    server.keepAliveTimeout = 0
     this.server = server
     const listen = async (start: (ready: () => void) => void): Promise<void> => {
       await new Promise<void>((resolve, reject) => { server.once('error', reject); start(resolve) })

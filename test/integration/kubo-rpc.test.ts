@@ -18,6 +18,8 @@ import { Resources, waitFor, type SeedProcess } from './seeds.ts'
 
 /** how long a seed may take to print its RPC line after it is ready */
 const RPC_LINE_MS = 20_000
+/** longer than Node's default keepAliveTimeout (5 s), which closed idle connections */
+const IDLE_PAST_NODE_DEFAULT_MS = 6_000
 /** two seeds finding each other */
 const CONNECT_WAIT_MS = 30_000
 
@@ -287,6 +289,26 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
     assert.equal(cat.headers['x-stream-output'], '1')
     assert.ok(Buffer.byteLength(cat.body, 'latin1') > 0)
     assert.match(cat.trailers['x-stream-error'] ?? '', /not in the repo|not found|missing/i)
+  })
+
+  test('an idle keep-alive connection stays open past Node\'s 5 s: the client closes it, no request races its closing', async () => {
+    const net = await import('node:net')
+    const socket = net.connect(rpc.port, rpc.host)
+    let received = ''
+    let closed = false
+    socket.setEncoding('utf8').on('data', (s: string) => { received += s })
+    socket.on('close', () => { closed = true })
+    const request = `POST /api/v0/version HTTP/1.1\r\nHost: 127.0.0.1:${rpc.port}\r\nAuthorization: Bearer ${rpc.token}\r\nContent-Length: 0\r\n\r\n`
+    try {
+      socket.write(request)
+      await waitFor('first answer', async () => (received.match(/HTTP\/1\.1 200/g)?.length ?? 0) >= 1 ? true : undefined, 10_000)
+      await new Promise(resolve => setTimeout(resolve, IDLE_PAST_NODE_DEFAULT_MS))
+      assert.equal(closed, false, 'the seed closed the idle connection')
+      socket.write(request)
+      await waitFor('second answer on the same connection', async () => (received.match(/HTTP\/1\.1 200/g)?.length ?? 0) >= 2 ? true : undefined, 10_000)
+    } finally {
+      socket.destroy()
+    }
   })
 
   test('auth: 401 without or with a wrong token, basic auth taken; 403 for an Origin, a Referer or a foreign Host', async () => {
