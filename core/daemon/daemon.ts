@@ -95,6 +95,14 @@ export class Seed {
 
   /** Starts node, provider and API on a repo opened for writing (the seed holds its lock). */
   static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
+    // the RPC's address and credentials are checked before anything starts
+    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
+    const rpcAuth = o.rpcAuth ?? parseRpcAuth(String(repo.config.rpc.auth))
+    if (rpcAt?.socket === '') rpcAt.socket = path.join(repo.root, RPC_SOCKET)
+    // without a token, only this machine may reach it: Kubo's API without API.Authorizations is loopback-only by default too
+    if (rpcAt != null && rpcAuth === 'none' && rpcAt.socket == null && !isLoopbackHost(rpcAt.host)) {
+      throw new UsageError(`the Kubo RPC without a token (rpc.auth none) is served on loopback (127.0.0.1, ::1) or a Unix socket only, not on ${rpcAt.host}`)
+    }
     const chain = await openRepoChain(repo, true)
     // the thread that writes fetched blocks: ready before the first `cat` needs it
     repo.blocks.warmWriter()
@@ -214,18 +222,11 @@ export class Seed {
         throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${(err as Error).message}`)
       }
     }
-    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
     if (rpcAt != null) {
-      if (rpcAt.socket === '') rpcAt.socket = path.join(repo.root, RPC_SOCKET)
-      const auth = o.rpcAuth ?? parseRpcAuth(String(repo.config.rpc.auth))
       const where = rpcAt.socket != null ? `unix:${rpcAt.socket}` : `${rpcAt.host}:${rpcAt.port}`
       try {
-        // without a token, only this machine may reach it: Kubo's API without API.Authorizations is loopback-only by default too
-        if (auth === 'none' && rpcAt.socket == null && !isLoopbackHost(rpcAt.host)) {
-          throw new UsageError(`the Kubo RPC without a token (rpc.auth none) is served on loopback (127.0.0.1, ::1) or a Unix socket only, not on ${rpcAt.host}`)
-        }
         // a Unix socket (mode 0600) is its own credential
-        const token = auth === 'none' || rpcAt.socket != null ? null : await loadOrCreateToken(repo)
+        const token = rpcAuth === 'none' || rpcAt.socket != null ? null : await loadOrCreateToken(repo)
         const server = new KuboRpcServer(services, token)
         rpc = { server, address: await server.start(rpcAt), token }
       } catch (err) {
