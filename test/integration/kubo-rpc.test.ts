@@ -239,6 +239,11 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
     assert.equal(plain.status, 200)
     assert.deepEqual(JSON.parse(plain.body), { Path: `/ipfs/${b}` })
     assert.equal((await rpc.client.resolve(`/ipns/${pub.name}`)), `/ipfs/${b}`)
+    // resolve of an /ipfs/ path (IPFS Cluster calls it for a pin's path): the CID the path ends at
+    const wrapped = await rpc.client.add({ path: 'x/y.txt', content: Buffer.from('yy') }, { wrapWithDirectory: true })
+    const leaf = await rpc.client.add(Buffer.from('yy'))
+    assert.equal(await rpc.client.resolve(`/ipfs/${wrapped.cid.toString()}/x/y.txt`), `/ipfs/${leaf.cid.toString()}`)
+    assert.equal(await rpc.client.resolve(`/ipfs/${a}`), `/ipfs/${a}`)
     // content calls take /ipns/ paths too
     assert.equal((await collect(rpc.client.cat(`/ipns/${pub.name}`))).toString(), 'named two')
     // a key by its name and by the name it publishes
