@@ -42,10 +42,18 @@ export class BlockWriter {
     const file = this.pathOf(cid)
     // the digest copied out: a CID decoded from its parent is a view into the parent's whole block, which would be cloned with it
     const job: WriteJob = { id, hash, digest: new Uint8Array(cid.multihash.digest), bytes, file, tmp: `${file}.${process.pid}-w${id}.tmp`, hashed }
-    const buffer = bytes.buffer
-    const movable = owned && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    let transfer: ArrayBuffer | null = owned && whole && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : null
+    if (!whole) {
+      // postMessage clones a view's whole ArrayBuffer: the last block of a
+      // streamed file, a view of 10 bytes into a 256 KiB read, cost 256 KiB.
+      // Copied out exactly, the copy is ours to move
+      const copy = new Uint8Array(bytes)
+      job.bytes = copy
+      transfer = copy.buffer
+    }
     const result = new Promise<Checked>((resolve, reject) => { this.pending.set(id, { resolve, reject, cid }) })
-    worker.postMessage(job, movable && buffer instanceof ArrayBuffer ? [buffer] : [])
+    worker.postMessage(job, transfer != null ? [transfer] : [])
     this.worker?.ref()
     return await result
   }

@@ -182,11 +182,13 @@ const CONFIG_SCHEMA = v.object({
       v.pipe(v.string(), v.check(s => s === 'unix' || (/^\/ip4\/127\.0\.0\.1\/tcp\/\d{1,5}$/.test(s) && Number(s.split('/')[4]) <= MAX_PORT))), 'unix')
   }), {}),
   rpc: v.optional(section({
-    /** '' (off), PORT or "[HOST:]PORT": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
-    listen: setting('"" (off), PORT or "HOST:PORT"', v.union([
+    /** '' (off), PORT, "[HOST:]PORT", "unix" (rpc.sock in the repo) or "unix:PATH": serve the Kubo RPC there while seeding (host 127.0.0.1 unless named) */
+    listen: setting('"" (off), PORT, "HOST:PORT", "unix" or "unix:/PATH"', v.union([
       wholeNumber(0, MAX_PORT),
-      v.pipe(v.string(), v.check(s => s === '' || (/^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= MAX_PORT)))
-    ]), '')
+      v.pipe(v.string(), v.check(s => s === '' || s === 'unix' || /^unix:\/./.test(s) || (/^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= MAX_PORT)))
+    ]), ''),
+    /** 'token' (every request carries the repo's rpc-token) or 'none' (loopback or a Unix socket only; a socket never asks for one) */
+    auth: setting('"token" or "none" (none: loopback or a Unix socket only)', v.picklist(['token', 'none']), 'token')
   }), {}),
   transfer: v.optional(section({
     /** RATE: upload cap for everything a seed serves; 0 = none */

@@ -2,7 +2,7 @@ import { AbortedError, UsageError, errorMessage } from '../../core/util/errors.t
 import { isPeerOrRange } from '../../storage/config.ts'
 import { parseMetricsAddress } from '../../core/daemon/metrics.ts'
 import { parseGatewayAddress } from '../../core/gateway/server.ts'
-import { parseRpcAddress } from '../../core/kubo-rpc/listen.ts'
+import { parseRpcAddress, parseRpcAuth } from '../../core/kubo-rpc/listen.ts'
 import { TOKEN_FILE } from '../../core/kubo-rpc/auth.ts'
 import path from 'node:path'
 import { booleanFlag, emit, listFlag, numberFlag, report, stringFlag, type Command, type Context } from '../command.ts'
@@ -53,6 +53,9 @@ Options
                        (host 127.0.0.1 by default; config gateway.listen)
   --rpc [HOST:]PORT    serve the Kubo RPC (/api/v0, for IPFS Cluster and kubo-rpc-client) there
                        (host 127.0.0.1 by default; config rpc.listen); needs the token it prints
+  --rpc unix[:PATH]    serve it on a Unix socket (mode 0600; default <repo>/rpc.sock) instead: no token,
+                       the socket's permissions admit this user only (IPFS Cluster: /unix/PATH)
+  --rpc-auth none      serve it without a token, on loopback only (config rpc.auth; as Kubo's default API)
   --allow PEERID|CIDR  trust this peer or address range (repeatable; added to config security.allow):
                        with --trusted-only only these connect; allowed ranges skip the per-IP limit
   --deny PEERID|CIDR   never connect to or accept this peer or address range (repeatable)
@@ -85,6 +88,7 @@ Examples
     metrics: { type: 'string' },
     gateway: { type: 'string' },
     rpc: { type: 'string' },
+    rpcAuth: { type: 'string' },
     maxUpload: { type: 'string' },
     maxDownload: { type: 'string' },
     allow: { type: 'string', isMultiple: true },
@@ -125,6 +129,7 @@ Examples
         metrics: withFlag(stringFlag(ctx, 'metrics'), parseMetricsAddress),
         gateway: withFlag(stringFlag(ctx, 'gateway'), parseGatewayAddress),
         rpc: withFlag(stringFlag(ctx, 'rpc'), parseRpcAddress),
+        rpcAuth: withFlag(stringFlag(ctx, 'rpcAuth'), parseRpcAuth),
         allow,
         deny,
         trustedOnly: ctx.flags.trustedOnly === true ? true : undefined,
@@ -147,8 +152,16 @@ Examples
       if (caps.length > 0) report(ctx, `capped: ${caps.map(c => `${c.what} ${formatRate(c.rate)}`).join(', ')}`, { maxUpload: seed.node.upload.limit, maxDownload: seed.node.download.limit })
       report(ctx, `anchor chain ${seed.chain.net.name} at height ${seed.chain.height}, ${seed.chain.pending.size} manifest(s) pending${seed.miner.stats.mining ? `, mining with ${seed.miner.stats.threads} thread(s)` : ''}`, { chain: seed.chain.net.name, height: seed.chain.height, mining: seed.miner.stats.mining })
       if (seed.rpc != null) {
-        const url = `http://${seed.rpc.address}/api/v0`
-        report(ctx, `kubo rpc at ${url} (Authorization: Bearer ${seed.rpc.token}, or basic auth cairn:<token>; kept in ${path.join(repo.root, TOKEN_FILE)})`, { rpc: url, rpcToken: seed.rpc.token })
+        const { address, token } = seed.rpc
+        if (address.startsWith('unix:')) {
+          const socket = address.slice('unix:'.length)
+          report(ctx, `kubo rpc at ${address} (a Unix socket, mode 0600: no token; IPFS Cluster's ipfshttp.node_multiaddress is /unix${socket})`, { rpc: address, rpcSocket: socket })
+        } else if (token == null) {
+          report(ctx, `kubo rpc at http://${address}/api/v0 (no token: rpc.auth is none, loopback only)`, { rpc: `http://${address}/api/v0` })
+        } else {
+          const url = `http://${address}/api/v0`
+          report(ctx, `kubo rpc at ${url} (Authorization: Bearer ${token}, or basic auth cairn:<token>; kept in ${path.join(repo.root, TOKEN_FILE)})`, { rpc: url, rpcToken: token })
+        }
       }
       if (seed.metricsAddress != null) report(ctx, `metrics at http://${seed.metricsAddress}/metrics`, { metrics: `http://${seed.metricsAddress}/metrics` })
       if (seed.gatewayAddress != null) report(ctx, `gateway at http://${seed.gatewayAddress}/ipfs/<cid>`, { gateway: `http://${seed.gatewayAddress}` })

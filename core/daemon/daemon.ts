@@ -15,8 +15,9 @@ import { formatHashRate, minedLine } from '../util/format.ts'
 import { Gateway, parseGatewayAddress } from '../gateway/server.ts'
 import type { CID } from 'multiformats/cid'
 import type { Services } from '../api/handlers.ts'
+import path from 'node:path'
 import { KuboRpcServer } from '../kubo-rpc/server.ts'
-import { parseRpcAddress } from '../kubo-rpc/listen.ts'
+import { RPC_SOCKET, isLoopbackHost, parseRpcAddress, parseRpcAuth, type RpcAddress, type RpcAuth } from '../kubo-rpc/listen.ts'
 import { loadOrCreateToken } from '../kubo-rpc/auth.ts'
 import type { ApiEndpoint } from '../api/protocol.ts'
 import { Miner } from '../anchor/miner.ts'
@@ -47,10 +48,13 @@ export interface SeedOptions extends NodeOptions {
   /** serve the HTTP gateway here (default: config gateway.listen, '' = none) */
   gateway?: { host: string, port: number }
   /** serve the Kubo RPC here (default: config rpc.listen when set) */
-  rpc?: { host: string, port: number }
+  rpc?: RpcAddress
+  /** the RPC's credentials (default: config rpc.auth) */
+  rpcAuth?: RpcAuth
 }
 
-export interface KuboRpc { server: KuboRpcServer, address: string, token: string }
+/** `token` null: none is asked for (a Unix socket, or rpc.auth none on loopback) */
+export interface KuboRpc { server: KuboRpcServer, address: string, token: string | null }
 
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
 const RELAY_WAIT_MS = 15_000
@@ -91,6 +95,14 @@ export class Seed {
 
   /** Starts node, provider and API on a repo opened for writing (the seed holds its lock). */
   static async start (repo: Repo, o: SeedOptions = {}): Promise<Seed> {
+    // the RPC's address and credentials are checked before anything starts
+    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
+    const rpcAuth = o.rpcAuth ?? parseRpcAuth(String(repo.config.rpc.auth))
+    if (rpcAt?.socket === '') rpcAt.socket = path.join(repo.root, RPC_SOCKET)
+    // without a token, only this machine may reach it: Kubo's API without API.Authorizations is loopback-only by default too
+    if (rpcAt != null && rpcAuth === 'none' && rpcAt.socket == null && !isLoopbackHost(rpcAt.host)) {
+      throw new UsageError(`the Kubo RPC without a token (rpc.auth none) is served on loopback (127.0.0.1, ::1) or a Unix socket only, not on ${rpcAt.host}`)
+    }
     const chain = await openRepoChain(repo, true)
     // the thread that writes fetched blocks: ready before the first `cat` needs it
     repo.blocks.warmWriter()
@@ -210,16 +222,17 @@ export class Seed {
         throw new UsageError(`cannot serve the gateway on ${gw.host}:${gw.port}: ${errorMessage(err)}`)
       }
     }
-    const rpcAt = o.rpc ?? (repo.config.rpc.listen !== '' ? parseRpcAddress(String(repo.config.rpc.listen)) : null)
     if (rpcAt != null) {
+      const where = rpcAt.socket != null ? `unix:${rpcAt.socket}` : `${rpcAt.host}:${rpcAt.port}`
       try {
-        const token = await loadOrCreateToken(repo)
+        // a Unix socket (mode 0600) is its own credential
+        const token = rpcAuth === 'none' || rpcAt.socket != null ? null : await loadOrCreateToken(repo)
         const server = new KuboRpcServer(services, token)
-        rpc = { server, address: await server.start(rpcAt.host, rpcAt.port), token }
+        rpc = { server, address: await server.start(rpcAt), token }
       } catch (err) {
         await undo()
         if (err instanceof CairnError) throw err
-        throw new UsageError(`cannot serve the Kubo RPC on ${rpcAt.host}:${rpcAt.port}: ${errorMessage(err)}`)
+        throw new UsageError(`cannot serve the Kubo RPC on ${where}: ${errorMessage(err)}`)
       }
     }
     seed = new Seed(repo, node, provider, api, endpoint, monitor, metrics, metricsAddress, chain, miner, sync, gossip, namePubSub, republisher, gateway, gatewayAddress, rpc)

@@ -14,9 +14,9 @@ export function cidArg (p: Params, arg?: string): CID {
   return target.cid
 }
 
-/** A CID[/path] or /ipfs/CID[/path] argument; /ipns/ names are not built yet. */
+/** A CID[/path] or /ipfs/CID[/path] argument (names.ts' contentPathArg resolves an /ipns/ one first). */
 export function pathArg (text: string): ContentPath {
-  if (text.startsWith('/ipns/')) throw new RpcParamError(`cairn does not resolve /ipns/ names yet (got ${text})`)
+  if (text.startsWith('/ipns/')) throw new RpcParamError(`expected a CID or /ipfs/ path here, not a name (got ${text})`)
   return parseContentPath(text)
 }
 

@@ -53,10 +53,15 @@ export function authorized (header: string | undefined, token: string): boolean 
   return colon !== -1 && same(decoded.slice(0, colon), BASIC_USER) && same(decoded.slice(colon + 1), token)
 }
 
-/** Why a request is refused before its credentials are even looked at (403), or null. */
-export function refusedOrigin (req: http.IncomingMessage, port: number): string | null {
+/**
+ * Why a request is refused before its credentials are even looked at (403),
+ * or null. `port` null: a Unix socket, which no web page reaches, so any Host
+ * (IPFS Cluster sends "ipfs") is taken.
+ */
+export function refusedOrigin (req: http.IncomingMessage, port: number | null): string | null {
   if (req.headers.origin != null) return 'requests from web pages (with an Origin header) are refused'
   if (req.headers.referer != null) return 'requests from web pages (with a Referer header) are refused'
+  if (port == null) return null
   const host = req.headers.host ?? ''
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host)
   const name = m?.[1].replace(/^\[(.*)\]$/, '$1') ?? ''

@@ -11,9 +11,11 @@ import { resolveEntry } from '../unixfs/resolve.ts'
 import { contentReader } from '../api/handlers.ts'
 import { boundaryOf, parseMultipart, type Part } from './multipart.ts'
 import { RpcParamError, sendBytes, sendStream, whileRunning } from './wire.ts'
-import { addProfile, pathArg } from './args.ts'
+import { addProfile } from './args.ts'
+import { contentPathArg } from './names.ts'
 import { tarEntry } from './tar.ts'
 import type { CID } from 'multiformats/cid'
+import type { ContentPath } from '../unixfs/content-path.ts'
 import type { Repo } from '../../storage/repo.ts'
 import type { BlockStore } from '../../storage/blocks.ts'
 import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
@@ -71,7 +73,8 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       if (args.length === 0) throw new RpcParamError('argument "ipfs-path" is required')
       const offset = c.params.int(['offset', 'o'])
       const length = c.params.int(['length', 'l'])
-      const targets = args.map(pathArg)
+      const targets: ContentPath[] = []
+      for (const a of args) targets.push(await contentPathArg(s, c, a))
       await sendBytes(c.res, (async function * () {
         for (const target of targets) {
           const r = contentReader(s, readContext(c), target.cid)
@@ -87,7 +90,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
     },
 
     async get (c: Call) {
-      const target = pathArg(c.params.arg('ipfs-path'))
+      const target = await contentPathArg(s, c, c.params.arg('ipfs-path'))
       const compress = c.params.bool(['compress', 'C'], false)
       const archive = c.params.bool(['archive', 'a'], false)
       const level = c.params.int(['compression-level', 'l']) ?? -1
@@ -121,7 +124,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
         ({ Name: e.name, Hash: e.cid.toString(), Size: withSize && e.size != null && e.type !== 'directory' ? e.size : 0, Type: UNIXFS_TYPE[e.type], Target: '' })
       await sendStream(c.res, (async function * () {
         for (const arg of args) {
-          const target = pathArg(arg)
+          const target = await contentPathArg(s, c, arg)
           const r = contentReader(s, readContext(c), target.cid)
           let ok = false
           try {
@@ -161,7 +164,7 @@ export function contentEndpoints (ctx: RpcContext): Record<string, Endpoint> {
       const ref = (src: CID, dst: CID): unknown => ({ Ref: format.replaceAll('<src>', src.toString()).replaceAll('<dst>', dst.toString()), Err: '' })
       await sendStream(c.res, (async function * () {
         for (const arg of args) {
-          const target = pathArg(arg)
+          const target = await contentPathArg(s, c, arg)
           const r = contentReader(s, readContext(c), target.cid)
           // as Kubo walks: each link written, then descended into, before the next link
           const walk = async function * (cid: CID, depth: number): AsyncGenerator<unknown> {

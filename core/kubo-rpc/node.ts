@@ -145,8 +145,9 @@ export function nodeEndpoints (ctx: RpcContext): Record<string, Endpoint> {
   }
 }
 
-/** HOST:PORT as Kubo's /ip4|ip6/HOST/tcp/PORT */
+/** HOST:PORT as Kubo's /ip4|ip6/HOST/tcp/PORT; unix:PATH as /unix/PATH */
 function multiaddrOf (hostPort: string): string {
+  if (hostPort.startsWith('unix:')) return `/unix${hostPort.slice('unix:'.length)}`
   const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(hostPort)
   if (m == null) return ''
   return `/${m[1].includes(':') ? 'ip6' : 'ip4'}/${m[1]}/tcp/${m[2]}`

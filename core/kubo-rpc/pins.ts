@@ -10,7 +10,7 @@ import { resolveEntry } from '../unixfs/resolve.ts'
 import { CairnError } from '../util/errors.ts'
 import { withContentReader, type Services } from '../api/handlers.ts'
 import { RpcParamError, sendJson, sendStream, whileRunning, type Params } from './wire.ts'
-import { pathArg } from './args.ts'
+import { contentPathArg } from './names.ts'
 import type { PinType } from '../../storage/pins.ts'
 import { readContext, type Call, type Endpoint, type RpcContext } from './call.ts'
 
@@ -23,9 +23,9 @@ export class NotPinnedError extends CairnError {}
 const PIN_TYPES = ['all', 'direct', 'recursive', 'indirect'] as const
 type ListType = typeof PIN_TYPES[number]
 
-/** Resolves a CID or /ipfs/CID/path argument to its CID, reading (and fetching) through the seed. */
+/** Resolves a CID, /ipfs/CID/path or /ipns/NAME/path argument to its CID, reading (and fetching) through the seed. */
 async function resolveArg (s: Services, text: string, c: Call): Promise<CID> {
-  const target = pathArg(text)
+  const target = await contentPathArg(s, c, text)
   if (target.segments.length === 0) return target.cid
   const signal = c.signal
   return await withContentReader(s, readContext(c), target.cid, async store => (await resolveEntry(store, target, signal)).cid)

@@ -1,10 +1,15 @@
-// The Kubo RPC server (`cairn seed --rpc [HOST:]PORT`, config rpc.listen):
+// The Kubo RPC server (`cairn seed --rpc [HOST:]PORT|unix[:PATH]`, config rpc.listen):
 // the subset of Kubo's /api/v0 that IPFS Cluster's connector and
 // kubo-rpc-client use, answered by cairn's own core functions. Checks in
 // Kubo's order of concern: a web page's request (Origin, Referer, a foreign
 // Host) is refused with 403, a missing or wrong credential with 401, any
-// method but POST with 405, a call cairn does not answer with 404.
+// method but POST with 405, a call cairn does not answer with 404. Without a
+// token (rpc.auth none, loopback only) or on a Unix socket (mode 0600: the
+// file's permissions are the credential, and no web page reaches a socket,
+// so its Host is not checked) the credential check is skipped: what IPFS
+// Cluster, which sends none, can use.
 
+import fs from 'node:fs/promises'
 import http from 'node:http'
 import { authorized, refusedOrigin } from './auth.ts'
 import { Params, RpcNotSupportedError, sendError } from './wire.ts'
@@ -13,10 +18,12 @@ import { contentEndpoints } from './content.ts'
 import { blockEndpoints } from './blocks.ts'
 import { pinEndpoints } from './pins.ts'
 import { repoEndpoints } from './repo.ts'
+import { nameEndpoints } from './names.ts'
 import type { Services } from '../api/handlers.ts'
 import type { Endpoint, RpcContext } from './call.ts'
 
 export { parseRpcAddress } from './listen.ts'
+import type { RpcAddress } from './listen.ts'
 
 export const API_PATH = '/api/v0/'
 
@@ -28,31 +35,64 @@ export class KuboRpcServer {
   private readonly endpoints: Record<string, Endpoint>
   private port = 0
   private host = ''
+  private socket: string | null = null
 
-  constructor (services: Services, private readonly token: string) {
-    const ctx: RpcContext = { services, address: () => `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}` }
+  /** `token`: what every request must carry; null: nothing (a Unix socket, or rpc.auth none on loopback) */
+  constructor (services: Services, private readonly token: string | null) {
+    const ctx: RpcContext = { services, address: () => this.address() }
     this.endpoints = {
       ...nodeEndpoints(ctx),
       ...contentEndpoints(ctx),
       ...blockEndpoints(ctx),
       ...pinEndpoints(ctx),
-      ...repoEndpoints(ctx)
+      ...repoEndpoints(ctx),
+      ...nameEndpoints(ctx)
     }
   }
 
-  /** Listens; resolves to HOST:PORT. */
-  async start (host: string, port: number): Promise<string> {
+  /** HOST:PORT, or unix:PATH */
+  address (): string {
+    if (this.socket != null) return `unix:${this.socket}`
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`
+  }
+
+  /** Listens; resolves to HOST:PORT or unix:PATH. */
+  async start (at: RpcAddress): Promise<string> {
     const server = http.createServer((req, res) => { void this.handle(req, res) })
     // a 512 MiB add is one long request: no timeout of Node's own ends it
     server.requestTimeout = 0
+    // idle keep-alive connections are the client's to close, as Go's server
+    // (Kubo's) leaves them: Node's 5 s close raced clients that reuse a
+    // connection as it runs out (kubo-rpc-client under load: "other side
+    // closed" on a request sent just as the seed closed the socket)
+    server.keepAliveTimeout = 0
     this.server = server
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
-    const a = server.address()
-    // a TCP listener's address is an AddressInfo (a string only for a pipe or socket path)
-    if (a == null || typeof a === 'string') throw new Error(`the RPC API is not listening on TCP (${String(a)})`)
-    this.port = a.port
-    this.host = host
-    return `${host.includes(':') ? `[${host}]` : host}:${this.port}`
+    const listen = async (start: (ready: () => void) => void): Promise<void> => {
+      await new Promise<void>((resolve, reject) => { server.once('error', reject); start(resolve) })
+    }
+    if (at.socket != null) {
+      // a socket left by a seed that was killed is replaced; any other file is not
+      const old = await fs.lstat(at.socket).catch(() => null)
+      if (old != null && !old.isSocket()) throw new Error(`${at.socket} exists and is not a socket`)
+      if (old != null) await fs.rm(at.socket)
+      // created 0600 from the start (umask), not chmod-ed afterwards: only this user (and root) may connect
+      const umask = process.umask(0o177)
+      try {
+        await listen(ready => server.listen(at.socket, ready))
+      } finally {
+        process.umask(umask)
+      }
+      await fs.chmod(at.socket, 0o600)
+      this.socket = at.socket
+    } else {
+      await listen(ready => server.listen(at.port, at.host, ready))
+      const a = server.address()
+      // a TCP listener's address is an AddressInfo (a string only for a pipe or socket path)
+      if (a == null || typeof a === 'string') throw new Error(`the RPC API is not listening on TCP (${String(a)})`)
+      this.port = a.port
+      this.host = at.host
+    }
+    return this.address()
   }
 
   private refuse (res: http.ServerResponse, status: number, message: string): void {
@@ -61,9 +101,9 @@ export class KuboRpcServer {
   }
 
   private async handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const origin = refusedOrigin(req, this.port)
+    const origin = refusedOrigin(req, this.socket != null ? null : this.port)
     if (origin != null) return this.refuse(res, 403, `Forbidden: ${origin}`)
-    if (!authorized(req.headers.authorization, this.token)) {
+    if (this.token != null && !authorized(req.headers.authorization, this.token)) {
       res.setHeader('WWW-Authenticate', 'Basic realm="cairn kubo rpc", charset="UTF-8"')
       return this.refuse(res, 401, 'Unauthorized: give the token of the repo\'s rpc-token file (Authorization: Bearer <token>, or basic auth as cairn:<token>)')
     }
@@ -96,5 +136,6 @@ export class KuboRpcServer {
     if (server == null) return
     server.closeAllConnections()
     await new Promise<void>(resolve => server.close(() => resolve()))
+    if (this.socket != null) await fs.rm(this.socket, { force: true })
   }
 }

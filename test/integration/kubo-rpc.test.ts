@@ -18,6 +18,8 @@ import { Resources, waitFor, type SeedProcess } from './seeds.ts'
 
 /** how long a seed may take to print its RPC line after it is ready */
 const RPC_LINE_MS = 20_000
+/** longer than Node's default keepAliveTimeout (5 s), which closed idle connections */
+const IDLE_PAST_NODE_DEFAULT_MS = 6_000
 /** two seeds finding each other */
 const CONNECT_WAIT_MS = 30_000
 
@@ -215,12 +217,63 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
     assert.deepEqual(Object.keys(JSON.parse(sizeOnly.body)).sort(), ['RepoSize', 'StorageMax'])
   })
 
+  test('name/publish and name/resolve through kubo-rpc-client: the names and paths of cairn name publish/resolve; lifetime, ttl, key; Kubo\'s errors', async () => {
+    const a = (await rpc.client.add(Buffer.from('named one'), { cidVersion: 1 })).cid.toString()
+    const b = (await rpc.client.add(Buffer.from('named two'), { cidVersion: 1 })).cid.toString()
+    const cli = async (...args: string[]): Promise<any> => JSON.parse(ok(await cairn(['--repo', seed.repo, '--json', ...args]), args.join(' ')).split('\n').at(-1) as string)
+    const self = (await cli('key', 'ls')).id as string
+    // this seed has no peers: Kubo's allow-offline lets the publish stand on the seed alone
+    const pub = await rpc.client.name.publish(`/ipfs/${a}`, { allowOffline: true, lifetime: '24h', ttl: '1m' })
+    assert.deepEqual(pub, { name: self, value: `/ipfs/${a}` })
+    const viaCli = await cli('name', 'resolve', pub.name)
+    assert.equal(viaCli.value, `/ipfs/${a}`)
+    assert.equal(viaCli.ttlMs, 60_000)
+    assert.ok(Math.abs(viaCli.expires - (Date.now() + 24 * 3_600_000)) < 600_000, `expires ${new Date(viaCli.expires).toISOString()}`)
+    // published by the CLI, resolved through the RPC: the same name, the CLI's value
+    const cliPub = await cli('name', 'publish', b)
+    assert.equal(cliPub.name, pub.name)
+    // nocache asks the DHT, which on a seed without peers answers nothing only when its wait ends: Kubo's dht-timeout bounds it (the client spreads searchParams into the query, so a plain object)
+    assert.deepEqual(await all(rpc.client.name.resolve(pub.name, { nocache: true, searchParams: { 'dht-timeout': '2s' } as unknown as URLSearchParams })), [`/ipfs/${b}`])
+    assert.deepEqual(await all(rpc.client.name.resolve(`/ipns/${pub.name}`)), [cliPub.value])
+    const plain = await post(rpc, `name/resolve?arg=${pub.name}`)
+    assert.equal(plain.status, 200)
+    assert.deepEqual(JSON.parse(plain.body), { Path: `/ipfs/${b}` })
+    assert.equal((await rpc.client.resolve(`/ipns/${pub.name}`)), `/ipfs/${b}`)
+    // resolve of an /ipfs/ path (IPFS Cluster calls it for a pin's path): the CID the path ends at
+    const wrapped = await rpc.client.add({ path: 'x/y.txt', content: Buffer.from('yy') }, { wrapWithDirectory: true })
+    const leaf = await rpc.client.add(Buffer.from('yy'))
+    assert.equal(await rpc.client.resolve(`/ipfs/${wrapped.cid.toString()}/x/y.txt`), `/ipfs/${leaf.cid.toString()}`)
+    assert.equal(await rpc.client.resolve(`/ipfs/${a}`), `/ipfs/${a}`)
+    // content calls take /ipns/ paths too
+    assert.equal((await collect(rpc.client.cat(`/ipns/${pub.name}`))).toString(), 'named two')
+    // a key by its name and by the name it publishes
+    const blog = await cli('key', 'gen', 'rpc-blog')
+    assert.deepEqual(await rpc.client.name.publish(a, { key: 'rpc-blog', allowOffline: true }), { name: blog.id, value: `/ipfs/${a}` })
+    assert.equal((await rpc.client.name.publish(b, { key: blog.id, allowOffline: true })).name, blog.id)
+    assert.equal((await cli('name', 'resolve', blog.id)).value, `/ipfs/${b}`)
+    // Kubo's errors: a missing key, a name that does not resolve (500, Code 0, Kubo's messages)
+    const noKey = await post(rpc, `name/publish?arg=${a}&key=missing&allow-offline=true`)
+    assert.equal(noKey.status, 500)
+    assert.equal(JSON.parse(noKey.body).Code, 0)
+    assert.match(JSON.parse(noKey.body).Message, /^no key by the given name or PeerID was found/)
+    await assert.rejects(rpc.client.name.publish(a, { key: 'missing', allowOffline: true }), /no key by the given name or PeerID was found/)
+    const never = await cli('key', 'gen', 'rpc-never')
+    const unresolved = await post(rpc, `name/resolve?arg=${never.id}&timeout=2s`)
+    assert.equal(unresolved.status, 500)
+    assert.equal(JSON.parse(unresolved.body).Code, 0)
+    assert.match(JSON.parse(unresolved.body).Message, /^could not resolve name/)
+    await assert.rejects(all(rpc.client.name.resolve(never.id, { timeout: 2000 })), /could not resolve name/)
+    // without allow-offline, a publish no peer took fails as Kubo's does; a bad path is the caller's mistake
+    await assert.rejects(rpc.client.name.publish(a), /allow-offline/)
+    assert.equal((await post(rpc, 'name/publish?arg=not-a-cid&allow-offline=true')).status, 400)
+  })
+
   test('wire: POST only, 404 for what is not supported, errors as {Message, Code, Type}, X-Stream-Error after the stream started', async () => {
     assert.equal((await post(rpc, 'id', { method: 'GET' })).status, 405)
-    const name = await post(rpc, 'name/resolve?arg=/ipns/example')
-    assert.equal(name.status, 404)
-    assert.match(JSON.parse(name.body).Message, /not support/)
-    await assert.rejects(rpc.client.name.publish('/ipfs/bafkqaaa').then(async x => x), /not support/)
+    const mfs = await post(rpc, 'files/ls')
+    assert.equal(mfs.status, 404)
+    assert.match(JSON.parse(mfs.body).Message, /not support/)
+    await assert.rejects(rpc.client.files.stat('/'), /not support/)
     const bad = await post(rpc, 'cat?arg=not-a-cid')
     assert.equal(bad.status, 400)
     assert.deepEqual(Object.keys(JSON.parse(bad.body)), ['Message', 'Code', 'Type'])
@@ -241,6 +294,26 @@ describe('Kubo RPC on one seed, through kubo-rpc-client', () => {
     assert.equal(cat.headers['x-stream-output'], '1')
     assert.ok(Buffer.byteLength(cat.body, 'latin1') > 0)
     assert.match(cat.trailers['x-stream-error'] ?? '', /not in the repo|not found|missing/i)
+  })
+
+  test('an idle keep-alive connection stays open past Node\'s 5 s: the client closes it, no request races its closing', async () => {
+    const net = await import('node:net')
+    const socket = net.connect(rpc.port, rpc.host)
+    let received = ''
+    let closed = false
+    socket.setEncoding('utf8').on('data', (s: string) => { received += s })
+    socket.on('close', () => { closed = true })
+    const request = `POST /api/v0/version HTTP/1.1\r\nHost: 127.0.0.1:${rpc.port}\r\nAuthorization: Bearer ${rpc.token}\r\nContent-Length: 0\r\n\r\n`
+    try {
+      socket.write(request)
+      await waitFor('first answer', async () => (received.match(/HTTP\/1\.1 200/g)?.length ?? 0) >= 1 ? true : undefined, 10_000)
+      await new Promise(resolve => setTimeout(resolve, IDLE_PAST_NODE_DEFAULT_MS))
+      assert.equal(closed, false, 'the seed closed the idle connection')
+      socket.write(request)
+      await waitFor('second answer on the same connection', async () => (received.match(/HTTP\/1\.1 200/g)?.length ?? 0) >= 2 ? true : undefined, 10_000)
+    } finally {
+      socket.destroy()
+    }
   })
 
   test('auth: 401 without or with a wrong token, basic auth taken; 403 for an Origin, a Referer or a foreign Host', async () => {
@@ -275,6 +348,70 @@ describe('Kubo RPC from config', () => {
     await seed.stop()
     seed = await res.seed(repo, { args: ['--no-tui'] })
     assert.equal((await rpcOf(seed)).token, first.token)
+  })
+})
+
+/** A POST as IPFS Cluster's ipfshttp connector sends it: no credentials, over TCP or a Unix socket (Host "ipfs", as its httpunix transport names it). */
+async function clusterPost (to: { socketPath: string } | { host: string, port: number }, call: string, headers: Record<string, string> = {}): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({ ...to, path: `/api/v0/${call}`, method: 'POST', headers: { 'content-type': '', ...('socketPath' in to ? { host: 'ipfs' } : {}), ...headers } }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (b: Buffer) => chunks.push(b))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.setTimeout(60_000, () => req.destroy(new Error(`${call} timed out`)))
+    req.end()
+  })
+}
+
+describe('Kubo RPC for IPFS Cluster, whose connector sends no credentials', () => {
+  const res = new Resources()
+  after(async () => { await res.close() })
+
+  test('a Unix socket (mode 0600, this user only) takes requests without a token, with any Host; an Origin is still refused; config/show names /unix/PATH', async () => {
+    const work = await res.dir('cairn-rpc4-')
+    const seed = await res.seed(path.join(work, 'seed'), { args: ['--rpc', 'unix', '--no-tui'] })
+    const line = await waitFor('kubo rpc line', async () => /^kubo rpc at unix:(\S+) \(a Unix socket, mode 0600: no token; IPFS Cluster's ipfshttp.node_multiaddress is (\S+)\)$/m.exec(seed.stderr()) ?? undefined, RPC_LINE_MS)
+    const socketPath = line[1]
+    assert.equal(socketPath, path.join(seed.repo, 'rpc.sock'))
+    assert.equal(line[2], `/unix${socketPath}`)
+    const st = await fs.lstat(socketPath)
+    assert.ok(st.isSocket())
+    assert.equal(st.mode & 0o777, 0o600)
+    const id = await clusterPost({ socketPath }, 'id')
+    assert.equal(id.status, 200, id.body)
+    assert.equal(JSON.parse(id.body).ID, seed.id)
+    const config = await clusterPost({ socketPath }, 'config/show')
+    assert.equal(JSON.parse(config.body).Addresses.API, `/unix${socketPath}`)
+    assert.equal((await clusterPost({ socketPath }, 'pin/ls?stream=true&type=recursive')).status, 200)
+    assert.equal((await clusterPost({ socketPath }, 'id', { origin: 'http://example.com' })).status, 403)
+    // no token was made: nothing to leak
+    await assert.rejects(fs.stat(path.join(seed.repo, 'rpc-token')))
+    await seed.stop()
+    await assert.rejects(fs.lstat(socketPath), 'the socket is removed when the seed stops')
+  })
+
+  test('rpc.auth none: no token on loopback; refused at start for any other address (exit 2, naming why)', async () => {
+    const work = await res.dir('cairn-rpc5-')
+    const seed = await res.seed(path.join(work, 'seed'), { args: ['--rpc', '0', '--rpc-auth', 'none', '--no-tui'] })
+    const line = await waitFor('kubo rpc line', async () => /^kubo rpc at http:\/\/127\.0\.0\.1:(\d+)\/api\/v0 \(no token: rpc\.auth is none, loopback only\)$/m.exec(seed.stderr()) ?? undefined, RPC_LINE_MS)
+    const port = Number(line[1])
+    const id = await clusterPost({ host: '127.0.0.1', port }, 'id')
+    assert.equal(id.status, 200, id.body)
+    assert.equal(JSON.parse(id.body).ID, seed.id)
+    // kubo-rpc-client without headers, as a Cluster-like tool configured with the address alone
+    assert.equal((await create({ url: `http://127.0.0.1:${port}/api/v0` }).id()).id.toString(), seed.id)
+    assert.equal((await clusterPost({ host: '127.0.0.1', port }, 'id', { host: `rebind.example.com:${port}` })).status, 403)
+    const repo = path.join(work, 'other')
+    // a documentation address: refused before anything listens on it
+    const refused = await cairn(['--repo', repo, 'seed', '--listen', '/ip4/127.0.0.1/tcp/0', '--rpc', '192.0.2.1:5001', '--rpc-auth', 'none', '--no-tui'], { timeoutMs: 60_000 })
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(refused.stderr, /^Error: the Kubo RPC without a token \(rpc\.auth none\) is served on loopback .* not on 192\.0\.2\.1$/m)
+    const badAuth = await cairn(['--repo', repo, 'config', 'set', 'rpc.auth', 'open'])
+    assert.notEqual(badAuth.code, 0)
+    assert.match(badAuth.stderr, /rpc\.auth/)
   })
 })
 

@@ -53,6 +53,23 @@ describe('multipart', () => {
       }), { numRuns: 300 })
   })
 
+  test('a body split in two at every offset, and one byte at a time, parses alike (directories, a body ending in a delimiter\'s start)', async () => {
+    const given = [
+      { name: 'dir', type: 'application/x-directory', bytes: Buffer.alloc(0) },
+      { name: 'dir/a.bin', type: 'application/octet-stream', bytes: Buffer.concat([Buffer.from(`x\r\n--${BOUNDARY.slice(0, -1)}`), Buffer.from('tail')]) },
+      { name: 'dir/b.txt', type: 'application/octet-stream', bytes: Buffer.from(`\r\n--${BOUNDARY.slice(0, 20)}`) },
+      { name: 'dir/sub', type: 'application/x-directory', bytes: Buffer.alloc(0) }
+    ]
+    const whole = body(given)
+    const want = given.map(g => [g.name, g.type, g.bytes.toString('hex')])
+    for (let at = 1; at < whole.length; at++) {
+      const got = await parse(chunked(whole, [at]))
+      assert.deepEqual(got.map(g => [g.filename, g.contentType, g.bytes.toString('hex')]), want, `split at ${at} of ${whole.length}`)
+    }
+    const bytewise = await parse(chunked(whole, Array.from({ length: whole.length }, (_, i) => i)))
+    assert.deepEqual(bytewise.map(g => [g.filename, g.contentType, g.bytes.toString('hex')]), want)
+  })
+
   test('a part the reader skipped is kept for it, not lost', async () => {
     const given = [{ name: 'a', type: 'application/octet-stream', bytes: Buffer.from('first') }, { name: 'b', type: 'application/octet-stream', bytes: Buffer.from('second') }]
     const parts = []
