@@ -158,6 +158,16 @@ export class Swarm {
   /** Whether this fetch stored `cid` itself, verified, moments ago. */
   stored (cid: CID): boolean { return this.walk.get(blockKey(cid))?.stored === true }
 
+  /**
+   * Whether `cid` is one this fetch found missing and has not stored yet:
+   * looking for it on disk first would only fail (an open that throws,
+   * through the thread pool, for nearly every block of a fetch).
+   */
+  fetching (cid: CID): boolean {
+    const w = this.walk.get(blockKey(cid))
+    return w != null && !w.stored && w.failed == null
+  }
+
   /** One block, now: the reader waits for it. */
   async fetch (cid: CID): Promise<Uint8Array> {
     if (this.lanes.count === 0 && (this.o.peers ?? []).length === 0 && this.node.settings.bootstrap.length === 0 && this.node.libp2p.getConnections().length === 0) {

@@ -29,6 +29,8 @@ export class FetchingStore {
   async getBytes (cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const fresh = this.active?.takeFresh(cid)
     if (fresh != null) return fresh
+    // still on its way: wait for it, no need to look on disk
+    if (this.active?.fetching(cid) === true) return await this.active.fetch(cid)
     let corrupt: CorruptBlockError | null = null
     try {
       // what the swarm just stored it hashed on arrival: reading it back needs no second hash
