@@ -51,9 +51,11 @@ test('hop model: one hop while a table holds everyone, the fitted line past it',
   assert.equal(hopsModel(1000, cap, fit), 1)
   assert.equal(hopsModel(1281, cap, fit), 1)
   assert.equal(hopsModel(4096, cap, fit), 2)
-  assert.equal(hopsModel(4096, cap, null), 1)
   // never below one hop
-  assert.equal(hopsModel(2000, cap, { a: -10, b: 0 }), 1)
+  assert.equal(hopsModel(2000, cap, { a: -10, b: 0.1 }), 1)
+  // past the capacity, no fit or one that does not grow: nothing to say
+  assert.ok(Number.isNaN(hopsModel(4096, cap, null)))
+  assert.ok(Number.isNaN(hopsModel(4096, cap, { a: 2, b: -0.1 })))
 })
 
 test('plot scales map their ends and place their ticks', () => {
@@ -82,6 +84,7 @@ test('the plot is one SVG with both panels and escaped text', () => {
     sweep: [{ nodes: 50, cids: 1000, lookups: 3 }, { nodes: 500, cids: 1000, lookups: 17 }],
     sweepModel: (n, c) => sweepLookups(n, c, 20),
     cidCounts: [1000],
+    capacity: 1280,
     maxNodes: 10_000,
     caption: 'a < b & c'
   })

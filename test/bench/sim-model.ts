@@ -16,7 +16,10 @@
 // peers in its own table: one hop. Past it, each bucket holds K of the
 // N/64 peers of its slice, and the lookup must find the slice's closest
 // through other nodes' answers; hops are fitted as a line in log2(N) over
-// the simulated points past the table's capacity.
+// the simulated points past the table's capacity, when they grow; when they
+// do not (to 2,000 nodes they did not: the cost past the capacity showed as
+// lookups that miss some of the closest peers, not as hops), the model
+// says nothing past the capacity rather than extend a flat or falling line.
 
 import { regionDepth } from '../../core/net/keyspace.ts'
 
@@ -65,9 +68,11 @@ export function tableCapacity (prefixBits: number, k: number): number {
 
 /**
  * Hops per lookup: 1 while every node can hold every other (N − 1 ≤ the
- * table's capacity), then the fitted line in log2(N), never below 1.
+ * table's capacity), then the fitted line in log2(N), never below 1; NaN
+ * past the capacity without a fit that grows (nothing to extrapolate).
  */
 export function hopsModel (nodes: number, capacity: number, fit: { a: number, b: number } | null): number {
-  if (nodes - 1 <= capacity || fit == null) return 1
+  if (nodes - 1 <= capacity) return 1
+  if (fit == null || !(fit.b > 0)) return NaN
   return Math.max(1, fit.a + fit.b * Math.log2(nodes))
 }

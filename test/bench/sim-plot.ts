@@ -39,6 +39,8 @@ export interface SimPlot {
   sweep: LookupPoint[]
   sweepModel: (nodes: number, cids: number) => number
   cidCounts: number[]
+  /** peers a full table holds: marked on the hop panel */
+  capacity: number
   /** the model's reach (10,000) */
   maxNodes: number
   caption: string
@@ -61,7 +63,9 @@ function span (lo: number, hi: number, steps = 60): number[] {
   return out
 }
 
-function line (xs: number[], x: (n: number) => number, y: (n: number) => number, colour: string, simMax: number): string {
+function line (all: number[], x: (n: number) => number, y: (n: number) => number, colour: string, simMax: number): string {
+  // the model may say nothing somewhere (NaN): no line there
+  const xs = all.filter(n => Number.isFinite(y(n)))
   const inside = xs.filter(n => n <= simMax)
   const beyond = xs.filter(n => n >= simMax)
   const poly = (ns: number[], dash: string): string => ns.length < 2 ? '' : `<polyline fill="none" stroke="${colour}" stroke-width="1.5"${dash} points="${ns.map(n => pt(x(n), y(n))).join(' ')}"/>`
@@ -71,7 +75,8 @@ function line (xs: number[], x: (n: number) => number, y: (n: number) => number,
 function hopsPanel (p: SimPlot, x0: number): string {
   const minN = Math.min(...p.hops.map(h => h.nodes))
   const simMax = Math.max(...p.hops.map(h => h.nodes))
-  const maxHops = Math.max(4, ...p.hops.map(h => h.maxHops), p.hopsModel(p.maxNodes))
+  const modelMax = p.hopsModel(p.maxNodes)
+  const maxHops = Math.max(4, ...p.hops.map(h => h.maxHops), Number.isFinite(modelMax) ? modelMax : 0)
   const x = linearScale(Math.floor(Math.log2(minN)), Math.ceil(Math.log2(p.maxNodes)), x0 + M.left, x0 + PANEL_W, 1)
   const y = linearScale(0, Math.ceil(maxHops), H - M.bottom, M.top, 1)
   const out = [`<text x="${x0 + M.left}" y="22" font-size="14" font-weight="bold">Lookup hops against log2(N)</text>`]
@@ -79,6 +84,8 @@ function hopsPanel (p: SimPlot, x0: number): string {
   for (const t of x.ticks) out.push(`<text x="${x(t)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${t}</text>`)
   out.push(`<text x="${x0 + (M.left + PANEL_W) / 2}" y="${H - M.bottom + 34}" font-size="12" text-anchor="middle">log2(N)  (N = nodes)</text>`)
   out.push(line(span(minN, p.maxNodes), n => x(Math.log2(n)), n => y(p.hopsModel(n)), '#555', simMax))
+  const cx = x(Math.log2(p.capacity + 1))
+  out.push(`<line x1="${cx}" x2="${cx}" y1="${y(0)}" y2="${M.top}" stroke="#999" stroke-dasharray="4 3"/><text x="${cx + 4}" y="${M.top + 46}" font-size="10" fill="#555">a full table: ${p.capacity} peers</text>`)
   for (const h of p.hops) {
     out.push(`<line x1="${x(Math.log2(h.nodes))}" x2="${x(Math.log2(h.nodes))}" y1="${y(h.hops)}" y2="${y(h.maxHops)}" stroke="${COLOURS[0]}"/>`)
     out.push(`<circle cx="${x(Math.log2(h.nodes))}" cy="${y(h.hops)}" r="4" fill="${COLOURS[0]}"><title>N=${h.nodes}: ${h.hops.toFixed(2)} hops (max ${h.maxHops})</title></circle>`)

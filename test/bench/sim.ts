@@ -10,7 +10,7 @@
 //     keyspace.ts regions and its network-size estimate) from a random node
 //     for each of BENCH_SIM_CIDS (1000,10000,100000) CIDs, its wire a
 //     kad-dht lookup in the simulation: lookups per round against the batch
-//     provider's one per CID; then BENCH_SIM_FINDS (50) random CIDs of the
+//     provider's one per CID; then BENCH_SIM_FINDS (30) random CIDs of the
 //     round looked up from random nodes: found when a peer the lookup
 //     returned holds the record.
 // Then the model to 10,000 nodes (sim-model.ts), checked against every
@@ -36,7 +36,7 @@ const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',')
 const SIZES = list(process.env.BENCH_SIM_NODES, '50,100,200,500,1000,1500,2000')
 const CID_COUNTS = list(process.env.BENCH_SIM_CIDS, '1000,10000,100000')
 const LOOKUPS = Number(process.env.BENCH_SIM_LOOKUPS ?? 30)
-const FINDS = Number(process.env.BENCH_SIM_FINDS ?? 50)
+const FINDS = Number(process.env.BENCH_SIM_FINDS ?? 30)
 /** where the model is taken */
 const MODEL_NODES = [5000, 10_000]
 /** one sweep round may take this long */
@@ -168,12 +168,17 @@ export async function simFigures (log: (s: string) => void = s => console.log(s)
   const past = hopStats.filter(h => h.nodes - 1 > capacity && Number.isFinite(h.hops))
   const fit = past.length >= 2 ? fitLine(past.map(h => Math.log2(h.nodes)), past.map(h => h.hops)) : null
   const hopsAt = (n: number): number => hopsModel(n, capacity, fit)
-  const fitText = fit == null ? `1 hop up to ${capacity + 1} nodes; too few points past it to fit` : `1 hop up to ${capacity + 1} nodes, then ${fit.a.toFixed(2)} + ${fit.b.toFixed(2)}·log2(N)`
+  const fitText = fit == null
+    ? `1 hop up to ${capacity + 1} nodes; too few points past it to fit`
+    : fit.b > 0
+      ? `1 hop up to ${capacity + 1} nodes, then ${fit.a.toFixed(2)} + ${fit.b.toFixed(2)}·log2(N) (fitted past ${capacity + 1})`
+      : `1 hop up to ${capacity + 1} nodes; past it the simulated hops do not grow (fit slope ${fit.b.toFixed(2)}): not extrapolated`
+  const hopsText = (v: number): string => Number.isFinite(v) ? v.toFixed(2) : 'not extrapolated'
 
   for (const h of hopStats) {
-    rows.push({ what: `sim lookup, N = ${h.nodes}`, figure: `${h.hops.toFixed(2)} hops (max ${h.maxHops})`, baseline: `log2(N) = ${Math.log2(h.nodes).toFixed(1)}`, ratio: `model ${hopsAt(h.nodes).toFixed(2)}`, note: `${h.requests.toFixed(0)} requests; ${(h.closest20 * 100).toFixed(0)}% of the true ${K} closest; closest reached ${(h.reached * 100).toFixed(0)}%` })
+    rows.push({ what: `sim lookup, N = ${h.nodes}`, figure: `${h.hops.toFixed(2)} hops (max ${h.maxHops})`, baseline: `log2(N) = ${Math.log2(h.nodes).toFixed(1)}`, ratio: `model ${hopsText(hopsAt(h.nodes))}`, note: `${h.requests.toFixed(0)} requests; ${(h.closest20 * 100).toFixed(0)}% of the true ${K} closest; closest reached ${(h.reached * 100).toFixed(0)}%` })
   }
-  for (const n of MODEL_NODES) rows.push({ what: `model lookup, N = ${n}`, figure: `${hopsAt(n).toFixed(2)} hops`, baseline: `log2(N) = ${Math.log2(n).toFixed(1)}`, ratio: '-', note: fitText })
+  for (const n of MODEL_NODES) rows.push({ what: `model lookup, N = ${n}`, figure: Number.isFinite(hopsAt(n)) ? `${hopsAt(n).toFixed(2)} hops` : 'not extrapolated', baseline: `log2(N) = ${Math.log2(n).toFixed(1)}`, ratio: '-', note: fitText })
   for (const s of sweeps) {
     const m = sweepLookups(s.nodes, s.cids, K)
     rows.push({ what: `sim sweep, N = ${s.nodes}, ${s.cids} CIDs`, figure: `${s.lookups} lookups`, baseline: `${s.cids} batch (one per CID)`, ratio: `${(s.cids / Math.max(1, s.lookups)).toFixed(0)}× fewer`, note: `model ${m.toFixed(0)} (${regionCount(s.nodes, K)} regions); depth ${s.depth}; ${(s.found * 100).toFixed(0)}% of ${FINDS} found` })
@@ -192,6 +197,7 @@ export async function simFigures (log: (s: string) => void = s => console.log(s)
     sweep: sweeps.map(s => ({ nodes: s.nodes, cids: s.cids, lookups: s.lookups })),
     sweepModel: (n, c) => sweepLookups(n, c, K),
     cidCounts: CID_COUNTS,
+    capacity,
     maxNodes: MODEL_NODES[MODEL_NODES.length - 1],
     caption: `kad-dht ${K}-buckets, ${2 ** PREFIX_BITS}-bucket trie, simulated N ≤ ${SIZES[SIZES.length - 1]}; model to ${MODEL_NODES[MODEL_NODES.length - 1]}. ${fitText}. Load ${load()} on 2 shared cores.`
   }))
