@@ -1,14 +1,14 @@
 // An in-memory network of whole kad-dht instances for the simulation
-// (sim.ts). Each node is a real `kadDHT()` service (@libp2p/kad-dht, set up
-// as core/net/node.ts sets it up for a private network): its routing table
-// and k-buckets (with their ping-before-add and bucket splitting), its query
-// manager with alpha and disjoint paths, its self-query and its
-// routing-table refresh at start, its RPC handlers (FIND_NODE answered by
-// the receiving node's own table), and its learning of peers from every
-// answer all run unchanged. What is replaced is the wire under kad-dht's
+// (sim.ts). Each node is a real `kadDHT()` service (@libp2p/kad-dht: server
+// mode and the passthrough address mapper, as core/net/node.ts sets it up
+// for a private network; the timed self-query off, as fill() makes the
+// tables): its routing table and k-buckets (with their bucket splitting and
+// old contacts kept), its query manager with alpha and disjoint paths, its
+// RPC handlers (FIND_NODE answered by the receiving node's own table), and
+// its learning of peers from every answer all run unchanged. What is replaced is the wire under kad-dht's
 // Network class: `sendRequest` hands the message object to the receiving
 // node's RPC `handleMessage` and yields the same events the real one yields
-// (no streams, no protobuf: libp2p's in-memory streamPair cost ~1 ms of CPU
+// (no streams, no protobuf: libp2p's in-memory streamPair cost 1.4 ms of CPU
 // and ~30 KiB per request, which put 200 nodes past 2.8 GiB and 80 s of CPU
 // for one refresh). "Identify" is a call to both sides' topology listeners
 // when two nodes first talk; a ping always succeeds (no node leaves); the

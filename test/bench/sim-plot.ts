@@ -113,8 +113,9 @@ function sweepPanel (p: SimPlot, x0: number): string {
     for (const s of p.sweep.filter(s => s.cids === c)) out.push(`<circle cx="${x(s.nodes)}" cy="${y(Math.max(1, s.lookups))}" r="4" fill="${colour}"><title>N=${s.nodes}, ${s.cids} CIDs: ${s.lookups} lookups</title></circle>`)
     out.push(`<text x="${x0 + PANEL_W + 6}" y="${y(c) + 4}" font-size="11" fill="${colour}">${fmt(c)} CIDs</text>`)
   })
-  out.push(`<text x="${x0 + M.left + 8}" y="${H - M.bottom - 30}" font-size="11" fill="#555">● sweep, simulated   — sweep model</text>`)
-  out.push(`<text x="${x0 + M.left + 8}" y="${H - M.bottom - 14}" font-size="11" fill="#555">┄ batch provider: one lookup per CID</text>`)
+  // bottom right: the sweep's points climb from the bottom left
+  out.push(`<text x="${x0 + PANEL_W - 4}" y="${H - M.bottom - 30}" font-size="11" fill="#555" text-anchor="end">● sweep, simulated   — sweep model (dashed: past the simulation)</text>`)
+  out.push(`<text x="${x0 + PANEL_W - 4}" y="${H - M.bottom - 14}" font-size="11" fill="#555" text-anchor="end">┄ batch provider: one lookup per CID</text>`)
   return out.join('\n')
 }
 

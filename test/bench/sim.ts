@@ -14,7 +14,8 @@
 //     round looked up from random nodes: found when a peer the lookup
 //     returned holds the record.
 // Then the model to 10,000 nodes (sim-model.ts), checked against every
-// simulated point; the table rows, and an SVG plot to docs/sim.svg.
+// simulated point; the table rows, an SVG plot to docs/sim.svg and its
+// points to docs/sim.json.
 //
 //   node dist/test/bench/sim.js   runs this part alone
 
@@ -186,11 +187,13 @@ export async function simFigures (log: (s: string) => void = s => console.log(s)
   for (const n of MODEL_NODES) {
     for (const c of CID_COUNTS) {
       const m = sweepLookups(n, c, K)
-      rows.push({ what: `model sweep, N = ${n}, ${c} CIDs`, figure: `${m.toFixed(0)} lookups`, baseline: `${c} batch`, ratio: `${(c / m).toFixed(0)}× fewer`, note: `R = 2^floor(log2(N/${K})) = ${regionCount(n, K)}; R·(1 − (1 − 1/R)^C)` })
+      rows.push({ what: `model sweep, N = ${n}, ${c} CIDs`, figure: `${m.toFixed(0)} lookups`, baseline: `${c} batch`, ratio: `${(c / m).toFixed(0)}× fewer`, note: `R = 2^floor(log2(N/${K})) = ${regionCount(n, K)}; R·(1 − (1 − 1/R)^C) + 1` })
     }
   }
 
   fs.mkdirSync(path.dirname(SIM_SVG), { recursive: true })
+  // the simulated points beside the plot: the model and the drawing can be checked without a run
+  fs.writeFileSync(SIM_SVG.replace(/\.svg$/, '.json'), JSON.stringify({ load: load(), cpuS: Math.round(cpu), hops: hopStats, sweeps }, null, 1) + '\n')
   fs.writeFileSync(SIM_SVG, simSvg({
     hops: hopStats.filter(h => Number.isFinite(h.hops)).map(h => ({ nodes: h.nodes, hops: h.hops, maxHops: h.maxHops })),
     hopsModel: hopsAt,
@@ -201,7 +204,7 @@ export async function simFigures (log: (s: string) => void = s => console.log(s)
     maxNodes: MODEL_NODES[MODEL_NODES.length - 1],
     caption: `kad-dht ${K}-buckets, ${2 ** PREFIX_BITS}-bucket trie, simulated N ≤ ${SIZES[SIZES.length - 1]}; model to ${MODEL_NODES[MODEL_NODES.length - 1]}. ${fitText}. Load ${load()} on 2 shared cores.`
   }))
-  log(`  plot: ${SIM_SVG}`)
+  log(`  plot: ${SIM_SVG} (points: ${SIM_SVG.replace(/\.svg$/, '.json')})`)
   return rows
 }
 
