@@ -58,7 +58,7 @@ export class RoundCids {
     let used = 0
     for await (const cid of source) {
       if ((n + 1) * KEY_BYTES > keys.length) keys = grow(keys, keys.length * 2)
-      if (n + 2 > starts.length) starts = grow(starts, starts.length * 2)
+      if (n + 2 > starts.length) starts = grow32(starts, starts.length * 2)
       const b = cid.bytes
       if (used + b.length > bytes.length) bytes = grow(bytes, Math.max(bytes.length * 2, used + b.length))
       keys.set(dhtKey(cid), n * KEY_BYTES)
@@ -102,8 +102,14 @@ export class RoundCids {
   }
 }
 
-function grow<T extends Uint8Array | Uint32Array> (a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size)
+function grow (a: Uint8Array, size: number): Uint8Array {
+  const b = new Uint8Array(size)
+  b.set(a)
+  return b
+}
+
+function grow32 (a: Uint32Array, size: number): Uint32Array {
+  const b = new Uint32Array(size)
   b.set(a)
   return b
 }
