@@ -51,9 +51,9 @@ export class RoundCids {
 
   /** Lists CIDs, sorts them by DHT key and drops duplicates. */
   static async collect (source: AsyncIterable<CID>): Promise<RoundCids> {
-    let keys = new Uint8Array(FIRST_CAPACITY * KEY_BYTES)
-    let bytes = new Uint8Array(FIRST_CAPACITY * CID_BYTES_GUESS)
-    let starts = new Uint32Array(FIRST_CAPACITY + 1)
+    let keys: Uint8Array = new Uint8Array(FIRST_CAPACITY * KEY_BYTES)
+    let bytes: Uint8Array = new Uint8Array(FIRST_CAPACITY * CID_BYTES_GUESS)
+    let starts: Uint32Array = new Uint32Array(FIRST_CAPACITY + 1)
     let n = 0
     let used = 0
     for await (const cid of source) {
