@@ -17,6 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { compareKeys, estimateNetworkSize, groupByRegion, lowerBound, position, prefixOf, regionDepth, regionStart, type Region } from './keyspace.ts'
 import { classify, dhtKey, ProvideFailure, type FailureReason } from './sweep-wire.ts'
+import { RoundCids, type CidList } from './round-cids.ts'
 import { emptyStat, recordFailure, type ProvideStat } from './provide-report.ts'
 import type { ProvideSchedule } from '../../storage/provide-schedule.ts'
 import type { CID } from 'multiformats/cid'
@@ -74,8 +75,6 @@ export interface SweeperOptions<P extends Peer> {
   lastTransferAt?: () => number
 }
 
-interface Entry { key: Uint8Array, cid: CID }
-
 /** The prefix after `p` at its depth, or null after the last. */
 export function nextPrefix (p: string): string | null {
   const i = p.lastIndexOf('0')
@@ -88,8 +87,8 @@ export class Sweeper<P extends Peer = Peer> {
   /** told when a round ends */
   onRound: ((s: ProvideStat) => void) | undefined
   private schedule: ProvideSchedule | null = null
-  private entries: Entry[] = []
-  private keys: Uint8Array[] = []
+  /** the round's CIDs, sorted by key and packed (round-cids.ts) */
+  private round = RoundCids.empty()
   private readonly estimates: number[] = []
   private readonly regionPeers = new Map<string, { peers: P[], at: number }>()
   private readonly pending: { urgent: CID[], normal: CID[] } = { urgent: [], normal: [] }
@@ -154,7 +153,8 @@ export class Sweeper<P extends Peer = Peer> {
       const due = s.catchUp ? 0 : s.roundStartedAt + position(region.prefix) * this.o.intervalMs
       this.stat.nextSweepAt = Math.max(due, Date.now())
       if (Date.now() < due) { await this.wait(due - Date.now()); continue }
-      const cids = this.entries.slice(region.start, region.end).map(e => e.cid)
+      // decoded a chunk at a time: at depth 0 a region is every CID of the round
+      const cids = this.round.region(region.start, region.end)
       const r = await this.sweepRegion(region.prefix, cids, { signal, fresh: false })
       if (signal.aborted) break
       // the lookup showed a larger network: this region is cut finer first
@@ -178,42 +178,35 @@ export class Sweeper<P extends Peer = Peer> {
 
   /** Lists the strategy's CIDs for the round, sorted by DHT key. */
   private async loadRound (signal: AbortSignal): Promise<void> {
-    const seen = new Set<string>()
-    const entries: Entry[] = []
-    for await (const cid of this.o.targets(signal)) {
-      const id = cid.multihash.bytes.join(',')
-      if (seen.has(id)) continue
-      seen.add(id)
-      entries.push({ key: dhtKey(cid), cid })
-    }
-    entries.sort((a, b) => compareKeys(a.key, b.key))
-    this.entries = entries
-    this.keys = entries.map(e => e.key)
+    // the last round's lists go before this one's are made: a seed holds one round, not two
+    this.round = RoundCids.empty()
+    this.round = await RoundCids.collect(this.o.targets(signal))
     this.countRegions()
     this.stat.round = this.roundStat()
   }
 
   private countRegions (): void {
     const depth = this.schedule?.depth ?? 0
-    this.stat.cids = this.entries.length
+    this.stat.cids = this.round.length
     this.stat.depth = depth
-    this.stat.regions = groupByRegion(this.keys, depth).length
+    this.stat.regions = groupByRegion(this.round.keys, depth).length
   }
 
   /** The region at the current depth holding the first key at or after `cursor`'s start, clipped to start there. */
   private regionAt (cursor: string): Region | null {
     const depth = this.schedule?.depth ?? 0
-    const start = lowerBound(this.keys, regionStart(cursor))
-    if (start >= this.keys.length) return null
-    const prefix = prefixOf(this.keys[start], depth)
+    const keys = this.round.keys
+    const start = lowerBound(keys, regionStart(cursor))
+    if (start >= keys.length) return null
+    const prefix = prefixOf(keys[start], depth)
     let end = start
-    while (end < this.keys.length && prefixOf(this.keys[end], depth) === prefix) end++
+    while (end < keys.length && prefixOf(keys[end], depth) === prefix) end++
     return { prefix, start, end }
   }
 
   private async endRound (s: ProvideSchedule): Promise<void> {
     const endedAt = Date.now()
-    s.lastRound = { endedAt, ms: endedAt - s.roundStartedAt, lookups: s.lookups, regions: this.stat.regions, cids: this.entries.length }
+    s.lastRound = { endedAt, ms: endedAt - s.roundStartedAt, lookups: s.lookups, regions: this.stat.regions, cids: this.round.length }
     s.cursor = null
     this.stat.lastRound = s.lastRound
     this.stat.round = null
@@ -250,7 +243,7 @@ export class Sweeper<P extends Peer = Peer> {
    * content), then its CIDs to every peer found, a chunk at a time.
    * Returns the peers that took every record.
    */
-  async sweepRegion (prefix: string, cids: readonly CID[], o: { signal: AbortSignal, fresh: boolean, urgent?: boolean }): Promise<{ delivered: number, failures: Array<{ reason: FailureReason, message: string }>, redo?: boolean, lookupFailed?: boolean }> {
+  async sweepRegion (prefix: string, cids: CidList, o: { signal: AbortSignal, fresh: boolean, urgent?: boolean }): Promise<{ delivered: number, failures: Array<{ reason: FailureReason, message: string }>, redo?: boolean, lookupFailed?: boolean }> {
     const failures: Array<{ reason: FailureReason, message: string }> = []
     const fail = (reason: FailureReason, message: string, n: number, peer?: string): void => {
       failures.push({ reason, message })
@@ -263,7 +256,8 @@ export class Sweeper<P extends Peer = Peer> {
     } else {
       const depth = this.schedule?.depth ?? 0
       try {
-        peers = await this.lookup(cids[cids.length >> 1], o.signal, o.fresh)
+        const middle = cids.length >> 1
+        peers = await this.lookup(cids.slice(middle, middle + 1)[0], o.signal, o.fresh)
       } catch (err) {
         if (o.signal.aborted) return { delivered: 0, failures }
         fail(classify(err), errorMessage(err), cids.length)

@@ -11,9 +11,11 @@
 // (gateway.ts: curl beside cat and get, TTFB, 100 clients, RSS), the Kubo
 // RPC's add (kubo-rpc.ts), and the realistic transfer path (realistic.ts:
 // gets through a running seed, providers from the DHT, beside WebTorrent 3;
-// the bare transports, Noise against TLS).
+// the bare transports, Noise against TLS); then the simulation (sim.ts:
+// whole kad-dht instances in one process, 50 to 2,000 nodes, hops and sweep
+// lookups per round, a model to 10,000, the plot docs/sim.svg).
 //
-//   BENCH_ONLY=import | dht | sweep | addfetch | transfer | anchor | sync | gossip | names | gateway | rpc | realistic   runs one part
+//   BENCH_ONLY=import | dht | sweep | addfetch | transfer | anchor | sync | gossip | names | gateway | rpc | realistic | sim   runs one part
 //   BENCH_ONLY=relay          a fetch through a relay in network namespaces (root only; not in the default run)
 //   BENCH_RUNS=3              runs per figure (all parts)
 //   BENCH_FILE_MIB=256        the import part's file
@@ -29,6 +31,7 @@
 //   BENCH_NAMES_SEEDS=10, BENCH_NAMES_UPDATES=10    see names.ts
 //   BENCH_GATEWAY_MIB=512, BENCH_GATEWAY_REMOTE_MIB=256, BENCH_GATEWAY_CLIENTS=100   see gateway.ts
 //   BENCH_RPC_MIB=512         the Kubo RPC part's file (kubo-rpc.ts)
+//   BENCH_SIM_NODES=50,100,200,500,1000,1500,2000, BENCH_SIM_CIDS=1000,10000,100000, BENCH_SIM_LOOKUPS=30, BENCH_SIM_FINDS=30, BENCH_SIM_SVG=docs/sim.svg   see sim.ts
 //   BENCH_REALISTIC_MIB=512, BENCH_REALISTIC_CAPPED_MIB=384, BENCH_STREAM_MIB=512, BENCH_SETTLE_S=180   see realistic.ts
 
 import { execFileSync, spawn } from 'node:child_process'
@@ -50,6 +53,7 @@ import { nameFigures } from './names.ts'
 import { gatewayFigures } from './gateway.ts'
 import { rpcFigures } from './kubo-rpc.ts'
 import { realisticConditions, realisticFigures } from './realistic.ts'
+import { simFigures } from './sim.ts'
 import { printTable, type Row } from './table.ts'
 
 const MIB = 1024 * 1024
@@ -59,7 +63,7 @@ const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ONLY = process.env.BENCH_ONLY ?? ''
-const PARTS = ['import', 'dht', 'sweep', 'addfetch', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'realistic', 'relay']
+const PARTS = ['import', 'dht', 'sweep', 'addfetch', 'transfer', 'anchor', 'sync', 'gossip', 'names', 'gateway', 'rpc', 'realistic', 'sim', 'relay']
 if (ONLY !== '' && !PARTS.includes(ONLY)) throw new Error(`BENCH_ONLY must be one of ${PARTS.join(', ')} (got "${ONLY}")`)
 const want = (part: string): boolean => (ONLY === '' && part !== 'relay') || ONLY === part
 
@@ -170,6 +174,7 @@ try {
     for (const line of realisticConditions()) console.log(line)
     rows.push(...await realisticFigures(tmp))
   }
+  if (want('sim')) rows.push(...await simFigures())
   printTable(rows)
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true })
