@@ -358,7 +358,7 @@ export class Swarm {
       if (!live.every(l => w.refusedBy.has(l.key))) continue
       if (!known) {
         this.stuckOn = w
-        this.discovery.stuck()
+        this.discovery.stuck(w.cid)
         return
       }
       w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)
