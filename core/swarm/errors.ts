@@ -9,5 +9,7 @@ export class NoProvidersError extends CairnError {}
 export class FetchTimeoutError extends CairnError {}
 /** A provider that misbehaved: wrong bytes, a broken frame, a stall. */
 export class PeerFaultError extends CairnError {}
+/** A provider that answered nothing for its stall limit, or whose request timed out or stream was lost: dropped, but asked again when nobody else has a block (a loaded seed pauses) */
+export class PeerStallError extends PeerFaultError {}
 /** A --peer address that cannot be dialled (refused by our own allow/deny settings, or by the peer). */
 export class PeerDialError extends CairnError {}
