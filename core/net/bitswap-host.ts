@@ -7,10 +7,11 @@
 // routing, a logger and hashers, which this small host gives it.
 
 import { withBitswap } from '@helia/bitswap'
+import { BitswapInbound } from './bitswap-inbound.ts'
 import { base64 } from 'multiformats/bases/base64'
 import { identity } from 'multiformats/hashes/identity'
 import { sha256, sha512 } from 'multiformats/hashes/sha2'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { BlockReader } from '../../storage/blocks.ts'
 import type { ServedEngine } from './bitswap-serve.ts'
@@ -40,6 +41,8 @@ export type BitswapEngine = FetchingEngine & ServedEngine & WatchedEngine
 
 export interface BitswapService {
   bitswap: BitswapEngine
+  /** the bound on bytes of each peer's inbound messages not yet whole (bitswap-inbound.ts) */
+  inbound: BitswapInbound
   stop: () => Promise<void>
 }
 
@@ -87,9 +90,20 @@ export function observeSentBlocks (engine: BitswapEngine, onSent: (peer: string,
 export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, options: Record<string, unknown> = {}): Promise<BitswapService> {
   // set by @helia/bitswap through the host's addBlockBroker and addMixin
   const registered: { broker?: Broker, mixin?: Mixin } = {}
+  const inbound = new BitswapInbound()
+  // bitswap's libp2p: the node itself, but the stream handler it registers gets the inbound bound in front
+  const bitswapLibp2p = new Proxy(libp2p, {
+    get (target, prop) {
+      if (prop === 'handle') {
+        return async (protocols: string | string[], handler: StreamHandler, options?: StreamHandlerOptions) => { await target.handle(protocols, inbound.wrap(handler), options) }
+      }
+      const v: unknown = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
   const host = {
     status: 'starting',
-    libp2p,
+    libp2p: bitswapLibp2p,
     blockstore,
     logger: libp2p.logger,
     routing: {
@@ -112,5 +126,5 @@ export async function startBitswap (libp2p: Libp2p, blockstore: BlockReader, opt
   await registered.mixin.start(host)
   const started = registered.broker
   if (started == null) throw new Error('@helia/bitswap did not start')
-  return { bitswap: started.bitswap, stop: async () => { await started.stop() } }
+  return { bitswap: started.bitswap, inbound, stop: async () => { await started.stop() } }
 }

@@ -6,7 +6,7 @@
 // asked for by `cairn provide`, and `provide stat`.
 
 import { walkDag } from '../repo/dag.ts'
-import { CairnError } from '../util/errors.ts'
+import { CairnError, DagTooDeepError } from '../util/errors.ts'
 import { ProvideScheduleStore } from '../../storage/provide-schedule.ts'
 import { Sweeper } from './sweeper.ts'
 import { peerKey, REASON_TEXT, SweepWire, type FailureReason } from './sweep-wire.ts'
@@ -28,6 +28,15 @@ export const PROVIDE_TIMEOUT_MS = 30_000
 
 /** pins made this long before the seed's last save count as made while it was down (clocks, a save racing an add) */
 const OFFLINE_MARGIN_MS = 5_000
+
+/**
+ * A pinned DAG deeper than MAX_DAG_DEPTH (pinned before the limit, or by an
+ * older cairn) is announced down to the limit: the blocks walked so far
+ * are announced, and one such pin stops no sweep of the others.
+ */
+function tooDeepIsPartial (err: unknown): void {
+  if (!(err instanceof DagTooDeepError)) throw err
+}
 
 export class Provider {
   readonly sweeper: Sweeper<PeerId>
@@ -66,7 +75,7 @@ export class Provider {
         continue
       }
       const found: CID[] = []
-      await walkDag(repo.blocks, pin.cid, { signal, allowMissing: true, onBlock: cid => { found.push(cid) } }, seen)
+      await walkDag(repo.blocks, pin.cid, { signal, allowMissing: true, onBlock: cid => { found.push(cid) } }, seen).catch(tooDeepIsPartial)
       yield * found
     }
   }
@@ -76,7 +85,7 @@ export class Provider {
     this.sweeper.announce([root], true)
     if (this.strategy === 'roots') return
     const cids: CID[] = []
-    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: cid => { if (!cid.equals(root)) cids.push(cid) } })
+    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: cid => { if (!cid.equals(root)) cids.push(cid) } }).catch(tooDeepIsPartial)
     this.sweeper.announce(cids)
   }
 

@@ -7,7 +7,7 @@ import { CarWriter } from '@ipld/car'
 import { asyncIterableReader, createDecoder } from '@ipld/car/decoder'
 import { MAX_BLOCK_BYTES, digestMatches } from '../../storage/blocks.ts'
 import { walkDag } from './dag.ts'
-import { AbortedError, CairnError, CorruptBlockError, InputError, UnsupportedError, describeFsError, errnoCode, errorMessage } from '../util/errors.ts'
+import { AbortedError, CairnError, CorruptBlockError, DagTooDeepError, InputError, UnsupportedError, describeFsError, errnoCode, errorMessage } from '../util/errors.ts'
 import type { CID } from 'multiformats/cid'
 import type { BlockReader, Blocks } from '../../storage/blocks.ts'
 import type { Repo } from '../../storage/repo.ts'
@@ -150,7 +150,10 @@ export async function carImportFrom (
   }
   const incomplete: CarImportResult['incomplete'] = []
   for (const root of roots) {
-    const { missing } = await walkDag(repo.blocks, root, { signal: o.signal, allowMissing: true })
+    const { missing } = await walkDag(repo.blocks, root, { signal: o.signal, allowMissing: true }).catch((err: unknown) => {
+      if (err instanceof DagTooDeepError) throw new DagTooDeepError(`${file}: ${err.message}; nothing from it was pinned`)
+      throw err
+    })
     if (missing > 0) incomplete.push({ root, missing })
   }
   if (o.pin ?? true) {

@@ -1,5 +1,8 @@
 // Walking DAGs by their links, whatever the codec: pins, gc, CAR export and
 // completeness checks all need the set of blocks under a root.
+// A DAG deeper than MAX_DAG_DEPTH links is refused (DagTooDeepError), by
+// these walks and by the fetch's (core/swarm/walker.ts) alike: what a fetch
+// refuses, no import, pin or gc walks without end either.
 
 import * as dagCbor from '@ipld/dag-cbor'
 import * as dagJson from '@ipld/dag-json'
@@ -8,7 +11,7 @@ import { createUnsafe } from 'multiformats/block'
 import type { BlockDecoder } from 'multiformats/codecs/interface'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
-import { BlockNotFoundError, UnsupportedError } from '../util/errors.ts'
+import { BlockNotFoundError, DagTooDeepError, UnsupportedError } from '../util/errors.ts'
 import type { BlockReader } from '../../storage/blocks.ts'
 
 const CODECS = new Map<number, BlockDecoder<number, unknown>>([
@@ -18,10 +21,22 @@ const CODECS = new Map<number, BlockDecoder<number, unknown>>([
   [dagJson.code, dagJson]
 ])
 
-/** The CIDs a block links to (its bytes already verified against `cid`). */
+/**
+ * links from the root to the deepest block a walk follows: Kubo's traversal
+ * limit (boxo's default, 1024). A UnixFS file of 1 MiB chunks reaches
+ * terabytes at depth 4; a trickle DAG grows a level per few hundred MiB.
+ */
+export const MAX_DAG_DEPTH = 1024
+
+/** The error for `root`'s DAG, whose block `cid` has links at MAX_DAG_DEPTH. */
+export function dagTooDeep (root: CID, cid: CID): DagTooDeepError {
+  return new DagTooDeepError(`${root.toString()} is more than ${MAX_DAG_DEPTH} links deep (block ${cid.toString()} has links at that depth): refused, as Kubo refuses such DAGs`)
+}
+
 /** Codecs whose blocks cannot link: raw bytes, plain CBOR and plain JSON (no tag 42 / no {"/": …} links). */
 export const LEAF_CODECS = new Set([raw.code, 0x51, 0x0200])
 
+/** The CIDs a block links to (its bytes already verified against `cid`). */
 export function linksOf (cid: CID, bytes: Uint8Array): CID[] {
   if (LEAF_CODECS.has(cid.code)) return []
   if (cid.code === dagPb.code) return dagPb.decode(bytes).Links.map(l => l.Hash)
@@ -48,32 +63,43 @@ export const blockKey = (cid: CID): string => Buffer.from(cid.multihash.bytes).t
 
 /**
  * Visits every block under `root` once, depth-first in link order (the
- * order a CAR file and a reader want), each verified as it is read.
+ * order a CAR file and a reader want), each verified as it is read. A block
+ * with links MAX_DAG_DEPTH below the root ends the walk with
+ * DagTooDeepError. The stack holds the links still to visit, each with its
+ * depth: for a chain, one entry; in general O(depth × fan-out).
  */
 export async function walkDag (store: BlockReader, root: CID, o: WalkOptions = {}, seen = new Set<string>()): Promise<{ blocks: number, bytes: number, missing: number }> {
   const stats = { blocks: 0, bytes: 0, missing: 0 }
   const stack: CID[] = [root]
-  for (let cid = stack.pop(); cid != null; cid = stack.pop()) {
+  /** depths[i]: links from the root to stack[i] */
+  const depths: number[] = [0]
+  for (let cid = stack.pop(), depth = depths.pop(); cid != null && depth != null; cid = stack.pop(), depth = depths.pop()) {
     o.signal?.throwIfAborted()
     const key = blockKey(cid)
     if (seen.has(key)) continue
-    seen.add(key)
     let bytes: Uint8Array
     try {
       bytes = await store.getBytes(cid, { signal: o.signal })
     } catch (err) {
       if (err instanceof BlockNotFoundError && o.allowMissing === true) {
+        seen.add(key)
         stats.missing++
         o.onMissing?.(cid)
         continue
       }
       throw err
     }
+    const links = linksOf(cid, bytes)
+    // before the block counts as seen: a walk sharing `seen` (gc's) must not take this DAG as walked
+    if (links.length > 0 && depth >= MAX_DAG_DEPTH) throw dagTooDeep(root, cid)
+    seen.add(key)
     stats.blocks++
     stats.bytes += bytes.byteLength
     await o.onBlock?.(cid, bytes)
-    const links = linksOf(cid, bytes)
-    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
+    for (let i = links.length - 1; i >= 0; i--) {
+      stack.push(links[i])
+      depths.push(depth + 1)
+    }
   }
   return stats
 }

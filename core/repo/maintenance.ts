@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises'
 import { digestMatches } from '../../storage/blocks.ts'
 import { blockKey, walkDag } from './dag.ts'
-import { UnsupportedError, errorMessage } from '../util/errors.ts'
+import { DagTooDeepError, UnsupportedError, errorMessage } from '../util/errors.ts'
 import type { CID } from 'multiformats/cid'
 import type { Repo } from '../../storage/repo.ts'
 
@@ -51,7 +51,11 @@ export async function repoGc (repo: Repo, o: { signal?: AbortSignal, onRemoved?:
       continue
     }
     // a corrupt block in a pinned DAG throws: its links are unknown, so deleting anything would be a guess
-    const stats = await walkDag(repo.blocks, pin.cid, { signal: o.signal, allowMissing: true }, keep)
+    const stats = await walkDag(repo.blocks, pin.cid, { signal: o.signal, allowMissing: true }, keep).catch((err: unknown) => {
+      // its blocks below the limit are unknown: deleting anything would be a guess, as for a corrupt block
+      if (err instanceof DagTooDeepError) throw new DagTooDeepError(`gc removed nothing: the pinned ${err.message}; unpin it (cairn pin rm ${pin.cid.toString()}) to collect`)
+      throw err
+    })
     missing += stats.missing
   }
   const result: GcResult = { removed: 0, freed: 0, kept: 0, missing }

@@ -3,6 +3,10 @@
 // connects while the fetch runs (bootstrap, mDNS, the DHT, an inbound dial),
 // and the DHT is asked in the background, again and again with a growing
 // pause (core/net/backoff-timer.ts) until some provider serves a block.
+// A provider record says "I have this block", as in Kubo, not "I have the
+// whole DAG": a provider of the root may hold part of it (a fetch of its
+// own that stopped half-way). When every provider refuses some block, the
+// DHT is asked for the providers of that block too, not only of the root.
 
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -57,6 +61,8 @@ export class Discovery {
   /** a lookup is under way */
   private looking = false
   private listening = false
+  /** the block every provider refused, looked up beside the root until it arrives */
+  private missing: CID | null = null
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => { this.host.add(evt.detail, false) }
 
   constructor (private readonly node: CairnNode, private readonly root: CID, private readonly peers: string[], private readonly signal: AbortSignal, private readonly host: DiscoveryHost) {}
@@ -102,10 +108,12 @@ export class Discovery {
   }
 
   /**
-   * Every provider asked refused some block: look in the DHT again (with
-   * --peer, the providers are those given).
+   * Every provider asked refused the block `cid`: look in the DHT again,
+   * for the root and for that block (with --peer, the providers are those
+   * given).
    */
-  stuck (): void {
+  stuck (cid?: CID): void {
+    if (cid != null) this.missing = cid
     if (this.dht && !this.searching && !this.host.closed()) void this.search()
   }
 
@@ -134,7 +142,9 @@ export class Discovery {
     this.addConnected()
     this.looking = true
     try {
-      await this.lookup()
+      await this.lookup(this.root)
+      // the block that stopped the fetch, while it still does
+      if (this.missing != null && this.host.stuck() && !this.host.closed()) await this.lookup(this.missing)
     } finally {
       this.looking = false
     }
@@ -151,11 +161,11 @@ export class Discovery {
     this.finish()
   }
 
-  /** One DHT lookup: every provider found is added. */
-  private async lookup (): Promise<void> {
+  /** One DHT lookup of `cid`: every provider found is added. */
+  private async lookup (cid: CID): Promise<void> {
     let found = 0
     try {
-      for await (const p of this.node.libp2p.contentRouting.findProviders(this.root, { signal: AbortSignal.any([this.signal, AbortSignal.timeout(LOOKUP_MAX_MS)]) })) {
+      for await (const p of this.node.libp2p.contentRouting.findProviders(cid, { signal: AbortSignal.any([this.signal, AbortSignal.timeout(LOOKUP_MAX_MS)]) })) {
         this.host.add(p.id, true)
         if (++found >= MAX_DHT_PROVIDERS) break
       }

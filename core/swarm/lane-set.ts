@@ -27,6 +27,8 @@ export class LaneSet {
 
   get (key: string): Lane | undefined { return this.lanes.get(key) }
   has (key: string): boolean { return this.lanes.has(key) || this.opening.has(key) }
+  /** Forgets a dead lane, so that its peer can be opened again. */
+  forget (key: string): void { if (this.lanes.get(key)?.dead != null) this.lanes.delete(key) }
   all (): Lane[] { return [...this.lanes.values()] }
   live (): Lane[] { return this.all().filter(l => l.dead == null) }
   values (): IterableIterator<Lane> { return this.lanes.values() }

@@ -27,9 +27,9 @@
 import { performance } from 'node:perf_hooks'
 import { digestMatches, type Blocks } from '../../storage/blocks.ts'
 import { ProtocolViolationError, type Answer } from '../net/block-protocol.ts'
-import { AbortedError, BlockNotFoundError, toError } from '../util/errors.ts'
+import { AbortedError, BlockNotFoundError, errorMessage, toError } from '../util/errors.ts'
 import { blockKey } from '../repo/dag.ts'
-import { PeerFaultError } from './errors.ts'
+import { PeerFaultError, PeerStallError } from './errors.ts'
 import { Discovery } from './discovery.ts'
 import { LaneSet, MAX_TOTAL_IN_FLIGHT } from './lane-set.ts'
 import { DagWalker, type StoredWant } from './walker.ts'
@@ -47,6 +47,13 @@ export type { FetchProgress } from './progress.ts'
 
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
+/**
+ * a provider dropped for a stall is opened again, at most this many times a
+ * fetch, when every live provider refuses a block or the DHT names it again:
+ * under load a seed holding the whole DAG paused for 5 s, was dropped, and
+ * the fetch failed on the providers left, which held only part of it
+ */
+const MAX_REOPENS = 3
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
 
@@ -91,6 +98,10 @@ export class Swarm {
   private readonly signal: AbortSignal
   private readonly stop = new AbortController()
   private readonly unwatch: () => void
+  /** every provider asked, by key: a stalled one is opened again by its id */
+  private readonly ids = new Map<string, PeerId>()
+  /** stalled providers opened again, by key: how often */
+  private readonly reopened = new Map<string, number>()
 
   constructor (private readonly node: CairnNode, private readonly blocks: Blocks, private readonly root: CID, private readonly o: SwarmOptions) {
     this.signal = o.signal != null ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal
@@ -133,6 +144,9 @@ export class Swarm {
     const key = id.toString()
     // a peer that said "don't have" before and is named by the DHT now has it since: ask it again
     if (named && this.lanes.get(key) != null) this.forgetRefusals(key)
+    // one dropped for a stall, named again: it may have been paused, not gone
+    if (named) this.mayReopen(key)
+    this.ids.set(key, id)
     if (this.lanes.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null || this.node.guard.isBanned(key)) return
     log('asking %s%s', key, named ? ' (named by the DHT)' : '')
     this.lanes.open(id, () => this.closed != null, lane => {
@@ -142,6 +156,30 @@ export class Swarm {
       }
       this.checkUnreachable()
     })
+  }
+
+  /** Forgets `key`'s lane if it died of a stall and may be opened again; whether it did. */
+  private mayReopen (key: string): boolean {
+    const lane = this.lanes.get(key)
+    if (!(lane?.dead instanceof PeerStallError)) return false
+    const n = this.reopened.get(key) ?? 0
+    if (n >= MAX_REOPENS) return false
+    this.reopened.set(key, n + 1)
+    log('asking %s again after its stall', key)
+    this.lanes.forget(key)
+    return true
+  }
+
+  /** Opens again the providers dropped for a stall (within MAX_REOPENS); whether any is. */
+  private reopenStalled (): boolean {
+    let any = false
+    for (const lane of this.lanes.all()) {
+      const id = this.ids.get(lane.key)
+      if (id == null || !this.mayReopen(lane.key)) continue
+      this.addPeer(id, false)
+      any = true
+    }
+    return any
   }
 
   private forgetRefusals (key: string): void {
@@ -226,8 +264,13 @@ export class Swarm {
     lane.asker.ask(w.cid).then(
       async a => { await this.answered(lane, w, a, sentAt) },
       err => {
-        if (err instanceof ProtocolViolationError) this.node.guard.report(lane.key, err.offence)
-        this.dropLane(lane, toError(err))
+        if (err instanceof ProtocolViolationError) {
+          this.node.guard.report(lane.key, err.offence)
+          this.dropLane(lane, err)
+          return
+        }
+        // a request that timed out, a stream or connection lost: the peer may answer again later
+        this.dropLane(lane, new PeerStallError(errorMessage(err)))
       }
     ).catch(err => { this.failAll(err) })
   }
@@ -331,7 +374,7 @@ export class Swarm {
       const limit = stallLimit(lane, now, this.avgBlock)
       // the last provider is never dropped for slowness: the idle timeout decides then
       if (limit != null && live.some(l => l !== lane && l.dead == null)) {
-        this.dropLane(lane, new PeerFaultError(`answered nothing for ${Math.round(limit / 1000)} s`))
+        this.dropLane(lane, new PeerStallError(`answered nothing for ${Math.round(limit / 1000)} s`))
       }
     }
     // a block the reader waits for, stuck on one peer: ask another too
@@ -354,6 +397,8 @@ export class Swarm {
     if (!this.discovery.finished || this.lanes.pending > 0 || this.closed != null) return
     const live = this.lanes.live()
     if (live.length === 0) {
+      // every provider stalled (a loaded machine pauses them all at times): ask them again first
+      if (this.reopenStalled()) return
       const anyoneToAsk = this.lanes.size > 0 || this.node.settings.bootstrap.length > 0 || (this.o.peers ?? []).length > 0
       this.failAll(noneLeft(this.root, this.lanes.all(), this.lanes.unreachable, anyoneToAsk))
       return
@@ -366,9 +411,11 @@ export class Swarm {
     for (const w of this.walk.wants.values()) {
       if (w.done || w.failed != null || w.inFlight.size > 0) continue
       if (!live.every(l => w.refusedBy.has(l.key))) continue
+      // a provider that only stalled may have it: asked again before the block is given up
+      if (this.reopenStalled()) return
       if (!known) {
         this.stuckOn = w
-        this.discovery.stuck()
+        this.discovery.stuck(w.cid)
         return
       }
       w.failed = new BlockNotFoundError(w.cid.toString(), `none of the ${live.length} provider(s) of ${this.root.toString()} has block ${w.cid.toString()}`)

@@ -4,18 +4,13 @@
 // A DAG deeper than MAX_DAG_DEPTH links is refused (DagTooDeepError): each
 // level costs the walk a position, and no honest UnixFS DAG comes close.
 
-import { LEAF_CODECS, blockKey, linksOf } from '../repo/dag.ts'
-import { DagTooDeepError } from './errors.ts'
+import { LEAF_CODECS, MAX_DAG_DEPTH, blockKey, dagTooDeep, linksOf } from '../repo/dag.ts'
 import { WantQueue, childOf, type Position, type Want } from './want-queue.ts'
 import type { Blocks } from '../../storage/blocks.ts'
 import type { CID } from 'multiformats/cid'
 
-/**
- * links from the root to the deepest block a fetch walks: Kubo's traversal
- * limit (boxo's default, 1024). A UnixFS file of 1 MiB chunks reaches
- * terabytes at depth 4; a trickle DAG grows a level per few hundred MiB.
- */
-export const MAX_DAG_DEPTH = 1024
+/** links from the root to the deepest block a fetch walks: the repo's walks' limit (core/repo/dag.ts) */
+export { MAX_DAG_DEPTH }
 
 export interface StoredWant extends Want {
   stored: boolean
@@ -57,7 +52,7 @@ export class DagWalker {
   private children (cid: CID, bytes: Uint8Array, at: Position | null): Array<{ cid: CID, path: Position }> {
     const links = linksOf(cid, bytes)
     if (links.length > 0 && (at?.depth ?? 0) >= MAX_DAG_DEPTH) {
-      throw new DagTooDeepError(`${this.root.toString()} is more than ${MAX_DAG_DEPTH} links deep (block ${cid.toString()} has links at that depth): refused, as Kubo refuses such DAGs`)
+      throw dagTooDeep(this.root, cid)
     }
     return links.map((link, i) => ({ cid: link, path: childOf(at, i) }))
   }

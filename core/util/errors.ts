@@ -14,6 +14,9 @@ export class InputError extends CairnError {}
 /** The output path exists and --force was not given, or cannot be written. */
 export class OutputError extends CairnError {}
 
+/** A DAG deeper than any honest one (core/repo/dag.ts MAX_DAG_DEPTH): refused, not walked. */
+export class DagTooDeepError extends CairnError {}
+
 /** Content that would write outside the output path, or is malformed. */
 export class UnsafeContentError extends CairnError {}
 

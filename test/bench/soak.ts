@@ -26,11 +26,17 @@
 //   SOAK_SVG=docs/soak.svg              where the plot goes
 //   SOAK_JSON=dist/test/bench/soak-last.json   every sample and fetch
 //   SOAK_REPORT=file.json               judge and plot a saved run again, run nothing
+//   SOAK_NOTE="..."                     added to the plot's caption (the load a re-plotted run had)
+//
+// The machine's load average is sampled with the rest and printed beside
+// the figures, and goes into the plot's caption: RSS and fetch times on a
+// shared box depend on it.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
@@ -86,6 +92,8 @@ const seeds: Array<SeedProcess | null> = Array(SEEDS).fill(null)
 const runs: number[] = Array(SEEDS).fill(0)
 const repos: string[] = []
 const samples: Sample[] = []
+/** the 1-minute load average at each sample round */
+const loads: number[] = []
 const fetches: Fetch[] = []
 const files: Array<{ cid: string, sha: string, size: number }> = []
 let bootstrapAddr = ''
@@ -239,6 +247,7 @@ async function rssMiB (pid: number): Promise<number> {
 async function sampleLoop (): Promise<void> {
   while (running()) {
     const t = minutes()
+    loads.push(os.loadavg()[0])
     await Promise.all(seeds.map(async (s, i) => {
       if (s == null) return
       try {
@@ -274,7 +283,7 @@ async function chainHeads (): Promise<Record<string, number>> {
   return heads
 }
 
-interface Run { minutes: number, start: number, samples: Sample[], fetches: Fetch[], heads: Record<string, number>, files: Array<{ cid: string }>, rejoins: number }
+interface Run { minutes: number, start: number, samples: Sample[], fetches: Fetch[], heads: Record<string, number>, files: Array<{ cid: string }>, rejoins: number, loads?: number[] }
 
 /** The median of a series' values within [from, to) minutes. */
 function windowMedian (pts: Array<[number, number]>, from: number, to: number): number {
@@ -324,8 +333,11 @@ async function report (r: Run): Promise<void> {
     rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
   }
   const failed = fetches.filter(f => !f.ok)
+  const sorted = [...(r.loads ?? [])].sort((a, b) => a - b)
+  const load = sorted.length > 0 ? `load average ${sorted[0].toFixed(1)}-${sorted[sorted.length - 1].toFixed(1)} (median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)}) on ${os.cpus().length} cores` : null
+  const note = [load, process.env.SOAK_NOTE].filter(x => x != null && x !== '').join('; ')
   const summary = [
-    `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed`,
+    `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed${note !== '' ? `; ${note}` : ''}`,
     '',
     `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | fds | handles |`,
     '|---|---|---|---|',
@@ -336,7 +348,7 @@ async function report (r: Run): Promise<void> {
       `one chain head: ${Object.keys(heads).length === 1 ? `held (${Object.keys(heads)[0]})` : `MISSED (${JSON.stringify(heads)})`}`
   ].join('\n')
   process.stdout.write(summary + '\n')
-  await fs.writeFile(svgPath, soakSvg([...seriesOf.values()], Math.ceil(lastT), `npm run soak, ${total.toFixed(1)} min, ${new Date(r.start).toISOString().slice(0, 16)}Z; dashed: minute ${WARM_MIN.toFixed(1)}, where the goals' window starts`, [WARM_MIN]))
+  await fs.writeFile(svgPath, soakSvg([...seriesOf.values()], Math.ceil(lastT), `npm run soak, ${total.toFixed(1)} min, ${new Date(r.start).toISOString().slice(0, 16)}Z${note !== '' ? `, measured under ${note}` : ''}; dashed: minute ${WARM_MIN.toFixed(1)}, where the goals' window starts`, [WARM_MIN]))
   process.stderr.write(`plot: ${svgPath}\n`)
 }
 
@@ -369,7 +381,7 @@ try {
   const heads = await chainHeads()
 
   const total = minutes()
-  const run: Run = { minutes: total, start: t0, samples, fetches, heads, files, rejoins: runs.reduce((a, b) => a + b, 0) - SEEDS }
+  const run: Run = { minutes: total, start: t0, samples, fetches, heads, files, rejoins: runs.reduce((a, b) => a + b, 0) - SEEDS, loads }
   const jsonPath = process.env.SOAK_JSON ?? path.join(here, 'soak-last.json')
   await fs.writeFile(jsonPath, JSON.stringify(run, null, 1))
   await report(run)

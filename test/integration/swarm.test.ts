@@ -11,10 +11,15 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, test } from 'node:test'
+import { CarReader, CarWriter } from '@ipld/car'
+import * as dagPb from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
 import { CAIRN, cairn, pseudoRandom } from '../helpers.ts'
 import { blockFiles, seedSuite, type SeedProcess } from './seeds.ts'
 
 const MIB = 1024 * 1024
+/** a seed paused this long: past the stall limit (5 s, or 4 blocks' time at the peer's measured rate, which falls while it is paused) */
+const PAUSE_MS = 15_000
 const suite = seedSuite('cairn-swarm-')
 const others: ChildProcess[] = []
 after(() => { for (const c of others) c.kill('SIGKILL') })
@@ -97,6 +102,55 @@ describe('swarm', () => {
     assert.ok(report.peers[honest.id] >= 8 * MIB, JSON.stringify(report))
     assert.equal(Object.keys(report.peers).length, 1, 'only the honest seeder delivered')
     assert.ok(silent.wants() > 0, 'the silent provider was asked')
+  })
+
+  test('the one provider holding the whole DAG pauses past the stall limit while the other holds half: asked again, the fetch completes', async () => {
+    const file = path.join(suite.dir, 'paused.bin')
+    const size = 8 * MIB
+    await fs.writeFile(file, pseudoRandom(size, 24))
+    // slow enough that the second half is still coming when it pauses
+    const whole = await seed('w', ['--max-upload', '1MiB'])
+    const half = await seed('half')
+    const cid = await addTo(whole, file, ['--chunker', 'size-262144'])
+    // the half holder: the root and the first half of its leaves, from a CAR of the whole
+    const full = path.join(suite.dir, 'paused-full.car')
+    const exported = await cairn(['car', 'export', cid, '-o', full, '--repo', whole.repo])
+    assert.equal(exported.code, 0, exported.stderr)
+    const reader = await CarReader.fromBytes(await fs.readFile(full))
+    const root = CID.parse(cid)
+    const rootBlock = await reader.get(root)
+    assert.ok(rootBlock != null)
+    const links = dagPb.decode(rootBlock.bytes).Links.map(l => l.Hash)
+    assert.ok(links.length >= 16, `${links.length} leaves`)
+    const { writer, out } = CarWriter.create([root])
+    const chunks: Uint8Array[] = []
+    const collected = (async () => { for await (const c of out) chunks.push(c) })()
+    await writer.put(rootBlock)
+    for (const l of links.slice(0, links.length / 2)) await writer.put(await reader.get(l) as { cid: CID, bytes: Uint8Array })
+    await writer.close()
+    await collected
+    const partCar = path.join(suite.dir, 'paused-half.car')
+    await fs.writeFile(partCar, Buffer.concat(chunks))
+    await cairn(['car', 'import', partCar, '--repo', half.repo])
+
+    const outFile = path.join(suite.dir, 'paused-out.bin')
+    const fetchRepo = path.join(suite.dir, 'pg')
+    const getting = cairn(['get', cid, '-o', outFile, '--json', '--repo', fetchRepo, '--peer', whole.addrs[0], '--peer', half.addrs[0], '--timeout', '60'], { timeoutMs: 120_000 })
+    // a seed paused (a loaded machine, a laptop lid) for longer than the 5 s stall limit, once the fetch is under way
+    for (let i = 0; i < 600 && await blockFiles(path.join(fetchRepo, 'blocks')) < 4; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    process.kill(whole.pid, 'SIGSTOP')
+    try {
+      await new Promise(resolve => setTimeout(resolve, PAUSE_MS))
+    } finally {
+      process.kill(whole.pid, 'SIGCONT')
+    }
+    const r = await getting
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await fs.readFile(outFile)).equals(await fs.readFile(file)), 'the whole file, every byte')
+    const report = fetchReport(r.stdout)
+    // dropped while paused (a stall, or its requests timed out), then asked again
+    assert.ok(report.dropped.some(d => d.peer === whole.id), `the paused seed was dropped first: ${JSON.stringify(report)}`)
+    assert.ok(report.peers[whole.id] >= size / 2, `the paused seed served the half only it has: ${JSON.stringify(report.peers)}`)
   })
 
   test('two seeders capped at 4 MiB/s: each serves at least a fifth, and stats show the cap', async () => {

@@ -8,9 +8,10 @@ import { countCasts } from './casts.ts'
 /**
  * 382 when issue 23's count was taken (2026-12-05); 9 after the sweep:
  * core/anchor, net, swarm, gateway, names and kubo-rpc 175 -> 1, cli/,
- * storage/ and core/{api,daemon,unixfs,repo,util} 207 -> 8
+ * storage/ and core/{api,daemon,unixfs,repo,util} 207 -> 8; 11 with the
+ * bitswap inbound bound, which wraps a stream's overloaded addEventListener
  */
-const CEILING = 9
+const CEILING = 11
 
 test('type assertions in cli/, core/ and storage/ stay under the ceiling', () => {
   const counts = countCasts()
