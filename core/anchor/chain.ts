@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
 import { cborCid, decodeBody, decodeHeader } from './encoding.ts'
-import { decodeManifest, publisherId, readManifest, type EncodedManifest } from './manifest.ts'
+import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
+import { ManifestIndex } from './manifest-index.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
 import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
@@ -50,9 +51,6 @@ export interface ChainOptions {
   writable?: boolean
 }
 
-/** The same content named by CIDv0 or CIDv1 is one root. */
-const rootKey = (root: CID): string => root.toV1().toString()
-
 /** A block's parent, walking back towards a common ancestor (two blocks of one chain meet at genesis at the latest). */
 function parentOf (b: BlockMeta): BlockMeta {
   if (b.parent == null) throw new AnchorError(`block ${b.key} has no parent: the two branches share no ancestor`)
@@ -65,11 +63,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private readonly blocks = new Map<string, BlockMeta>()
   private readonly headers = new Map<string, Uint8Array>()
   private readonly blockManifests = new Map<string, string[]>()
-  private readonly manifests = new Map<string, EncodedManifest>()
-  private readonly manifestBlocks = new Map<string, BlockMeta[]>()
-  private readonly byRoot = new Map<string, Set<string>>()
-  /** name manifests by their publisher key (base64 of its protobuf) */
-  private readonly byName = new Map<string, Set<string>>()
+  private readonly index = new ManifestIndex()
   private readonly main: BlockMeta[] = []
   readonly pending = new PendingPool()
   private readonly orphans = new BoundedMap<string, Parked & { parent: string }>(MAX_ORPHANS)
@@ -112,7 +106,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   isOnMain (b: BlockMeta): boolean { return this.main[b.height] === b }
   /** manifest CIDs in a block's body */
   manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
-  manifest (key: string): EncodedManifest | undefined { return this.manifests.get(key) }
+  manifest (key: string): EncodedManifest | undefined { return this.index.get(key) }
   /** The stored header of a block past genesis (every accepted block's is kept). */
   private headerOf (b: BlockMeta): Uint8Array {
     const bytes = this.headers.get(b.key)
@@ -203,7 +197,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       }
       const supplied = new Map<string, Uint8Array>()
       for (const m of p.manifests) supplied.set(cborCid(m).toString(), m)
-      const { manifests } = await checkBody(c.header, p.body, m => supplied.get(m.toString()) ?? this.manifests.get(m.toString())?.bytes, m => this.onBranch(m.toString(), parent))
+      const { manifests } = await checkBody(c.header, p.body, m => supplied.get(m.toString()) ?? this.index.get(m.toString())?.bytes, m => this.onBranch(m.toString(), parent))
       if (!this.writable) throw new AnchorError('this chain was opened read-only')
       // durable before it is indexed, indexed before it can become the head
       await this.store.put(key, p.header)
@@ -277,30 +271,12 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     this.blocks.set(meta.key, meta)
     this.headers.set(meta.key, header)
     this.blockManifests.set(meta.key, manifests.map(m => m.cid.toString()))
-    for (const m of manifests) {
-      const k = m.cid.toString()
-      this.remember(m)
-      const list = this.manifestBlocks.get(k) ?? []
-      list.push(meta)
-      this.manifestBlocks.set(k, list)
-    }
-  }
-
-  private remember (m: EncodedManifest): void {
-    const k = m.cid.toString()
-    if (this.manifests.has(k)) return
-    this.manifests.set(k, m)
-    const [index, r] = m.manifest.type === 'ipns' ? [this.byName, publisherId(m.manifest)] : [this.byRoot, rootKey(m.manifest.root)]
-    const set = index.get(r) ?? new Set()
-    set.add(k)
-    index.set(r, set)
+    for (const m of manifests) this.index.carriedBy(m, meta)
   }
 
   /** Whether a manifest is in `tip` or a block below it. */
   onBranch (manifestKey: string, tip: BlockMeta): boolean {
-    const holders = this.manifestBlocks.get(manifestKey)
-    if (holders == null) return false
-    return holders.some(b => this.isAncestor(b, tip))
+    return this.index.carriersOf(manifestKey).some(b => this.isAncestor(b, tip))
   }
 
   private isAncestor (b: BlockMeta, tip: BlockMeta): boolean {
@@ -339,7 +315,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     for (const d of disconnected) {
       for (const k of this.manifestsOf(d)) {
         if (nowAnchored.has(k) || this.pending.has(k)) continue
-        const m = this.manifests.get(k)
+        const m = this.index.get(k)
         if (m == null) continue
         try {
           this.pending.add(m)
@@ -355,11 +331,11 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     const m = await readManifest(bytes)
     return await this.serial(async () => {
       const key = m.cid.toString()
-      const at = (this.manifestBlocks.get(key) ?? []).find(b => this.isOnMain(b))
+      const at = this.index.carriersOf(key).find(b => this.isOnMain(b))
       if (at != null) return { status: 'anchored' as const, cid: m.cid, block: at }
       if (this.pending.has(key)) return { status: 'known' as const, cid: m.cid }
       this.pending.add(m)
-      this.remember(m)
+      this.index.remember(m)
       if (this.writable) {
         await this.store.put(key, bytes)
         await this.store.sync()
@@ -372,25 +348,25 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
 
   /** Every manifest known for a root, and where it is anchored on the main chain. */
   anchorings (root: CID): Anchoring[] {
-    return this.anchoringsOf(this.byRoot.get(rootKey(root)))
+    return this.anchoringsOf(this.index.forRoot(root))
   }
 
   /** Every name manifest known for the name of `publisher` (a protobuf public key). */
   nameAnchorings (publisher: Uint8Array): Anchoring[] {
-    return this.anchoringsOf(this.byName.get(Buffer.from(publisher).toString('base64')))
+    return this.anchoringsOf(this.index.forName(publisher))
   }
 
   private anchoringsOf (keys: Set<string> = new Set()): Anchoring[] {
     return [...keys].flatMap(k => {
-      const manifest = this.manifests.get(k)
+      const manifest = this.index.get(k)
       if (manifest == null) return []
-      const block = (this.manifestBlocks.get(k) ?? []).find(b => this.isOnMain(b)) ?? null
+      const block = this.index.carriersOf(k).find(b => this.isOnMain(b)) ?? null
       return [{ manifest, block, pending: this.pending.has(k) }]
     })
   }
 
   /** Profiles of every known manifest (to rebuild a path's CID). */
-  knownManifests (): IterableIterator<EncodedManifest> { return this.manifests.values() }
+  knownManifests (): IterableIterator<EncodedManifest> { return this.index.values() }
 
   /** CIDs from the head back (dense for 10, then doubling steps), for headers-first sync. */
   locator (): CID[] {
@@ -453,8 +429,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       try {
         m = { manifest: decodeManifest(bytes), bytes, cid: CID.parse(key) }
       } catch { continue }
-      this.remember(m)
-      const anchored = (this.manifestBlocks.get(key) ?? []).some(b => this.isOnMain(b))
+      this.index.remember(m)
+      const anchored = this.index.carriersOf(key).some(b => this.isOnMain(b))
       if (anchored) {
         if (this.writable) await this.store.removePending(key)
         continue

@@ -9,9 +9,17 @@ import { BitswapWire, bitswapAsker } from './bitswap-lane.ts'
 import type { CairnNode } from '../net/node.ts'
 import type { PeerId } from '@libp2p/interface'
 import { errorMessage, isNamedError } from '../util/errors.ts'
+import { PeerStallError } from './errors.ts'
 
 /** the bitswap version the engine's send queue speaks */
 const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0'
+/**
+ * a provider dropped for a stall is opened again, at most this many times a
+ * fetch, when every live provider refuses a block or the DHT names it again:
+ * under load a seed holding the whole DAG paused for 5 s, was dropped, and
+ * the fetch failed on the providers left, which held only part of it
+ */
+const MAX_REOPENS = 3
 /** bytes in flight over all providers: bounds the fetcher's memory */
 export const MAX_TOTAL_IN_FLIGHT = 40 * 1024 * 1024
 
@@ -22,13 +30,39 @@ export class LaneSet {
   readonly unreachable = new Map<string, string>()
 
   private wire: BitswapWire | null = null
+  /** every provider asked, by key: a stalled one is opened again by its id */
+  private readonly ids = new Map<string, PeerId>()
+  /** stalled providers opened again, by key: how often */
+  private readonly reopened = new Map<string, number>()
 
   constructor (private readonly node: CairnNode, private readonly signal: AbortSignal) {}
 
   get (key: string): Lane | undefined { return this.lanes.get(key) }
   has (key: string): boolean { return this.lanes.has(key) || this.opening.has(key) }
-  /** Forgets a dead lane, so that its peer can be opened again. */
-  forget (key: string): void { if (this.lanes.get(key)?.dead != null) this.lanes.delete(key) }
+  /** Keeps a provider's id, so that it can be opened again after a stall. */
+  remember (id: PeerId): void { this.ids.set(id.toString(), id) }
+
+  /** Forgets `key`'s lane if it died of a stall and may be opened again (MAX_REOPENS a fetch); whether it did. */
+  mayReopen (key: string): boolean {
+    const lane = this.lanes.get(key)
+    if (!(lane?.dead instanceof PeerStallError)) return false
+    const n = this.reopened.get(key) ?? 0
+    if (n >= MAX_REOPENS) return false
+    this.reopened.set(key, n + 1)
+    this.lanes.delete(key)
+    return true
+  }
+
+  /** The providers dropped for a stall that may be opened again, each forgotten so that it can be. */
+  reopenable (): PeerId[] {
+    const out: PeerId[] = []
+    for (const lane of this.all()) {
+      const id = this.ids.get(lane.key)
+      if (id != null && this.mayReopen(lane.key)) out.push(id)
+    }
+    return out
+  }
+
   all (): Lane[] { return [...this.lanes.values()] }
   live (): Lane[] { return this.all().filter(l => l.dead == null) }
   values (): IterableIterator<Lane> { return this.lanes.values() }

@@ -47,13 +47,6 @@ export type { FetchProgress } from './progress.ts'
 
 /** how often stalls, time-outs and urgent re-asks are checked */
 const TICK_MS = 250
-/**
- * a provider dropped for a stall is opened again, at most this many times a
- * fetch, when every live provider refuses a block or the DHT names it again:
- * under load a seed holding the whole DAG paused for 5 s, was dropped, and
- * the fetch failed on the providers left, which held only part of it
- */
-const MAX_REOPENS = 3
 /** block size assumed before any has arrived (the default chunk) */
 const FIRST_BLOCK_GUESS = 1024 * 1024
 
@@ -98,10 +91,6 @@ export class Swarm {
   private readonly signal: AbortSignal
   private readonly stop = new AbortController()
   private readonly unwatch: () => void
-  /** every provider asked, by key: a stalled one is opened again by its id */
-  private readonly ids = new Map<string, PeerId>()
-  /** stalled providers opened again, by key: how often */
-  private readonly reopened = new Map<string, number>()
 
   constructor (private readonly node: CairnNode, private readonly blocks: Blocks, private readonly root: CID, private readonly o: SwarmOptions) {
     this.signal = o.signal != null ? AbortSignal.any([o.signal, this.stop.signal]) : this.stop.signal
@@ -145,8 +134,8 @@ export class Swarm {
     // a peer that said "don't have" before and is named by the DHT now has it since: ask it again
     if (named && this.lanes.get(key) != null) this.forgetRefusals(key)
     // one dropped for a stall, named again: it may have been paused, not gone
-    if (named) this.mayReopen(key)
-    this.ids.set(key, id)
+    if (named && this.lanes.mayReopen(key)) log('asking %s again after its stall', key)
+    this.lanes.remember(id)
     if (this.lanes.has(key) || key === this.node.libp2p.peerId.toString() || this.closed != null || this.node.guard.isBanned(key)) return
     log('asking %s%s', key, named ? ' (named by the DHT)' : '')
     this.lanes.open(id, () => this.closed != null, lane => {
@@ -158,28 +147,14 @@ export class Swarm {
     })
   }
 
-  /** Forgets `key`'s lane if it died of a stall and may be opened again; whether it did. */
-  private mayReopen (key: string): boolean {
-    const lane = this.lanes.get(key)
-    if (!(lane?.dead instanceof PeerStallError)) return false
-    const n = this.reopened.get(key) ?? 0
-    if (n >= MAX_REOPENS) return false
-    this.reopened.set(key, n + 1)
-    log('asking %s again after its stall', key)
-    this.lanes.forget(key)
-    return true
-  }
-
-  /** Opens again the providers dropped for a stall (within MAX_REOPENS); whether any is. */
+  /** Opens again the providers dropped for a stall (LaneSet.reopenable); whether any is. */
   private reopenStalled (): boolean {
-    let any = false
-    for (const lane of this.lanes.all()) {
-      const id = this.ids.get(lane.key)
-      if (id == null || !this.mayReopen(lane.key)) continue
+    const ids = this.lanes.reopenable()
+    for (const id of ids) {
+      log('asking %s again after its stall', id.toString())
       this.addPeer(id, false)
-      any = true
     }
-    return any
+    return ids.length > 0
   }
 
   private forgetRefusals (key: string): void {
