@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises'
 import { RepoError, RepoLockedError, describeFsError, errnoCode } from './errors.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 import * as v from 'valibot'
+import { parseStored } from './stored-json.ts'
 
 /**
  * What repo.lock holds. A start time that is missing or not text reads as
@@ -38,14 +39,13 @@ function isAlive (info: LockInfo): boolean {
 }
 
 function readLock (file: string): LockInfo | null {
-  let raw: unknown
+  let text: string
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'))
+    text = fs.readFileSync(file, 'utf8')
   } catch {
     return null
   }
-  const r = v.safeParse(LOCK_INFO, raw)
-  return r.success ? r.output : null
+  return parseStored(LOCK_INFO, text)
 }
 
 export class RepoLock {

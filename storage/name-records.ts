@@ -6,6 +6,7 @@
 import { Key } from 'interface-datastore'
 import type { FsDatastore } from 'datastore-fs'
 import * as v from 'valibot'
+import { parseStored } from './stored-json.ts'
 import { RepoError, errorName } from './errors.ts'
 
 const PREFIX = '/names'
@@ -36,13 +37,9 @@ type Wire = v.InferOutput<typeof WIRE>
 
 /** A stored record's JSON; a damaged one is a RepoError naming the name. */
 function decodeWire (name: string, bytes: Uint8Array): Wire {
-  let raw: unknown
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes))
-  } catch {}
-  const r = v.safeParse(WIRE, raw)
-  if (!r.success) throw new RepoError(`the stored record of ${name} is damaged (resolve the name again to replace it)`)
-  return r.output
+  const wire = parseStored(WIRE, bytes)
+  if (wire == null) throw new RepoError(`the stored record of ${name} is damaged (resolve the name again to replace it)`)
+  return wire
 }
 
 export class NameRecords {

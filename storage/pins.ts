@@ -5,6 +5,7 @@ import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import type { FsDatastore } from 'datastore-fs'
 import * as v from 'valibot'
+import { parseStored } from './stored-json.ts'
 import { RepoError, errorName } from './errors.ts'
 
 export type PinType = 'recursive' | 'direct'
@@ -23,14 +24,10 @@ const STORED_PIN = v.object({ cid: v.string(), type: v.picklist(['recursive', 'd
 
 /** A stored pin's bytes as a Pin; a damaged record is a RepoError naming its key. */
 function decodePin (key: string, bytes: Uint8Array): Pin {
-  let raw: unknown
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes))
-  } catch {}
-  const r = v.safeParse(STORED_PIN, raw)
-  const cid = r.success ? parseCid(r.output.cid) : null
-  if (!r.success || cid == null) throw new RepoError(`the pin record ${key} is damaged (cairn pin rm and pin add it again)`)
-  return { cid, type: r.output.type, time: r.output.time }
+  const stored = parseStored(STORED_PIN, bytes)
+  const cid = stored != null ? parseCid(stored.cid) : null
+  if (stored == null || cid == null) throw new RepoError(`the pin record ${key} is damaged (cairn pin rm and pin add it again)`)
+  return { cid, type: stored.type, time: stored.time }
 }
 
 /** A CID from text; null when the text is none. */

@@ -7,6 +7,7 @@
 import { Key } from 'interface-datastore'
 import type { FsDatastore } from 'datastore-fs'
 import * as v from 'valibot'
+import { parseStored } from './stored-json.ts'
 
 export interface ProvideSchedule {
   /** when the current round started, ms since the epoch */
@@ -49,14 +50,13 @@ export class ProvideScheduleStore {
   constructor (private readonly ds: FsDatastore) {}
 
   async load (): Promise<ProvideSchedule | null> {
-    let raw: unknown
+    let bytes: Uint8Array
     try {
-      raw = JSON.parse(new TextDecoder().decode(await this.ds.get(KEY)))
+      bytes = await this.ds.get(KEY)
     } catch {
       return null
     }
-    const r = v.safeParse(SCHEDULE, raw)
-    return r.success ? r.output : null
+    return parseStored(SCHEDULE, bytes)
   }
 
   async save (s: ProvideSchedule): Promise<void> {
