@@ -49,6 +49,22 @@ export function rssOf (pid: number): { rss: number, hwm: number } | null {
   }
 }
 
+/** clock ticks per second of /proc/PID/stat's CPU fields (USER_HZ: 100 on Linux) */
+const CLK_TCK = 100
+
+/** CPU seconds (user + system, every thread) a running process has used so far, or null once it is gone. */
+export function cpuOf (pid: number): number | null {
+  try {
+    // the fields after the command name, which sits in parentheses and may hold spaces
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime: fields 14 and 15 of the whole line, 12 and 13 after the name and state
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return null
+  }
+}
+
 export interface Timed {
   code: number | null
   signal: NodeJS.Signals | null
@@ -62,6 +78,8 @@ export interface Timed {
   /** the largest VmRSS seen while polling, and VmHWM at the last poll (MiB) */
   maxRssMiB: number
   hwmMiB: number
+  /** CPU seconds at the last poll: short of the whole by at most one poll's worth (RSS_POLL_MS) */
+  cpuSeconds: number
 }
 
 export interface TimedOptions {
@@ -90,11 +108,13 @@ export async function timedCairn (args: string[], o: TimedOptions): Promise<Time
   child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })
   let maxRss = 0
   let hwm = 0
+  let cpu = 0
   const poll = (): void => {
     const r = rssOf(pid)
     if (r == null) return
     maxRss = Math.max(maxRss, r.rss)
     hwm = Math.max(hwm, r.hwm)
+    cpu = cpuOf(pid) ?? cpu
   }
   const poller = setInterval(poll, RSS_POLL_MS)
   let timedOut = false
@@ -103,7 +123,7 @@ export async function timedCairn (args: string[], o: TimedOptions): Promise<Time
   const seconds = (performance.now() - t0) / 1000
   clearInterval(poller)
   clearTimeout(killer)
-  return { code, signal, seconds, firstStdoutMs, timedOut, stdout: out, stderr: err, maxRssMiB: maxRss, hwmMiB: hwm, stdoutBytes }
+  return { code, signal, seconds, firstStdoutMs, timedOut, stdout: out, stderr: err, maxRssMiB: maxRss, hwmMiB: hwm, cpuSeconds: cpu, stdoutBytes }
 }
 
 /** `cairn ...args` that must succeed (bounded); its stdout. */

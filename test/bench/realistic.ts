@@ -22,7 +22,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { stopAll, type SeedProcess } from '../integration/seeds.ts'
-import { Worker, cairnOk, rssOf, runWorker, timedCairn } from './processes.ts'
+import { Worker, cairnOk, cpuOf, rssOf, runWorker, timedCairn } from './processes.ts'
 import { f0, f2, median, pct, rate, makeFile, runPart, type Ctx } from './transfer-baselines.ts'
 import { MIB, seed, sha256File, shares, timedGet } from './transfer-cairn.ts'
 import { printTable, type Row } from './table.ts'
@@ -89,11 +89,18 @@ async function settled (repo: string, boundMs: number): Promise<number | null> {
   return null
 }
 
-interface Run { ok: boolean, seconds: number, peers: Record<string, number>, error: string, clientRssMiB: number }
+/** CPU seconds one fetch cost: the fetching side (F's seed and the `get` client, or the one `get` process) and the serving side (every seeder) */
+interface Cpu { fetcher: number, seeders: number }
+interface Run { ok: boolean, seconds: number, peers: Record<string, number>, error: string, clientRssMiB: number, cpu?: Cpu }
+
+/** CPU seconds of the processes `pids` together so far (those still running). */
+const cpuSum = (pids: number[]): number => pids.reduce((a, p) => a + (cpuOf(p) ?? 0), 0)
 
 /** `cairn --repo F get CID -o OUT --json` through F's seed (no --peer); checks the output against `sha` when given. */
-async function realisticGet (fetcher: SeedProcess, cid: string, out: string, mib: number, sha: string | null): Promise<Run> {
+async function realisticGet (fetcher: SeedProcess, seeders: SeedProcess[], cid: string, out: string, mib: number, sha: string | null): Promise<Run> {
   const t = FETCH_TIMEOUT_MS(mib)
+  const fBefore = cpuOf(fetcher.pid) ?? 0
+  const s0 = cpuSum(seeders.map(s => s.pid))
   const r = await timedCairn(['--repo', fetcher.repo, 'get', cid, '-o', out, '--json', '--timeout', String(Math.ceil(t / 1000))], { timeoutMs: t + 15_000 })
   let peers: Record<string, number> = {}
   for (const line of r.stdout.split('\n')) {
@@ -104,8 +111,9 @@ async function realisticGet (fetcher: SeedProcess, cid: string, out: string, mib
   }
   let error = r.code === 0 ? '' : r.timedOut ? 'killed at its bound' : `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`
   if (error === '' && sha != null && sha256File(out) !== sha) error = 'OUTPUT DIFFERS from the input'
+  const cpu = { fetcher: (cpuOf(fetcher.pid) ?? 0) - fBefore + r.cpuSeconds, seeders: cpuSum(seeders.map(s => s.pid)) - s0 }
   fs.rmSync(out, { force: true })
-  return { ok: error === '', seconds: r.seconds, peers, error, clientRssMiB: r.maxRssMiB }
+  return { ok: error === '', seconds: r.seconds, peers, error, clientRssMiB: r.maxRssMiB, cpu }
 }
 
 /** Drops a run's file from the seeders (unpin, gc) and its blocks from the fetcher (gc), through their daemons. */
@@ -143,14 +151,16 @@ async function realisticCase (c: Ctx, label: string, adders: SeedProcess[], fetc
         else res.settleMs.push(Math.max(...(waits as number[])))
       }
       const out = path.join(c.tmp, `out-${r}`)
-      const run = await realisticGet(fetcher, cid, out, mib, sha)
+      const run = await realisticGet(fetcher, adders, cid, out, mib, sha)
       res[phase].push(run)
-      c.log(`${label} ${phase} run ${r + 1}/${RUNS}${note}: ${run.ok ? `${run.seconds.toFixed(2)} s, ${f0(rate(mib, run.seconds))} MiB/s, shares ${shares(run.peers, adders.map(s => s.id)).map(pct).join('/')}` : `FAILED ${run.error}`}`)
+      c.log(`${label} ${phase} run ${r + 1}/${RUNS}${note}: ${run.ok ? `${run.seconds.toFixed(2)} s, ${f0(rate(mib, run.seconds))} MiB/s, shares ${shares(run.peers, adders.map(s => s.id)).map(pct).join('/')}, CPU ${run.cpu != null ? cpuNote(run.cpu) : '?'}` : `FAILED ${run.error}`}`)
       if (clean && phase === 'settled') {
+        const s0 = cpuOf(adders[0].pid) ?? 0
         const g = await timedGet(cid, [adders[0].addrs[0]], c.tmp, FETCH_TIMEOUT_MS(mib), sha != null)
         const ok = g.ok && (g.sha256 == null || g.sha256 === sha)
-        res.clean.push({ ok, seconds: g.seconds, peers: g.peers, error: ok ? '' : g.error !== '' ? g.error : 'OUTPUT DIFFERS', clientRssMiB: g.maxRssMiB })
-        c.log(`${label} clean (get --peer, no daemon) run ${r + 1}/${RUNS}: ${ok ? `${g.seconds.toFixed(2)} s, ${f0(rate(mib, g.seconds))} MiB/s` : `FAILED ${g.error}`}`)
+        const cpu = { fetcher: g.cpuSeconds, seeders: (cpuOf(adders[0].pid) ?? 0) - s0 }
+        res.clean.push({ ok, seconds: g.seconds, peers: g.peers, error: ok ? '' : g.error !== '' ? g.error : 'OUTPUT DIFFERS', clientRssMiB: g.maxRssMiB, cpu })
+        c.log(`${label} clean (get --peer, no daemon) run ${r + 1}/${RUNS}: ${ok ? `${g.seconds.toFixed(2)} s, ${f0(rate(mib, g.seconds))} MiB/s, CPU ${cpuNote(cpu)}` : `FAILED ${g.error}`}`)
       }
       await forget(adders, fetcher, cid)
     }
@@ -168,12 +178,15 @@ const failed = (runs: Run[]): string => {
   const bad = runs.filter(r => !r.ok)
   return bad.length > 0 ? `; ${bad.length} FAILED: ${bad[0].error}` : ''
 }
+const cpuNote = (c: Cpu): string => `fetching ${c.fetcher.toFixed(2)} s + serving ${c.seeders.toFixed(2)} s`
+/** the median CPU of the runs that succeeded, each side apart */
+const cpuMedian = (cpus: Cpu[]): Cpu | null => cpus.length === 0 ? null : { fetcher: median(cpus.map(c => c.fetcher)), seeders: median(cpus.map(c => c.seeders)) }
 const shareNote = (runs: Run[], ids: string[]): string => runs.filter(r => r.ok).map(r => shares(r.peers, ids).map(pct).join('/')).join(', ')
 
-interface WtResult { seconds?: number, sinceStart?: number, timedOut?: boolean, bytes: number, peers: Record<string, number>, peakRssMiB: number }
+interface WtResult { seconds?: number, sinceStart?: number, timedOut?: boolean, bytes: number, peers: Record<string, number>, peakRssMiB: number, cpuSeconds?: number }
 
 /** WebTorrent 1→1 and 3→1 on one file, RUNS each; MiB/s medians. */
-async function webtorrent (c: Ctx, mib: number): Promise<{ one: number | null, three: number | null, seedRss: number | null }> {
+async function webtorrent (c: Ctx, mib: number): Promise<{ one: number | null, three: number | null, seedRss: number | null, cpuOne: Cpu[] }> {
   const file = path.join(c.tmp, `wt-${mib}.bin`)
   makeFile(file, mib)
   const sha = sha256File(file)
@@ -187,15 +200,20 @@ async function webtorrent (c: Ctx, mib: number): Promise<{ one: number | null, t
       if (i === 0) c.log(`webtorrent: piece length ${first.pieceLength / 1024} KiB`)
       seeders.push({ w, ...first })
     }
+    const cpuOne: Cpu[] = []
     const fetch = async (n: number, r: number): Promise<number | null> => {
       const out = fs.mkdtempSync(path.join(c.tmp, 'wtf-'))
+      const serving = seeders.slice(0, n).map(s => s.w.pid)
+      const s0 = cpuSum(serving)
       try {
         const res = await runWorker<WtResult>('wt-fetch', [seeders[0].torrent, out, String(FETCH_TIMEOUT_MS(mib)), ...seeders.slice(0, n).map(s => String(s.port))], FETCH_TIMEOUT_MS(mib) + 30_000, WT_WORKER)
         if (res.timedOut === true || res.seconds == null || res.sinceStart == null) { c.log(`webtorrent ${n}→1 run ${r + 1}: TIMED OUT`); return null }
         const written = fs.readdirSync(out)
         const got = written.length === 1 ? sha256File(path.join(out, written[0])) : ''
         const total = Object.values(res.peers).reduce((a, b) => a + b, 0)
-        c.log(`webtorrent ${n}→1 run ${r + 1}: ${res.sinceStart.toFixed(2)} s from the process's start (${res.seconds.toFixed(2)} s add to done), ${f0(rate(mib, res.sinceStart))} MiB/s, shares ${seeders.slice(0, n).map(s => pct(total > 0 ? (res.peers[String(s.port)] ?? 0) / total : 0)).join('/')}, fetcher RSS ${f0(res.peakRssMiB)} MiB${got === sha ? '' : ' OUTPUT DIFFERS'}`)
+        const cpu = { fetcher: res.cpuSeconds ?? 0, seeders: cpuSum(serving) - s0 }
+        if (n === 1 && got === sha) cpuOne.push(cpu)
+        c.log(`webtorrent ${n}→1 run ${r + 1}: ${res.sinceStart.toFixed(2)} s from the process's start (${res.seconds.toFixed(2)} s add to done), ${f0(rate(mib, res.sinceStart))} MiB/s, shares ${seeders.slice(0, n).map(s => pct(total > 0 ? (res.peers[String(s.port)] ?? 0) / total : 0)).join('/')}, fetcher RSS ${f0(res.peakRssMiB)} MiB, CPU ${cpuNote(cpu)}${got === sha ? '' : ' OUTPUT DIFFERS'}`)
         return got === sha ? res.sinceStart : null
       } catch (err) {
         c.log(`webtorrent ${n}→1 run ${r + 1}: FAILED ${(err as Error).message.slice(0, 300)}`)
@@ -215,7 +233,7 @@ async function webtorrent (c: Ctx, mib: number): Promise<{ one: number | null, t
     const one = await med(1)
     const three = await med(3)
     const seedRss = Math.max(...seeders.map(s => rssOf(s.w.pid)?.hwm ?? 0))
-    return { one, three, seedRss }
+    return { one, three, seedRss, cpuOne }
   } finally {
     await Promise.allSettled(seeders.map(async s => { await s.w.stop() }))
     fs.rmSync(file, { force: true })
@@ -280,6 +298,15 @@ async function measure (c: Ctx): Promise<void> {
   c.rows.push({ what: `cairn realistic 3→1, just added, ${FILE_MIB} MiB`, figure: show(c3a), baseline: `${show(wt.three)} WebTorrent 3→1`, ratio: ratio(c3a, wt.three), note: `goal ≥ ${GOAL_VS_WT}×; bytes per seeder ${shareNote(t3.added, ids3)}${failed(t3.added)}` })
   c.rows.push({ what: `cairn realistic 3→1, settled, ${FILE_MIB} MiB`, figure: show(c3s), baseline: `${show(wt.three)} WebTorrent 3→1`, ratio: ratio(c3s, wt.three), note: `goal ≥ ${GOAL_VS_WT}×; ${settleNote(t3)}; bytes per seeder ${shareNote(t3.settled, ids3)}${failed(t3.settled)}` })
   c.rows.push({ what: `WebTorrent ${wtVersion()} 1→1 / 3→1, ${FILE_MIB} MiB`, figure: `${show(wt.one)} / ${show(wt.three)}`, baseline: '-', ratio: '-', note: `fetcher process start to done (the log also gives add to done); seeder peak RSS ${wt.seedRss != null ? f0(wt.seedRss) : '?'} MiB` })
+
+  const okCpu = (runs: Run[]): Cpu[] => runs.flatMap(r => r.ok && r.cpu != null ? [r.cpu] : [])
+  const cpuRow = (what: string, x: Cpu | null): void => {
+    const wtCpu = cpuMedian(wt.cpuOne)
+    const sum = (c: Cpu): number => c.fetcher + c.seeders
+    c.rows.push({ what: `CPU per ${FILE_MIB} MiB fetch, ${what}`, figure: x != null ? `${f2(sum(x))} s (${cpuNote(x)})` : '?', baseline: wtCpu != null ? `${f2(sum(wtCpu))} s WebTorrent 1→1 (${cpuNote(wtCpu)})` : '?', ratio: x != null && wtCpu != null ? `${f2(sum(x) / sum(wtCpu))}×` : '-', note: 'medians; every process of each side (user + system, all threads); no goal: on 2 cores both sides compete for the same CPU' })
+  }
+  cpuRow('cairn realistic 1→1, settled (F\'s seed and the get client / the seeder)', cpuMedian(okCpu(one.settled)))
+  cpuRow('cairn clean path 1→1 (the get process / the seeder)', cpuMedian(okCpu(one.clean)))
 
   const seedPeak = Math.max(...three.map(s => rssOf(s.pid)?.hwm ?? 0))
   const fPeak = rssOf(f.pid)?.hwm ?? null

@@ -71,6 +71,8 @@ export interface GetRun {
   /** largest VmRSS seen while polling the get process, and its VmHWM at the last poll */
   maxRssMiB: number
   hwmMiB: number
+  /** CPU seconds of the get process (polled: short by at most one poll) */
+  cpuSeconds: number
   /** bytes served per peer ID, from the --json report */
   peers: Record<string, number>
   /** sha256 of the output, when asked for */
@@ -100,7 +102,7 @@ export async function timedGet (cid: string, peers: string[], dir: string, timeo
       } catch {}
     }
     const error = ok ? '' : r.timedOut ? `killed: no exit within ${(timeoutMs + KILL_GRACE_MS) / 1000} s` : `exit ${r.code ?? r.signal}: ${lastLine(r.stderr)}`
-    return { ok, timedOut: r.timedOut, seconds: r.seconds, maxRssMiB: r.maxRssMiB, hwmMiB: r.hwmMiB, peers: served, sha256: ok && hash ? sha256File(out) : null, error }
+    return { ok, timedOut: r.timedOut, seconds: r.seconds, maxRssMiB: r.maxRssMiB, hwmMiB: r.hwmMiB, cpuSeconds: r.cpuSeconds, peers: served, sha256: ok && hash ? sha256File(out) : null, error }
   } finally {
     fs.rmSync(repo, { recursive: true, force: true })
     fs.rmSync(out, { force: true })

@@ -5,10 +5,11 @@
 //                                 .torrent is written to DIR); serves until stdin
 //                                 closes, then {"peakRssMiB"}
 //   wt-fetch TORRENT OUT TIMEOUT_MS PORT...
-//                               → {"seconds","sinceStart","bytes","peers","peakRssMiB"} or {"timedOut":true}
+//                               → {"seconds","sinceStart","bytes","peers","peakRssMiB","cpuSeconds"} or {"timedOut":true}
 //                                 (seconds: add to done; sinceStart: the process's start
 //                                 to done, Node's start and the imports included, as a
-//                                 cairn get is timed)
+//                                 cairn get is timed; cpuSeconds: the process's CPU,
+//                                 every thread, from its start to done)
 //
 // The installed webtorrent has no built WebRTC addon: every import of
 // 'webrtc-polyfill' or 'node-datachannel' resolves to a stub (a resolve hook
@@ -124,7 +125,8 @@ async function wtFetch (torrentFile: string, out: string, timeoutMs: number, por
   const peers: Record<string, number> = {}
   for (const w of wires) peers[String(w.remotePort)] = (peers[String(w.remotePort)] ?? 0) + (w.downloaded as number)
   // performance.now() counts from the process's time origin: its start
-  say({ seconds, sinceStart: performance.now() / 1000, bytes: torrent.length, peers, peakRssMiB: peakRssMiB() })
+  const cpu = process.cpuUsage()
+  say({ seconds, sinceStart: performance.now() / 1000, bytes: torrent.length, peers, peakRssMiB: peakRssMiB(), cpuSeconds: (cpu.user + cpu.system) / 1e6 })
   setTimeout(() => process.exit(0), 5000).unref()
   await new Promise(resolve => c.destroy(resolve))
 }
