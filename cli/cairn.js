@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --initial-old-space-size=128
+#!/usr/bin/env -S node --max-semi-space-size=1 --initial-old-space-size=64
 // The launcher: plain JavaScript that any Node can parse, so an old Node gets
 // one clear line instead of a stack trace from deep inside libp2p.
 //
@@ -8,9 +8,14 @@
 // - with V8's small starting old-generation limit, a full mark-compact ran
 //   every ~100 ms, ~40 per 512 MiB; their concurrent marking took about as
 //   much CPU as the fetcher's own thread, and as much again in the seed.
-//   `--initial-old-space-size=128` leaves the collections that freeing the
+//   `--initial-old-space-size=128` left the collections that freeing the
 //   buffers needs (~12-24), and a get took ~20% less time; every start
-//   pays for it (~20 ms for `config --help`, ~60 ms for a 1 KiB get);
+//   pays for it (~20 ms for `config --help`, ~60 ms for a 1 KiB get).
+//   64 costs a 512 MiB transfer no more CPU than 128, at either end (32
+//   did: the seeder's CPU went from ~1.5 to ~2.4 s), and lets half as
+//   much garbage pile up before a full collection: a seed serving a loop
+//   of small gets settled at ~165 MiB instead of warming up to ~220 over
+//   5-15 minutes (docs/bench.md, "The old-space start");
 // - a small young generation (1 MiB a half; its default grows to 16-32 MiB)
 //   frees most buffers in cheap scavenges, and keeps peak RSS flat between a
 //   512 MiB and a 2 GiB get (~240-265 against ~280 MiB).

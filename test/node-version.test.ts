@@ -15,7 +15,7 @@ test(`tests run on the pinned Node ${PINNED_NODE_MAJOR}`, () => {
 })
 
 test('cairn run as a command goes through its #! line with the launcher\'s Node flags', async () => {
-  assert.deepEqual(NODE_FLAGS, ['--max-semi-space-size=1', '--initial-old-space-size=128'])
+  assert.deepEqual(NODE_FLAGS, ['--max-semi-space-size=1', '--initial-old-space-size=64'])
   const { dir, cleanup } = await tempDir('cairn-launcher-')
   try {
     // a preload that reports the flags node was started with
