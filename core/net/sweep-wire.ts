@@ -46,7 +46,7 @@ export const LOOKUP_TIMEOUT_MS = 30_000
 export const SEND_IDLE_MS = 30_000
 /** a failed send is tried once more on a new stream after this */
 const RETRY_AFTER_MS = 1_000
-/** records written before waiting for the stream to drain: bounds what one send buffers */
+/** records written before a PING (whose answer says they are stored): bounds what one send leaves a peer to store */
 const WRITE_BATCH = 256
 
 /** Messages, each after its length as an unsigned varint (what kad-dht's stream reader takes), in one buffer. */
@@ -158,18 +158,7 @@ export class SweepWire {
   /** a chunk's records, encoded once for all its peers (the sweeper hands each peer the same chunk array) */
   private readonly encoded = new WeakMap<readonly CID[], Promise<Uint8Array[]>>()
 
-  private ping: Uint8Array | undefined
-
-  /** kad-dht's PING message, length-prefixed */
-  private async pingBytes (): Promise<Uint8Array> {
-    if (this.ping == null) {
-      const message = await kadMessage()
-      this.ping = lengthPrefixed([message.encode({ type: message.ping, key: new Uint8Array(0), closer: [], providers: [] })])
-    }
-    return this.ping
-  }
-
-  /** The ADD_PROVIDER records of `cids`, length-prefixed, WRITE_BATCH to a buffer: what every peer's stream is sent. */
+  /** The ADD_PROVIDER records of `cids`, length-prefixed, WRITE_BATCH to a buffer and a PING after each: what every peer's stream is sent. */
   async records (cids: readonly CID[]): Promise<Uint8Array[]> {
     let out = this.encoded.get(cids)
     if (out == null) {
@@ -186,14 +175,15 @@ export class SweepWire {
     const addrs = this.libp2p.getMultiaddrs().map(a => a.bytes)
     if (addrs.length === 0) throw new ProvideFailure('error', 'this node has no address to announce')
     const self = this.libp2p.peerId.toMultihash().bytes
+    const ping = message.encode({ type: message.ping, key: new Uint8Array(0), closer: [], providers: [] })
     const out: Uint8Array[] = []
     for (let i = 0; i < cids.length; i += WRITE_BATCH) {
-      out.push(lengthPrefixed(cids.slice(i, i + WRITE_BATCH).map(cid => message.encode({
+      out.push(lengthPrefixed([...cids.slice(i, i + WRITE_BATCH).map(cid => message.encode({
         type: message.addProvider,
         key: cid.multihash.bytes,
         closer: [],
         providers: [{ id: self, multiaddrs: addrs }]
-      }))))
+      })), ping]))
     }
     return out
   }
@@ -239,21 +229,29 @@ export class SweepWire {
         this.sessions.set(key, session)
         progress()
       }
-      // each write waits while the stream's buffer is full (kad-dht answers an ADD_PROVIDER with nothing)
+      // each batch ends with a PING, and its answer is awaited: the peer
+      // handles a stream's messages in order, so the answer means every
+      // record before it is stored. Without it a write returned once the
+      // bytes were in the peer's stream buffer (yamux grants window as data
+      // arrives, not as it is read): a peer slower to store than we were to
+      // send kept up to 4 MiB of records (~38,000) to store after the round
+      // had "ended", and aborted the stream past that. One batch goes
+      // ahead of the answers, so the peer always has the next to store;
+      // progress is an answer, at most WRITE_BATCH records apart
+      let unanswered = 0
       for (const batch of batches) {
         await session.bytes.write(batch, { signal: s })
         progress()
+        if (++unanswered > 1) {
+          await readMessage(session.bytes, s)
+          unanswered--
+          progress()
+        }
       }
-      // then a PING, and its answer awaited: the peer handles a stream's
-      // messages in order, so the answer means every record before it is
-      // stored. Without it a write returned once the bytes were in the
-      // peer's stream buffer (yamux grants window as data arrives, not as
-      // it is read): a peer slower to store than we were to send kept up
-      // to 4 MiB of records (~38,000) to store after the round had "ended",
-      // and aborted the stream past that
-      await session.bytes.write(await this.pingBytes(), { signal: s })
-      await readMessage(session.bytes, s)
-      progress()
+      for (; unanswered > 0; unanswered--) {
+        await readMessage(session.bytes, s)
+        progress()
+      }
     } catch (err) {
       this.sessions.delete(key)
       session?.stream.abort(toError(err))
