@@ -11,9 +11,15 @@
 //     same CIDs in the same swarm, its time scaled to all the CIDs;
 //   - a fresh node (a new process) looks up BENCH_SWEEP_FINDS (200) random
 //     CIDs of the seed's: how many it finds within FIND_TIMEOUT_MS each;
-//   - idle CPU of the swarm again, after the round.
+//   - idle CPU of the swarm just after the round, and again after the
+//     batch sample and the finds (each process's share, and connections
+//     opened and closed while sampled: churn is what raises it);
+//   - the seed's and a receiver's memory during the round (RSS, V8 heap,
+//     external), polled.
 //
 //   node dist/test/bench/sweep.js   runs this part alone
+//   BENCH_SWEEP_TRACE=n     n more idle samples after the round and after the fresh node stops
+//   BENCH_SWEEP_PROFILE=dir CPU profiles of three processes during each idle sample
 
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
