@@ -5,7 +5,7 @@
 //   start   {dirs, network, bootstrap, existing?} → [{peerId, addrs}]
 //   tables  {}                          → [{routingTable, peers}]
 //   cpu     {}                          → ms of CPU this process has used
-//   usage   {}                          → {cpuMs, heapMiB, heapTotalMiB, externalMiB, rssMiB, connections, opened, closed}:
+//   usage   {}                          → {cpuMs, heapMiB, heapTotalMiB, externalMiB, rssMiB, connections, opened, openedInbound, closed, closedDuplicate, closedYoung}:
 //                                          CPU, memory, connections (and those opened and closed) so far
 //   profile {ms, file}                  → null, after a CPU profile of the next ms written to file (.cpuprofile)
 //   provide {node, cid}                 → {ms, records}
@@ -53,10 +53,16 @@ interface QueryEventDetail {
 }
 type ProgressEvent = CustomEvent<QueryEventDetail>
 
-/** connections opened and closed by this process's nodes so far: churn costs handshakes */
-const churn = { opened: 0, closed: 0 }
+/**
+ * connections opened and closed by this process's nodes so far: churn costs
+ * handshakes. Of those closed: while another to the same peer stayed open
+ * (a duplicate), and within 10 s of opening
+ */
+const churn = { opened: 0, openedInbound: 0, closed: 0, closedDuplicate: 0, closedYoung: 0 }
+/** a connection closed this soon after it opened counts as young */
+const YOUNG_MS = 10_000
 
-function usage (): { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number, opened: number, closed: number } {
+function usage (): { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number } & typeof churn {
   const u = process.cpuUsage()
   const m = process.memoryUsage()
   const connections = nodes.reduce((a, n) => a + n.libp2p.getConnections().length, 0)
@@ -93,8 +99,15 @@ async function start (dirs: string[], network: string, bootstrap: string[], exis
     repos.push(repo)
     const node = await CairnNode.start(repo, { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false })
     opened.push(node)
-    node.libp2p.addEventListener('connection:open', () => { churn.opened++ })
-    node.libp2p.addEventListener('connection:close', () => { churn.closed++ })
+    node.libp2p.addEventListener('connection:open', e => {
+      churn.opened++
+      if (e.detail.direction === 'inbound') churn.openedInbound++
+    })
+    node.libp2p.addEventListener('connection:close', e => {
+      churn.closed++
+      if (node.libp2p.getConnections(e.detail.remotePeer).some(c => c.id !== e.detail.id && c.status === 'open')) churn.closedDuplicate++
+      if (Date.now() - e.detail.timeline.open < YOUNG_MS) churn.closedYoung++
+    })
     return node
   }))
   nodes.push(...started)

@@ -85,10 +85,10 @@ async function makeCar (file: string, n: number): Promise<CID[]> {
   return blocks.map(b => b.cid)
 }
 
-export interface Usage { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number, opened: number, closed: number }
+export interface Usage { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number, opened: number, openedInbound: number, closed: number, closedDuplicate: number, closedYoung: number }
 
 /** The swarm's CPU use over IDLE_SAMPLE_MS, in cores, per process too; heaps, connections and their churn. */
-export interface Idle { cores: number, perProc: number[], heapMiB: number[], connections: number, opened: number, closed: number }
+export interface Idle { cores: number, perProc: number[], heapMiB: number[], connections: number, opened: number, openedInbound: number, closed: number, closedDuplicate: number, closedYoung: number }
 
 export async function idleCores (workers: Worker[], profile?: { dir: string, label: string }): Promise<Idle> {
   const usage = async (): Promise<Usage[]> => await Promise.all(workers.map(async w => await w.call<Usage>('usage')))
@@ -102,7 +102,7 @@ export async function idleCores (workers: Worker[], profile?: { dir: string, lab
   const ms = performance.now() - t0
   const perProc = u1.map((u, i) => (u.cpuMs - u0[i].cpuMs) / ms)
   const sum = (f: (u: Usage, i: number) => number): number => u1.reduce((a, u, i) => a + f(u, i), 0)
-  return { cores: perProc.reduce((a, b) => a + b, 0), perProc, heapMiB: u1.map(u => u.heapMiB), connections: sum(u => u.connections), opened: sum((u, i) => u.opened - u0[i].opened), closed: sum((u, i) => u.closed - u0[i].closed) }
+  return { cores: perProc.reduce((a, b) => a + b, 0), perProc, heapMiB: u1.map(u => u.heapMiB), connections: sum(u => u.connections), opened: sum((u, i) => u.opened - u0[i].opened), openedInbound: sum((u, i) => u.openedInbound - u0[i].openedInbound), closed: sum((u, i) => u.closed - u0[i].closed), closedDuplicate: sum((u, i) => u.closedDuplicate - u0[i].closedDuplicate), closedYoung: sum((u, i) => u.closedYoung - u0[i].closedYoung) }
 }
 
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
@@ -110,7 +110,7 @@ export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
 export function idleLine (i: Idle, last = 'seed'): string {
   const others = i.perProc.slice(0, -1).sort((a, b) => a - b)
   const heaps = i.heapMiB.slice(0, -1).sort((a, b) => a - b)
-  return `${pct(i.cores)} of a core; ${last} ${pct(i.perProc[i.perProc.length - 1])}, others ${pct(others[0])}-${pct(others[others.length - 1])} (median ${pct(others[others.length >> 1])}); heaps ${heaps[0].toFixed(0)}-${heaps[heaps.length - 1].toFixed(0)} MiB, ${last} ${i.heapMiB[i.heapMiB.length - 1].toFixed(0)}; ${i.connections} connections, ${i.opened} opened and ${i.closed} closed while sampled`
+  return `${pct(i.cores)} of a core; ${last} ${pct(i.perProc[i.perProc.length - 1])}, others ${pct(others[0])}-${pct(others[others.length - 1])} (median ${pct(others[others.length >> 1])}); heaps ${heaps[0].toFixed(0)}-${heaps[heaps.length - 1].toFixed(0)} MiB, ${last} ${i.heapMiB[i.heapMiB.length - 1].toFixed(0)}; ${i.connections} connections, ${i.opened} opened (${i.openedInbound} inbound) and ${i.closed} closed (${i.closedDuplicate} duplicates, ${i.closedYoung} under 10 s old) while sampled`
 }
 
 export async function sweepFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
