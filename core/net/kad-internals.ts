@@ -45,6 +45,8 @@ export interface ProviderMessage {
 export interface KadMessage {
   /** kad-dht's MessageType.ADD_PROVIDER */
   addProvider: string
+  /** kad-dht's MessageType.PING: answered by the peer with the same message */
+  ping: string
   encode: (m: ProviderMessage) => Uint8Array
 }
 
@@ -64,11 +66,13 @@ async function loadMessage (): Promise<KadMessage> {
   const Message = undeclared(mod, 'Message')
   const encode = undeclared(Message, 'encode')
   const addProvider = undeclared(undeclared(mod, 'MessageType'), 'ADD_PROVIDER')
-  if (typeof encode !== 'function' || typeof addProvider !== 'string') {
-    throw new UpstreamPatchError('kad-dht\'s message/dht.js has no Message.encode or MessageType.ADD_PROVIDER: core/net/kad-internals.ts was written for @libp2p/kad-dht 16')
+  const ping = undeclared(undeclared(mod, 'MessageType'), 'PING')
+  if (typeof encode !== 'function' || typeof addProvider !== 'string' || typeof ping !== 'string') {
+    throw new UpstreamPatchError('kad-dht\'s message/dht.js has no Message.encode, MessageType.ADD_PROVIDER or MessageType.PING: core/net/kad-internals.ts was written for @libp2p/kad-dht 16')
   }
   return {
     addProvider,
+    ping,
     encode: m => {
       const bytes: unknown = encode.call(Message, m)
       if (!(bytes instanceof Uint8Array)) throw new UpstreamPatchError('kad-dht\'s Message.encode did not return bytes')

@@ -5,6 +5,9 @@
 //   start   {dirs, network, bootstrap, existing?} → [{peerId, addrs}]
 //   tables  {}                          → [{routingTable, peers}]
 //   cpu     {}                          → ms of CPU this process has used
+//   usage   {}                          → {cpuMs, heapMiB, heapTotalMiB, externalMiB, rssMiB, connections, opened, openedInbound, closed, closedDuplicate, closedYoung}:
+//                                          CPU, memory, connections (and those opened and closed) so far
+//   profile {ms, file}                  → null, after a CPU profile of the next ms written to file (.cpuprofile)
 //   provide {node, cid}                 → {ms, records}
 //   find    {node, cid, provider, timeoutMs} → {found, ms, queried, depth, local}
 //   sweep   {node}                      → one full sweep round of the node's repo (sweep-ops.ts)
@@ -15,7 +18,9 @@
 
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { Session } from 'node:inspector/promises'
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -48,6 +53,38 @@ interface QueryEventDetail {
 }
 type ProgressEvent = CustomEvent<QueryEventDetail>
 
+/**
+ * connections opened and closed by this process's nodes so far: churn costs
+ * handshakes. Of those closed: while another to the same peer stayed open
+ * (a duplicate), and within 10 s of opening
+ */
+const churn = { opened: 0, openedInbound: 0, closed: 0, closedDuplicate: 0, closedYoung: 0 }
+/** a connection closed this soon after it opened counts as young */
+const YOUNG_MS = 10_000
+
+function usage (): { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number } & typeof churn {
+  const u = process.cpuUsage()
+  const m = process.memoryUsage()
+  const connections = nodes.reduce((a, n) => a + n.libp2p.getConnections().length, 0)
+  return { cpuMs: (u.user + u.system) / 1000, heapMiB: m.heapUsed / 2 ** 20, heapTotalMiB: m.heapTotal / 2 ** 20, externalMiB: m.external / 2 ** 20, rssMiB: m.rss / 2 ** 20, connections, ...churn }
+}
+
+/** A CPU profile of this process over the next `ms`, written to `file` (open it in Chrome's DevTools, or summarise it). */
+async function profile (ms: number, file: string): Promise<null> {
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+    await sleep(ms)
+    const { profile } = await session.post('Profiler.stop')
+    await fs.writeFile(file, JSON.stringify(profile))
+  } finally {
+    session.disconnect()
+  }
+  return null
+}
+
 async function start (dirs: string[], network: string, bootstrap: string[], existing = false): Promise<Array<{ peerId: string, addrs: string[] }>> {
   const started = await Promise.all(dirs.map(async dir => {
     // an existing repo: the sweep bench's seed, filled by `cairn car import` beforehand
@@ -62,6 +99,15 @@ async function start (dirs: string[], network: string, bootstrap: string[], exis
     repos.push(repo)
     const node = await CairnNode.start(repo, { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false })
     opened.push(node)
+    node.libp2p.addEventListener('connection:open', e => {
+      churn.opened++
+      if (e.detail.direction === 'inbound') churn.openedInbound++
+    })
+    node.libp2p.addEventListener('connection:close', e => {
+      churn.closed++
+      if (node.libp2p.getConnections(e.detail.remotePeer).some(c => c.id !== e.detail.id && c.status === 'open')) churn.closedDuplicate++
+      if (Date.now() - e.detail.timeline.open < YOUNG_MS) churn.closedYoung++
+    })
     return node
   }))
   nodes.push(...started)
@@ -156,6 +202,8 @@ async function handle (m: Request): Promise<unknown> {
     case 'batch': return await batchProvide(nodes[m.node as number], m.count as number)
     case 'tables': return tables()
     case 'cpu': { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+    case 'usage': return usage()
+    case 'profile': return await profile(Number(m.ms), String(m.file))
     case 'provide': return await provide(m.node as number, m.cid as string)
     case 'find': return await find(m.node as number, m.cid as string, m.provider as string, m.timeoutMs as number)
     case 'stop': await stop(); return null

@@ -36,6 +36,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { networkSettings } from '../../core/net/network.ts'
 import { DEFAULT_CONFIG } from '../../storage/config.ts'
 import { printTable, type Row } from './table.ts'
+import { NODE_FLAGS } from '../helpers.ts'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const SIZES = (process.env.BENCH_DHT_SIZES ?? '20,50').split(',').map(Number).filter(n => n >= 2)
@@ -91,7 +92,10 @@ export class Worker {
   exited = false
 
   constructor () {
-    this.child = fork(path.join(HERE, 'dht-worker.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    // with the V8 flags `cairn` runs with (cli/cairn.js): a seed's memory is
+    // measured as a user's seed would use it (without them, a worker's young
+    // generation grew to V8's default 16-32 MiB a half-space)
+    this.child = fork(path.join(HERE, 'dht-worker.js'), [], { execArgv: NODE_FLAGS, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     let onReady: () => void = () => {}
     let onFail: (e: Error) => void = () => {}
     this.ready = new Promise((resolve, reject) => { onReady = resolve; onFail = reject })

@@ -11,9 +11,15 @@
 //     same CIDs in the same swarm, its time scaled to all the CIDs;
 //   - a fresh node (a new process) looks up BENCH_SWEEP_FINDS (200) random
 //     CIDs of the seed's: how many it finds within FIND_TIMEOUT_MS each;
-//   - idle CPU of the swarm again, after the round.
+//   - idle CPU of the swarm just after the round, and again after the
+//     batch sample and the finds (each process's share, and connections
+//     opened and closed while sampled: churn is what raises it);
+//   - the seed's and a receiver's memory during the round (RSS, V8 heap,
+//     external), polled.
 //
 //   node dist/test/bench/sweep.js   runs this part alone
+//   BENCH_SWEEP_TRACE=n     n more idle samples after the round and after the fresh node stops
+//   BENCH_SWEEP_PROFILE=dir CPU profiles of three processes during each idle sample
 
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -42,6 +48,8 @@ const FIND_TIMEOUT_MS = 30_000
 const FIND_PARALLEL = 8
 /** the swarm counts as idle this long after it started (past every node's second self-query, core/net/network.ts) */
 const SETTLE_MS = (networkSettings(DEFAULT_CONFIG).querySelfInterval ?? 60_000) + 10_000
+/** the seed's memory is read this often during the round */
+const MEMORY_POLL_MS = 1_000
 /** idle CPU is sampled this long */
 const IDLE_SAMPLE_MS = 10_000
 /** the round, the batch sample and the CAR import each get this long */
@@ -52,6 +60,10 @@ const GOAL_FOUND = 0.99
 const GOAL_RSS_MIB = 300
 
 const load = (): string => os.loadavg()[0].toFixed(1)
+/** BENCH_SWEEP_TRACE=n: n more idle samples after the round, and after the fresh node has stopped: where the idle CPU goes, and when */
+const TRACE = Number(process.env.BENCH_SWEEP_TRACE ?? 0)
+/** BENCH_SWEEP_PROFILE=<dir>: CPU profiles of the seed and two swarm processes during each idle sample */
+const PROFILE_DIR = process.env.BENCH_SWEEP_PROFILE
 
 /** A CAR of `n` distinct raw blocks of 64 bytes; the first is its root. Returns the CIDs. */
 async function makeCar (file: string, n: number): Promise<CID[]> {
@@ -73,15 +85,32 @@ async function makeCar (file: string, n: number): Promise<CID[]> {
   return blocks.map(b => b.cid)
 }
 
-async function swarmCpu (workers: Worker[]): Promise<number> {
-  return (await Promise.all(workers.map(async w => await w.call<number>('cpu')))).reduce((a, b) => a + b, 0)
+export interface Usage { cpuMs: number, heapMiB: number, heapTotalMiB: number, externalMiB: number, rssMiB: number, connections: number, opened: number, openedInbound: number, closed: number, closedDuplicate: number, closedYoung: number }
+
+/** The swarm's CPU use over IDLE_SAMPLE_MS, in cores, per process too; heaps, connections and their churn. */
+export interface Idle { cores: number, perProc: number[], heapMiB: number[], connections: number, opened: number, openedInbound: number, closed: number, closedDuplicate: number, closedYoung: number }
+
+export async function idleCores (workers: Worker[], profile?: { dir: string, label: string }): Promise<Idle> {
+  const usage = async (): Promise<Usage[]> => await Promise.all(workers.map(async w => await w.call<Usage>('usage')))
+  const u0 = await usage()
+  const t0 = performance.now()
+  // BENCH_SWEEP_PROFILE: CPU profiles over the same window of the bootstrap node's process, a plain one's and the seed's (the last)
+  const profiles = profile == null ? [] : [0, 1, workers.length - 1].map(async i => await workers[i].call('profile', { ms: IDLE_SAMPLE_MS, file: path.join(profile.dir, `${profile.label}-proc${i}.cpuprofile`) }))
+  await new Promise(resolve => setTimeout(resolve, IDLE_SAMPLE_MS))
+  await Promise.all(profiles)
+  const u1 = await usage()
+  const ms = performance.now() - t0
+  const perProc = u1.map((u, i) => (u.cpuMs - u0[i].cpuMs) / ms)
+  const sum = (f: (u: Usage, i: number) => number): number => u1.reduce((a, u, i) => a + f(u, i), 0)
+  return { cores: perProc.reduce((a, b) => a + b, 0), perProc, heapMiB: u1.map(u => u.heapMiB), connections: sum(u => u.connections), opened: sum((u, i) => u.opened - u0[i].opened), openedInbound: sum((u, i) => u.openedInbound - u0[i].openedInbound), closed: sum((u, i) => u.closed - u0[i].closed), closedDuplicate: sum((u, i) => u.closedDuplicate - u0[i].closedDuplicate), closedYoung: sum((u, i) => u.closedYoung - u0[i].closedYoung) }
 }
 
-async function idleCores (workers: Worker[]): Promise<number> {
-  const c0 = await swarmCpu(workers)
-  const t0 = performance.now()
-  await new Promise(resolve => setTimeout(resolve, IDLE_SAMPLE_MS))
-  return (await swarmCpu(workers) - c0) / (performance.now() - t0)
+export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+/** one line on an idle sample: the whole swarm, the seed (the last process) and the others' spread */
+export function idleLine (i: Idle, last = 'seed'): string {
+  const others = i.perProc.slice(0, -1).sort((a, b) => a - b)
+  const heaps = i.heapMiB.slice(0, -1).sort((a, b) => a - b)
+  return `${pct(i.cores)} of a core; ${last} ${pct(i.perProc[i.perProc.length - 1])}, others ${pct(others[0])}-${pct(others[others.length - 1])} (median ${pct(others[others.length >> 1])}); heaps ${heaps[0].toFixed(0)}-${heaps[heaps.length - 1].toFixed(0)} MiB, ${last} ${i.heapMiB[i.heapMiB.length - 1].toFixed(0)}; ${i.connections} connections, ${i.opened} opened (${i.openedInbound} inbound) and ${i.closed} closed (${i.closedDuplicate} duplicates, ${i.closedYoung} under 10 s old) while sampled`
 }
 
 export async function sweepFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
@@ -113,16 +142,36 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     // comes SELF_QUERY_MS after the first (the DHT bench waits as long)
     const settle = SETTLE_MS - (performance.now() - swarmUp)
     if (settle > 0) await new Promise(resolve => setTimeout(resolve, settle))
-    const idleBefore = await idleCores(workers)
-    log(`  idle swarm before announcing: ${(idleBefore * 100).toFixed(1)}% of a core (all ${workers.length} processes); load ${load()}`)
+    const profile = (label: string): { dir: string, label: string } | undefined => PROFILE_DIR == null ? undefined : { dir: PROFILE_DIR, label }
+    if (PROFILE_DIR != null) fs.mkdirSync(PROFILE_DIR, { recursive: true })
+    const idleBefore = await idleCores(workers, profile('before'))
+    log(`  idle swarm before announcing (all ${workers.length} processes): ${idleLine(idleBefore)}; load ${load()}`)
 
     const loadSweep = load()
+    // memory while the round runs, the seed's and a receiver's: V8's heap (live and garbage) or buffers outside it
+    const peaks = { seed: { rss: 0, heapTotal: 0, heap: 0, external: 0 }, peer: { rss: 0, heapTotal: 0, heap: 0, external: 0 } }
+    const poll = setInterval(() => {
+      for (const { w, m } of [{ w: seedWorker, m: peaks.seed }, { w: workers[1], m: peaks.peer }]) {
+        w.call<Usage>('usage').then(u => {
+          m.rss = Math.max(m.rss, u.rssMiB)
+          m.heapTotal = Math.max(m.heapTotal, u.heapTotalMiB)
+          m.heap = Math.max(m.heap, u.heapMiB)
+          m.external = Math.max(m.external, u.externalMiB)
+        }, () => {})
+      }
+    }, MEMORY_POLL_MS)
     const round = await seedWorker.call<{ ms: number, roundMs: number, lookups: number, regions: number, cids: number, depth: number, records: number, failures: Record<string, number>, recent: unknown[] }>('sweep', { node: 0 }, STEP_TIMEOUT_MS)
+    clearInterval(poll)
     const seedRss = rssOf(seedWorker.child.pid as number)
+    for (const [who, m] of Object.entries(peaks)) log(`  ${who === 'seed' ? 'the seed' : 'a receiver'} during the round, peaks: RSS ${m.rss.toFixed(0)} MiB, V8 heap ${m.heapTotal.toFixed(0)} MiB (${m.heap.toFixed(0)} used), external ${m.external.toFixed(0)} MiB`)
     // a node of the swarm that only received records, for comparison
     const peerRss = rssOf(workers[1].child.pid as number)?.hwm ?? 0
     log(`  seed peak RSS after the round: ${(seedRss?.hwm ?? 0).toFixed(0)} MiB (a swarm node: ${peerRss.toFixed(0)} MiB)`)
     log(`  sweep round: ${JSON.stringify(round)}`)
+    // right after the round, before the batch sample and the fresh node: what the round itself left
+    const idleRound = await idleCores(workers, profile('round'))
+    log(`  idle swarm just after the round: ${idleLine(idleRound)}; load ${load()}`)
+    for (let i = 0; i < TRACE; i++) log(`  idle swarm, ${(i + 2) * IDLE_SAMPLE_MS / 1000} s after the round: ${idleLine(await idleCores(workers))}; load ${load()}`)
 
     const batch = await seedWorker.call<{ ms: number, provided: number, failed: number }>('batch', { node: 0, count: BATCH }, STEP_TIMEOUT_MS)
     const batchAllMs = batch.ms / BATCH * round.cids
@@ -145,8 +194,17 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     times.sort((a, b) => a - b)
     const foundShare = found / FINDS
 
-    const idleAfter = await idleCores(workers.filter(w => w !== fresh))
-    log(`  idle swarm after the round: ${(idleAfter * 100).toFixed(1)}% of a core; load ${load()}`)
+    // the fresh node's aftermath is no idle swarm: right after its finds
+    // the swarm took 58.5% of a core with 437 connections opened in 10 s
+    // (quiet run, 04:09), 18-25% once it had stopped. So it is sampled
+    // once with the fresh node up, and the figure is taken after it stops
+    const swarmOnly = workers.filter(w => w !== fresh)
+    const idleFresh = await idleCores(swarmOnly, profile('fresh'))
+    log(`  idle swarm after the round, the batch sample and the finds, the fresh node still up: ${idleLine(idleFresh)}; load ${load()}`)
+    await fresh.close()
+    const idleAfter = await idleCores(swarmOnly, profile('after'))
+    log(`  idle swarm after the round, the fresh node stopped: ${idleLine(idleAfter)}; load ${load()}`)
+    for (let i = 0; i < TRACE; i++) log(`  idle swarm, the fresh node stopped, sample ${i + 2}: ${idleLine(await idleCores(swarmOnly))}; load ${load()}`)
 
     const speedup = batchAllMs / round.roundMs
     const failed = Object.entries(round.failures).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')
@@ -155,7 +213,7 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     rows.push({ what: '  records delivered', figure: String(round.records), baseline: '-', ratio: '-', note: failed === '' ? 'no failures' : `failures: ${failed}` })
     rows.push({ what: `  fresh node finds ${FINDS} random CIDs`, figure: `${(foundShare * 100).toFixed(1)}%`, baseline: '-', ratio: '-', note: `goal ≥ ${GOAL_FOUND * 100}%; median ${times.length > 0 ? times[times.length >> 1].toFixed(0) : '-'} ms to the seed` })
     rows.push({ what: '  seed peak RSS', figure: `${(seedRss?.hwm ?? 0).toFixed(0)} MiB`, baseline: `${peerRss.toFixed(0)} MiB a swarm node's`, ratio: '-', note: `goal ≤ ${GOAL_RSS_MIB} MiB (VmHWM after the round; ${(seedRssAfter?.hwm ?? 0).toFixed(0)} MiB after the batch sample too)` })
-    rows.push({ what: `  idle swarm CPU, ${workers.length - 1} procs`, figure: `${(idleAfter * 100).toFixed(1)}% of a core`, baseline: `${(idleBefore * 100).toFixed(1)}% before announcing`, ratio: `${(idleAfter / Math.max(idleBefore, 1e-9)).toFixed(2)}×`, note: `${IDLE_SAMPLE_MS / 1000} s samples` })
+    rows.push({ what: `  idle swarm CPU, ${workers.length - 1} procs`, figure: `${pct(idleAfter.cores)} of a core`, baseline: `${pct(idleBefore.cores)} before announcing`, ratio: `${(idleAfter.cores / Math.max(idleBefore.cores, 1e-9)).toFixed(2)}×`, note: `${IDLE_SAMPLE_MS / 1000} s samples, the fresh node stopped; ${pct(idleRound.cores)} just after the round, ${pct(idleFresh.cores)} with the fresh node up after its finds` })
   } finally {
     await Promise.allSettled(workers.map(async w => { await w.close() }))
     fs.rmSync(dir, { recursive: true, force: true })

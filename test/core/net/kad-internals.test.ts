@@ -35,6 +35,7 @@ test('the DHT protocol: the field when a string, an UpstreamPatchError otherwise
 test('the installed kad-dht\'s Message codec loads and encodes an ADD_PROVIDER that decodes back', async () => {
   const m = await kadMessage()
   assert.equal(m.addProvider, 'ADD_PROVIDER')
+  assert.equal(m.ping, 'PING')
   const record = { type: m.addProvider, key: new Uint8Array([0x12, 0x20, ...new Uint8Array(32)]), closer: [], providers: [{ id: new Uint8Array([1, 2]), multiaddrs: [new Uint8Array([4, 127, 0, 0, 1])] }] }
   const bytes = m.encode(record)
   assert.ok(bytes instanceof Uint8Array && bytes.byteLength > 0)
