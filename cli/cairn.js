@@ -24,6 +24,49 @@ if (!(major >= MIN_NODE_MAJOR)) {
     process.versions.node + ' (run it through npm, which uses the pinned Node, or install a newer Node)\n')
   process.exit(1)
 }
+// `cairn seed` runs for days, and its resident memory grew for two reasons
+// that are no leak (docs/design.md, "The seed's memory: V8's old space and
+// glibc's malloc"; figures in docs/faults.md, soak):
+// - `--initial-old-space-size=128` (the #! line, for the transfers of
+//   short-lived commands) lets V8's old generation fill to ~90 MiB of
+//   mostly garbage before its first full collection, with the ArrayBuffers
+//   it holds; a seed serving small fetches reached that after 5-15 minutes.
+//   The seed runs with V8's own sizing: ~40 MiB committed from the start,
+//   ~15% more CPU per fetch served;
+// - glibc gives each thread that allocates an arena of its own, and once a
+//   large buffer is freed its mmap threshold rises (up to 32 MiB), so the
+//   transfers' 256 KiB-1 MiB buffers come from the brk heap, whose top stays
+//   resident after they are freed. The variables below (mallopt(3)) hold
+//   both; they must be set before the process starts.
+// So the launcher re-executes itself once for `seed`, in place (same pid,
+// ~40 ms; Node 22.15+), with those flags and variables. A variable the user
+// set is kept; other commands run as they are.
+const SEED_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }
+/** the #! line's flags the seed runs without */
+const NOT_FOR_SEED = /^--initial-old-space-size=/
+/** the command name as cli/argv.ts findCommand finds it: the first argument that is no flag (--repo takes a value) */
+function commandName (args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') return null
+    if (args[i] === '--repo') { i++; continue }
+    if (args[i].startsWith('-') && args[i] !== '-') continue
+    return args[i]
+  }
+  return null
+}
+if (typeof process.execve === 'function' && commandName(process.argv.slice(2)) === 'seed') {
+  const missing = process.platform === 'linux' ? Object.keys(SEED_MALLOC_ENV).filter(k => process.env[k] == null) : []
+  const flags = process.execArgv.filter(f => !NOT_FOR_SEED.test(f))
+  if (missing.length > 0 || flags.length < process.execArgv.length) {
+    const env = { ...process.env }
+    for (const k of missing) env[k] = SEED_MALLOC_ENV[k]
+    try {
+      process.execve(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], env)
+    } catch {
+      // not replaced (Windows, a seccomp policy): the seed runs as started
+    }
+  }
+}
 // V8's compiled code of cairn's modules, kept on disk between runs (Node's
 // own cache: os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE; off with
 // NODE_DISABLE_COMPILE_CACHE=1): loading the network stack for a fetch took
