@@ -30,16 +30,17 @@ if (!(major >= MIN_NODE_MAJOR)) {
 // - `--initial-old-space-size=128` (the #! line, for the transfers of
 //   short-lived commands) lets V8's old generation fill to ~90 MiB of
 //   mostly garbage before its first full collection, with the ArrayBuffers
-//   it holds; a seed serving small fetches reached that after 5-15 minutes.
-//   The seed runs with V8's own sizing: ~40 MiB committed from the start,
-//   ~15% more CPU per fetch served;
+//   it holds; a seed serving small fetches reached that after 5-15 minutes,
+//   then saw-toothed there. The seed runs with V8's own sizing: ~40 MiB
+//   committed from the start, but about twice the CPU per 512 MiB sent
+//   (starting it at 64 MiB cost ~25% and still grew: docs/faults.md);
 // - glibc gives each thread that allocates an arena of its own, and once a
 //   large buffer is freed its mmap threshold rises (up to 32 MiB), so the
 //   transfers' 256 KiB-1 MiB buffers come from the brk heap, whose top stays
 //   resident after they are freed. The variables below (mallopt(3)) hold
 //   both; they must be set before the process starts.
 // So the launcher re-executes itself once for `seed`, in place (same pid,
-// ~40 ms; Node 22.15+), with those flags and variables. A variable the user
+// ~40 ms; Node 22.15+), without that flag and with those variables. A variable the user
 // set is kept; other commands run as they are.
 const SEED_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }
 /** the #! line's flags the seed runs without */

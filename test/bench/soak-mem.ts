@@ -22,7 +22,10 @@
 //   MEM_MINE=1                                     the seed mines (anchor network test)
 //   MEM_JSON=file.json                             every sample (default dist/test/bench/soak-mem-NAME.json)
 // The seed inherits this process's environment: glibc's MALLOC_* variables
-// and GLIBC_TUNABLES reach it so.
+// and GLIBC_TUNABLES reach it so. cli/cairn.js re-executes `seed` with its
+// own old-space flag and malloc variables (docs/design.md, "The seed's
+// memory"), keeping variables already set: the first log line shows what
+// was given, the arena count what the seed runs with. Figures: docs/faults.md.
 
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
