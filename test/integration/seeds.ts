@@ -42,6 +42,10 @@ export interface StartOptions {
   readyTimeoutMs?: number
   /** run inside this network namespace (root; the NAT tests): listen addresses are then documentation-range ones */
   netns?: string
+  /** Node's flags for the seed (default NODE_FLAGS, the launcher's): the memory benches try others */
+  nodeFlags?: string[]
+  /** added to this process's environment for the seed (undefined: removed) */
+  env?: NodeJS.ProcessEnv
 }
 
 /** the documentation ranges, the only addresses tests may use besides loopback */
@@ -79,9 +83,10 @@ export async function startSeed (repo: string, o: StartOptions = {}): Promise<Se
   for (const l of listen) {
     if (o.netns == null ? !l.startsWith('/ip4/127.0.0.1/') : !DOC_RANGE.test(l)) throw new Error(`tests listen on 127.0.0.1 (or documentation ranges in a namespace) only, not ${l}`)
   }
-  const args = [...NODE_FLAGS, CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
-  const env = { ...process.env }
+  const args = [...(o.nodeFlags ?? NODE_FLAGS), CAIRN, 'seed', '--repo', repo, ...listen.flatMap(l => ['--listen', l]), ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
+  const env = { ...process.env, ...o.env }
   delete env.CAIRN_REPO
+  for (const [k, v] of Object.entries(o.env ?? {})) if (v == null) delete env[k]
   // `ip netns exec` execs node in place: the pid is node's
   const child = o.netns == null
     ? spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
