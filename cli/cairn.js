@@ -29,23 +29,17 @@ if (!(major >= MIN_NODE_MAJOR)) {
     process.versions.node + ' (run it through npm, which uses the pinned Node, or install a newer Node)\n')
   process.exit(1)
 }
-// `cairn seed` runs for days, and its resident memory grew where nothing
-// leaked (docs/design.md, "The seed's memory"; issue 22's soak):
-// - the old generation's large start (above) lets a seed pile up garbage
-//   for minutes before V8 collects it, with the buffers it holds: the seed
-//   collects every 30 s itself (core/daemon/daemon.ts), for which it needs
-//   `gc` (--expose-gc);
-// - glibc raises its mmap threshold each time a large buffer is freed, so
-//   the transfers' 256 KiB-1 MiB buffers come from the brk heap, whose
-//   high-water mark stays resident, and it gives each busy thread an arena
-//   of its own: the variables below (mallopt(3)) hold both. They cost a
-//   seed ~20% more CPU per byte served (a fresh mapping and its page faults
-//   per 1 MiB block); without them its RSS crept ~2.5 MiB a minute.
-// Both must be there when the process starts: the launcher re-executes
+// `cairn seed` runs for days. The old generation's large start (above) lets
+// a seed pile up garbage for minutes before V8 collects it, with the
+// buffers it holds: the seed collects everything every 30 s itself
+// (core/daemon/daemon.ts), for which it needs `gc` (--expose-gc), a flag
+// that must be there when the process starts. So the launcher re-executes
 // itself once for `seed`, in place (process.execve: same pid, ~40 ms; Node
-// 22.15+, else the seed runs as started). A variable the user set is kept.
+// 22.15+, else the seed runs as started and collects as V8 decides).
+// glibc's malloc variables, tried for the same soak, cost a seed ~20% more
+// CPU per byte served and did not stop its RSS creeping (docs/design.md,
+// "The seed's memory").
 const SEED_FLAG = '--expose-gc'
-const SEED_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }
 /** the command name as cli/argv.ts findCommand finds it: the first argument that is no flag (--repo takes a value) */
 function commandName (args) {
   for (let i = 0; i < args.length; i++) {
@@ -56,17 +50,11 @@ function commandName (args) {
   }
   return null
 }
-if (typeof process.execve === 'function' && commandName(process.argv.slice(2)) === 'seed') {
-  const missing = process.platform === 'linux' ? Object.keys(SEED_MALLOC_ENV).filter(k => process.env[k] == null) : []
-  const flag = process.execArgv.includes(SEED_FLAG) ? [] : [SEED_FLAG]
-  if (missing.length > 0 || flag.length > 0) {
-    const env = { ...process.env }
-    for (const k of missing) env[k] = SEED_MALLOC_ENV[k]
-    try {
-      process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flag, ...process.argv.slice(1)], env)
-    } catch {
-      // not replaced (Windows, a seccomp policy): the seed runs as started
-    }
+if (typeof process.execve === 'function' && commandName(process.argv.slice(2)) === 'seed' && !process.execArgv.includes(SEED_FLAG)) {
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, SEED_FLAG, ...process.argv.slice(1)], process.env)
+  } catch {
+    // not replaced (Windows, a seccomp policy): the seed runs as started
   }
 }
 // V8's compiled code of cairn's modules, kept on disk between runs (Node's
