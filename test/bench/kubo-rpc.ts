@@ -24,6 +24,7 @@ import http from 'node:http'
 import { create } from 'kubo-rpc-client'
 import { cairn } from '../helpers.ts'
 import { Resources, waitFor } from '../integration/seeds.ts'
+import { liveCpuOf } from './processes.ts'
 import type { Row } from './table.ts'
 
 /** Runs an async iterable to its end, its items unused. */
@@ -40,9 +41,6 @@ const RUNS = env('BENCH_RUNS', 3)
 const GOAL = 0.8
 /** one add may take this long per MiB (plus a minute) */
 const ADD_TIMEOUT_MS = 60_000 + FILE_MIB * 1000
-
-/** USER_HZ: /proc's CPU times are in these */
-const CLOCK_TICKS = 100
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -63,22 +61,15 @@ export async function rpcFigures (tmp: string): Promise<Row[]> {
       await drain(client.repo.gc())
       execFileSync('sync')
     }
-    /** CPU seconds of a process from /proc: utime+stime (own) or cutime+cstime (reaped children) */
-    const ticks = (pid: number | 'self' | string, children = false): number => {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-      // the fields after the command name, which may hold spaces
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) / CLOCK_TICKS
-    }
     /** the seed's main thread alone (its task whose id is the pid): the socket, the parse, the importer; the block writer and GC helpers are other threads */
     const mainThread = `${seed.pid}/task/${seed.pid}`
     const timed = async (fn: () => Promise<string>, client: () => number): Promise<Run> => {
-      const s0 = ticks(seed.pid)
-      const m0 = ticks(mainThread)
+      const s0 = liveCpuOf(seed.pid)
+      const m0 = liveCpuOf(mainThread)
       const c0 = client()
       const t0 = performance.now()
       const cid = await fn()
-      return { s: (performance.now() - t0) / 1000, cid, seedCpu: ticks(seed.pid) - s0, seedMainCpu: ticks(mainThread) - m0, clientCpu: client() - c0 }
+      return { s: (performance.now() - t0) / 1000, cid, seedCpu: liveCpuOf(seed.pid) - s0, seedMainCpu: liveCpuOf(mainThread) - m0, clientCpu: client() - c0 }
     }
     const selfCpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
     const viaClient = async (): Promise<Run> => await timed(async () => {
@@ -90,7 +81,7 @@ export async function rpcFigures (tmp: string): Promise<Row[]> {
       const r = await cairn(['--repo', repo, 'add', file, '-Q', '--no-anchor', '--cid-version', '1', '--raw-leaves', '--chunker', 'size-262144'], { timeoutMs: ADD_TIMEOUT_MS })
       if (r.code !== 0) throw new Error(`cairn add failed: ${r.stderr}`)
       return r.stdout.trim()
-    }, () => ticks('self', true))
+    }, () => liveCpuOf('self', true))
     const sides = [['kubo-rpc-client', viaClient], ['plain http', viaHttp], ['cairn add', viaCli]] as const
     const runs = new Map<string, Run[]>(sides.map(([name]) => [name, []]))
     for (let i = 0; i < RUNS; i++) {

@@ -52,17 +52,28 @@ export function rssOf (pid: number): { rss: number, hwm: number } | null {
 /** clock ticks per second of /proc/PID/stat's CPU fields (USER_HZ: 100 on Linux) */
 const CLK_TCK = 100
 
-/** CPU seconds (user + system, every thread) a running process has used so far, or null once it is gone. */
-export function cpuOf (pid: number): number | null {
+/**
+ * CPU seconds (user + system, every thread) a running process has used so
+ * far, or null once it is gone. `pid` may be a /proc path below the process
+ * ('PID/task/TID': one thread). `children`: its reaped children's instead.
+ */
+export function cpuOf (pid: number | string, children = false): number | null {
   try {
     // the fields after the command name, which sits in parentheses and may hold spaces
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // utime and stime: fields 14 and 15 of the whole line, 12 and 13 after the name and state
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+    // utime, stime (cutime, cstime): fields 14 and 15 (16, 17) of the whole line, counted after the name and state
+    return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) / CLK_TCK
   } catch {
     return null
   }
+}
+
+/** cpuOf of a process that must still be running: throws once it is gone. */
+export function liveCpuOf (pid: number | string, children = false): number {
+  const cpu = cpuOf(pid, children)
+  if (cpu == null) throw new Error(`process ${pid} is gone (no /proc/${pid}/stat)`)
+  return cpu
 }
 
 export interface Timed {

@@ -33,6 +33,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { NODE_FLAGS, cairn, pseudoRandom, tempDir } from '../helpers.ts'
 import { apiCall, startSeed } from '../integration/seeds.ts'
+import { liveCpuOf } from './processes.ts'
 
 const MINUTES = Number(process.env.MEM_MINUTES ?? 13)
 const SAMPLE_S = Number(process.env.MEM_SAMPLE_S ?? 30)
@@ -48,8 +49,6 @@ const API_TIMEOUT_MS = 300_000
 const ARENA_RESERVE = 64 * 1024 * 1024
 const REPORT_WAIT_MS = 10_000
 const MIB = 1024 * 1024
-/** USER_HZ, the unit of /proc/PID/stat's times (100 on Linux) */
-const CLOCK_TICKS = 100
 
 const { dir, cleanup } = await tempDir('cairn-soakmem-')
 const t0 = Date.now()
@@ -118,14 +117,6 @@ async function threads (pid: number): Promise<number> {
   return m == null ? 0 : Number(m[1])
 }
 
-/** The seed's CPU time so far (utime + stime), in seconds: what holds on a loaded box. */
-async function cpuSeconds (pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // fields 14 and 15 of proc(5), counted from the state field (3)
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-}
-
 const repo = path.join(dir, 'seed')
 const reports = path.join(dir, 'reports')
 await fs.mkdir(reports)
@@ -179,7 +170,7 @@ const samples: Array<Record<string, unknown>> = []
 async function sampleLoop (): Promise<void> {
   while (running()) {
     const t = minutes()
-    const [m, v8, th, cpu] = await Promise.all([smaps(seed.pid), v8Report(seed.pid, reports), threads(seed.pid), cpuSeconds(seed.pid)])
+    const [m, v8, th, cpu] = await Promise.all([smaps(seed.pid), v8Report(seed.pid, reports), threads(seed.pid), liveCpuOf(seed.pid)])
     const s = { t, fetched, cpu, load: os.loadavg()[0], threads: th, ...m, v8 }
     samples.push(s)
     const f = (x: number): string => x.toFixed(1)
