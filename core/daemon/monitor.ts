@@ -118,7 +118,10 @@ export interface ChainRow {
 interface PeerMeters { in: RateMeter, out: RateMeter }
 
 export class SeedMonitor {
+  /** connected peers' meters; a peer's go when it disconnects, its bytes stay in `all` */
   private readonly meters = new Map<string, PeerMeters>()
+  /** every peer's bytes together, ever: the totals and rates of `bandwidth` */
+  private readonly all: PeerMeters = { in: new RateMeter(), out: new RateMeter() }
   private readonly transfers = new Map<number, LiveTransfer>()
   private nextTransfer = 1
   private http: HttpStats | null = null
@@ -146,10 +149,15 @@ export class SeedMonitor {
     node.onServed = (peer, block, bytes) => {
       const now = Date.now()
       this.metersOf(peer).out.count(now, bytes)
+      this.all.out.count(now, bytes)
       this.uploads.served(peer, block, bytes, now)
     }
     node.libp2p.addEventListener('peer:connect', evt => { this.log(`peer connected ${evt.detail.toString()}`) })
     node.libp2p.addEventListener('peer:disconnect', evt => {
+      // a seed meets a new peer with every fetcher's fresh identity: kept,
+      // the meters of every peer ever seen grew without end (with the
+      // samples of each one's last 2 s, up to thousands at full speed)
+      this.meters.delete(evt.detail.toString())
       this.uploads.peerLeft(evt.detail.toString())
       this.log(`peer left ${evt.detail.toString()}`)
     })
@@ -182,15 +190,11 @@ export class SeedMonitor {
 
   /** Block bytes in and out since start, with every peer ever seen (not only those connected now), and current rates. */
   bandwidth (now = Date.now()): { totalIn: number, totalOut: number, rateIn: number, rateOut: number } {
-    const bw = { totalIn: 0, totalOut: 0, rateIn: 0, rateOut: 0 }
-    for (const m of this.meters.values()) {
-      bw.totalIn += m.in.bytes
-      bw.totalOut += m.out.bytes
-      bw.rateIn += m.in.rate(now)
-      bw.rateOut += m.out.rate(now)
-    }
-    return bw
+    return { totalIn: this.all.in.bytes, totalOut: this.all.out.bytes, rateIn: this.all.in.rate(now), rateOut: this.all.out.rate(now) }
   }
+
+  /** Peers with meters of their own: those connected, and those that sent or took blocks since they last disconnected. */
+  get meteredPeers (): number { return this.meters.size }
 
   private metersOf (peer: string): PeerMeters {
     let m = this.meters.get(peer)
@@ -233,6 +237,7 @@ export class SeedMonitor {
         row.meter.add(now, row.bytes)
         row.peers[peer] = (row.peers[peer] ?? 0) + bytes
         this.metersOf(peer).in.count(now, bytes)
+        this.all.in.count(now, bytes)
       },
       end: (ok) => {
         row.done = true

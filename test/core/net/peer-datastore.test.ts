@@ -1,0 +1,61 @@
+// libp2p's datastore keeps each value in a buffer of its own size
+// (core/net/peer-datastore.ts): on Node 24 libp2p's encoders hand it views
+// of a shared 64 KiB pool, and a plain MemoryDatastore kept one pool alive
+// per record (the soak's creep, docs/faults.md).
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryDatastore } from 'datastore-core'
+import { Key } from 'interface-datastore'
+import { createLibp2p } from 'libp2p'
+import { ownBuffer, PeerDatastore } from '../../../core/net/peer-datastore.ts'
+
+const owns = (v: Uint8Array): boolean => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
+
+/** Every value a libp2p node's peer store wrote for a few peers, read back from its datastore. */
+async function peerRecords (datastore: MemoryDatastore): Promise<Uint8Array[]> {
+  const node = await createLibp2p({ datastore, start: false })
+  try {
+    for (let i = 0; i < 4; i++) {
+      const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+      await node.peerStore.save(peer, { multiaddrs: [multiaddr(`/ip4/127.0.0.1/tcp/${4001 + i}`)], protocols: ['/cairn/blocks/1.0.0'] })
+    }
+    const values: Uint8Array[] = []
+    for await (const { value } of datastore.query({ prefix: '/peers' })) values.push(value)
+    return values
+  } finally {
+    await node.stop()
+  }
+}
+
+test('a plain MemoryDatastore keeps the pooled views libp2p\'s peer store hands it (why PeerDatastore exists)', async () => {
+  const values = await peerRecords(new MemoryDatastore())
+  assert.equal(values.length, 4)
+  assert.ok(values.some(v => !owns(v)), 'on this Node the peer store encodes into a shared pool, and the plain store keeps the view')
+})
+
+test('PeerDatastore keeps every peer record in a buffer of its own size', async () => {
+  const values = await peerRecords(new PeerDatastore())
+  assert.equal(values.length, 4)
+  for (const v of values) assert.ok(owns(v), `a ${v.byteLength}-byte record keeps a ${v.buffer.byteLength}-byte buffer`)
+})
+
+test('PeerDatastore: a view of a larger buffer is stored as a copy of its bytes; a buffer of its own is stored as is', async () => {
+  const store = new PeerDatastore()
+  const big = new Uint8Array(65_536).map((_, i) => i & 255)
+  const view = big.subarray(1000, 1009)
+  await store.put(new Key('/dht/provider/a'), view)
+  const stored = await store.get(new Key('/dht/provider/a'))
+  assert.deepEqual([...stored], [...view])
+  assert.equal(stored.buffer.byteLength, 9)
+  big[1000] = 0 // the caller reusing its buffer does not change the record
+  assert.equal(stored[0], 1000 & 255)
+
+  const own = Uint8Array.of(1, 2, 3)
+  assert.equal(ownBuffer(own), own)
+  await store.put(new Key('/peers/b'), own)
+  assert.equal(await store.get(new Key('/peers/b')), own)
+})
