@@ -4,7 +4,9 @@
 // BENCH_SWEEP_PROCS (20) processes on 127.0.0.1 (the DHT bench's workers:
 // dht-worker.ts, one node each, the seed one of them). Once the routing
 // tables have settled:
-//   - idle CPU of the swarm (all processes, in cores) before announcing;
+//   - idle CPU of the swarm (all processes, in cores) before announcing,
+//     and again holding the records, settled after the round: the goal's
+//     pair, each the median of IDLE_SAMPLES samples of IDLE_SAMPLE_MS;
 //   - one full sweep round of the seed's CIDs: time, lookups, regions,
 //     records delivered, failures by reason; the seed's peak RSS;
 //   - the batch provider it replaced, over BENCH_SWEEP_BATCH (500) of the
@@ -12,7 +14,7 @@
 //   - a fresh node (a new process) looks up BENCH_SWEEP_FINDS (200) random
 //     CIDs of the seed's: how many it finds within FIND_TIMEOUT_MS each;
 //   - idle CPU of the swarm just after the round, and again after the
-//     batch sample and the finds (each process's share, and connections
+//     batch sample and the finds, beside the goal (each process's share, and connections
 //     opened and closed while sampled: churn is what raises it);
 //   - the seed's and a receiver's memory during the round (RSS, V8 heap,
 //     external), polled.
@@ -52,6 +54,10 @@ const SETTLE_MS = (networkSettings(DEFAULT_CONFIG).querySelfInterval ?? 60_000) 
 const MEMORY_POLL_MS = 1_000
 /** idle CPU is sampled this long */
 const IDLE_SAMPLE_MS = 10_000
+/** idle figures with a goal are the median of this many samples in a row: one sample carried a major collection or a table refresh by chance (a process's 10 s ranged 0.4-3.3% in one quiet run) */
+const IDLE_SAMPLES = 3
+/** the receivers still store the round's last batches just after it: the settled figure starts this long after */
+const ROUND_SETTLE_MS = 20_000
 /** the round, the batch sample and the CAR import each get this long */
 const STEP_TIMEOUT_MS = 15 * 60_000
 /** goals from the issue */
@@ -105,6 +111,15 @@ export async function idleCores (workers: Worker[], profile?: { dir: string, lab
   return { cores: perProc.reduce((a, b) => a + b, 0), perProc, heapMiB: u1.map(u => u.heapMiB), connections: sum(u => u.connections), opened: sum((u, i) => u.opened - u0[i].opened), openedInbound: sum((u, i) => u.openedInbound - u0[i].openedInbound), closed: sum((u, i) => u.closed - u0[i].closed), closedDuplicate: sum((u, i) => u.closedDuplicate - u0[i].closedDuplicate), closedYoung: sum((u, i) => u.closedYoung - u0[i].closedYoung) }
 }
 
+/** IDLE_SAMPLES samples in a row (the first one profiled when asked); the one with the median CPU, and all of them */
+export async function idleMedian (workers: Worker[], profile?: { dir: string, label: string }): Promise<Idle & { all: number[] }> {
+  const samples: Idle[] = []
+  for (let i = 0; i < IDLE_SAMPLES; i++) samples.push(await idleCores(workers, i === 0 ? profile : undefined))
+  const all = samples.map(x => x.cores)
+  return { ...[...samples].sort((a, b) => a.cores - b.cores)[samples.length >> 1], all }
+}
+const samplesOf = (i: { all: number[] }): string => i.all.map(pct).join(', ')
+
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
 /** one line on an idle sample: the whole swarm, the seed (the last process) and the others' spread */
 export function idleLine (i: Idle, last = 'seed'): string {
@@ -144,8 +159,8 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     if (settle > 0) await new Promise(resolve => setTimeout(resolve, settle))
     const profile = (label: string): { dir: string, label: string } | undefined => PROFILE_DIR == null ? undefined : { dir: PROFILE_DIR, label }
     if (PROFILE_DIR != null) fs.mkdirSync(PROFILE_DIR, { recursive: true })
-    const idleBefore = await idleCores(workers, profile('before'))
-    log(`  idle swarm before announcing (all ${workers.length} processes): ${idleLine(idleBefore)}; load ${load()}`)
+    const idleBefore = await idleMedian(workers, profile('before'))
+    log(`  idle swarm before announcing (all ${workers.length} processes), median of ${samplesOf(idleBefore)}: ${idleLine(idleBefore)}; load ${load()}`)
 
     const loadSweep = load()
     // memory while the round runs, the seed's and a receiver's: V8's heap (live and garbage) or buffers outside it
@@ -171,7 +186,11 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     // right after the round, before the batch sample and the fresh node: what the round itself left
     const idleRound = await idleCores(workers, profile('round'))
     log(`  idle swarm just after the round: ${idleLine(idleRound)}; load ${load()}`)
-    for (let i = 0; i < TRACE; i++) log(`  idle swarm, ${(i + 2) * IDLE_SAMPLE_MS / 1000} s after the round: ${idleLine(await idleCores(workers))}; load ${load()}`)
+    // the goal's figure: the swarm holding the round's records, settled, sampled as before announcing
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, ROUND_SETTLE_MS - IDLE_SAMPLE_MS)))
+    const idleHeld = await idleMedian(workers, profile('held'))
+    log(`  idle swarm holding the records, ${ROUND_SETTLE_MS / 1000} s after the round, median of ${samplesOf(idleHeld)}: ${idleLine(idleHeld)}; load ${load()}`)
+    for (let i = 0; i < TRACE; i++) log(`  idle swarm, trace sample ${i + 1} after the round: ${idleLine(await idleCores(workers))}; load ${load()}`)
 
     const batch = await seedWorker.call<{ ms: number, provided: number, failed: number }>('batch', { node: 0, count: BATCH }, STEP_TIMEOUT_MS)
     const batchAllMs = batch.ms / BATCH * round.cids
@@ -197,13 +216,15 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     // the fresh node's aftermath is no idle swarm: right after its finds
     // the swarm took 58.5% of a core with 437 connections opened in 10 s
     // (quiet run, 04:09), 18-25% once it had stopped. So it is sampled
-    // once with the fresh node up, and the figure is taken after it stops
+    // once with the fresh node up, and again after it stops: both beside
+    // the goal's figure, not in it (the batch provider's sample and the
+    // finds leave the swarm with more connections, and each costs pings)
     const swarmOnly = workers.filter(w => w !== fresh)
     const idleFresh = await idleCores(swarmOnly, profile('fresh'))
     log(`  idle swarm after the round, the batch sample and the finds, the fresh node still up: ${idleLine(idleFresh)}; load ${load()}`)
     await fresh.close()
-    const idleAfter = await idleCores(swarmOnly, profile('after'))
-    log(`  idle swarm after the round, the fresh node stopped: ${idleLine(idleAfter)}; load ${load()}`)
+    const idleAfter = await idleMedian(swarmOnly, profile('after'))
+    log(`  idle swarm after the round, the fresh node stopped, median of ${samplesOf(idleAfter)}: ${idleLine(idleAfter)}; load ${load()}`)
     for (let i = 0; i < TRACE; i++) log(`  idle swarm, the fresh node stopped, sample ${i + 2}: ${idleLine(await idleCores(swarmOnly))}; load ${load()}`)
 
     const speedup = batchAllMs / round.roundMs
@@ -213,7 +234,7 @@ export async function sweepFigures (tmp: string, log: (s: string) => void = s =>
     rows.push({ what: '  records delivered', figure: String(round.records), baseline: '-', ratio: '-', note: failed === '' ? 'no failures' : `failures: ${failed}` })
     rows.push({ what: `  fresh node finds ${FINDS} random CIDs`, figure: `${(foundShare * 100).toFixed(1)}%`, baseline: '-', ratio: '-', note: `goal ≥ ${GOAL_FOUND * 100}%; median ${times.length > 0 ? times[times.length >> 1].toFixed(0) : '-'} ms to the seed` })
     rows.push({ what: '  seed peak RSS', figure: `${(seedRss?.hwm ?? 0).toFixed(0)} MiB`, baseline: `${peerRss.toFixed(0)} MiB a swarm node's`, ratio: '-', note: `goal ≤ ${GOAL_RSS_MIB} MiB (VmHWM after the round; ${(seedRssAfter?.hwm ?? 0).toFixed(0)} MiB after the batch sample too)` })
-    rows.push({ what: `  idle swarm CPU, ${workers.length - 1} procs`, figure: `${pct(idleAfter.cores)} of a core`, baseline: `${pct(idleBefore.cores)} before announcing`, ratio: `${(idleAfter.cores / Math.max(idleBefore.cores, 1e-9)).toFixed(2)}×`, note: `${IDLE_SAMPLE_MS / 1000} s samples, the fresh node stopped; ${pct(idleRound.cores)} just after the round, ${pct(idleFresh.cores)} with the fresh node up after its finds` })
+    rows.push({ what: `  idle swarm CPU, ${swarmOnly.length} procs`, figure: `${pct(idleHeld.cores)} of a core (${idleHeld.connections} connections)`, baseline: `${pct(idleBefore.cores)} before announcing (${idleBefore.connections})`, ratio: `${(idleHeld.cores / Math.max(idleBefore.cores, 1e-9)).toFixed(2)}×`, note: `goal ≤ 1×; medians of ${IDLE_SAMPLES} ${IDLE_SAMPLE_MS / 1000} s samples, the records held, ${ROUND_SETTLE_MS / 1000} s after the round; ${pct(idleRound.cores)} just after it, ${pct(idleFresh.cores)} with the fresh node up after the batch sample and its finds, ${pct(idleAfter.cores)} (${idleAfter.connections} connections) once it stopped` })
   } finally {
     await Promise.allSettled(workers.map(async w => { await w.close() }))
     fs.rmSync(dir, { recursive: true, force: true })
