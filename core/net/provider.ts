@@ -75,7 +75,8 @@ export class Provider {
         continue
       }
       const found: CID[] = []
-      await walkDag(repo.blocks, pin.cid, { signal, allowMissing: true, onBlock: cid => { found.push(cid) } }, seen).catch(tooDeepIsPartial)
+      const add = (cid: CID): void => { found.push(cid) }
+      await walkDag(repo.blocks, pin.cid, { signal, allowMissing: true, onBlock: add, onLeaf: add }, seen).catch(tooDeepIsPartial)
       yield * found
     }
   }
@@ -85,7 +86,9 @@ export class Provider {
     this.sweeper.announce([root], true)
     if (this.strategy === 'roots') return
     const cids: CID[] = []
-    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: cid => { if (!cid.equals(root)) cids.push(cid) } }).catch(tooDeepIsPartial)
+    // the leaves are looked up, not read: the fetch that follows an add at once needs the CPU (walkDag's onLeaf)
+    const add = (cid: CID): void => { if (!cid.equals(root)) cids.push(cid) }
+    await walkDag(this.node.repo.blocks, root, { signal, allowMissing: true, onBlock: add, onLeaf: add }).catch(tooDeepIsPartial)
     this.sweeper.announce(cids)
   }
 

@@ -56,6 +56,14 @@ export interface WalkOptions {
   allowMissing?: boolean
   onBlock?: (cid: CID, bytes: Uint8Array) => void | Promise<void>
   onMissing?: (cid: CID) => void
+  /**
+   * Given, blocks that cannot link (LEAF_CODECS) are looked up (`has`),
+   * neither read nor verified, and told here instead of onBlock: a walk
+   * that wants the CIDs alone (announcing a DAG) spares reading and hashing
+   * every leaf. Read, a 512 MiB file's leaves cost a seed ~0.4 s of CPU
+   * right after its add, beside the fetch that came at once.
+   */
+  onLeaf?: (cid: CID) => void
 }
 
 /** Multihash bytes as a map key: blocks are the same whatever the CID version. */
@@ -77,9 +85,10 @@ export async function walkDag (store: BlockReader, root: CID, o: WalkOptions = {
     o.signal?.throwIfAborted()
     const key = blockKey(cid)
     if (seen.has(key)) continue
-    let bytes: Uint8Array
+    let bytes: Uint8Array | null = null
     try {
-      bytes = await store.getBytes(cid, { signal: o.signal })
+      if (o.onLeaf == null || !LEAF_CODECS.has(cid.code)) bytes = await store.getBytes(cid, { signal: o.signal })
+      else if (!await store.has(cid, { signal: o.signal })) throw new BlockNotFoundError(cid.toString(), `block ${cid.toString()} is not in the repo`)
     } catch (err) {
       if (err instanceof BlockNotFoundError && o.allowMissing === true) {
         seen.add(key)
@@ -88,6 +97,12 @@ export async function walkDag (store: BlockReader, root: CID, o: WalkOptions = {
         continue
       }
       throw err
+    }
+    if (bytes == null) {
+      seen.add(key)
+      stats.blocks++
+      o.onLeaf?.(cid)
+      continue
     }
     const links = linksOf(cid, bytes)
     // before the block counts as seen: a walk sharing `seen` (gc's) must not take this DAG as walked
