@@ -65,8 +65,9 @@ async function loadMessage (): Promise<KadMessage> {
   const mod: unknown = await import(new URL('./message/dht.js', import.meta.resolve('@libp2p/kad-dht')).href)
   const Message = undeclared(mod, 'Message')
   const encode = undeclared(Message, 'encode')
-  const addProvider = undeclared(undeclared(mod, 'MessageType'), 'ADD_PROVIDER')
-  const ping = undeclared(undeclared(mod, 'MessageType'), 'PING')
+  const types = undeclared(mod, 'MessageType')
+  const addProvider = undeclared(types, 'ADD_PROVIDER')
+  const ping = undeclared(types, 'PING')
   if (typeof encode !== 'function' || typeof addProvider !== 'string' || typeof ping !== 'string') {
     throw new UpstreamPatchError('kad-dht\'s message/dht.js has no Message.encode, MessageType.ADD_PROVIDER or MessageType.PING: core/net/kad-internals.ts was written for @libp2p/kad-dht 16')
   }

@@ -16,6 +16,7 @@ import { byteStream, type ByteStream } from '@libp2p/utils'
 import { dhtProtocol, kadMessage, routingTableSize, tableClosest } from './kad-internals.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'
 import { errorMessage, toError } from '../util/errors.ts'
 
@@ -52,14 +53,12 @@ const WRITE_BATCH = 256
 /** Messages, each after its length as an unsigned varint (what kad-dht's stream reader takes), in one buffer. */
 export function lengthPrefixed (messages: readonly Uint8Array[]): Uint8Array {
   let size = 0
-  for (const m of messages) size += varintLength(m.length) + m.length
+  for (const m of messages) size += varint.encodingLength(m.length) + m.length
   const out = new Uint8Array(size)
   let at = 0
   for (const m of messages) {
-    for (let n = m.length; ; n = Math.floor(n / 128)) {
-      if (n < 128) { out[at++] = n; break }
-      out[at++] = (n % 128) | 128
-    }
+    varint.encodeTo(m.length, out, at)
+    at += varint.encodingLength(m.length)
     out.set(m, at)
     at += m.length
   }
@@ -80,12 +79,6 @@ async function readMessage (bytes: ByteStream<Stream>, signal: AbortSignal): Pro
   }
   if (length > MAX_ANSWER_BYTES) throw new ProvideFailure('error', `the peer answered a PING with ${length} bytes`)
   if (length > 0) await bytes.read({ bytes: length, signal })
-}
-
-function varintLength (n: number): number {
-  let len = 1
-  while (n >= 128) { n = Math.floor(n / 128); len++ }
-  return len
 }
 
 /** kad-dht's DHT key of a CID: SHA-256 of its multihash (kad-dht's convertBuffer, synchronously). */
