@@ -14,6 +14,16 @@
 // 512 MiB, with or without a 20 s pause after the adds), so it is no
 // baseline for a first fetch.
 //
+// Each fetch's output stays on disk till the case ends. This machine is a
+// VM whose balloon reports free memory to its host (virtio-balloon free page
+// reporting), and a page the host took back costs a fault on the host when
+// the guest writes it again: a 512 MiB write into the page cache cost 0.31 s
+// of system time on such memory against 0.13 s on memory freed a moment
+// before. Deleting the first fetch's 512 MiB output before the settled fetch
+// handed the settled fetch just-freed memory and the first fetch none
+// (BENCH_ADDFETCH_FREE=1 does that again, to compare). The CPU seconds each
+// seed spent during each fetch are printed.
+//
 //   node dist/test/bench/add-fetch.js   runs this part alone
 //   BENCH_ADDFETCH_MIB=512  BENCH_ADDFETCH_STRATEGY=all|roots
 
@@ -23,10 +33,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { cairnOk, killStarted, timedCairn } from './processes.ts'
+import { cairnOk, cpuOf, killStarted, timedCairn } from './processes.ts'
 import { MIB, seed, sha256File } from './transfer-cairn.ts'
 import { printTable, type Row } from './table.ts'
-import type { SeedProcess } from '../integration/seeds.ts'
+import { readApiFile, type SeedProcess } from '../integration/seeds.ts'
 
 const FILE_MIB = Number(process.env.BENCH_ADDFETCH_MIB ?? 512)
 /**
@@ -42,6 +52,8 @@ const SETTLE_TIMEOUT_MS = 5 * 60_000
 /** the three seeds connect to each other within this */
 const CONNECT_TIMEOUT_MS = 60_000
 const GOAL = 0.9
+/** delete each fetch's output at once (the bench before 2026-12-05: see above) */
+const FREE_OUTPUT = process.env.BENCH_ADDFETCH_FREE === '1'
 
 const load = (): string => os.loadavg()[0].toFixed(1)
 
@@ -55,14 +67,21 @@ async function peers (repo: string): Promise<number> {
   return (await cairnOk(['--repo', repo, 'peers', '--json'])).split('\n').filter(l => l !== '').length
 }
 
-/** `cairn get` through the fetcher's daemon, timed; MiB/s. */
-async function fetch (repo: string, cid: string, out: string, want: string): Promise<{ seconds: number, rate: number }> {
-  fs.rmSync(out, { force: true })
+interface Fetched { seconds: number, rate: number, cpu: string }
+
+/**
+ * `cairn get` through the fetcher's daemon into `out` (a new file), timed;
+ * MiB/s, and the CPU seconds each of the `daemons` (repos) spent meanwhile.
+ */
+async function fetch (repo: string, cid: string, out: string, want: string, daemons: string[]): Promise<Fetched> {
+  const pids = await Promise.all(daemons.map(async r => (await readApiFile(r)).pid))
+  const before = pids.map(p => cpuOf(p) ?? 0)
   const r = await timedCairn(['--repo', repo, 'get', cid, '-o', out, '--json'], { timeoutMs: STEP_TIMEOUT_MS })
+  const cpu = pids.map((p, i) => ((cpuOf(p) ?? before[i]) - before[i]).toFixed(2)).join(' ')
   if (r.code !== 0) throw new Error(`get: exit ${r.code ?? r.signal}${r.timedOut ? ' (killed: too slow)' : ''}: ${r.stderr.slice(-600)}`)
   if (sha256File(out) !== want) throw new Error('get: the output differs from the file added')
-  fs.rmSync(out, { force: true })
-  return { seconds: r.seconds, rate: FILE_MIB / r.seconds }
+  if (FREE_OUTPUT) fs.rmSync(out)
+  return { seconds: r.seconds, rate: FILE_MIB / r.seconds, cpu }
 }
 
 export async function addFetchFigures (tmp: string, log: (s: string) => void = s => console.log(s)): Promise<Row[]> {
@@ -91,11 +110,11 @@ export async function addFetchFigures (tmp: string, log: (s: string) => void = s
     const [adds] = await Promise.all([Promise.all(repos.slice(0, 3).map(async r => (await cairnOk(['--repo', r, 'add', file, '-Q'], STEP_TIMEOUT_MS)).trim()))])
     const cid = adds[0]
     if (adds.some(c => c !== cid)) throw new Error(`the three adds gave different CIDs: ${adds.join(' ')}`)
-    const out = path.join(dir, 'out.bin')
+    const out = (n: number): string => path.join(dir, `out${n}.bin`)
     const loadAtOnce = load()
-    const atOnce = await fetch(repos[3], cid, out, want)
+    const atOnce = await fetch(repos[3], cid, out(1), want, repos)
     const during = await Promise.all(repos.slice(0, 3).map(async r => await provideStat(r)))
-    log(`  at once: ${atOnce.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced / waiting: ${during.map(s => `${s.fresh}/${s.pending}`).join(', ')}; yielded ${during.map(s => `${(s.yieldedMs / 1000).toFixed(1)} s`).join(', ')}`)
+    log(`  at once: ${atOnce.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced / waiting: ${during.map(s => `${s.fresh}/${s.pending}`).join(', ')}; yielded ${during.map(s => `${(s.yieldedMs / 1000).toFixed(1)} s`).join(', ')}; CPU s (seeds s1 s2 s3 f g) ${atOnce.cpu}`)
     // settled: nothing waits to be announced on any of the three
     const t1 = performance.now()
     let settled: Stat[] = during
@@ -105,18 +124,18 @@ export async function addFetchFigures (tmp: string, log: (s: string) => void = s
       await new Promise(resolve => setTimeout(resolve, 500))
     }
     const loadSettled = load()
-    const later = await fetch(repos[4], cid, out, want)
-    log(`  settled, a fresh seed's first fetch: ${later.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced: ${settled.map(s => s.fresh).join(', ')}, records ${settled.map(s => s.records).join(', ')}, failures ${settled.map(s => JSON.stringify(s.failures)).join(' ')}`)
+    const later = await fetch(repos[4], cid, out(2), want, repos)
+    log(`  settled, a fresh seed's first fetch: ${later.rate.toFixed(1)} MiB/s; seeds' fresh CIDs announced: ${settled.map(s => s.fresh).join(', ')}, records ${settled.map(s => s.records).join(', ')}, failures ${settled.map(s => JSON.stringify(s.failures)).join(' ')}; CPU s ${later.cpu}`)
     await cairnOk(['--repo', repos[3], 'repo', 'gc'])
-    const again = await fetch(repos[3], cid, out, want)
-    log(`  settled, the first fetcher again after a gc (not the baseline): ${again.rate.toFixed(1)} MiB/s`)
+    const again = await fetch(repos[3], cid, out(3), want, repos)
+    log(`  settled, the first fetcher again after a gc (not the baseline): ${again.rate.toFixed(1)} MiB/s; CPU s ${again.cpu}`)
     const ratio = atOnce.rate / later.rate
     return [{
       what: `add 3× then fetch at once, ${FILE_MIB} MiB, DHT, strategy ${STRATEGY}`,
       figure: `${atOnce.rate.toFixed(1)} MiB/s`,
       baseline: `${later.rate.toFixed(1)} MiB/s after announcements settled (another fresh fetcher)`,
       ratio: `${ratio.toFixed(2)}×`,
-      note: `goal ≥ ${GOAL}×; cairn get through a fetching seed's daemon, providers from the DHT; ${again.rate.toFixed(1)} MiB/s the first fetcher again after a gc; load ${loadAtOnce} / ${loadSettled}`
+      note: `goal ≥ ${GOAL}×; cairn get through a fetching seed's daemon, providers from the DHT; outputs ${FREE_OUTPUT ? 'deleted at once' : 'kept'}; ${again.rate.toFixed(1)} MiB/s the first fetcher again after a gc; load ${loadAtOnce} / ${loadSettled}`
     }]
   } finally {
     await Promise.allSettled(seeds.map(async s => await s.stop()))
