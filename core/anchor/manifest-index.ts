@@ -5,6 +5,7 @@
 
 import type { CID } from 'multiformats/cid'
 import { publisherId, type EncodedManifest } from './manifest.ts'
+import { flat } from '../util/flat-string.ts'
 import type { BlockMeta } from './validate.ts'
 
 /** The same content named by CIDv0 or CIDv1 is one root. */
@@ -23,10 +24,13 @@ export class ManifestIndex {
 
   /** Knows `m` from now on (once; a manifest seen again changes nothing). */
   remember (m: EncodedManifest): void {
-    const k = m.cid.toString()
+    // kept for the chain's life: flat (util/flat-string.ts); the chain's own
+    // lists of a block's manifests hold the same strings
+    const k = flat(m.cid.toString())
     if (this.manifests.has(k)) return
     this.manifests.set(k, m)
     const [index, r] = m.manifest.type === 'ipns' ? [this.byName, publisherId(m.manifest)] : [this.byRoot, rootKey(m.manifest.root)]
+    flat(r)
     const set = index.get(r) ?? new Set()
     set.add(k)
     index.set(r, set)

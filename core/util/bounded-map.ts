@@ -10,13 +10,20 @@
 // approximately, holding up to twice its bound), which these callers do not
 // want, hence this one here.
 
+import { flat } from './flat-string.ts'
+
 export class BoundedMap<K, V> extends Map<K, V> {
   constructor (readonly max: number) {
     super()
   }
 
-  /** Sets the value (an existing key keeps its place); past `max`, the oldest entries go. */
+  /**
+   * Sets the value (an existing key keeps its place); past `max`, the
+   * oldest entries go. A string key is kept flat (flat-string.ts): these
+   * maps hold up to thousands of CIDs' text for hours.
+   */
   override set (key: K, value: V): this {
+    if (typeof key === 'string') flat(key)
     super.set(key, value)
     while (this.size > this.max) {
       const oldest = this.keys().next()
