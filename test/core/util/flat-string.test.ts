@@ -20,9 +20,9 @@ const SHA256 = 0x12
 
 /** Concatenated strings alive in this process now (a heap snapshot, which collects garbage first). */
 async function consStrings (): Promise<number> {
-  let json = ''
-  for await (const chunk of v8.getHeapSnapshot()) json += String(chunk)
-  const s = JSON.parse(json) as { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[] }
+  const chunks: Buffer[] = []
+  for await (const chunk of v8.getHeapSnapshot()) chunks.push(Buffer.from(chunk))
+  const s = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[] }
   const fields = s.snapshot.meta.node_fields
   const cons = s.snapshot.meta.node_types[0].indexOf('concatenated string')
   const type = fields.indexOf('type')
