@@ -8,7 +8,6 @@ import { check } from './rules.ts'
 import { digestValue, expandTarget, retarget, workOf } from './target.ts'
 import type { Network } from './params.ts'
 import type { CID } from 'multiformats/cid'
-import { flat } from '../util/flat-string.ts'
 
 /** blocks whose median time the next block must be above */
 export const MEDIAN_TIME_SPAN = 11
@@ -105,7 +104,7 @@ export function checkContext (h: Header, parent: BlockMeta, net: Network, now: n
 
 /** The meta of a header accepted on top of `parent`. */
 export function metaOf (c: CheckedHeader, parent: BlockMeta): BlockMeta {
-  return { cid: c.cid, key: flat(c.cid.toString()), height: c.header.height, time: c.header.time, target: c.header.target, parent, work: parent.work + c.work }
+  return { cid: c.cid, key: c.cid.toString(), height: c.header.height, time: c.header.time, target: c.header.target, parent, work: parent.work + c.work }
 }
 
 /**
