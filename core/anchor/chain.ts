@@ -25,6 +25,8 @@ export const MAX_HELD = 256
 const MAX_CACHED_BODIES = 256
 /** CIDs remembered as invalid, so a resent bad header costs one lookup */
 const MAX_INVALID_REMEMBERED = 4096
+/** the manifest keys of a block that carries none */
+const NO_MANIFESTS: readonly string[] = Object.freeze([])
 
 export type SubmitResult =
   | { status: 'accepted', cid: CID, height: number, head: boolean }
@@ -62,7 +64,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private best: BlockMeta
   private readonly blocks = new Map<string, BlockMeta>()
   private readonly headers = new Map<string, Uint8Array>()
-  private readonly blockManifests = new Map<string, string[]>()
+  /** blocks' manifest keys; blocks without any (most) share one empty list */
+  private readonly blockManifests = new Map<string, readonly string[]>()
   private readonly index = new ManifestIndex()
   private readonly main: BlockMeta[] = []
   readonly pending = new PendingPool()
@@ -105,7 +108,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   headerBytes (cid: CID | string): Uint8Array | undefined { return this.headers.get(cid.toString()) }
   isOnMain (b: BlockMeta): boolean { return this.main[b.height] === b }
   /** manifest CIDs in a block's body */
-  manifestsOf (b: BlockMeta): string[] { return this.blockManifests.get(b.key) ?? [] }
+  manifestsOf (b: BlockMeta): readonly string[] { return this.blockManifests.get(b.key) ?? NO_MANIFESTS }
   manifest (key: string): EncodedManifest | undefined { return this.index.get(key) }
   /** The stored header of a block past genesis (every accepted block's is kept). */
   private headerOf (b: BlockMeta): Uint8Array {
@@ -270,7 +273,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private link (meta: BlockMeta, header: Uint8Array, manifests: EncodedManifest[]): void {
     this.blocks.set(meta.key, meta)
     this.headers.set(meta.key, header)
-    this.blockManifests.set(meta.key, manifests.map(m => m.cid.toString()))
+    this.blockManifests.set(meta.key, manifests.length === 0 ? NO_MANIFESTS : manifests.map(m => m.cid.toString()))
     for (const m of manifests) this.index.carriedBy(m, meta)
   }
 

@@ -5,7 +5,6 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import v8 from 'node:v8'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create } from 'multiformats/hashes/digest'
@@ -13,20 +12,13 @@ import { flat } from '../../../core/util/flat-string.ts'
 import { BoundedMap } from '../../../core/util/bounded-map.ts'
 import { ManifestIndex } from '../../../core/anchor/manifest-index.ts'
 import { manifestFor } from '../anchor/helpers.ts'
+import { heapCounts } from '../../heap-count.ts'
 
 const SHA256 = 0x12
 
-/** Concatenated strings alive in this process now (a heap snapshot, which collects garbage first). */
+/** Concatenated strings alive in this process now. */
 async function consStrings (): Promise<number> {
-  const chunks: Buffer[] = []
-  for await (const chunk of v8.getHeapSnapshot()) chunks.push(Buffer.from(chunk))
-  const s = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[] }
-  const fields = s.snapshot.meta.node_fields
-  const cons = s.snapshot.meta.node_types[0].indexOf('concatenated string')
-  const type = fields.indexOf('type')
-  let n = 0
-  for (let i = type; i < s.nodes.length; i += fields.length) if (s.nodes[i] === cons) n++
-  return n
+  return (await heapCounts()).get('concatenated string:') ?? 0
 }
 
 /** `n` distinct CIDv1s (raw, sha256), their text not yet made */

@@ -1,0 +1,57 @@
+// What the chain keeps in memory for each block (issue 22): a seed keeps
+// every block's meta and header for as long as it runs, a block every 10 s
+// on `local` and every second on `test`. Counted in heap snapshots of this
+// process: objects, not bytes.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { create } from 'multiformats/hashes/digest'
+import { AnchorChain } from '../../../core/anchor/chain.ts'
+import { cborCid, sha256 } from '../../../core/anchor/encoding.ts'
+import { MemoryChainStore } from '../../../core/anchor/store.ts'
+import { mineBlock, metaAfter, testNetwork, type MinedBlock } from '../../../core/anchor/test-miner.ts'
+import { heapCounts } from '../../heap-count.ts'
+
+const NET = testNetwork()
+const BLOCKS = 200
+
+/** A store that keeps no bytes: what is counted is the chain's own memory. */
+class NoBytesStore extends MemoryChainStore {
+  override async put (): Promise<void> {}
+}
+
+test("cborCid: one buffer for the CID, its multihash and its digest, the same CID as multiformats'", async () => {
+  const bytes = new TextEncoder().encode('a header')
+  const cid = cborCid(bytes)
+  assert.equal(cid.multihash.bytes.buffer, cid.bytes.buffer)
+  assert.equal(cid.multihash.digest.buffer, cid.bytes.buffer)
+  assert.deepEqual(cid.multihash.digest, new Uint8Array(sha256(bytes)))
+  const theirs = CID.createV1(dagCbor.code, create(0x12, sha256(bytes)))
+  assert.ok(cid.equals(theirs))
+  assert.equal(cid.toString(), theirs.toString())
+  assert.throws(() => cborCid(bytes, new Uint8Array(20)), /32 bytes/)
+})
+
+test('the chain keeps two buffers a block (its header, its CID) and no cached CID text', async () => {
+  const chain = await AnchorChain.open(NET, new NoBytesStore(), { now: () => NET.genesis.time + 10_000_000 })
+  let mined: MinedBlock[] = []
+  let parent = chain.head
+  for (let i = 0; i < BLOCKS; i++) {
+    const b = mineBlock(NET, parent, [])
+    mined.push(b)
+    parent = metaAfter(b, parent)
+  }
+  const before = await heapCounts()
+  // the chain gets bytes of its own, as from a peer
+  for (const b of mined) assert.equal((await chain.submit(b.header.slice(), b.body.slice(), [])).status, 'accepted')
+  mined = []
+  const after = await heapCounts()
+  assert.equal(chain.height, BLOCKS)
+  const added = (k: string): number => ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / BLOCKS
+  // multiformats' CID.createV1 makes three buffers a CID (4 a block in all) and a Map per CID when its text is made
+  assert.ok(added('object:ArrayBuffer') <= 2.1, `${added('object:ArrayBuffer')} ArrayBuffers a block`)
+  assert.ok(added('object:Map') < 0.1, `${added('object:Map')} Maps a block`)
+  assert.ok(added('object:Array') < 0.1, `${added('object:Array')} Arrays a block (its manifests: none)`)
+})
