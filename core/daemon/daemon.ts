@@ -9,6 +9,7 @@ import { Provider } from '../net/provider.ts'
 import { provideRoundLine } from '../net/provide-report.ts'
 import { RwLock } from '../repo/rwlock.ts'
 import { SeedMonitor } from './monitor.ts'
+import { Collector } from './collector.ts'
 import { MetricsServer } from './metrics.ts'
 import { CairnError, UsageError, errorMessage } from '../util/errors.ts'
 import { formatHashRate, minedLine } from '../util/format.ts'
@@ -59,23 +60,10 @@ export interface KuboRpc { server: KuboRpcServer, address: string, token: string
 /** at start, how long a seed waits for its configured relays before it prints its addresses */
 const RELAY_WAIT_MS = 15_000
 
-/**
- * A seed whose launcher gave it `gc` (`--expose-gc`, cli/cairn.js)
- * collects all it can this often: gc's "last-resort" flavour, full
- * collections until nothing more is freed, and V8's unused pages given
- * back. The launcher's large old-generation start spares transfers the
- * full collections a small one runs every few MiB, but lets a long-running
- * seed pile up garbage, and the buffers it holds, for minutes before V8
- * collects: its RSS rose and fell by ~50 MiB in a saw-tooth the soak read
- * as growth (docs/design.md, "The seed's memory"). A seed serving a loop of
- * small gets spent the same CPU per get with it (~19 ms).
- */
-export const COLLECT_EVERY_MS = 30_000
-
 export class Seed {
   private stopping: Promise<void> | null = null
   private rateLog: NodeJS.Timeout | null = null
-  private collector: NodeJS.Timeout | null = null
+  private collector: Collector | null = null
   private readonly stopped: Promise<void>
   private resolveStopped!: () => void
 
@@ -258,12 +246,12 @@ export class Seed {
     return seed
   }
 
-  /** Full collections every COLLECT_EVERY_MS, when Node exposes `gc` (the launcher's --expose-gc). */
+  /** Full collections as core/daemon/collector.ts says, when Node exposes `gc` (the launcher's --expose-gc). */
   private collectGarbage (): void {
     const gc = globalThis.gc
     if (typeof gc !== 'function') return
-    this.collector = setInterval(() => { gc({ type: 'major', flavor: 'last-resort' }) }, COLLECT_EVERY_MS)
-    this.collector.unref()
+    this.collector = new Collector(gc)
+    this.collector.start()
   }
 
   /** Resolves once the seed has stopped (signal, `cairn shutdown`, or stop()). */
@@ -290,7 +278,7 @@ export class Seed {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       if (this.rateLog != null) clearInterval(this.rateLog)
-      if (this.collector != null) clearInterval(this.collector)
+      this.collector?.stop()
       await this.miner.stop()
       await this.sync.stop()
       this.chain.close()

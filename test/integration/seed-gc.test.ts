@@ -1,6 +1,6 @@
 // `cairn seed` runs with --expose-gc, which the launcher (cli/cairn.js)
 // adds by re-executing itself once, in place, so that the seed can collect
-// its garbage every half minute (core/daemon/daemon.ts COLLECT_EVERY_MS;
+// its garbage (core/daemon/collector.ts;
 // docs/design.md, "The seed's memory"). Other commands start once, as they
 // are. Loopback.
 

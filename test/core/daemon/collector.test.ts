@@ -1,0 +1,43 @@
+// The seed's collection schedule (core/daemon/collector.ts), with a fake gc,
+// heap and clock.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { COLLECT_EVERY_MS, COLLECT_GROWTH_BYTES, Collector, collectionDue } from '../../../core/daemon/collector.ts'
+
+const MIB = 1024 * 1024
+
+test('collectionDue: by growth since the last collection, or by time', () => {
+  assert.equal(collectionDue(40 * MIB, 40 * MIB, 0), false)
+  assert.equal(collectionDue(40 * MIB + COLLECT_GROWTH_BYTES - 1, 40 * MIB, COLLECT_EVERY_MS - 1), false)
+  assert.equal(collectionDue(40 * MIB + COLLECT_GROWTH_BYTES, 40 * MIB, 0), true)
+  assert.equal(collectionDue(40 * MIB, 40 * MIB, COLLECT_EVERY_MS), true)
+  // a heap smaller than after the last collection is no reason
+  assert.equal(collectionDue(30 * MIB, 40 * MIB, 1000), false)
+})
+
+test('Collector: collects at start, then when the heap has grown enough or the time is up, measuring from each collection', () => {
+  let heap = 50 * MIB
+  let clock = 0
+  const calls: string[] = []
+  const c = new Collector(o => { calls.push(o.flavor); heap -= 10 * MIB }, () => heap, () => clock)
+  c.start()
+  c.stop() // the timer is not under test: check() is called by hand
+  assert.deepEqual(calls, ['last-resort'])
+  // after it: 40 MiB
+  heap += COLLECT_GROWTH_BYTES - MIB
+  clock += 5000
+  c.check()
+  assert.equal(c.collections, 1)
+  heap += MIB
+  c.check()
+  assert.equal(c.collections, 2)
+  // the new mark is the heap after that collection, the clock restarts
+  heap += MIB
+  clock += COLLECT_EVERY_MS - 1
+  c.check()
+  assert.equal(c.collections, 2)
+  clock += 1
+  c.check()
+  assert.equal(c.collections, 3)
+})
