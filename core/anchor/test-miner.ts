@@ -46,3 +46,15 @@ export function metaAfter (b: MinedBlock, parent: BlockMeta): BlockMeta {
   const { height, time, target } = b.fields
   return { cid: b.cid, key: b.cid.toString(), height, time, target, parent, work: parent.work + workOf(targetOf(target)) }
 }
+
+/** `n` empty blocks mined one on another from `parent` (not submitted). */
+export function mineChain (net: Network, parent: BlockMeta, n: number): MinedBlock[] {
+  const out: MinedBlock[] = []
+  let p = parent
+  for (let i = 0; i < n; i++) {
+    const b = mineBlock(net, p, [])
+    out.push(b)
+    p = metaAfter(b, p)
+  }
+  return out
+}

@@ -8,7 +8,7 @@
 
 import { AnchorChain } from '../../core/anchor/chain.ts'
 import { MemoryChainStore } from '../../core/anchor/store.ts'
-import { mineBlock, metaAfter, testNetwork, type MinedBlock } from '../../core/anchor/test-miner.ts'
+import { mineChain, testNetwork, type MinedBlock } from '../../core/anchor/test-miner.ts'
 
 const BLOCKS = Number(process.env.BENCH_CHAIN_BLOCKS ?? 3000)
 
@@ -22,13 +22,7 @@ class NoBytesStore extends MemoryChainStore {
 
 const NET = testNetwork()
 const chain = await AnchorChain.open(NET, new NoBytesStore(), { now: () => NET.genesis.time + 100_000_000 })
-const mined: MinedBlock[] = []
-let parent = chain.head
-for (let i = 0; i < BLOCKS; i++) {
-  const b = mineBlock(NET, parent, [])
-  mined.push(b)
-  parent = metaAfter(b, parent)
-}
+const mined = mineChain(NET, chain.head, BLOCKS)
 const used = (): number => { gc(); gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers }
 // each submit gets bytes of its own, as from a peer; the first half warms up
 const submit = async (b: MinedBlock): Promise<void> => {
