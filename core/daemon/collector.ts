@@ -8,13 +8,13 @@
 // COLLECT_GROWTH_BYTES since the last collection, and at least every
 // COLLECT_EVERY_MS.
 //
-// Every 30 s alone, a soak seed's RSS rose and fell by ~20 MiB between
-// collections, and the rise grew with the work it did (docs/faults.md,
-// "Collecting by growth").
+// Collecting every 30 s alone, a soak seed's V8 memory rose and fell by
+// 16-20 MiB between collections; by growth, 9-12 MiB (docs/faults.md,
+// "The chain's memory, and collecting by growth").
 
 import v8 from 'node:v8'
 
-/** how often the heap is looked at (v8.getHeapStatistics: microseconds) */
+/** how often the heap's size is read (v8.getHeapStatistics, which collects nothing) */
 export const COLLECT_CHECK_MS = 5_000
 /** a collection once the heap holds this much more than after the last one */
 export const COLLECT_GROWTH_BYTES = 8 * 1024 * 1024
