@@ -30,15 +30,16 @@ type Gc = (o: { type: 'major', flavor: 'last-resort' }) => void
 
 export class Collector {
   private timer: NodeJS.Timeout | null = null
+  /** the heap's size right after the last collection (at start: the heap then) */
   private after = 0
   private at = 0
-  collections = 0
 
   constructor (private readonly gc: Gc, private readonly used = (): number => v8.getHeapStatistics().used_heap_size, private readonly now = Date.now) {}
 
+  /** Starts looking; no collection at start (a seed's start is slow enough), the first once the heap has grown or the time is up. */
   start (): void {
     if (this.timer != null) return
-    this.collect()
+    this.mark()
     this.timer = setInterval(() => { this.check() }, COLLECT_CHECK_MS)
     this.timer.unref()
   }
@@ -50,7 +51,10 @@ export class Collector {
 
   private collect (): void {
     this.gc({ type: 'major', flavor: 'last-resort' })
-    this.collections++
+    this.mark()
+  }
+
+  private mark (): void {
     this.after = this.used()
     this.at = this.now()
   }
