@@ -65,6 +65,8 @@ export interface Services {
   names?: NameService
   /** the seed's republisher: told of each publish */
   republisher?: Republisher
+  /** set in the daemon: its heap right after its last collection, null before one (core/daemon/collector.ts) */
+  liveHeap?: () => number | null
 }
 
 /** default bound on a fetch's wait for providers and blocks */
@@ -352,7 +354,7 @@ export function makeHandlers (s: Services) {
         // blocks in flight to other peers, both protocols: the node's budget (transfer.blockMemory)
         blockMemory: node.budget.stats,
         // the process: what the soak (npm run soak) watches for leaks
-        process: { rss: process.memoryUsage.rss(), handles: process.getActiveResourcesInfo().length },
+        process: { rss: process.memoryUsage.rss(), handles: process.getActiveResourcesInfo().length, liveHeap: s.liveHeap?.() ?? null },
         bytesIn: bw?.totalIn ?? null,
         bytesOut: bw?.totalOut ?? null,
         rateIn: bw?.rateIn ?? null,

@@ -33,6 +33,7 @@ export class Collector {
   /** the heap's size right after the last collection (at start: the heap then) */
   private after = 0
   private at = 0
+  private collected = false
 
   constructor (private readonly gc: Gc, private readonly used = (): number => v8.getHeapStatistics().used_heap_size, private readonly now = Date.now) {}
 
@@ -52,6 +53,12 @@ export class Collector {
   private collect (): void {
     this.gc({ type: 'major', flavor: 'last-resort' })
     this.mark()
+    this.collected = true
+  }
+
+  /** The heap's size right after the last collection (what was alive then), or null before the first: what the soak watches for a leak. */
+  get liveHeap (): number | null {
+    return this.collected ? this.after : null
   }
 
   private mark (): void {

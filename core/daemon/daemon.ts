@@ -175,7 +175,8 @@ export class Seed {
       miner: () => miner.stats,
       setMining: async on => { await seed?.setMining(on) },
       names,
-      republisher
+      republisher,
+      liveHeap: () => seed?.liveHeap ?? null
     }
     const api = new ApiServer(repo.root, makeHandlers(services))
     let endpoint: ApiEndpoint
@@ -253,6 +254,9 @@ export class Seed {
     this.collector = new Collector(gc)
     this.collector.start()
   }
+
+  /** Its heap right after its last collection (null before one, or without `gc`). */
+  get liveHeap (): number | null { return this.collector?.liveHeap ?? null }
 
   /** Resolves once the seed has stopped (signal, `cairn shutdown`, or stop()). */
   async whenStopped (): Promise<void> { await this.stopped }

@@ -14,7 +14,9 @@
 //   HOSTILE_RENEW_S; a hostile miner (test/integration/hostile-miner.ts)
 //   publishing forged anchor blocks to seed 0; bare TCP connection floods
 //   every SAMPLE_S: RSS and open fds of each seed from /proc, active handles
-//   from its API (stats.process)
+//   and its heap right after its last collection from its API (stats.process;
+//   the live heap is reported beside RSS, without a goal: what grows in it
+//   is kept, where RSS also holds garbage not yet collected)
 //
 // Goals (the report says which held): no failed fetch; no seed that lived
 // the whole run grows its RSS by more than 10% between minute WARM_MIN and
@@ -72,7 +74,7 @@ const MIB = 1024 * 1024
 const here = path.dirname(fileURLToPath(import.meta.url))
 const svgPath = process.env.SOAK_SVG ?? path.join(ROOT, 'docs', 'soak.svg')
 
-interface Sample { t: number, seed: number, run: number, pid: number, rss: number, fds: number, handles: number | null }
+interface Sample { t: number, seed: number, run: number, pid: number, rss: number, fds: number, handles: number | null, live?: number | null }
 interface Fetch { t: number, cid: string, ok: boolean, ms: number, error?: string }
 
 // SOAK_REPORT=file.json: judge and plot a run saved earlier, run nothing
@@ -253,11 +255,13 @@ async function sampleLoop (): Promise<void> {
       try {
         const [rss, fds] = await Promise.all([rssMiB(s.pid), fdCount(s.pid)])
         let handles: number | null = null
+        let live: number | null = null
         try {
-          const st = await apiCall(s.repo, 'stats', {}, 10_000) as { process?: { handles: number } }
+          const st = await apiCall(s.repo, 'stats', {}, 10_000) as { process?: { handles: number, liveHeap: number | null } }
           handles = st.process?.handles ?? null
+          live = st.process?.liveHeap != null ? st.process.liveHeap / MIB : null
         } catch {}
-        samples.push({ t, seed: i, run: runs[i], pid: s.pid, rss, fds, handles })
+        samples.push({ t, seed: i, run: runs[i], pid: s.pid, rss, fds, handles, live })
       } catch {}
     }))
     await sleep(SAMPLE_S * 1000)
@@ -296,6 +300,8 @@ async function report (r: Run): Promise<void> {
   const { samples, fetches, heads, files } = r
   const total = r.minutes
   const seriesOf = new Map<string, Series>()
+  /** each series' live heap (MiB), by the same key */
+  const liveOf = new Map<string, Array<[number, number]>>()
   const lastT = Math.max(...samples.map(s => s.t))
   const firstT = Math.min(...samples.map(s => s.t))
   for (const s of samples) {
@@ -308,11 +314,12 @@ async function report (r: Run): Promise<void> {
     series.rss.push([s.t, s.rss])
     series.fds.push([s.t, s.fds])
     if (s.handles != null) series.handles.push([s.t, s.handles])
+    if (s.live != null) liveOf.set(key, [...(liveOf.get(key) ?? []), [s.t, s.live]])
   }
   const rows: string[] = []
   let rssOk = true
   let fdsOk = true
-  for (const series of seriesOf.values()) {
+  for (const [key, series] of seriesOf) {
     const first = series.rss[0][0]
     const last = series.rss[series.rss.length - 1][0]
     series.steady = first <= firstT + 1e-9 && last >= lastT - 1e-9
@@ -330,7 +337,9 @@ async function report (r: Run): Promise<void> {
     if (growth > RSS_GROWTH_GOAL) rssOk = false
     // a leak only grows; fewer at the end (connections churned away) is flat enough
     if (fdEnd - fdWarm > FD_SLACK) fdsOk = false
-    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
+    const live = liveOf.get(key) ?? []
+    const liveText = live.length === 0 ? '-' : `${warm(live).toFixed(1)} → ${end(live).toFixed(1)} MiB`
+    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${liveText} | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
   }
   const failed = fetches.filter(f => !f.ok)
   const sorted = [...(r.loads ?? [])].sort((a, b) => a - b)
@@ -339,8 +348,8 @@ async function report (r: Run): Promise<void> {
   const summary = [
     `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed${note !== '' ? `; ${note}` : ''}`,
     '',
-    `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | fds | handles |`,
-    '|---|---|---|---|',
+    `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | live heap after its collections (same) | fds | handles |`,
+    '|---|---|---|---|---|',
     ...rows,
     '',
     `goals: no failed fetch: ${failed.length === 0 ? 'held' : `MISSED (${failed.length}: ${[...new Set(failed.map(f => f.error))].join('; ')})`}; ` +

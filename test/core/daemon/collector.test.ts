@@ -41,3 +41,19 @@ test('Collector: none at start, then one when the heap has grown enough or the t
   c.check()
   assert.equal(collections, 2)
 })
+
+test('Collector.liveHeap: null until the first collection, then the heap right after the last one', () => {
+  let heap = 40 * MIB
+  let clock = 0
+  const c = new Collector(() => { heap = 25 * MIB }, () => heap, () => clock)
+  c.start()
+  c.stop()
+  assert.equal(c.liveHeap, null)
+  heap += COLLECT_GROWTH_BYTES
+  c.check()
+  assert.equal(c.liveHeap, 25 * MIB)
+  // garbage piling up after it is not live heap
+  heap += MIB
+  c.check()
+  assert.equal(c.liveHeap, 25 * MIB)
+})
