@@ -11,11 +11,13 @@ import { decodeManifest, readManifest, type EncodedManifest } from './manifest.t
 import { ManifestIndex } from './manifest-index.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
-import { checkBody, checkContext, checkHeader, genesisMeta, metaOf, type BlockMeta } from './validate.ts'
+import { checkBody, checkContext, checkHeader, genesisMeta, type BlockMeta } from './validate.ts'
+import { KeptBlock } from './kept-block.ts'
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
 import { blockTemplate, type Template } from './template.ts'
 import { BoundedMap } from '../util/bounded-map.ts'
+import { ByteSlab } from '../util/byte-slab.ts'
 
 /** blocks with an unknown parent kept at most (the oldest is dropped first) */
 export const MAX_ORPHANS = 256
@@ -63,9 +65,10 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   readonly genesis: BlockMeta
   private best: BlockMeta
   private readonly blocks = new Map<string, BlockMeta>()
-  private readonly headers = new Map<string, Uint8Array>()
-  /** blocks' manifest keys; blocks without any (most) share one empty list */
+  /** the manifest keys of blocks that carry any (most carry none) */
   private readonly blockManifests = new Map<string, readonly string[]>()
+  /** every accepted block's CID and header bytes (core/anchor/kept-block.ts) */
+  private readonly slab = new ByteSlab()
   private readonly index = new ManifestIndex()
   private readonly main: BlockMeta[] = []
   readonly pending = new PendingPool()
@@ -105,16 +108,19 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   /** The main-chain block at a height, if any. */
   mainAt (height: number): BlockMeta | undefined { return this.main[height] }
   block (cid: CID | string): BlockMeta | undefined { return this.blocks.get(cid.toString()) }
-  headerBytes (cid: CID | string): Uint8Array | undefined { return this.headers.get(cid.toString()) }
+  headerBytes (cid: CID | string): Uint8Array | undefined {
+    const b = this.blocks.get(cid.toString())
+    return b instanceof KeptBlock ? b.header : undefined
+  }
+
   isOnMain (b: BlockMeta): boolean { return this.main[b.height] === b }
   /** manifest CIDs in a block's body */
   manifestsOf (b: BlockMeta): readonly string[] { return this.blockManifests.get(b.key) ?? NO_MANIFESTS }
   manifest (key: string): EncodedManifest | undefined { return this.index.get(key) }
   /** The stored header of a block past genesis (every accepted block's is kept). */
   private headerOf (b: BlockMeta): Uint8Array {
-    const bytes = this.headers.get(b.key)
-    if (bytes == null) throw new AnchorError(`the header of block ${b.key} is not known`)
-    return bytes
+    if (!(b instanceof KeptBlock)) throw new AnchorError(`the header of block ${b.key} is not known`)
+    return b.header
   }
 
   async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
@@ -212,8 +218,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
         await this.store.sync()
         await this.store.appendIndex(key)
       }
-      const meta = metaOf(c, parent)
-      this.link(meta, p.header, manifests)
+      const meta = new KeptBlock(c, p.header, parent, this.slab)
+      this.link(meta, manifests)
       const isHead = meta.work > this.best.work
       if (isHead) await this.setHead(meta)
       await this.adoptOrphans(key)
@@ -270,10 +276,9 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     this.heldTimer = null
   }
 
-  private link (meta: BlockMeta, header: Uint8Array, manifests: EncodedManifest[]): void {
+  private link (meta: KeptBlock, manifests: EncodedManifest[]): void {
     this.blocks.set(meta.key, meta)
-    this.headers.set(meta.key, header)
-    this.blockManifests.set(meta.key, manifests.length === 0 ? NO_MANIFESTS : manifests.map(m => m.cid.toString()))
+    if (manifests.length > 0) this.blockManifests.set(meta.key, manifests.map(m => m.cid.toString()))
     for (const m of manifests) this.index.carriedBy(m, meta)
   }
 
@@ -412,8 +417,8 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
           if (bytes == null || !cborCid(bytes).equals(m)) throw new AnchorError('missing manifest')
           manifests.push({ manifest: decodeManifest(bytes), bytes, cid: m })
         }
-        const meta = metaOf(c, parent)
-        this.link(meta, header, manifests)
+        const meta = new KeptBlock(c, header, parent, this.slab)
+        this.link(meta, manifests)
         if (meta.work > this.best.work) this.best = meta
       } catch (err) {
         if (!(err instanceof AnchorRuleError || err instanceof AnchorError)) throw err

@@ -52,8 +52,14 @@ export function cborCid (bytes: Uint8Array, digest = sha256(bytes)): CID {
   const all = new Uint8Array(CBOR_CID_PREFIX.byteLength + 32)
   all.set(CBOR_CID_PREFIX)
   all.set(digest, CBOR_CID_PREFIX.byteLength)
-  const multihash = all.subarray(2)
-  return new CID(1, dagCbor.code, new Digest.Digest(SHA2_256, 32, multihash.subarray(2), multihash), all)
+  return cborCidOn(all)
+}
+
+/** A CID object on `bytes`, the 36 bytes of a CIDv1 dag-cbor sha2-256 (as `cid.bytes`), its multihash and digest views of them: no copy. */
+export function cborCidOn (bytes: Uint8Array): CID {
+  if (bytes.byteLength !== CBOR_CID_PREFIX.byteLength + 32 || CBOR_CID_PREFIX.some((b, i) => bytes[i] !== b)) throw new RangeError('not the bytes of a CIDv1 dag-cbor sha2-256')
+  const multihash = bytes.subarray(2)
+  return new CID(1, dagCbor.code, new Digest.Digest(SHA2_256, 32, multihash.subarray(2), multihash), bytes)
 }
 
 /** A block-id-shaped CID: v1, dag-cbor, sha2-256. */

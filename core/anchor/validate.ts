@@ -16,7 +16,8 @@ export const MAX_FUTURE_MS = 2 * 60 * 1000
 
 /** What the rules need to know of a block already accepted (genesis included). */
 export interface BlockMeta {
-  cid: CID
+  /** a getter on the chain's blocks (core/anchor/kept-block.ts): compare with equals(), not === */
+  readonly cid: CID
   /** cid.toString(), the map key */
   key: string
   height: number
@@ -102,14 +103,9 @@ export function checkContext (h: Header, parent: BlockMeta, net: Network, now: n
   return { ok: true }
 }
 
-/**
- * The meta of a header accepted on top of `parent`. Its CID is a new object
- * on the same bytes: multiformats caches a CID's text in a Map per CID
- * object (~0.2 KiB), and the meta keeps the text as `key` already.
- */
+/** The meta of a header on top of `parent`, for a check of a branch (sync, proofs); the chain keeps KeptBlocks (core/anchor/kept-block.ts). */
 export function metaOf (c: CheckedHeader, parent: BlockMeta): BlockMeta {
-  const cid = new CID(c.cid.version, c.cid.code, c.cid.multihash, c.cid.bytes)
-  return { cid, key: c.cid.toString(), height: c.header.height, time: c.header.time, target: c.header.target, parent, work: parent.work + c.work }
+  return { cid: c.cid, key: c.cid.toString(), height: c.header.height, time: c.header.time, target: c.header.target, parent, work: parent.work + c.work }
 }
 
 /**

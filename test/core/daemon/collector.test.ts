@@ -44,8 +44,7 @@ test('Collector: none at start, then one when the heap has grown enough or the t
 
 test('Collector.liveHeap: null until the first collection, then the heap right after the last one', () => {
   let heap = 40 * MIB
-  let clock = 0
-  const c = new Collector(() => { heap = 25 * MIB }, () => heap, () => clock)
+  const c = new Collector(() => { heap = 25 * MIB }, () => heap, () => 0)
   c.start()
   c.stop()
   assert.equal(c.liveHeap, null)
