@@ -24,7 +24,7 @@ import { parseUserMultiaddr } from './dial-error.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { TableFiller } from './table-filler.ts'
-import { PeerDatastore } from './peer-datastore.ts'
+import { PeerDatastore, PeerSweeper } from './peer-datastore.ts'
 import { RateLimiter } from '../util/rate.ts'
 import { noiseCrypto } from './noise-crypto.ts'
 import { parseRate, parseSize } from '../../storage/units.ts'
@@ -68,6 +68,8 @@ export interface NodeOptions extends NatOptions {
   gossip?: boolean
   /** bytes; overrides config transfer.blockMemory */
   blockMemory?: number
+  /** libp2p's peer record ages (ms; its defaults 6 h and 1 h) and how often expired ones are dropped (PEER_SWEEP_MS): tests shorten them */
+  peerStore?: { maxPeerAge?: number, maxAddressAge?: number, sweepMs?: number }
 }
 
 /** block streams one peer may hold open to us at once */
@@ -110,6 +112,9 @@ export class CairnNode {
 
   /** block streams to other peers, kept between fetches */
   readonly channels: ChannelPool
+
+  /** drops expired peer records (peer-datastore.ts) */
+  private sweeper: PeerSweeper | null = null
 
   /** blocks served over /cairn/blocks since start */
   readonly served: ServeStats = { blocks: 0, bytes: 0 }
@@ -155,6 +160,7 @@ export class CairnNode {
       // 364 → 23 ms on a 20-node loopback swarm), each value in a buffer of
       // its own size (peer-datastore.ts)
       datastore: new PeerDatastore(),
+      peerStore: { maxPeerAge: o.peerStore?.maxPeerAge, maxAddressAge: o.peerStore?.maxAddressAge },
       addresses: { listen },
       transports: [tcp(), relayTransport()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
@@ -231,6 +237,8 @@ export class CairnNode {
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
+    node.sweeper = new PeerSweeper(libp2p.peerStore, o.peerStore?.sweepMs)
+    node.sweeper.start()
     return node
   }
 
@@ -247,6 +255,7 @@ export class CairnNode {
   }
 
   async stop (): Promise<void> {
+    this.sweeper?.stop()
     this.keeper.stop()
     this.filler.stop()
     this.channels.closeAll()

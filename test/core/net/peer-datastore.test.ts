@@ -11,7 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
-import { ownBuffer, PeerDatastore } from '../../../core/net/peer-datastore.ts'
+import { ownBuffer, PeerDatastore, PeerSweeper } from '../../../core/net/peer-datastore.ts'
 
 const owns = (v: Uint8Array): boolean => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
 
@@ -58,4 +58,54 @@ test('PeerDatastore: a view of a larger buffer is stored as a copy of its bytes;
   assert.equal(ownBuffer(own), own)
   await store.put(new Key('/peers/b'), own)
   assert.equal(await store.get(new Key('/peers/b')), own)
+})
+
+/** A libp2p node (not started) whose peer records expire after `ageMs`, with `n` peers saved that have no address (as a `cairn get` has: it listens nowhere). */
+async function agingNode (ageMs: number, n: number): Promise<{ node: Awaited<ReturnType<typeof createLibp2p>>, datastore: PeerDatastore, peers: number }> {
+  const datastore = new PeerDatastore()
+  const node = await createLibp2p({ datastore, start: false, peerStore: { maxPeerAge: ageMs, maxAddressAge: ageMs } })
+  for (let i = 0; i < n; i++) {
+    await node.peerStore.save(peerIdFromPrivateKey(await generateKeyPair('Ed25519')), { protocols: ['/cairn/blocks/1.0.0'] })
+  }
+  return { node, datastore, peers: n }
+}
+
+async function peerKeys (datastore: MemoryDatastore): Promise<number> {
+  const keys = []
+  for await (const key of datastore.queryKeys({ prefix: '/peers' })) keys.push(key)
+  return keys.length
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+test('libp2p\'s peer store keeps an expired record until something reads it (why PeerSweeper exists)', async () => {
+  const { node, datastore } = await agingNode(50, 3)
+  try {
+    await sleep(120)
+    assert.equal(await peerKeys(datastore), 3, 'expired, and still kept: nothing read them')
+  } finally {
+    await node.stop()
+  }
+})
+
+test('PeerSweeper drops expired peer records on its timer, and keeps fresh ones', async () => {
+  // records expire after 1 s; the sweeper looks every 50 ms
+  const { node, datastore } = await agingNode(1000, 3)
+  const sweeper = new PeerSweeper(node.peerStore, 50)
+  try {
+    sweeper.start()
+    await sleep(300)
+    assert.equal(await peerKeys(datastore), 3, 'not yet expired: kept through the sweeps so far')
+    // a peer saved now is fresh when the first three expire
+    await sleep(300)
+    const fresh = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    await node.peerStore.save(fresh, { protocols: ['/cairn/blocks/1.0.0'] })
+    let left = 4
+    for (let i = 0; i < 80 && left > 1; i++) { await sleep(25); left = await peerKeys(datastore) }
+    assert.equal(left, 1, 'the three expired records dropped by the sweeps')
+    assert.equal(await datastore.has(new Key(`/peers/${fresh.toCID().toString()}`)), true)
+  } finally {
+    sweeper.stop()
+    await node.stop()
+  }
 })
