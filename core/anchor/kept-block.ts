@@ -23,7 +23,7 @@ export class KeptBlock implements BlockMeta {
   readonly target: number
   readonly work: bigint
   /** the slab holding the CID's bytes, then the header's, from `at` */
-  private readonly slab: ArrayBuffer
+  private readonly slab: ArrayBufferLike
   private readonly at: number
   private readonly headerLength: number
 
@@ -33,7 +33,7 @@ export class KeptBlock implements BlockMeta {
     both.set(c.cid.bytes)
     both.set(header, CID_BYTES)
     const kept = slab.keep(both)
-    this.slab = kept.buffer as ArrayBuffer
+    this.slab = kept.buffer
     this.at = kept.byteOffset
     this.headerLength = header.byteLength
     this.key = flat(c.cid.toString())
