@@ -68,8 +68,6 @@ export interface NodeOptions extends NatOptions {
   gossip?: boolean
   /** bytes; overrides config transfer.blockMemory */
   blockMemory?: number
-  /** libp2p's peer record ages (ms; its defaults 6 h and 1 h) and how often expired ones are dropped (PEER_SWEEP_MS): tests shorten them */
-  peerStore?: { maxPeerAge?: number, maxAddressAge?: number, sweepMs?: number }
 }
 
 /** block streams one peer may hold open to us at once */
@@ -160,7 +158,6 @@ export class CairnNode {
       // 364 → 23 ms on a 20-node loopback swarm), each value in a buffer of
       // its own size (peer-datastore.ts)
       datastore: new PeerDatastore(),
-      peerStore: { maxPeerAge: o.peerStore?.maxPeerAge, maxAddressAge: o.peerStore?.maxAddressAge },
       addresses: { listen },
       transports: [tcp(), relayTransport()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
@@ -237,7 +234,7 @@ export class CairnNode {
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
-    node.sweeper = new PeerSweeper(libp2p.peerStore, o.peerStore?.sweepMs)
+    node.sweeper = new PeerSweeper(libp2p.peerStore)
     node.sweeper.start()
     return node
   }
