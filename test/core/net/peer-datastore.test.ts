@@ -61,13 +61,13 @@ test('PeerDatastore: a view of a larger buffer is stored as a copy of its bytes;
 })
 
 /** A libp2p node (not started) whose peer records expire after `ageMs`, with `n` peers saved that have no address (as a `cairn get` has: it listens nowhere). */
-async function agingNode (ageMs: number, n: number): Promise<{ node: Awaited<ReturnType<typeof createLibp2p>>, datastore: PeerDatastore, peers: number }> {
+async function agingNode (ageMs: number, n: number): Promise<{ node: Awaited<ReturnType<typeof createLibp2p>>, datastore: PeerDatastore }> {
   const datastore = new PeerDatastore()
   const node = await createLibp2p({ datastore, start: false, peerStore: { maxPeerAge: ageMs, maxAddressAge: ageMs } })
   for (let i = 0; i < n; i++) {
     await node.peerStore.save(peerIdFromPrivateKey(await generateKeyPair('Ed25519')), { protocols: ['/cairn/blocks/1.0.0'] })
   }
-  return { node, datastore, peers: n }
+  return { node, datastore }
 }
 
 async function peerKeys (datastore: MemoryDatastore): Promise<number> {
