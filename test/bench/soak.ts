@@ -314,7 +314,11 @@ async function report (r: Run): Promise<void> {
     series.rss.push([s.t, s.rss])
     series.fds.push([s.t, s.fds])
     if (s.handles != null) series.handles.push([s.t, s.handles])
-    if (s.live != null) liveOf.set(key, [...(liveOf.get(key) ?? []), [s.t, s.live]])
+    if (s.live != null) {
+      const live = liveOf.get(key) ?? []
+      live.push([s.t, s.live])
+      liveOf.set(key, live)
+    }
   }
   const rows: string[] = []
   let rssOk = true
