@@ -24,6 +24,7 @@ export class ChainFiles {
   private readonly indexFile: string
   private readonly headFile: string
   private readonly written = new Set<string>()
+  /** shard directories made: their two-letter names (a path kept here held a whole path string per shard) */
   private readonly madeDirs = new Set<string>()
 
   constructor (readonly dir: string, private readonly writable: boolean) {
@@ -60,10 +61,10 @@ export class ChainFiles {
     const file = this.objectPath(key)
     if (this.written.has(key)) return
     await this.guard(`cannot write ${file}`, async () => {
-      const dir = path.dirname(file)
-      if (!this.madeDirs.has(dir)) {
-        await fs.mkdir(dir, { recursive: true })
-        this.madeDirs.add(dir)
+      const shard = key.slice(-2)
+      if (!this.madeDirs.has(shard)) {
+        await fs.mkdir(path.dirname(file), { recursive: true })
+        this.madeDirs.add(shard)
       }
       // no look first (a failed access cost more than the write: syncing 10,000 blocks spent ~0.6 s there);
       // an object already on disk is replaced by the same bytes
