@@ -111,7 +111,7 @@ export class CairnNode {
   /** block streams to other peers, kept between fetches */
   readonly channels: ChannelPool
 
-  /** drops expired peer records (peer-datastore.ts) */
+  /** drops expired peer records and forgets peers gone a while (peer-datastore.ts) */
   private sweeper: PeerSweeper | null = null
 
   /** blocks served over /cairn/blocks since start */
@@ -234,7 +234,7 @@ export class CairnNode {
     }, { maxInboundStreams: MAX_BLOCK_STREAMS_PER_PEER, runOnLimitedConnection: true })
     node.keeper.start()
     node.filler.start()
-    node.sweeper = new PeerSweeper(libp2p.peerStore)
+    node.sweeper = new PeerSweeper(libp2p)
     node.sweeper.start()
     return node
   }

@@ -11,7 +11,7 @@
 // So each value is kept in a buffer of its own size.
 
 import { MemoryDatastore } from 'datastore-core'
-import type { AbortOptions, PeerStore } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { Key } from 'interface-datastore'
 
 /** `bytes`, or a copy of it when it is a view of a larger buffer. */
@@ -26,10 +26,26 @@ export class PeerDatastore extends MemoryDatastore {
   }
 }
 
-/** how often a node drops expired peer records */
+/** how often a node lists every peer record, which drops the expired ones */
 export const PEER_SWEEP_MS = 10 * 60_000
+/** how long a peer's record stays once its last connection has closed (go-libp2p keeps a recently connected peer's addresses 15 minutes) */
+export const PEER_FORGET_MS = 15 * 60_000
+/** how often a node looks for peers to forget */
+export const PEER_FORGET_CHECK_MS = 60_000
+
+/** what the sweeper uses of a libp2p node */
+export type SweptNode = Pick<Libp2p, 'peerStore' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
+
+export interface PeerSweeperOptions {
+  sweepMs?: number
+  forgetMs?: number
+  forgetCheckMs?: number
+  now?: () => number
+}
 
 /**
+ * Keeps libp2p's peer records from piling up.
+ *
  * libp2p's peer store drops a record that has expired (not updated for its
  * maxPeerAge, 6 h, and no address seen for its maxAddressAge, 1 h) only
  * when it reads that record: a lookup of that peer, or a listing of every
@@ -39,17 +55,50 @@ export const PEER_SWEEP_MS = 10 * 60_000
  * those records stayed for as long as it ran: ~0.3 MiB in 10 minutes of
  * the soak, one a fetch, without end. The sweeper lists every peer each
  * PEER_SWEEP_MS, which drops the expired ones.
+ *
+ * Expired takes 6 hours: a seed that serves a fetch a second would hold
+ * ~20,000 records of peers long gone (a heap snapshot of a soak seed: 48
+ * more a minute). So, as go-libp2p forgets a peer it was connected to (its
+ * keys and protocols a minute after, its addresses 15 minutes after), the
+ * sweeper deletes a peer's record PEER_FORGET_MS after its last connection
+ * closed, unless it has connected again or carries a tag (something in
+ * the node wants it kept). Bootstrap peers are dialled from the config, not
+ * from their records (bootstrap-keeper.ts).
  */
 export class PeerSweeper {
-  private timer: NodeJS.Timeout | null = null
+  private timers: NodeJS.Timeout[] = []
   private running = false
+  /** peers whose last connection closed, and when */
+  private readonly gone = new Map<string, { peer: PeerId, at: number }>()
+  private readonly sweepMs: number
+  private readonly forgetMs: number
+  private readonly forgetCheckMs: number
+  private readonly now: () => number
 
-  constructor (private readonly peerStore: PeerStore, private readonly everyMs = PEER_SWEEP_MS) {}
+  constructor (private readonly node: SweptNode, o: PeerSweeperOptions = {}) {
+    this.sweepMs = o.sweepMs ?? PEER_SWEEP_MS
+    this.forgetMs = o.forgetMs ?? PEER_FORGET_MS
+    this.forgetCheckMs = o.forgetCheckMs ?? PEER_FORGET_CHECK_MS
+    this.now = o.now ?? Date.now
+  }
 
   start (): void {
-    if (this.timer != null) return
-    this.timer = setInterval(() => { void this.sweep() }, this.everyMs)
-    this.timer.unref()
+    if (this.timers.length > 0) return
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.node.addEventListener('peer:connect', this.onConnect)
+    this.timers = [
+      setInterval(() => { void this.sweep() }, this.sweepMs),
+      setInterval(() => { void this.forget() }, this.forgetCheckMs)
+    ]
+    for (const t of this.timers) t.unref()
+  }
+
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => {
+    this.gone.set(e.detail.toString(), { peer: e.detail, at: this.now() })
+  }
+
+  private readonly onConnect = (e: CustomEvent<PeerId>): void => {
+    this.gone.delete(e.detail.toString())
   }
 
   /** One listing of every peer (the store drops the expired ones as it goes); none while one runs. */
@@ -57,7 +106,7 @@ export class PeerSweeper {
     if (this.running) return
     this.running = true
     try {
-      await this.peerStore.forEach(() => {})
+      await this.node.peerStore.forEach(() => {})
     } catch {
       // the node is stopping: the next start begins with libp2p's own listing
     } finally {
@@ -65,8 +114,31 @@ export class PeerSweeper {
     }
   }
 
+  /** Deletes the records of peers gone PEER_FORGET_MS or longer (not connected again, not tagged); the number deleted. */
+  async forget (): Promise<number> {
+    let deleted = 0
+    const now = this.now()
+    for (const [key, { peer, at }] of this.gone) {
+      if (now - at < this.forgetMs) continue
+      this.gone.delete(key)
+      if (this.node.getConnections(peer).length > 0) continue
+      try {
+        const record = await this.node.peerStore.get(peer)
+        if (record.tags.size > 0) continue
+        await this.node.peerStore.delete(peer)
+        deleted++
+      } catch {
+        // no record (deleted, or expired on this read), or the node is stopping
+      }
+    }
+    return deleted
+  }
+
   stop (): void {
-    if (this.timer != null) clearInterval(this.timer)
-    this.timer = null
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.node.removeEventListener('peer:connect', this.onConnect)
+    this.gone.clear()
   }
 }

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
-import { ownBuffer, PeerDatastore, PeerSweeper } from '../../../core/net/peer-datastore.ts'
+import { ownBuffer, PEER_FORGET_MS, PeerDatastore, PeerSweeper } from '../../../core/net/peer-datastore.ts'
 
 const owns = (v: Uint8Array): boolean => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
 
@@ -91,7 +92,7 @@ test('libp2p\'s peer store keeps an expired record until something reads it (why
 test('PeerSweeper drops expired peer records on its timer, and keeps fresh ones', async () => {
   // records expire after 1 s; the sweeper looks every 50 ms
   const { node, datastore } = await agingNode(1000, 3)
-  const sweeper = new PeerSweeper(node.peerStore, 50)
+  const sweeper = new PeerSweeper(node, { sweepMs: 50 })
   try {
     sweeper.start()
     await sleep(300)
@@ -104,6 +105,45 @@ test('PeerSweeper drops expired peer records on its timer, and keeps fresh ones'
     for (let i = 0; i < 80 && left > 1; i++) { await sleep(25); left = await peerKeys(datastore) }
     assert.equal(left, 1, 'the three expired records dropped by the sweeps')
     assert.equal(await datastore.has(new Key(`/peers/${fresh.toCID().toString()}`)), true)
+  } finally {
+    sweeper.stop()
+    await node.stop()
+  }
+})
+
+test('PeerSweeper forgets a peer PEER_FORGET_MS after its last connection closed, unless it came back or is tagged', async () => {
+  const node = await createLibp2p({ datastore: new PeerDatastore(), start: false })
+  let clock = 0
+  // the timers are not under test (an hour apart): forget() is called by hand
+  const sweeper = new PeerSweeper(node, { sweepMs: 3_600_000, forgetCheckMs: 3_600_000, now: () => clock })
+  const peers: PeerId[] = []
+  for (let i = 0; i < 4; i++) {
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    await node.peerStore.save(peer, { multiaddrs: [multiaddr(`/ip4/127.0.0.1/tcp/${4001 + i}`)], protocols: ['/cairn/blocks/1.0.0'] })
+    peers.push(peer)
+  }
+  // the fourth never disconnects
+  const [gone, back, tagged] = peers
+  await node.peerStore.merge(tagged, { tags: { 'keep-alive': { value: 1 } } })
+  const kept = async (): Promise<boolean[]> => await Promise.all(peers.map(async p => await node.peerStore.has(p)))
+  try {
+    sweeper.start()
+    for (const p of [gone, back, tagged]) node.safeDispatchEvent('peer:disconnect', { detail: p })
+    clock += 60_000
+    node.safeDispatchEvent('peer:connect', { detail: back })
+    clock = PEER_FORGET_MS - 1
+    assert.equal(await sweeper.forget(), 0)
+    assert.deepEqual(await kept(), [true, true, true, true], 'not gone long enough yet')
+    clock = PEER_FORGET_MS
+    assert.equal(await sweeper.forget(), 1)
+    assert.deepEqual(await kept(), [false, true, true, true], 'only the peer gone PEER_FORGET_MS, not connected again and untagged')
+    // it disconnects again: its own PEER_FORGET_MS from then
+    node.safeDispatchEvent('peer:disconnect', { detail: back })
+    clock += PEER_FORGET_MS - 1
+    assert.equal(await sweeper.forget(), 0)
+    clock += 1
+    assert.equal(await sweeper.forget(), 1)
+    assert.deepEqual(await kept(), [false, false, true, true])
   } finally {
     sweeper.stop()
     await node.stop()
