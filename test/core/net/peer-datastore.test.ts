@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromMultihash, peerIdFromPrivateKey } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import { ownBuffer, PEER_FORGET_MS, PeerDatastore, PeerSweeper } from '../../../core/net/peer-datastore.ts'
+import { heapCounts } from '../../heap-count.ts'
 
 const owns = (v: Uint8Array): boolean => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
 
@@ -90,21 +92,24 @@ test('libp2p\'s peer store keeps an expired record until something reads it (why
 })
 
 test('PeerSweeper drops expired peer records on its timer, and keeps fresh ones', async () => {
-  // records expire after 1 s; the sweeper looks every 50 ms
-  const { node, datastore } = await agingNode(1000, 3)
+  // records without an address expire after 0.3 s; an address seen keeps a record 60 s; the sweeper looks every 50 ms
+  const datastore = new PeerDatastore()
+  const node = await createLibp2p({ datastore, start: false, peerStore: { maxPeerAge: 300, maxAddressAge: 60_000 } })
+  for (let i = 0; i < 3; i++) {
+    await node.peerStore.save(peerIdFromPrivateKey(await generateKeyPair('Ed25519')), { protocols: ['/cairn/blocks/1.0.0'] })
+  }
+  const fresh = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  await node.peerStore.save(fresh, { multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')], protocols: ['/cairn/blocks/1.0.0'] })
   const sweeper = new PeerSweeper(node, { sweepMs: 50 })
   try {
     sweeper.start()
-    await sleep(300)
-    assert.equal(await peerKeys(datastore), 3, 'not yet expired: kept through the sweeps so far')
-    // a peer saved now is fresh when the first three expire
-    await sleep(300)
-    const fresh = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    await node.peerStore.save(fresh, { protocols: ['/cairn/blocks/1.0.0'] })
     let left = 4
-    for (let i = 0; i < 80 && left > 1; i++) { await sleep(25); left = await peerKeys(datastore) }
+    for (let i = 0; i < 200 && left > 1; i++) { await sleep(25); left = await peerKeys(datastore) }
     assert.equal(left, 1, 'the three expired records dropped by the sweeps')
-    assert.equal(await datastore.has(new Key(`/peers/${fresh.toCID().toString()}`)), true)
+    assert.equal(await datastore.has(new Key(`/peers/${fresh.toCID().toString()}`)), true, 'the fresh one kept through them')
+    // and through more sweeps
+    await sleep(300)
+    assert.equal(await peerKeys(datastore), 1)
   } finally {
     sweeper.stop()
     await node.stop()
@@ -144,6 +149,30 @@ test('PeerSweeper forgets a peer PEER_FORGET_MS after its last connection closed
     clock += 1
     assert.equal(await sweeper.forget(), 1)
     assert.deepEqual(await kept(), [false, false, true, true])
+  } finally {
+    sweeper.stop()
+    await node.stop()
+  }
+})
+
+/** A PeerId as libp2p makes one from a connection: its bytes a view of a larger (pooled) buffer. */
+async function pooledPeerId (): Promise<PeerId> {
+  const mh = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes
+  const pool = new Uint8Array(65_536)
+  pool.set(mh, 1000)
+  return peerIdFromMultihash(Digest.decode(pool.subarray(1000, 1000 + mh.byteLength)))
+}
+
+test('PeerSweeper keeps no PeerId of a peer gone, so no pooled buffer: only its text', async () => {
+  const node = await createLibp2p({ datastore: new PeerDatastore(), start: false })
+  const sweeper = new PeerSweeper(node, { sweepMs: 3_600_000, forgetCheckMs: 3_600_000 })
+  const buffers = async (): Promise<number> => (await heapCounts()).get('object:ArrayBuffer') ?? 0
+  try {
+    sweeper.start()
+    const before = await buffers()
+    for (let i = 0; i < 50; i++) node.safeDispatchEvent('peer:disconnect', { detail: await pooledPeerId() })
+    const after = await buffers()
+    assert.ok(after - before < 10, `${after - before} more ArrayBuffers alive after 50 peers left (one 64 KiB pool each if their PeerIds are kept)`)
   } finally {
     sweeper.stop()
     await node.stop()
