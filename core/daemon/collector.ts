@@ -15,9 +15,9 @@
 // Growth counts the heap and the memory outside it that V8 frees with it
 // (external_memory: every ArrayBuffer's bytes, so every block, socket read
 // and file read a seed has let go of). Those bytes live in glibc's malloc,
-// not in V8's pages: a soak seed's ran to 12-27 MiB (median 18) while ~5
-// MiB of ArrayBuffers were alive, and malloc's heaps kept each new
-// high-water mark (docs/faults.md, "External memory, and peers forgotten").
+// not in V8's pages: in a soak seed they ran to 12-27 MiB (median 18)
+// while ~5 MiB of ArrayBuffers were alive, and malloc's heaps kept each
+// new high-water mark (docs/faults.md, "External memory, and peers forgotten").
 
 import v8 from 'node:v8'
 
