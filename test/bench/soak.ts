@@ -16,7 +16,10 @@
 //   every SAMPLE_S: RSS and open fds of each seed from /proc, active handles
 //   and its heap right after its last collection from its API (stats.process;
 //   the live heap is reported beside RSS, without a goal: what grows in it
-//   is kept, where RSS also holds garbage not yet collected)
+//   is kept, where RSS also holds garbage not yet collected), and so is
+//   each seed's RSS trend over the run's second half (a least-squares slope,
+//   MiB a 10 minutes): a leak keeps climbing at the end, a warm-up has
+//   flattened, which the goal's two medians cannot tell apart
 //
 // Goals (the report says which held): no failed fetch; no seed that lived
 // the whole run grows its RSS by more than 10% between minute WARM_MIN and
@@ -45,6 +48,7 @@ import { ROOT, cairn, pseudoRandom, tempDir } from '../helpers.ts'
 import { apiCall, startSeed, type SeedProcess } from '../integration/seeds.ts'
 import { startHostile, type Hostile } from '../faults/peers.ts'
 import { soakSvg, type Series } from './soak-plot.ts'
+import { fitLine } from './sim-model.ts'
 
 const argMinutes = process.argv.indexOf('--minutes')
 const MINUTES = Number(argMinutes >= 0 ? process.argv[argMinutes + 1] : (process.env.SOAK_MINUTES ?? 30))
@@ -295,6 +299,12 @@ function windowMedian (pts: Array<[number, number]>, from: number, to: number): 
   return v.length === 0 ? NaN : v[Math.floor(v.length / 2)]
 }
 
+/** A series' trend within [from, to) minutes: its least-squares slope, in units a 10 minutes (NaN with fewer than 2 points). */
+function slopePer10Min (pts: Array<[number, number]>, from: number, to: number): number {
+  const w = pts.filter(p => p[0] >= from && p[0] < to)
+  return w.length < 2 ? NaN : 10 * fitLine(w.map(p => p[0]), w.map(p => p[1])).b
+}
+
 /** Judges the goals, prints the table, draws the plot. */
 async function report (r: Run): Promise<void> {
   const { samples, fetches, heads, files } = r
@@ -343,7 +353,9 @@ async function report (r: Run): Promise<void> {
     if (fdEnd - fdWarm > FD_SLACK) fdsOk = false
     const live = liveOf.get(key) ?? []
     const liveText = live.length === 0 ? '-' : `${warm(live).toFixed(1)} → ${end(live).toFixed(1)} MiB`
-    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${liveText} | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
+    // no goal: a leak keeps its slope to the end, a warm-up flattens
+    const trend = slopePer10Min(series.rss, lastT / 2, lastT + 1)
+    rows.push(`| ${series.name} | ${rssWarm.toFixed(0)} → ${rssEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%) | ${trend >= 0 ? '+' : ''}${trend.toFixed(1)} MiB | ${liveText} | ${fdWarm} → ${fdEnd} | ${hWarm} → ${hEnd} |`)
   }
   const failed = fetches.filter(f => !f.ok)
   const sorted = [...(r.loads ?? [])].sort((a, b) => a - b)
@@ -352,8 +364,8 @@ async function report (r: Run): Promise<void> {
   const summary = [
     `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed${note !== '' ? `; ${note}` : ''}`,
     '',
-    `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | live heap after its collections (same) | fds | handles |`,
-    '|---|---|---|---|---|',
+    `| seed (whole run) | RSS (median of minute ${WARM_MIN.toFixed(1)} → of the last minute) | RSS trend over the second half, a 10 minutes | live heap after its collections (minute ${WARM_MIN.toFixed(1)} → the last) | fds | handles |`,
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     `goals: no failed fetch: ${failed.length === 0 ? 'held' : `MISSED (${failed.length}: ${[...new Set(failed.map(f => f.error))].join('; ')})`}; ` +
