@@ -3,22 +3,34 @@
 // pool, and the pools of blocks that cannot be judged yet (unknown parent:
 // orphans; too far in the future: held back). Blocks from the local miner
 // and, later, from peers all enter through submit().
+//
+// The last KEPT_DEPTH blocks below the head are kept in memory as objects
+// (the window); below it the main chain is final: its CIDs are kept in a
+// spine (core/anchor/spine.ts, 36 bytes a block), its headers and bodies
+// read from the store when a peer or a proof asks, and side branches are
+// dropped. A block that builds below the window's floor is `stale`: a
+// reorganisation goes no deeper than the window (docs/design.md).
 
 import { EventEmitter } from 'node:events'
 import { CID } from 'multiformats/cid'
-import { cborCid, decodeBody, decodeHeader } from './encoding.ts'
+import { cborCid, decodeBody, decodeHeader, isCborCid } from './encoding.ts'
 import { decodeManifest, readManifest, type EncodedManifest } from './manifest.ts'
 import { ManifestIndex } from './manifest-index.ts'
 import { PendingPool } from './pending.ts'
 import { AnchorError, AnchorRuleError, type Rule } from './rules.ts'
-import { checkBody, checkContext, checkHeader, genesisMeta, type BlockMeta } from './validate.ts'
-import { KeptBlock } from './kept-block.ts'
+import { MEDIAN_TIME_SPAN, checkBody, checkContext, checkHeader, genesisMeta, type BlockMeta } from './validate.ts'
+import { KeptBlock, PrunedBlock } from './kept-block.ts'
+import { MainSpine } from './spine.ts'
 import type { Network } from './params.ts'
 import type { ChainStore } from './store.ts'
 import { blockTemplate, type Template } from './template.ts'
 import { BoundedMap } from '../util/bounded-map.ts'
 import { ByteSlab } from '../util/byte-slab.ts'
 
+/** blocks below the head kept in memory as objects (the window: ~0.4 MiB); a reorganisation goes no deeper */
+export const KEPT_DEPTH = 1000
+/** the window is cut when it is this many blocks over KEPT_DEPTH deep: a pass over the blocks once in so many, not on each */
+const PRUNE_STEP = 64
 /** blocks with an unknown parent kept at most (the oldest is dropped first) */
 export const MAX_ORPHANS = 256
 /** blocks held back for their future time, at most */
@@ -35,6 +47,8 @@ export type SubmitResult =
   | { status: 'known', cid: CID }
   | { status: 'orphan', cid: CID, parent: CID }
   | { status: 'held', cid: CID, until: number }
+  /** it builds on a block below the window's floor: a reorganisation that deep is not made */
+  | { status: 'stale', cid: CID, parent: CID }
   | { status: 'invalid', cid: CID | null, rule: Rule, message: string }
 
 export interface HeadChange { head: BlockMeta, disconnected: BlockMeta[], connected: BlockMeta[] }
@@ -53,7 +67,12 @@ export interface ChainOptions {
   now?: () => number
   /** false: read-only (a command reading the chain while no seed runs) */
   writable?: boolean
+  /** blocks below the head kept in memory (default KEPT_DEPTH; tests make it small) */
+  keep?: number
 }
+
+/** The body and manifests of a block, as a peer asks for them. */
+export interface ServedBlock { body: Uint8Array, manifests: Uint8Array[] }
 
 /** A block's parent, walking back towards a common ancestor (two blocks of one chain meet at genesis at the latest). */
 function parentOf (b: BlockMeta): BlockMeta {
@@ -70,7 +89,15 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   /** every accepted block's CID and header bytes (core/anchor/kept-block.ts) */
   private readonly slab = new ByteSlab()
   private readonly index = new ManifestIndex()
+  /** the main chain from height `base` up (main[i] is at height base + i) */
   private readonly main: BlockMeta[] = []
+  /** the height of the window's bottom block: below it, blocks are pruned and the main chain is in the spine */
+  private base = 0
+  /** the main chain's CIDs at heights 1 to base - 1 */
+  private readonly spine = new MainSpine()
+  private readonly keep: number
+  /** blocks below a parent that the rules read (median time, the retarget window), and one more */
+  private readonly context: number
   readonly pending = new PendingPool()
   private readonly orphans = new BoundedMap<string, Parked & { parent: string }>(MAX_ORPHANS)
   private readonly held = new BoundedMap<string, Parked & { until: number }>(MAX_HELD)
@@ -87,6 +114,9 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     super()
     this.now = o.now ?? Date.now
     this.writable = o.writable ?? true
+    this.context = Math.max(MEDIAN_TIME_SPAN, net.params.window) + 1
+    // the floor stays above the rules' reach, and the head above the floor
+    this.keep = Math.max(o.keep ?? KEPT_DEPTH, 2 * this.context)
     this.genesis = genesisMeta(net)
     this.best = this.genesis
     this.blocks.set(this.genesis.key, this.genesis)
@@ -105,31 +135,62 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   template (now = this.now()): Template { return blockTemplate(this, now) }
   get height (): number { return this.best.height }
 
-  /** The main-chain block at a height, if any. */
-  mainAt (height: number): BlockMeta | undefined { return this.main[height] }
+  /** The main-chain block at a height, if it is in the window. */
+  mainAt (height: number): BlockMeta | undefined { return height >= this.base ? this.main[height - this.base] : undefined }
+  /** A block in the window (below it, only the main chain's CIDs are kept). */
   block (cid: CID | string): BlockMeta | undefined { return this.blocks.get(cid.toString()) }
+  /** How many blocks are kept as objects (the window, its side branches, genesis until pruned). */
+  get keptCount (): number { return this.blocks.size }
+  /** The lowest height a new block's parent may have: below it, a branch would reorganise deeper than the window. */
+  get floor (): number { return this.base === 0 ? 0 : this.base + this.context }
+
+  /** The CID of the main-chain block at `height` (0 to the head's). */
+  mainCid (height: number): CID {
+    if (height === 0) return this.genesis.cid
+    if (height < this.base) return this.spine.cidAt(height)
+    const b = this.mainAt(height)
+    if (b == null) throw new AnchorError(`no main-chain block at height ${height}`)
+    return b.cid
+  }
+
   headerBytes (cid: CID | string): Uint8Array | undefined {
     const b = this.blocks.get(cid.toString())
     return b instanceof KeptBlock ? b.header : undefined
   }
 
-  isOnMain (b: BlockMeta): boolean { return this.main[b.height] === b }
+  isOnMain (b: BlockMeta): boolean {
+    if (b.height >= this.base) return this.mainAt(b.height) === b
+    return b.height === 0 ? b.key === this.genesis.key : this.spine.keyAt(b.height) === b.key
+  }
+
   /** manifest CIDs in a block's body */
   manifestsOf (b: BlockMeta): readonly string[] { return this.blockManifests.get(b.key) ?? NO_MANIFESTS }
   manifest (key: string): EncodedManifest | undefined { return this.index.get(key) }
-  /** The stored header of a block past genesis (every accepted block's is kept). */
-  private headerOf (b: BlockMeta): Uint8Array {
-    if (!(b instanceof KeptBlock)) throw new AnchorError(`the header of block ${b.key} is not known`)
-    return b.header
+  /** The header of a block past genesis: in memory in the window, from the store below it. */
+  private async headerOf (b: BlockMeta): Promise<Uint8Array> {
+    if (b instanceof KeptBlock) return b.header
+    if (b.height === 0) throw new AnchorError(`the header of block ${b.key} is not known`)
+    return await this.storedHeader(b.key)
+  }
+
+  private async storedHeader (key: string): Promise<Uint8Array> {
+    const bytes = await this.store.get(key)
+    if (bytes == null) throw new AnchorError(`the header of block ${key} is not in the store`)
+    return bytes
   }
 
   async bodyBytes (b: BlockMeta): Promise<Uint8Array> {
+    return await this.bodyOf(b.key, await this.headerOf(b))
+  }
+
+  /** The body of the block `blockKey` with the stored header `header`. */
+  private async bodyOf (blockKey: string, header: Uint8Array): Promise<Uint8Array> {
     // the stored header was checked when it came in: its shape is enough here
-    const key = decodeHeader(this.headerOf(b)).body.toString()
+    const key = decodeHeader(header).body.toString()
     const cached = this.recentBodies.get(key)
     if (cached != null) return cached
     const bytes = await this.store.get(key)
-    if (bytes == null) throw new AnchorError(`the body of block ${b.key} is not in the store`)
+    if (bytes == null) throw new AnchorError(`the body of block ${blockKey} is not in the store`)
     this.recentBodies.set(key, bytes)
     return bytes
   }
@@ -188,10 +249,12 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       const bad = this.invalid.get(key)
       if (bad != null) return { status: 'invalid', cid, ...bad }
       const parent = this.blocks.get(c.header.prev.toString())
+      if (parent == null && await this.pruned(c.header.prev)) return { status: 'stale', cid, parent: c.header.prev }
       if (parent == null) {
         this.orphans.renew(key, { ...p, parent: c.header.prev.toString() })
         return { status: 'orphan', cid, parent: c.header.prev }
       }
+      if (parent.height < this.floor) return { status: 'stale', cid, parent: c.header.prev }
       let ctx
       try {
         ctx = checkContext(c.header, parent, this.net, this.now())
@@ -228,6 +291,13 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       if (err instanceof AnchorRuleError) return { status: 'invalid', cid, rule: err.rule, message: err.message }
       throw err
     }
+  }
+
+  /** Whether `cid` is a block this chain had and pruned (genesis, or a header in the store but not in the window). */
+  private async pruned (cid: CID): Promise<boolean> {
+    if (this.base === 0) return false
+    if (cid.equals(this.genesis.cid)) return true
+    return isCborCid(cid) && !this.blocks.has(cid.toString()) && (await this.store.get(cid.toString())) != null
   }
 
   private rememberInvalid (key: string, err: AnchorRuleError): void {
@@ -292,7 +362,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     while (cur != null && cur.height >= b.height) {
       if (cur === b) return true
       // once on the main chain, the main chain answers in one lookup
-      if (this.main[cur.height] === cur) return this.main[b.height] === b
+      if (this.mainAt(cur.height) === cur) return this.isOnMain(b)
       cur = cur.parent
     }
     return false
@@ -311,7 +381,9 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       connected.push(b); b = parentOf(b)
     }
     connected.reverse()
-    this.main.length = a.height + 1
+    // new blocks build at or above the floor, so every branch meets the main chain in the window
+    if (a.height < this.base) throw new AnchorError(`block ${next.key} forks below the window, at height ${a.height}`)
+    this.main.length = a.height + 1 - this.base
     for (const c of connected) this.main.push(c)
     this.best = next
     if (this.batch != null) this.batch.head = true
@@ -332,6 +404,45 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
       }
     }
     this.emit('head', { head: next, disconnected, connected })
+    if (next.height - this.keep - this.base >= PRUNE_STEP) this.pruneBelow(next.height - this.keep)
+  }
+
+  /**
+   * Makes `height` the window's bottom: the main chain below it goes into the
+   * spine, every block below it is dropped, and so is every branch that
+   * leaves the main chain below it. A dropped main-chain block that carries
+   * manifests stays as a PrunedBlock in the manifest index.
+   */
+  private pruneBelow (height: number): void {
+    if (height <= this.base) return
+    for (let h = Math.max(this.base, 1); h < height; h++) this.spine.push(this.main[h - this.base].cid)
+    this.main.splice(0, height - this.base)
+    this.base = height
+    const bottom = this.main[0]
+    for (const [key, b] of this.blocks) {
+      if (this.meetsWindow(b)) continue
+      this.blocks.delete(key)
+      this.dropCarried(b)
+    }
+    if (bottom instanceof KeptBlock) bottom.parent = new PrunedBlock(bottom.parent, false)
+  }
+
+  /** Whether `b`'s branch meets the main chain at or above the window's bottom. */
+  private meetsWindow (b: BlockMeta): boolean {
+    for (let cur: BlockMeta | null = b; cur != null && cur.height >= this.base; cur = cur.parent) {
+      if (this.mainAt(cur.height) === cur) return true
+    }
+    return false
+  }
+
+  /** A pruned block's manifests: carried by a PrunedBlock from now on if it is on the main chain, by nothing if not. */
+  private dropCarried (b: BlockMeta): void {
+    const keys = this.blockManifests.get(b.key)
+    if (keys == null) return
+    const onMain = this.isOnMain(b)
+    const kept = onMain ? new PrunedBlock(b, true) : null
+    for (const k of keys) this.index.replaceCarrier(k, b, kept)
+    if (!onMain) this.blockManifests.delete(b.key)
   }
 
   /** Queues a manifest for anchoring (checked, signature verified). */
@@ -380,22 +491,65 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   locator (): CID[] {
     const out: CID[] = []
     let step = 1
+    // the floor's block too: a peer whose branch leaves ours above the floor then answers from a block we keep
+    let floorIn = this.floor === 0
     for (let h = this.best.height; h > 0; h -= step) {
-      out.push(this.main[h].cid)
+      if (!floorIn && h <= this.floor) {
+        if (h < this.floor) out.push(this.mainCid(this.floor))
+        floorIn = true
+      }
+      out.push(this.mainCid(h))
       if (out.length >= 10) step *= 2
     }
     out.push(this.genesis.cid)
     return out
   }
 
-  /** Main-chain headers after the first locator CID on the main chain (genesis when none). */
-  headersAfter (locator: CID[], max = 2000): Uint8Array[] {
+  /** Main-chain headers after the first locator CID on the main chain (genesis when none); below the window, read from the store. */
+  async headersAfter (locator: CID[], max = 2000): Promise<Uint8Array[]> {
     let start = 0
     for (const c of locator) {
-      const b = this.blocks.get(c.toString())
-      if (b != null && this.isOnMain(b)) { start = b.height; break }
+      const h = await this.mainHeightOf(c)
+      if (h != null) { start = h; break }
     }
-    return this.main.slice(start + 1, start + 1 + max).map(b => this.headerOf(b))
+    const out: Uint8Array[] = []
+    for (let h = start + 1; h <= Math.min(this.best.height, start + max); h++) {
+      out.push(h >= this.base ? await this.headerOf(this.main[h - this.base]) : await this.storedHeader(this.spine.keyAt(h)))
+    }
+    return out
+  }
+
+  /** The height of `cid` if it is on the main chain (a block below the window: its header read from the store). */
+  private async mainHeightOf (cid: CID): Promise<number | null> {
+    const key = cid.toString()
+    const b = this.blocks.get(key)
+    if (b != null) return this.isOnMain(b) ? b.height : null
+    if (key === this.genesis.key) return 0
+    if (this.base === 0 || !isCborCid(cid)) return null
+    const header = await this.store.get(key)
+    if (header == null) return null
+    let height: number
+    try {
+      height = decodeHeader(header).height
+    } catch {
+      return null
+    }
+    return height > 0 && height < this.base && this.spine.keyAt(height) === key ? height : null
+  }
+
+  /** A main-chain or window block's body and manifests, for a peer (below the window, read from the store); null if not known. */
+  async served (cid: CID): Promise<ServedBlock | null> {
+    const key = cid.toString()
+    const b = this.blocks.get(key)
+    if (b != null) return b.height === 0 ? null : { body: await this.bodyBytes(b), manifests: this.manifestBytes(this.manifestsOf(b)) }
+    if (await this.mainHeightOf(cid) == null) return null
+    const body = await this.bodyOf(key, await this.storedHeader(key))
+    // below the window: its manifests from its body (the index knows every manifest it has stored)
+    return { body, manifests: this.manifestBytes(decodeBody(body).map(m => m.toString())) }
+  }
+
+  private manifestBytes (keys: readonly string[]): Uint8Array[] {
+    return keys.map(k => this.index.get(k)?.bytes).filter(m => m != null)
   }
 
   private async load (): Promise<void> {
@@ -430,6 +584,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     this.main.length = 0
     for (let b: BlockMeta | null = this.best; b != null; b = b.parent) this.main.push(b)
     this.main.reverse()
+    this.pruneBelow(this.best.height - this.keep)
     for (const key of await this.store.listPending()) {
       const bytes = await this.store.get(key)
       if (bytes == null || cborCid(bytes).toString() !== key) continue

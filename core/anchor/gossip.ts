@@ -105,7 +105,8 @@ export function blockVerdict (r: SubmitResult): Verdict {
   switch (r.status) {
     case 'accepted': return 'accept'
     case 'invalid': return 'reject'
-    // known: a duplicate; held: our clock or theirs is off; orphan: sync fetches the parent
+    // known: a duplicate; held: our clock or theirs is off; orphan: sync fetches the parent;
+    // stale: a branch from below the window, an honest peer's maybe
     default: return 'ignore'
   }
 }

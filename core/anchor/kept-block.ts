@@ -1,5 +1,5 @@
-// What the chain keeps of each accepted block, for as long as the process
-// runs (a block a second on `test`, every 10 s on `local`). Its CID's bytes
+// What the chain keeps of each accepted block in its window (the last
+// KEPT_DEPTH blocks below the head, core/anchor/chain.ts). Its CID's bytes
 // and its header are one copy in the chain's slab (core/util/byte-slab.ts);
 // the CID object and the header view are made when asked for, not kept: a
 // CID is five objects (~0.45 KiB with its buffer views), a view ~0.1 KiB,
@@ -7,7 +7,7 @@
 // The fields the rules read on every block (height, time, target, parent,
 // work) are plain fields.
 
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { cborCidOn } from './encoding.ts'
 import type { BlockMeta, CheckedHeader } from './validate.ts'
 import { flat } from '../util/flat-string.ts'
@@ -27,8 +27,11 @@ export class KeptBlock implements BlockMeta {
   private readonly at: number
   private readonly headerLength: number
 
+  /** its parent; the chain cuts the window's bottom block loose from the pruned blocks below it */
+  parent: BlockMeta
+
   /** The block of a checked header with bytes `header`, accepted on top of `parent`; copies both into `slab`. */
-  constructor (c: CheckedHeader, header: Uint8Array, readonly parent: BlockMeta, slab: ByteSlab) {
+  constructor (c: CheckedHeader, header: Uint8Array, parent: BlockMeta, slab: ByteSlab) {
     const both = new Uint8Array(CID_BYTES + header.byteLength)
     both.set(c.cid.bytes)
     both.set(header, CID_BYTES)
@@ -36,6 +39,7 @@ export class KeptBlock implements BlockMeta {
     this.slab = kept.buffer
     this.at = kept.byteOffset
     this.headerLength = header.byteLength
+    this.parent = parent
     this.key = flat(c.cid.toString())
     this.height = c.header.height
     this.time = c.header.time
@@ -48,4 +52,31 @@ export class KeptBlock implements BlockMeta {
 
   /** its header's bytes, a view of the slab */
   get header (): Uint8Array { return new Uint8Array(this.slab, this.at + CID_BYTES, this.headerLength) }
+}
+
+/**
+ * What the chain keeps of a block below its window: the fields alone, its
+ * header read from the store when asked. Kept for the main-chain blocks that
+ * carry manifests (with a parent that is its work alone, for a proof's
+ * confirmations), and as the parent of the window's bottom block.
+ */
+export class PrunedBlock implements BlockMeta {
+  readonly key: string
+  readonly height: number
+  readonly time: number
+  readonly target: number
+  readonly work: bigint
+  readonly parent: BlockMeta | null
+
+  /** `b`'s fields; its parent too when `withParent` (that parent's own parent is not kept) */
+  constructor (b: BlockMeta, withParent: boolean) {
+    this.key = b.key
+    this.height = b.height
+    this.time = b.time
+    this.target = b.target
+    this.work = b.work
+    this.parent = withParent && b.parent != null ? new PrunedBlock(b.parent, false) : null
+  }
+
+  get cid (): CID { return CID.parse(this.key) }
 }

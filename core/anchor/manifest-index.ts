@@ -45,6 +45,15 @@ export class ManifestIndex {
     this.carriers.set(k, list)
   }
 
+  /** `from`, a carrier of the manifest `key`, is `to` from now on (the chain pruned it); `to` null: it carries it no more (a pruned branch). */
+  replaceCarrier (key: string, from: BlockMeta, to: BlockMeta | null): void {
+    const list = this.carriers.get(key)
+    if (list == null) return
+    const rest = list.flatMap(b => b !== from ? [b] : to != null ? [to] : [])
+    if (rest.length > 0) this.carriers.set(key, rest)
+    else this.carriers.delete(key)
+  }
+
   /** The blocks that carry the manifest `key`, on any branch. */
   carriersOf (key: string): readonly BlockMeta[] { return this.carriers.get(key) ?? [] }
 

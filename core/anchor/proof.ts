@@ -72,7 +72,7 @@ const sumOf = (f: ProofFields): Uint8Array => sha256(dagCbor.encode(f))
 export async function exportProof (chain: AnchorChain, m: EncodedManifest, block: BlockMeta): Promise<Uint8Array> {
   if (!chain.isOnMain(block)) throw new AnchorError(`block ${block.key} is not on the main chain`)
   // every main-chain header after genesis (an empty locator starts there)
-  const headers = chain.headersAfter([], chain.height)
+  const headers = await chain.headersAfter([], chain.height)
   const fields: ProofFields = { v: 1, kind: PROOF_KIND, genesis: chain.net.genesisBytes, manifest: m.bytes, height: block.height, body: await chain.bodyBytes(block), headers }
   return dagCbor.encode({ ...fields, sum: sumOf(fields) })
 }

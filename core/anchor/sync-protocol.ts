@@ -151,15 +151,14 @@ function replyFor<K extends SyncOp> (op: K, v: Record<string, unknown>, req: Syn
 /** What the server answers to one request, from its chain. */
 export async function answer (chain: AnchorChain, req: SyncRequest): Promise<SyncReply> {
   if (req.op === 'status') return { op: 'status', head: chain.head.cid, height: chain.head.height, work: chain.head.work.toString() }
-  if (req.op === 'headers') return { op: 'headers', headers: chain.headersAfter(req.locator, Math.min(req.max, MAX_HEADERS_PER_REPLY)) }
+  if (req.op === 'headers') return { op: 'headers', headers: await chain.headersAfter(req.locator, Math.min(req.max, MAX_HEADERS_PER_REPLY)) }
   const blocks: Array<BlockBody | null> = []
   let bytes = 0
   for (const cid of req.blocks) {
     if (blocks.length > 0 && bytes >= MAX_BODIES_REPLY_BYTES) break
-    const b = chain.block(cid)
-    if (b == null) { blocks.push(null); continue }
-    const body = await chain.bodyBytes(b)
-    const manifests = chain.manifestsOf(b).map(k => chain.manifest(k)?.bytes).filter(m => m != null)
+    const served = await chain.served(cid)
+    if (served == null) { blocks.push(null); continue }
+    const { body, manifests } = served
     bytes += body.byteLength + manifests.reduce((s, m) => s + m.byteLength, 0)
     if (blocks.length > 0 && bytes > MAX_BODIES_REPLY_BYTES) break
     blocks.push({ body, manifests })

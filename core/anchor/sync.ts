@@ -17,6 +17,7 @@ import {
 } from './sync-protocol.ts'
 import { streamTo } from '../net/nat.ts'
 import type { AnchorChain } from './chain.ts'
+import type { CID } from 'multiformats/cid'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { toError } from '../util/errors.ts'
@@ -65,7 +66,7 @@ interface Judged { bytes: Uint8Array, c: CheckedHeader, meta: BlockMeta, known: 
  * (height, target, time). Stops before a header from the future (held).
  * `after`: the last header of the batch before, which the first may build on.
  */
-export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: number, after: BlockMeta | null = null): { judged: Judged[], held: boolean } {
+export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: number, after: BlockMeta | null = null, locator: CID[] = []): { judged: Judged[], held: boolean } {
   const judged: Judged[] = []
   let parent: BlockMeta | undefined
   for (const bytes of headers) {
@@ -79,7 +80,11 @@ export function judgeHeaders (chain: AnchorChain, headers: Uint8Array[], now: nu
     if (parent == null) {
       // the last header of the batch before (judged, its body maybe not fetched yet), or a block we have
       parent = after != null && after.cid.equals(c.header.prev) ? after : chain.block(c.header.prev)
+      // a block of our locator that we no longer keep: the peer's branch leaves ours below the window
+      if (parent == null && locator.some(l => l.equals(c.header.prev))) throw new SyncAborted('the peer\'s branch leaves ours below the last blocks a reorganisation may replace')
       if (parent == null) throw new SyncViolation(`the first header builds on ${c.header.prev.toString()}, which is neither in our locator nor below it`, 'sync-bad-reply')
+      // an honest peer on a branch that left ours below the window: we do not reorganise that deep
+      if (parent.height < chain.floor) throw new SyncAborted(`the peer's branch leaves ours at height ${parent.height}, below the last blocks a reorganisation may replace`)
     } else if (!c.header.prev.equals(parent.cid)) {
       throw new SyncViolation(`header ${judged.length} does not build on the header before it`, 'sync-bad-reply')
     }
@@ -136,6 +141,7 @@ async function fetchBodies (chain: AnchorChain, peer: SyncPeer, todo: Judged[]):
       if (s.status === 'invalid') throw new SyncViolation(`block ${j.c.cid.toString()} at height ${j.c.header.height}: ${s.rule}: ${s.message}`, 'sync-invalid')
       if (s.status === 'held') return { accepted, held: true }
       if (s.status === 'orphan') throw new SyncAborted(`block ${j.c.cid.toString()} lost its parent while syncing`)
+      if (s.status === 'stale') throw new SyncAborted(`block ${j.c.cid.toString()} builds below the window while syncing`)
       if (s.status === 'accepted') accepted++
     }
   }
@@ -167,7 +173,7 @@ export async function syncFrom (chain: AnchorChain, peer: SyncPeer, o: { now?: (
     const r = await peer.request({ op: 'headers', locator, max: MAX_HEADERS_PER_REPLY })
     rounds++
     if (r.headers.length === 0) break
-    const j = judgeHeaders(chain, r.headers, now(), ahead.length > 0 ? tip : null)
+    const j = judgeHeaders(chain, r.headers, now(), ahead.length > 0 ? tip : null, locator)
     const last = j.judged[j.judged.length - 1]
     if (last != null) {
       // an honest peer answers after `tip`; otherwise it reorganised meanwhile (or loops): this sync ends

@@ -59,3 +59,18 @@ test('the chain keeps no buffer or CID object of its own per block (its CID and 
   assert.ok(added('object:Map') < 0.1, `${added('object:Map')} Maps a block`)
   assert.ok(added('object:Array') < 0.1, `${added('object:Array')} Arrays a block (its manifests: none)`)
 })
+
+test('below its window the chain keeps no block object: a long chain holds as many as a short one', async () => {
+  const keep = 100
+  const chain = await AnchorChain.open(NET, new MemoryChainStore(), { now: () => NET.genesis.time + 10_000_000, keep })
+  const mined = mineChain(NET, chain.head, 20 * keep)
+  for (const b of mined) assert.equal((await chain.submit(b.header, b.body, [])).status, 'accepted')
+  const counts = await heapCounts()
+  assert.equal(chain.height, 20 * keep)
+  // the window, the blocks since the last cut (at most 64), and the bottom block's parent as a PrunedBlock
+  const blocks = (counts.get('object:KeptBlock') ?? 0) + (counts.get('object:PrunedBlock') ?? 0)
+  assert.ok(blocks <= keep + 64 + 2, `${blocks} block objects for a window of ${keep}`)
+  assert.ok(chain.keptCount <= keep + 64 + 1, `${chain.keptCount} blocks in the map`)
+  // the deepest block still reads back, from the spine and the store
+  assert.ok(chain.mainCid(1).equals(mined[0].cid))
+})

@@ -192,7 +192,8 @@ test('bodies are asked for only once the headers outweigh our head: a lighter br
   const ours = MAX_HEADERS_PER_REPLY + 100
   const long = await freshChain()
   await grow(long, ours + 100, { salt: 3 })
-  const mine = await freshChain()
+  // a window over the whole branch: a reorganisation this deep is past the default one (chain-window.test.ts)
+  const mine = await AnchorChain.open(NET, new MemoryChainStore(), { now: NOW, keep: 2 * ours })
   await grow(mine, ours, { salt: 4 })
   const peer = loopPeer(long)
   const r = await syncFrom(mine, peer, { now: NOW })
