@@ -15,15 +15,21 @@ import { syncFileSystem } from './fsync.ts'
 import { writeFileAtomic } from './atomic-file.ts'
 
 const KEY = /^[a-z0-9]{8,128}$/
-/** object keys this process wrote, remembered so a repeat (every empty block's body) costs no system call; cleared when full */
-const MAX_REMEMBERED_WRITES = 65_536
+/**
+ * object keys this process wrote lately, remembered so a repeat (every empty
+ * block's body, a manifest sent again) costs no system call; the least
+ * recently written go first. 65,536 cleared when full held up to ~7 MiB of
+ * keys a seed kept for hours (issue 22); repeats are few and recent.
+ */
+export const MAX_REMEMBERED_WRITES = 1024
 
 export class ChainFiles {
   private readonly objects: string
   private readonly pendingDir: string
   private readonly indexFile: string
   private readonly headFile: string
-  private readonly written = new Set<string>()
+  /** keys written lately, oldest first (a Map keeps insertion order) */
+  private readonly written = new Map<string, true>()
   /** shard directories made: their two-letter names (a path kept here held a whole path string per shard) */
   private readonly madeDirs = new Set<string>()
 
@@ -59,7 +65,10 @@ export class ChainFiles {
   /** Writes an object (content-addressed: same key, same bytes, so one already on disk is replaced by itself). */
   async put (key: string, bytes: Uint8Array): Promise<void> {
     const file = this.objectPath(key)
-    if (this.written.has(key)) return
+    if (this.written.delete(key)) {
+      this.written.set(key, true)
+      return
+    }
     await this.guard(`cannot write ${file}`, async () => {
       const shard = key.slice(-2)
       if (!this.madeDirs.has(shard)) {
@@ -71,8 +80,9 @@ export class ChainFiles {
       // no flush here: sync() makes a batch durable with one syncfs
       await writeFileAtomic(file, bytes, { durability: 'none' })
     })
-    if (this.written.size >= MAX_REMEMBERED_WRITES) this.written.clear()
-    this.written.add(key)
+    this.written.set(key, true)
+    const oldest = this.written.keys().next()
+    if (this.written.size > MAX_REMEMBERED_WRITES && oldest.done !== true) this.written.delete(oldest.value)
   }
 
   async get (key: string): Promise<Uint8Array | null> {

@@ -71,6 +71,7 @@ Examples
       `work     ${s.work} (2^${s.work === '0' ? '0' : Math.log2(Number(s.work)).toFixed(2)} hashes)`,
       `target   ${s.target} (next block: ~2^${s.difficultyBits} hashes)`,
       `pending  ${s.pending} manifest(s)${s.orphans + s.held > 0 ? `, ${s.orphans} orphan(s), ${s.held} held back` : ''}`,
+      `memory   ${s.kept} block(s)${s.floor > 0 ? `; final below height ${s.floor}` : ''}`,
       `mining   ${s.miner?.mining === true ? `${s.miner.threads} thread(s), ${formatHashRate(s.miner.hashRate)}, ${minedLine(s.miner)}` : 'no'}`
     ]
     if (s.recent.length > 0) {

@@ -39,6 +39,10 @@ export interface ChainSummary {
   pending: number
   orphans: number
   held: number
+  /** blocks kept in memory (the window below the head, core/anchor/chain.ts) */
+  kept: number
+  /** the lowest height a new block may build on: below it the chain is final (0: nothing pruned yet) */
+  floor: number
   recent: Array<{ height: number, cid: string, time: number, manifests: number }>
 }
 
@@ -114,6 +118,8 @@ export function summarize (chain: AnchorChain): ChainSummary {
     pending: chain.pending.size,
     orphans: chain.orphanCount,
     held: chain.heldCount,
+    kept: chain.keptCount,
+    floor: chain.floor,
     recent
   }
 }

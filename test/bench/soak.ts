@@ -288,6 +288,11 @@ async function chainHeads (): Promise<Record<string, number>> {
     if (Object.keys(heads).length === 1) break
     await sleep(2000)
   }
+  // the chain's window (core/anchor/chain.ts): what each steady seed keeps of the chain in memory
+  for (const i of [...Array(STEADY).keys()]) {
+    const c = await apiCall(repos[i], 'chain', {}, 10_000).catch(() => null) as { kept?: number, floor?: number } | null
+    log(`seed ${i}: ${c?.kept ?? '?'} chain blocks in memory, final below height ${c?.floor ?? '?'}`)
+  }
   return heads
 }
 

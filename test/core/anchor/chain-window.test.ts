@@ -15,6 +15,7 @@ import type { EncodedManifest } from '../../../core/anchor/manifest.ts'
 import type { BlockMeta } from '../../../core/anchor/validate.ts'
 import { manifestFor } from './helpers.ts'
 import { loopPeer } from './forge.ts'
+import { summarize } from '../../../core/anchor/service.ts'
 
 const NET = testNetwork('window')
 const NOW = (): number => NET.genesis.time + 1_000_000_000
@@ -58,6 +59,10 @@ test('below the window a chain answers locators, headers, bodies, anchorings and
   assert.equal(full.keptCount, HEIGHT + 1)
   assert.ok(windowed.keptCount <= KEEP + 64, `${windowed.keptCount} blocks kept`)
   assert.equal(windowed.mainAt(5), undefined)
+  // `cairn chain --json` says so
+  const summary = summarize(windowed)
+  assert.deepEqual([summary.kept, summary.floor, summarize(full).floor], [windowed.keptCount, windowed.floor, 0])
+  assert.ok(summary.floor > HEIGHT - KEEP - 64, `floor ${summary.floor}`)
   assert.ok(windowed.head.cid.equals(full.head.cid))
   // the full chain's locator, and the floor's block
   const floorKey = mined[windowed.floor - 1].cid.toString()
