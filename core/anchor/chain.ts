@@ -297,7 +297,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
   private async pruned (cid: CID): Promise<boolean> {
     if (this.base === 0) return false
     if (cid.equals(this.genesis.cid)) return true
-    return isCborCid(cid) && !this.blocks.has(cid.toString()) && (await this.store.get(cid.toString())) != null
+    return isCborCid(cid) && (await this.store.get(cid.toString())) != null
   }
 
   private rememberInvalid (key: string, err: AnchorRuleError): void {
@@ -525,7 +525,13 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     const b = this.blocks.get(key)
     if (b != null) return this.isOnMain(b) ? b.height : null
     if (key === this.genesis.key) return 0
+    return (await this.belowWindow(cid))?.height ?? null
+  }
+
+  /** A main-chain block below the window: its height and its header, read from the store; null if `cid` is none. */
+  private async belowWindow (cid: CID): Promise<{ height: number, header: Uint8Array } | null> {
     if (this.base === 0 || !isCborCid(cid)) return null
+    const key = cid.toString()
     const header = await this.store.get(key)
     if (header == null) return null
     let height: number
@@ -534,7 +540,7 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     } catch {
       return null
     }
-    return height > 0 && height < this.base && this.spine.keyAt(height) === key ? height : null
+    return height > 0 && height < this.base && this.spine.keyAt(height) === key ? { height, header } : null
   }
 
   /** A main-chain or window block's body and manifests, for a peer (below the window, read from the store); null if not known. */
@@ -542,8 +548,9 @@ export class AnchorChain extends EventEmitter<{ head: [HeadChange], pending: [En
     const key = cid.toString()
     const b = this.blocks.get(key)
     if (b != null) return b.height === 0 ? null : { body: await this.bodyBytes(b), manifests: this.manifestBytes(this.manifestsOf(b)) }
-    if (await this.mainHeightOf(cid) == null) return null
-    const body = await this.bodyOf(key, await this.storedHeader(key))
+    const below = await this.belowWindow(cid)
+    if (below == null) return null
+    const body = await this.bodyOf(key, below.header)
     // below the window: its manifests from its body (the index knows every manifest it has stored)
     return { body, manifests: this.manifestBytes(decodeBody(body).map(m => m.toString())) }
   }

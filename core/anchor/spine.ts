@@ -16,9 +16,6 @@ export class MainSpine {
   private bytes = new Uint8Array(0)
   private count = 0
 
-  /** the highest height held (heights 1 to this) */
-  get top (): number { return this.count }
-
   /** Appends the CID of the main block at height top + 1. */
   push (cid: CID): void {
     if (cid.bytes.byteLength !== CID_BYTES) throw new RangeError(`not a block CID: ${cid.toString()}`)
