@@ -27,6 +27,7 @@ import { TableFiller } from './table-filler.ts'
 import { PeerDatastore, PeerSweeper } from './peer-datastore.ts'
 import { RateLimiter } from '../util/rate.ts'
 import { noiseCrypto } from './noise-crypto.ts'
+import { ownRemotePeers } from './own-peer-ids.ts'
 import { parseRate, parseSize } from '../../storage/units.ts'
 import { BlockBudget, DEFAULT_BLOCK_MEMORY } from './block-budget.ts'
 import { BitswapServe } from './bitswap-serve.ts'
@@ -160,7 +161,8 @@ export class CairnNode {
       datastore: new PeerDatastore(),
       addresses: { listen },
       transports: [tcp(), relayTransport()],
-      connectionEncrypters: [noise({ crypto: noiseCrypto })],
+      // each connection's remote peer ID on a buffer of its own (own-peer-ids.ts)
+      connectionEncrypters: [ownRemotePeers(noise({ crypto: noiseCrypto }))],
       streamMuxers: [yamux()],
       connectionProtector: swarmKey != null ? preSharedKey({ psk: swarmKey }) : undefined,
       peerDiscovery: discovery,
