@@ -33,6 +33,13 @@ export const MAX_MANIFEST_MESSAGE_BYTES = MAX_MANIFEST_BYTES
 const MAX_OFFENDERS = 1024
 /** CIDs that arrived by gossip, remembered so the publisher does not send them back out (gossipsub forwards them) */
 const MAX_RECEIVED_REMEMBERED = 4096
+/**
+ * and for this long: what arrives is published (or not) within moments, and
+ * gossipsub's own memory of messages seen lasts 2 minutes. Without it the
+ * map filled with 4,096 CIDs (~0.85 MiB) over ~68 minutes of the soak's
+ * block a second, and over ~11 hours on `local`, then held them.
+ */
+export const RECEIVED_REMEMBERED_MS = 2 * 60_000
 /** our pending manifests kept for the first peer when none listens (one publisher's share of the pool) */
 const MAX_UNSENT = 1000
 /**
@@ -153,13 +160,17 @@ export interface GossipOptions {
   /** a peer sent an invalid block or manifest */
   onInvalid?: (peer: PeerId, rule: string, message: string) => void
   log?: (line: string) => void
+  /** the clock (tests) */
+  now?: () => number
 }
 
 export class AnchorGossip {
   readonly topics: GossipTopics
   private readonly st: Omit<GossipStats, 'peers' | 'offenders'> = { received: 0, accepted: 0, rejected: 0, ignored: 0, published: 0, rejectedBy: {} }
   private readonly offenders = new BoundedMap<string, true>(MAX_OFFENDERS)
-  private readonly received = new BoundedMap<string, true>(MAX_RECEIVED_REMEMBERED)
+  private readonly now: () => number
+  /** CID → when it arrived */
+  private readonly received = new BoundedMap<string, number>(MAX_RECEIVED_REMEMBERED)
   private started = false
   /** manifests of ours published while no peer listened: sent when one subscribes */
   private readonly unsent = new Set<string>()
@@ -201,6 +212,7 @@ export class AnchorGossip {
   constructor (private readonly pubsub: PubSub, private readonly chain: AnchorChain, private readonly o: GossipOptions = {}) {
     this.topics = gossipTopics(chain.net.id)
     this.onOrphan = o.onOrphan
+    this.now = o.now ?? Date.now
   }
 
   get stats (): GossipStats {
@@ -253,8 +265,13 @@ export class AnchorGossip {
   }
 
   private remember (key: string): void {
-    this.received.renew(key, true)
+    const now = this.now()
+    this.received.renew(key, now)
+    this.received.forgetWhile(at => now - at > RECEIVED_REMEMBERED_MS)
   }
+
+  /** CIDs that arrived by gossip and are still remembered (at most those of the last RECEIVED_REMEMBERED_MS) */
+  get remembered (): number { return this.received.size }
 
   private count (v: Verdict): Verdict {
     if (v === 'accept') this.st.accepted++

@@ -227,8 +227,15 @@ export class PeerGuard {
 
   /** Remembers a block we asked for, so copies arriving after it are duplicates, not unsolicited. */
   wanted (cid: CID): void {
-    const key = mhKey(cid)
-    this.recentWants.renew(key, Date.now() + RECENT_WANT_MS)
+    const now = Date.now()
+    this.recentWants.renew(mhKey(cid), now + RECENT_WANT_MS)
+    // renewed in time order: the expired ones are the oldest
+    this.recentWants.forgetWhile(until => until <= now)
+  }
+
+  /** what the bitswap watch remembers now: blocks wanted in the last RECENT_WANT_MS, peers with a want window still open */
+  get remembered (): { wants: number, windows: number } {
+    return { wants: this.recentWants.size, windows: this.wantWindows.size }
   }
 
   private recentlyWanted (cid: CID): boolean {
@@ -261,7 +268,11 @@ export class PeerGuard {
       let w = this.wantWindows.get(key)
       if (w == null || now - w.start > WANT_WINDOW_MS) {
         w = { start: now, wants: 0 }
-        this.wantWindows.set(key, w)
+        // a new window is the youngest: windows stay in the order they
+        // started, and those past theirs (every peer that has stopped
+        // sending wants) are forgotten from the oldest on
+        this.wantWindows.renew(key, w)
+        this.wantWindows.forgetWhile(old => now - old.start > WANT_WINDOW_MS)
       }
       w.wants += wants
       if (wants > MAX_WANTS_PER_MESSAGE || w.wants > MAX_WANTS_PER_WINDOW) this.report(peer, 'want-flood')

@@ -38,4 +38,17 @@ export class BoundedMap<K, V> extends Map<K, V> {
     this.delete(key)
     return this.set(key, value)
   }
+
+  /**
+   * Forgets entries from the oldest on, while `stale` says so of each: a
+   * map whose values are times, set in time order (renew), forgets what
+   * has expired and holds only what a recent span brought, however large
+   * its bound.
+   */
+  forgetWhile (stale: (value: V) => boolean): void {
+    for (const [key, value] of this) {
+      if (!stale(value)) return
+      this.delete(key)
+    }
+  }
 }

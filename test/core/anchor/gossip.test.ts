@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeerScoreParams, createPeerScoreThresholds, validatePeerScoreParams, validatePeerScoreThresholds } from '@libp2p/gossipsub/score'
 import { AnchorChain } from '../../../core/anchor/chain.ts'
 import { cborCid, MAX_BODY_MANIFESTS, MAX_HEADER_BYTES } from '../../../core/anchor/encoding.ts'
-import { AnchorGossip, blockVerdict, decodeBlockMessage, encodeBlockMessage, GossipDecodeError, gossipTopics, manifestVerdict, MAX_BLOCK_MESSAGE_BYTES, messageId, type PubSub, type SubscriptionChange, type Verdict } from '../../../core/anchor/gossip.ts'
+import { AnchorGossip, blockVerdict, decodeBlockMessage, encodeBlockMessage, GossipDecodeError, gossipTopics, manifestVerdict, MAX_BLOCK_MESSAGE_BYTES, messageId, RECEIVED_REMEMBERED_MS, type PubSub, type SubscriptionChange, type Verdict } from '../../../core/anchor/gossip.ts'
 import { GRAYLIST_THRESHOLD, gossipOptions, TOPIC_SCORE } from '../../../core/anchor/gossip-params.ts'
 import { MAX_MANIFEST_BYTES } from '../../../core/anchor/manifest.ts'
 import { MemoryChainStore } from '../../../core/anchor/store.ts'
@@ -163,6 +163,30 @@ test('manifests: a new one is accepted, a known one ignored, a bad signature rej
   assert.equal(ps.sent[0].topic, topic)
   assert.deepEqual(ps.sent[0].data, ours.bytes)
   assert.equal(gossip.stats.published, 1)
+})
+
+test('the CIDs that arrived by gossip are remembered for two minutes, not until 4,096 have come', async () => {
+  let now = NOW
+  const chain = await AnchorChain.open(NET, new MemoryChainStore(), { now: () => NOW })
+  const ps = new FakePubSub()
+  const gossip = new AnchorGossip(ps, chain, { now: () => now })
+  gossip.start()
+  const topic = gossip.topics.manifests
+  for (let i = 0; i < 30; i++) {
+    assert.equal(await ps.deliver(topic, (await manifestFor(100 + i)).bytes), 'accept')
+    now += 1000
+  }
+  assert.equal(gossip.remembered, 30)
+  now += RECEIVED_REMEMBERED_MS - 20_000
+  assert.equal(await ps.deliver(topic, (await manifestFor(200)).bytes), 'accept')
+  // the first 10 arrived more than two minutes ago
+  assert.equal(gossip.remembered, 21)
+  now += RECEIVED_REMEMBERED_MS + 1
+  await ps.deliver(topic, (await manifestFor(201)).bytes)
+  assert.equal(gossip.remembered, 1)
+  // what arrived now is still not sent back out
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(ps.sent.length, 0)
 })
 
 test('publishBlock sends an accepted block with its manifests, once decoded the same block', async () => {

@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { BAN_SCORE, MAX_WANTS_PER_MESSAGE, MAX_WANTS_PER_WINDOW, OFFENCES, PeerGuard, parseRule, type BitswapEngine, type GuardPolicy } from '../../../core/net/peer-guard.ts'
+import { BAN_SCORE, MAX_WANTS_PER_MESSAGE, MAX_WANTS_PER_WINDOW, OFFENCES, PeerGuard, RECENT_WANT_MS, parseRule, type BitswapEngine, type GuardPolicy } from '../../../core/net/peer-guard.ts'
 import { ConfigError } from '../../../storage/errors.ts'
 import { isPeerOrRange, validateConfig } from '../../../storage/config.ts'
 import type { Libp2p, MultiaddrConnection, PeerId } from '@libp2p/interface'
@@ -188,6 +188,35 @@ describe('the bitswap watch', () => {
     assert.equal(guard.isBanned(p), false)
     f.message(p, MAX_WANTS_PER_MESSAGE + 1)
     assert.equal(guard.isBanned(p), true)
+  })
+
+  test('what the watch remembers is what the last minute brought: expired wants and closed want windows are forgotten', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 })
+    const guard = new PeerGuard(policy())
+    const wanted = new Set<string>()
+    const f = fakeEngine(wanted)
+    guard.watchBitswap(f.engine)
+    const peers = await Promise.all(Array.from({ length: 20 }, async () => await newPeer()))
+    for (let i = 0; i < 50; i++) {
+      const cid = await cidOf(`block ${i}`)
+      wanted.add(Buffer.from(cid.multihash.bytes).toString('base64'))
+      f.block(cid, peers[0])
+    }
+    for (const p of peers) f.message(p, 10)
+    assert.deepEqual(guard.remembered, { wants: 50, windows: 20 })
+    t.mock.timers.tick(RECENT_WANT_MS + 1)
+    // one more want and one more window: the old ones have expired and go
+    const late = await cidOf('late')
+    wanted.add(Buffer.from(late.multihash.bytes).toString('base64'))
+    f.block(late, peers[1])
+    f.message(peers[1], 10)
+    assert.deepEqual(guard.remembered, { wants: 1, windows: 1 })
+    // a late copy of a block wanted long ago is unsolicited again, as before
+    wanted.clear()
+    f.block(await cidOf('block 3'), peers[2])
+    assert.equal(guard.score(peers[2]), OFFENCES['unsolicited-block'])
+    f.block(late, peers[2])
+    assert.equal(guard.score(peers[2]), OFFENCES['unsolicited-block'], 'a copy of a block wanted within the minute is a duplicate')
   })
 
   test('many moderate wantlists within 10 s are a flood too; cancels do not count', async () => {

@@ -29,3 +29,14 @@ test('never holds more than its bound', () => {
   for (let i = 0; i < 10_000; i++) i % 3 === 0 ? m.renew(i % 250, i) : m.set(i, i)
   assert.equal(m.size, 100)
 })
+
+test('forgetWhile forgets from the oldest on while the test holds, and stops at the first it does not', () => {
+  const m = new BoundedMap<string, number>(10)
+  m.set('a', 1).set('b', 2).set('c', 9).set('d', 3)
+  m.forgetWhile(t => t < 5)
+  assert.deepEqual([...m.entries()], [['c', 9], ['d', 3]])
+  m.forgetWhile(() => true)
+  assert.equal(m.size, 0)
+  m.forgetWhile(() => true)
+  assert.equal(m.size, 0)
+})
