@@ -16,7 +16,7 @@ export class MainSpine {
   private bytes = new Uint8Array(0)
   private count = 0
 
-  /** Appends the CID of the main block at height top + 1. */
+  /** Appends the CID of the main block one above the highest held (height 1 first). */
   push (cid: CID): void {
     if (cid.bytes.byteLength !== CID_BYTES) throw new RangeError(`not a block CID: ${cid.toString()}`)
     if ((this.count + 1) * CID_BYTES > this.bytes.byteLength) {
@@ -28,7 +28,7 @@ export class MainSpine {
     this.count++
   }
 
-  /** The CID of the main block at `height` (1 to top), on a copy of its bytes. */
+  /** The CID of the main block at `height` (1 to the highest held), on a copy of its bytes. */
   cidAt (height: number): CID {
     if (!Number.isInteger(height) || height < 1 || height > this.count) throw new RangeError(`height ${height} is not in the spine (1 to ${this.count})`)
     const at = (height - 1) * CID_BYTES
