@@ -22,10 +22,11 @@
 //   MEM_MINE=1                                     the seed mines (anchor network test)
 //   MEM_JSON=file.json                             every sample (default dist/test/bench/soak-mem-NAME.json)
 // The seed inherits this process's environment: glibc's MALLOC_* variables
-// and GLIBC_TUNABLES reach it so. cli/cairn.js re-executes `seed` with its
-// own old-space flag and malloc variables (docs/design.md, "The seed's
-// memory"), keeping variables already set: the first log line shows what
-// was given, the arena count what the seed runs with. Figures: docs/faults.md.
+// and GLIBC_TUNABLES reach it so. cli/cairn.js re-executes `seed` with
+// --expose-gc and, where the system has it, jemalloc preloaded (unless
+// CAIRN_MALLOC=system or a LD_PRELOAD is set; docs/design.md, "The seed's
+// memory"): the first log line shows what was given, the arena count what
+// the seed runs with (0 on jemalloc). Figures: docs/faults.md.
 
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'

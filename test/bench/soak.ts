@@ -102,13 +102,19 @@ const samples: Sample[] = []
 const loads: number[] = []
 const fetches: Fetch[] = []
 const files: Array<{ cid: string, sha: string, size: number }> = []
+/** the allocators the seeds ran on */
+const mallocs = new Set<string>()
 let bootstrapAddr = ''
 
 async function start (i: number): Promise<void> {
   const args = ['--no-tui', '--reprovide-interval', '60']
   if (i === 1 || i === 2) args.push('--mine')
-  seeds[i] = await startSeed(repos[i], { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: i === 0 ? [] : [bootstrapAddr], args })
+  const seed = await startSeed(repos[i], { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: i === 0 ? [] : [bootstrapAddr], args })
+  seeds[i] = seed
   runs[i]++
+  // which malloc the seed runs on (cli/cairn.js preloads jemalloc where the system has it)
+  const maps = await fs.readFile(`/proc/${seed.pid}/maps`, 'utf8').catch(() => '')
+  mallocs.add(maps.includes('/libjemalloc.so') ? 'jemalloc' : 'glibc')
 }
 
 async function addFile (seed: number): Promise<void> {
@@ -296,7 +302,7 @@ async function chainHeads (): Promise<Record<string, number>> {
   return heads
 }
 
-interface Run { minutes: number, start: number, samples: Sample[], fetches: Fetch[], heads: Record<string, number>, files: Array<{ cid: string }>, rejoins: number, loads?: number[] }
+interface Run { minutes: number, start: number, samples: Sample[], fetches: Fetch[], heads: Record<string, number>, files: Array<{ cid: string }>, rejoins: number, loads?: number[], malloc?: string[] }
 
 /** The median of a series' values within [from, to) minutes. */
 function windowMedian (pts: Array<[number, number]>, from: number, to: number): number {
@@ -365,7 +371,8 @@ async function report (r: Run): Promise<void> {
   const failed = fetches.filter(f => !f.ok)
   const sorted = [...(r.loads ?? [])].sort((a, b) => a - b)
   const load = sorted.length > 0 ? `load average ${sorted[0].toFixed(1)}-${sorted[sorted.length - 1].toFixed(1)} (median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)}) on ${os.cpus().length} cores` : null
-  const note = [load, process.env.SOAK_NOTE].filter(x => x != null && x !== '').join('; ')
+  const malloc = r.malloc != null ? `seeds on ${r.malloc.join(' and ')}'s malloc` : null
+  const note = [load, malloc, process.env.SOAK_NOTE].filter(x => x != null && x !== '').join('; ')
   const summary = [
     `soak: ${total.toFixed(1)} min, ${SEEDS} seeds (${r.rejoins} rejoins), ${files.length} files, ${fetches.length} fetches, ${failed.length} failed${note !== '' ? `; ${note}` : ''}`,
     '',
@@ -411,7 +418,7 @@ try {
   const heads = await chainHeads()
 
   const total = minutes()
-  const run: Run = { minutes: total, start: t0, samples, fetches, heads, files, rejoins: runs.reduce((a, b) => a + b, 0) - SEEDS, loads }
+  const run: Run = { minutes: total, start: t0, samples, fetches, heads, files, rejoins: runs.reduce((a, b) => a + b, 0) - SEEDS, loads, malloc: [...mallocs] }
   const jsonPath = process.env.SOAK_JSON ?? path.join(here, 'soak-last.json')
   await fs.writeFile(jsonPath, JSON.stringify(run, null, 1))
   await report(run)
