@@ -1,8 +1,8 @@
 // `cairn seed` runs with --expose-gc, which the launcher (cli/cairn.js)
 // adds by re-executing itself once, in place, so that the seed can collect
 // its garbage (core/daemon/collector.ts;
-// docs/design.md, "The seed's memory"). Other commands start once, as they
-// are. Loopback.
+// docs/design.md, "The seed's memory"), and with jemalloc preloaded where
+// the system has it. Other commands start once, as they are. Loopback.
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
