@@ -15,11 +15,11 @@
 // Each allocator runs MALLOC_REPEAT times, alternating. Figures:
 // docs/faults.md, "glibc's high-water marks, and the seed on jemalloc".
 
-import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cairn, pseudoRandom, tempDir } from '../helpers.ts'
 import { apiCall, startSeed, type SeedProcess } from '../integration/seeds.ts'
+import { liveCpuOf, rssOf } from './processes.ts'
 
 const FILES = Number(process.env.MALLOC_FILES ?? 80)
 const IDLE_S = Number(process.env.MALLOC_IDLE_S ?? 75)
@@ -32,16 +32,8 @@ const MIB = 1024 * 1024
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
 
-function rssMiB (pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m == null ? NaN : Number(m[1]) / 1024
-}
-
-/** user + system CPU seconds of a process so far */
-function cpuS (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
+/** VmRSS of a running seed, MiB */
+const rssMiB = (pid: number): number => rssOf(pid)?.rss ?? NaN
 
 async function liveHeapMiB (repo: string): Promise<number> {
   const st = await apiCall(repo, 'stats', {}, 10_000) as { process?: { liveHeap: number | null } }
@@ -103,12 +95,12 @@ async function run (env: Record<string, string | undefined>): Promise<Result> {
       const cpuB: number[] = []
       const rates: number[] = []
       for (let k = 0; k < ROUNDS; k++) {
-        const [a0, b0, t0] = [cpuS(a.pid), cpuS(b.pid), Date.now()]
+        const [a0, b0, t0] = [liveCpuOf(a.pid), liveCpuOf(b.pid), Date.now()]
         await apiCall(repos[1], 'pin.add', { cid: root }, API_TIMEOUT_MS)
         if (k > 0) {
           rates.push(BIG_MIB / ((Date.now() - t0) / 1000))
-          cpuA.push(cpuS(a.pid) - a0)
-          cpuB.push(cpuS(b.pid) - b0)
+          cpuA.push(liveCpuOf(a.pid) - a0)
+          cpuB.push(liveCpuOf(b.pid) - b0)
         }
         await apiCall(repos[1], 'pin.rm', { cid: root }, API_TIMEOUT_MS)
         await apiCall(repos[1], 'repo.gc', {}, API_TIMEOUT_MS)
